@@ -1,0 +1,1 @@
+"""kmm_tui.scan."""
