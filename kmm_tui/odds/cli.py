@@ -1,0 +1,118 @@
+"""``kmm odds …`` handlers (dispatched lazily by ``kmm_tui.cli``).
+
+The odds layer may not import ``kmm_tui.config`` (layering), so ``settings`` is read through the
+small :class:`SettingsLike` protocol: ``settings.odds`` (keys, regions, bookmakers) and optionally
+``settings.scanner.series``. Open Kalshi events come from an injectable ``kalshi_events`` loader
+(the CLI wiring passes one built on the Kalshi client); without it the table still shows the
+odds-side coverage and quota.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import httpx
+
+from kmm_tui.odds.coverage import coverage_report, format_table
+from kmm_tui.odds.errors import SourceConfigError
+from kmm_tui.odds.matching import AliasFileError, KalshiEvent, Matcher
+from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.sports import SPORTS
+from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+CONFIRMED_FILE = "confirmed_matches.json"
+
+KalshiEventsLoader = Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[KalshiEvent]]]]
+
+
+class OddsSettingsLike(Protocol):
+    the_odds_api_key: str | None
+    oddspapi_key: str | None
+    regions: tuple[str, ...]
+    bookmakers: tuple[str, ...]
+
+
+class SettingsLike(Protocol):
+    odds: OddsSettingsLike
+
+
+def confirmed_path(args: argparse.Namespace) -> Path | None:
+    state = getattr(args, "state_dir", None)
+    return Path(state) / CONFIRMED_FILE if state else None
+
+
+def _series(settings: Any) -> list[str]:
+    configured = getattr(getattr(settings, "scanner", None), "series", ()) or ()
+    return list(configured) or list(SPORTS)
+
+
+async def _coverage(
+    args: argparse.Namespace,
+    settings: SettingsLike,
+    out: TextIO,
+    kalshi_events: KalshiEventsLoader | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> int:
+    odds = settings.odds
+    if not (odds.the_odds_api_key or odds.oddspapi_key):
+        print(
+            "error: no odds API key configured; set the_odds_api_key and/or oddspapi_key under [odds] in "
+            "settings.toml (or KMM_ODDS_API_KEY / KMM_ODDSPAPI_KEY)",
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
+    try:
+        matcher = Matcher.load(confirmed_path(args))
+    except AliasFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    theoddsapi = oddspapi = None
+    if odds.the_odds_api_key:
+        theoddsapi = TheOddsApi(
+            TheOddsApiSettings(api_key=odds.the_odds_api_key, regions=tuple(odds.regions) or ("us",),
+                               bookmakers=tuple(odds.bookmakers)),
+            matcher, transport=transport,
+        )
+    if odds.oddspapi_key:
+        oddspapi = OddsPapi(OddsPapiSettings(api_key=odds.oddspapi_key), matcher, transport=transport)
+    series = _series(settings)
+    try:
+        events = await kalshi_events(series) if kalshi_events is not None else None
+        report = await coverage_report(series, events, theoddsapi, oddspapi)
+    except SourceConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    finally:
+        for client in (theoddsapi, oddspapi):
+            if client is not None:
+                await client.aclose()
+    if getattr(args, "json", False):
+        json.dump(report.to_json(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_table(report) + "\n")
+    return EXIT_OK
+
+
+def main(
+    args: argparse.Namespace,
+    settings: SettingsLike,
+    *,
+    out: TextIO | None = None,
+    kalshi_events: KalshiEventsLoader | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """``kmm odds <subcommand>``; returns the exit status (2 = something the user must fix)."""
+    command = getattr(args, "odds_command", None)
+    if command == "coverage":
+        return asyncio.run(_coverage(args, settings, out or sys.stdout, kalshi_events, transport))
+    print(f"error: unknown odds subcommand {command!r}; try `kmm odds coverage`", file=sys.stderr)
+    return EXIT_USER_ERROR

@@ -1,0 +1,362 @@
+"""The Odds API v4 client: sports, free ``/events`` discovery, paid ``/odds`` h2h in decimal.
+
+Credits are the constraint (odds-api.md §1): ``/sports`` and ``/events`` are free and used to find the
+event first; ``/odds`` (markets × regions credits) is called only for a matched event's sport and
+cached for ``odds_ttl_ms`` so every match of that league shares one call. Quota headers are read
+from every response; a configurable floor of remaining credits stops paid calls. The key is a query
+parameter, so it is redacted from any text that leaves this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from kmm_tui.domain.theo import BookOdds, OddsError
+from kmm_tui.odds.cache import QuotaTracker, ResponseCache
+from kmm_tui.odds.errors import (
+    MatchUnconfirmed,
+    NoOdds,
+    NotFound,
+    OddsSourceError,
+    QuotaExhausted,
+    RateLimited,
+    RequestRejected,
+    SourceConfigError,
+    SourceDown,
+)
+from kmm_tui.odds.http import (
+    Clock,
+    HttpSettings,
+    JsonHttp,
+    RawResponse,
+    Retry,
+    Sleep,
+    lenient_int,
+    retry_after_ms,
+    wall_clock_ms,
+)
+from kmm_tui.odds.matching import BookEvent, Matcher, Side
+from kmm_tui.odds.models import DRAW, EXCHANGES_EXCLUDED, SIDE_A, SIDE_B, MatchRef, QuotaInfo, SourceResult
+from kmm_tui.odds.sports import SportSpec
+from kmm_tui.odds.wire import iso_to_ms, wire_odds
+
+NAME = "theoddsapi"
+DEFAULT_HOST = "https://api.the-odds-api.com"
+_KEY_CODES = frozenset({"MISSING_KEY", "INVALID_KEY", "DEACTIVATED_KEY"})
+_NOT_FOUND_CODES = frozenset({"UNKNOWN_SPORT", "EVENT_NOT_FOUND"})
+_DRAW_NAMES = frozenset({"draw", "tie"})
+
+
+@dataclass(frozen=True, slots=True)
+class TheOddsApiSettings:
+    """Key, host and polling policy. ``bookmakers`` (if any) overrides ``regions`` (10 books = 1 region)."""
+
+    api_key: str
+    host: str = DEFAULT_HOST
+    regions: tuple[str, ...] = ("us", "eu")
+    bookmakers: tuple[str, ...] = ()
+    odds_ttl_ms: int = 60_000
+    events_ttl_ms: int = 300_000
+    sports_ttl_ms: int = 86_400_000
+    min_remaining: int = 25
+    quota_probe_ms: int = 3 * 3_600_000  # after OUT_OF_USAGE_CREDITS: try again at most this often
+    down_ms: int = 60_000  # after 5xx/timeouts outlast the retries
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class OddsApiSport:
+    key: str
+    group: str
+    title: str
+    active: bool
+    has_outrights: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OddsApiBook:
+    """One bookmaker's ``h2h`` market: outcome name → decimal price (lay markets are never read)."""
+
+    key: str
+    title: str
+    last_update_ms: int
+    prices: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OddsApiEvent:
+    id: str
+    sport_key: str
+    commence_ms: int
+    home_team: str
+    away_team: str
+    books: tuple[OddsApiBook, ...] = ()
+
+    def book_event(self) -> BookEvent:
+        return BookEvent(NAME, self.id, self.home_team, self.away_team, self.commence_ms)
+
+
+def quota_from_headers(headers: Mapping[str, str], now_ms: int) -> QuotaInfo:
+    """``x-requests-remaining/used/last``, leniently; missing → None."""
+    return QuotaInfo(
+        remaining=lenient_int(headers.get("x-requests-remaining")),
+        used=lenient_int(headers.get("x-requests-used"), round_up=True),
+        last_cost=lenient_int(headers.get("x-requests-last"), round_up=True),
+        updated_ms=now_ms,
+    )
+
+
+def _parse_sport(item: Mapping[str, Any]) -> OddsApiSport:
+    return OddsApiSport(
+        key=str(item["key"]),
+        group=str(item.get("group", "")),
+        title=str(item.get("title", "")),
+        active=bool(item.get("active", False)),
+        has_outrights=bool(item.get("has_outrights", False)),
+    )
+
+
+def _parse_book(item: Mapping[str, Any]) -> OddsApiBook | None:
+    for market in item.get("markets") or ():
+        if market.get("key") != "h2h":  # h2h_lay, spreads, totals … are other bets
+            continue
+        stamp = market.get("last_update") or item.get("last_update")
+        prices = tuple((str(o.get("name", "")), o.get("price")) for o in market.get("outcomes") or ())
+        return OddsApiBook(str(item["key"]), str(item.get("title", item["key"])), iso_to_ms(stamp), prices)
+    return None
+
+
+def parse_events(body: Any) -> tuple[OddsApiEvent, ...]:
+    """``/events`` or ``/odds`` array → events (books parsed only where present)."""
+    if not isinstance(body, list):
+        raise ValueError(f"expected a JSON array of events, got {type(body).__name__}")
+    events = []
+    for item in body:
+        books = tuple(b for b in (_parse_book(x) for x in item.get("bookmakers") or ()) if b is not None)
+        events.append(
+            OddsApiEvent(
+                id=str(item["id"]),
+                sport_key=str(item.get("sport_key", "")),
+                commence_ms=iso_to_ms(item["commence_time"]),
+                home_team=str(item["home_team"]),
+                away_team=str(item["away_team"]),
+                books=books,
+            )
+        )
+    return tuple(events)
+
+
+def h2h_quotes(
+    event: OddsApiEvent, a_side: Side, three_way: bool
+) -> tuple[tuple[BookOdds, ...], tuple[tuple[str, str], ...]]:
+    """Book prices in (A, B[, draw]) order; A is ``side1`` (home) unless ``a_side`` is SIDE2.
+
+    Outcomes are matched by name against ``home_team``/``away_team`` (never by position). Books that
+    lack an outcome, carry an extra one, or post an invalid price are excluded with the reason.
+    """
+    home_idx, away_idx = (SIDE_A, SIDE_B) if a_side is Side.SIDE1 else (SIDE_B, SIDE_A)
+    width = 3 if three_way else 2
+    quotes: list[BookOdds] = []
+    excluded: list[tuple[str, str]] = []
+    for book in event.books:
+        if book.key in EXCHANGES_EXCLUDED:
+            excluded.append((book.key, "exchange we trade on or that mirrors Kalshi"))
+            continue
+        slots: list[Decimal | None] = [None] * width
+        problem = None
+        for name, raw in book.prices:
+            if name == event.home_team:
+                index = home_idx
+            elif name == event.away_team:
+                index = away_idx
+            elif name.casefold() in _DRAW_NAMES and three_way:
+                index = DRAW
+            else:
+                problem = f"unexpected outcome {name!r}"
+                break
+            try:
+                slots[index] = wire_odds(raw)
+            except OddsError as exc:
+                problem = f"bad price for {name!r}: {exc}"
+                break
+        if problem is None and any(s is None for s in slots):
+            problem = "missing an outcome" + (" (no Draw price)" if three_way else "")
+        if problem is not None:
+            excluded.append((book.key, problem))
+            continue
+        quotes.append(BookOdds(book.key, tuple(s for s in slots if s is not None), book.last_update_ms))
+    return tuple(quotes), tuple(excluded)
+
+
+class TheOddsApi:
+    """Async client and :class:`~kmm_tui.odds.models.OddsSource` for The Odds API v4."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        settings: TheOddsApiSettings,
+        matcher: Matcher,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = wall_clock_ms,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not settings.api_key.strip():
+            raise SourceConfigError(
+                NAME, "no API key configured; set odds.theoddsapi.api_key (or THE_ODDS_API_KEY)"
+            )
+        self.settings = settings
+        self.matcher = matcher
+        self.quota = QuotaTracker(NAME, settings.min_remaining)
+        self._clock = clock
+        self._cache = ResponseCache(settings.odds_ttl_ms)
+        self._http = JsonHttp(
+            NAME, settings.host, secrets=(settings.api_key,), settings=settings.http,
+            transport=transport, sleep=sleep, rng=rng,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- raw calls ------------------------------------------------------------------------------
+
+    def _classify(self, response: RawResponse) -> Any:
+        now = self._clock()
+        quota = quota_from_headers(response.headers, now)
+        self.quota.record(quota)
+        status, body = response.status, response.body
+        if status == 200:
+            return body
+        code = body.get("error_code") if isinstance(body, dict) else None
+        code = str(code) if code is not None else None
+        if status == 401 and (code == "OUT_OF_USAGE_CREDITS" or (code is None and quota.remaining == 0)):
+            until = now + self.settings.quota_probe_ms
+            reason = "out of usage credits until the monthly reset; theo from this source is stale"
+            self.quota.disable(until, reason, quota=True)
+            raise QuotaExhausted(NAME, reason, until)
+        if status == 401 or code in _KEY_CODES:
+            reason = (
+                f"API key rejected ({code or 'HTTP 401'}); set a valid key in odds.theoddsapi.api_key "
+                "(or THE_ODDS_API_KEY) and restart the source"
+            )
+            self.quota.set_fatal(reason)
+            raise SourceConfigError(NAME, reason)
+        if status == 429:
+            delay = retry_after_ms(response.headers.get("retry-after"))
+            raise Retry(RateLimited(NAME, f"rate limited ({code or 'HTTP 429'})", delay or 1000), delay)
+        if code in _NOT_FOUND_CODES or status == 404:
+            raise NotFound(NAME, f"{code or 'HTTP 404'}: skipping this sport/event")
+        if 400 <= status < 500:
+            raise RequestRejected(
+                NAME, f"request rejected ({code or f'HTTP {status}'}) — a kmm bug, please report it", code
+            )
+        raise Retry(SourceDown(NAME, f"server error HTTP {status}"))
+
+    async def _get(self, path: str, params: dict[str, str], *, paid: bool, ttl_ms: int) -> Any:
+        now = self._clock()
+        key = ResponseCache.key(path, params)
+        cached = self._cache.get(key, now)
+        if cached is not None:
+            return cached
+        self.quota.check(now, paid=paid)
+        try:
+            body = await self._http.request(path, {**params, "apiKey": self.settings.api_key}, self._classify)
+        except SourceDown as exc:
+            self.quota.disable(self._clock() + self.settings.down_ms, exc.message, quota=False)
+            raise
+        self._cache.put(key, body, self._clock(), ttl_ms)
+        return body
+
+    async def sports(self, *, include_inactive: bool = False) -> tuple[OddsApiSport, ...]:
+        """``GET /v4/sports`` (free), cached for a day."""
+        params = {"all": "true"} if include_inactive else {}
+        body = await self._get("/v4/sports", params, paid=False, ttl_ms=self.settings.sports_ttl_ms)
+        if not isinstance(body, list):
+            raise SourceDown(NAME, "/v4/sports returned something other than a list")
+        return tuple(_parse_sport(item) for item in body)
+
+    async def events(self, sport_key: str) -> tuple[OddsApiEvent, ...]:
+        """``GET /v4/sports/{sport}/events`` (free): upcoming and live events without odds."""
+        body = await self._get(
+            f"/v4/sports/{sport_key}/events", {"dateFormat": "iso"}, paid=False,
+            ttl_ms=self.settings.events_ttl_ms,
+        )
+        return self._parse(body, sport_key)
+
+    async def odds(self, sport_key: str) -> tuple[OddsApiEvent, ...]:
+        """``GET /v4/sports/{sport}/odds`` h2h in decimal (costs credits; cached ``odds_ttl_ms``)."""
+        params = {"markets": "h2h", "oddsFormat": "decimal", "dateFormat": "iso"}
+        if self.settings.bookmakers:
+            params["bookmakers"] = ",".join(self.settings.bookmakers)
+        else:
+            params["regions"] = ",".join(self.settings.regions)
+        body = await self._get(
+            f"/v4/sports/{sport_key}/odds", params, paid=True, ttl_ms=self.settings.odds_ttl_ms
+        )
+        return self._parse(body, sport_key)
+
+    @staticmethod
+    def _parse(body: Any, sport_key: str) -> tuple[OddsApiEvent, ...]:
+        try:
+            return parse_events(body)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SourceDown(NAME, f"unreadable response for {sport_key}: {exc}") from None
+
+    async def sport_keys(self, spec: SportSpec) -> tuple[str, ...]:
+        """The Odds API keys for a Kalshi series; tennis keys are the active per-tournament ones."""
+        if spec.theoddsapi_keys:
+            return spec.theoddsapi_keys
+        if spec.theoddsapi_prefix is None:
+            return ()
+        return tuple(
+            s.key for s in await self.sports() if s.active and s.key.startswith(spec.theoddsapi_prefix)
+        )
+
+    # --- OddsSource -----------------------------------------------------------------------------
+
+    async def fetch(self, match: MatchRef) -> SourceResult:
+        """Find the match among free ``/events``, then price it from the (cached) sport ``/odds``."""
+        spec = match.sport
+        keys = await self.sport_keys(spec)
+        if not keys:
+            raise NotFound(NAME, f"no The Odds API league for {spec.title}; use OddsPapi or manual theo")
+        found: list[OddsApiEvent] = []
+        for key in keys:
+            try:
+                found.extend(await self.events(key))
+            except NotFound:
+                continue
+        decision = self.matcher.decide(match.kalshi_event(), [e.book_event() for e in found], spec)
+        if not decision.matched or decision.chosen is None:
+            raise MatchUnconfirmed(NAME, f"{match.title}: {decision.reason}", decision)
+        chosen = next(e for e in found if e.id == decision.chosen.book.id)
+        priced = next((e for e in await self.odds(chosen.sport_key) if e.id == chosen.id), None)
+        if priced is None:
+            raise NoOdds(NAME, f"{match.title}: no odds listed yet for this event")
+        a_side = Side.SIDE2 if decision.chosen.swapped else Side.SIDE1
+        quotes, excluded = h2h_quotes(priced, a_side, match.three_way)
+        if not quotes:
+            raise NoOdds(NAME, f"{match.title}: no bookmaker offers a usable winner price")
+        return SourceResult(
+            source=NAME,
+            quotes=quotes,
+            commence_ms=priced.commence_ms,
+            books=tuple(q.book for q in quotes),
+            quota=self.quota.quota,
+            confidence=decision.confidence,
+            book_event_id=priced.id,
+            excluded=excluded,
+            fetched_ms=self._clock(),
+        )
+
+
+__all__ = ["NAME", "OddsApiEvent", "OddsApiSport", "OddsSourceError", "TheOddsApi", "TheOddsApiSettings"]

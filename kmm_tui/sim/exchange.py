@@ -1,0 +1,844 @@
+"""The simulator's matching engine and accounts: pure logic, no I/O, time from an injected clock.
+
+Semantics follow §5 of the API notes: V2 orders on the YES book (``bid`` buys YES, ``ask`` buys NO
+at 1 − price), price-time priority, GTC/IOC/FOK, post-only, self-trade prevention, amend/decrease/
+cancel, order groups with a rolling 15 s matched-contracts limit, market pause/close/settle, and
+quadratic fees rounded up per fill. Every change is announced to ``listeners`` (see ``events.py``).
+
+Accounting model: ``cash`` is total cash; resting orders reserve their leg cost (bid p → p, ask p →
+1 − p per contract) out of it, so ``available = cash − reserved``. Buying the leg opposite to a held
+position redeems the pair for $1 at once, so cash, open pairs and fees always add up to the money
+deposited (the conservation tests check this).
+"""
+
+from __future__ import annotations
+
+import heapq
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kmm_tui.domain.prices import PRICE_SCALE, Count, Money, Price
+from kmm_tui.sim import errors
+from kmm_tui.sim.errors import SimError
+from kmm_tui.sim.events import (
+    BookDelta,
+    FillEvent,
+    GroupEvent,
+    LifecycleEvent,
+    OrderEvent,
+    PositionEvent,
+    SimEvent,
+    TickerEvent,
+    TradeEvent,
+)
+from kmm_tui.sim.fees import fill_fee
+from kmm_tui.sim.model import (
+    STP_TYPES,
+    TIME_IN_FORCE,
+    Account,
+    EventDef,
+    Fill,
+    Market,
+    Milestone,
+    Order,
+    OrderGroup,
+    SeriesDef,
+    Settlement,
+    Trade,
+)
+from kmm_tui.sim.orderbook import OrderBook
+
+GROUP_WINDOW_MS = 15_000
+MAX_COUNT = 100_000_000  # 1 000 000 contracts
+IOC = "immediate_or_cancel"
+FOK = "fill_or_kill"
+GTC = "good_till_canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A validated create request in domain units (``expiration_ms`` already converted from seconds)."""
+
+    ticker: str
+    side: str
+    price: Price
+    count: Count
+    time_in_force: str = GTC
+    stp: str = "taker_at_cross"
+    client_order_id: str | None = None
+    post_only: bool = False
+    expiration_ms: int | None = None
+    cancel_on_pause: bool = False
+    order_group_id: str | None = None
+    subaccount: int = 0
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AmendRequest:
+    """Amend: ``count`` is filled + desired remaining (the API's definition)."""
+
+    ticker: str
+    side: str
+    price: Price
+    count: Count
+    client_order_id: str | None = None
+    updated_client_order_id: str | None = None
+    expiration_ms: int | None = None
+    clear_expiration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResult:
+    """What a create/amend reply reports: the order after matching plus what this call filled."""
+
+    order: Order
+    filled_now: Count
+    ts_ms: int
+
+
+class Exchange:
+    """All markets, books and accounts of one simulated exchange."""
+
+    def __init__(self, clock: Callable[[], int], id_factory: Callable[[], str] | None = None) -> None:
+        self.clock = clock
+        self._new_id = id_factory or (lambda: str(uuid.uuid4()))
+        self.series: dict[str, SeriesDef] = {}
+        self.events: dict[str, EventDef] = {}
+        self.markets: dict[str, Market] = {}
+        self.milestones: dict[str, Milestone] = {}
+        self.books: dict[str, OrderBook] = {}
+        self.accounts: dict[str, Account] = {}
+        self.trades: list[Trade] = []
+        self.listeners: list[Callable[[SimEvent], None]] = []
+        self._orders: dict[str, Order] = {}
+        self._priority = 0
+        self._expiries: list[tuple[int, str]] = []
+        self._touched: set[str] = set()
+        self._halted: set[str] = set()  # in-flight takers whose order group triggered mid-match
+        self.exchange_active = True
+        self.trading_active = True
+
+    # --- setup ----------------------------------------------------------------------------------
+
+    def add_series(self, series: SeriesDef) -> None:
+        self.series[series.ticker] = series
+
+    def add_event(self, event: EventDef) -> None:
+        if event.series_ticker not in self.series:
+            raise ValueError(f"event {event.event_ticker}: add series {event.series_ticker} first")
+        self.events[event.event_ticker] = event
+
+    def add_market(self, market: Market) -> None:
+        if market.event_ticker not in self.events:
+            raise ValueError(f"market {market.ticker}: add event {market.event_ticker} first")
+        self.markets[market.ticker] = market
+        self.books[market.ticker] = OrderBook()
+        self._emit(LifecycleEvent(market.ticker, "created", {}))
+
+    def add_milestone(self, milestone: Milestone) -> None:
+        self.milestones[milestone.id] = milestone
+
+    def open_account(self, account_id: str, balance: Money, tier: str = "basic", name: str = "") -> Account:
+        if account_id in self.accounts:
+            raise ValueError(f"account {account_id} already exists")
+        account = Account(account_id=account_id, cash=balance, tier=tier, name=name)
+        self.accounts[account_id] = account
+        return account
+
+    def deposit(self, account_id: str, amount: Money) -> None:
+        self.account(account_id).cash = Money(self.account(account_id).cash + amount)
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    def account(self, account_id: str) -> Account:
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise errors.not_found() from None
+
+    def market(self, ticker: str) -> Market:
+        try:
+            return self.markets[ticker]
+        except KeyError:
+            raise errors.not_found() from None
+
+    def order(self, account_id: str, order_id: str) -> Order:
+        """The caller's order; someone else's order is indistinguishable from a missing one (404)."""
+        order = self._orders.get(order_id)
+        if order is None or order.account_id != account_id:
+            raise errors.not_found()
+        return order
+
+    def fee_schedule(self, ticker: str) -> tuple[str, Decimal]:
+        """(fee_type, multiplier) for a market: event overrides win over the series."""
+        event = self.events[self.markets[ticker].event_ticker]
+        series = self.series[event.series_ticker]
+        fee_type = event.fee_type_override or series.fee_type
+        mult = event.fee_multiplier_override
+        return fee_type, series.fee_multiplier if mult is None else mult
+
+    def series_of(self, market: Market) -> SeriesDef:
+        return self.series[self.events[market.event_ticker].series_ticker]
+
+    # --- order entry ----------------------------------------------------------------------------
+
+    def create_order(self, account_id: str, req: OrderRequest) -> OrderResult:
+        """Validate, match, and rest (GTC) or cancel (IOC/FOK) the remainder."""
+        self.sweep()
+        now = self.clock()
+        account = self.account(account_id)
+        market = self._validate_new(account, req, now)
+        count = req.count
+        if req.reduce_only:
+            count = self._reduce_only_count(account, req)
+        fee_type, mult = self.fee_schedule(req.ticker)
+        leg = req.price if req.side == "bid" else PRICE_SCALE - req.price
+        needed = leg * count + fill_fee(fee_type, mult, req.price, count, is_taker=True)
+        if needed > account.available:
+            raise errors.insufficient_balance()
+        book = self.books[req.ticker]
+        if req.post_only and book.best_opposite(req.side, req.price) is not None:
+            raise errors.invalid_order("post only cross")
+        group = None
+        if req.order_group_id is not None:
+            group = account.groups.get(req.order_group_id)
+            if group is None:
+                raise SimError(404, "not_found", "not found", "order group not found")
+            if group.triggered:
+                raise errors.invalid_order("order group is triggered: reset it before placing orders")
+            if group.exchange_index != market.exchange_index:
+                raise errors.invalid_order(
+                    f"order group lives on exchange_index {group.exchange_index} but {req.ticker} trades on "
+                    f"{market.exchange_index}: create the group with that exchange_index"
+                )
+        if req.client_order_id is not None:
+            account.client_order_ids.add(req.client_order_id)
+        order = Order(
+            order_id=self._new_id(),
+            account_id=account_id,
+            ticker=req.ticker,
+            side=req.side,  # type: ignore[arg-type]
+            price=req.price,
+            initial_count=count,
+            remaining=count,
+            time_in_force=req.time_in_force,
+            stp=req.stp,
+            client_order_id=req.client_order_id,
+            created_ms=now,
+            updated_ms=now,
+            priority=self._next_priority(),
+            post_only=req.post_only,
+            expiration_ms=req.expiration_ms,
+            cancel_on_pause=req.cancel_on_pause,
+            order_group_id=req.order_group_id,
+            subaccount=req.subaccount,
+            exchange_index=market.exchange_index,
+        )
+        self._orders[order.order_id] = order
+        account.orders[order.order_id] = order
+        if group is not None:
+            group.order_ids.append(order.order_id)
+        filled = self._match_and_place(order, now)
+        self._flush_tickers(now)
+        return OrderResult(order, filled, now)
+
+    def _validate_new(self, account: Account, req: OrderRequest, now: int) -> Market:
+        market = self.market(req.ticker)
+        self._require_trading(market)
+        if req.side not in ("bid", "ask"):
+            raise errors.invalid_parameters("side must be bid or ask")
+        if req.time_in_force not in TIME_IN_FORCE:
+            raise errors.invalid_parameters(f"time_in_force must be one of {', '.join(TIME_IN_FORCE)}")
+        if req.stp not in STP_TYPES:
+            allowed = ", ".join(STP_TYPES)
+            raise errors.invalid_parameters(f"self_trade_prevention_type must be one of {allowed}")
+        if not 0 < req.count <= MAX_COUNT:
+            raise SimError(400, "invalid_order_size", "invalid order size", "count must be 0.01..1000000")
+        if not (0 < req.price < PRICE_SCALE and market.grid.is_valid(req.price)):
+            raise errors.invalid_price()
+        if req.expiration_ms is not None:
+            if req.time_in_force != GTC:
+                raise errors.invalid_parameters("expiration_time is only allowed with good_till_canceled")
+            if req.expiration_ms <= now:
+                raise errors.invalid_parameters("expiration_time must be in the future")
+        if req.reduce_only and req.time_in_force != IOC:
+            raise errors.invalid_parameters("reduce_only is only allowed with immediate_or_cancel")
+        if req.post_only and req.time_in_force != GTC:
+            raise errors.invalid_parameters("post_only is only allowed with good_till_canceled")
+        if req.client_order_id is not None and req.client_order_id in account.client_order_ids:
+            raise errors.order_already_exists()
+        return market
+
+    def _reduce_only_count(self, account: Account, req: OrderRequest) -> Count:
+        held = account.positions.get(req.ticker)
+        pos = held.position if held else 0
+        reducible = -pos if req.side == "bid" else pos
+        if reducible <= 0:
+            raise errors.invalid_order("reduce only order would increase the position")
+        return Count(min(req.count, reducible))
+
+    def _require_trading(self, market: Market) -> None:
+        if market.status in ("closed", "determined", "finalized"):
+            raise errors.market_closed()
+        if market.status != "active" or not self.trading_active:
+            raise errors.market_inactive()
+
+    def _require_open(self, market: Market) -> None:
+        """Cancels and decreases work while paused but not after close."""
+        if market.status in ("closed", "determined", "finalized"):
+            raise errors.market_closed()
+
+    # --- matching -------------------------------------------------------------------------------
+
+    def _match_and_place(self, order: Order, now: int) -> Count:
+        """Trade ``order`` against the book, then rest or cancel what is left. Returns contracts filled."""
+        book = self.books[order.ticker]
+        filled = 0
+        if order.time_in_force == FOK and not self._fok_fillable(order, book):
+            self._finish(order, now, cancelled=True)
+            return Count(0)
+        stopped = False
+        while order.remaining > 0:
+            if order.order_id in self._halted:
+                stopped = True
+                break
+            best = book.best_opposite(order.side, order.price)
+            if best is None:
+                break
+            maker = book.level("ask" if order.side == "bid" else "bid", best)[0]
+            if maker.account_id == order.account_id:
+                if order.stp == "taker_at_cross":
+                    stopped = True
+                    break
+                self._cancel_resting(maker, now)
+                continue
+            qty = Count(min(order.remaining, maker.remaining))
+            self._execute(maker, order, Price(best), qty, now)
+            filled += qty
+        self._halted.discard(order.order_id)
+        if order.remaining > 0:
+            if order.time_in_force == GTC and not stopped:
+                self._rest(order, now)
+            else:
+                self._finish(order, now, cancelled=True)
+        elif order.status == "resting":
+            self._finish(order, now, cancelled=False)
+        return Count(filled)
+
+    def _fok_fillable(self, order: Order, book: OrderBook) -> bool:
+        """Fill-or-kill: enough opposite liquidity from others? A self-cross makes it behave like IOC."""
+        available = 0
+        for resting in book.crossing_orders(order.side, order.price):
+            if resting.account_id == order.account_id:
+                if order.stp == "taker_at_cross":
+                    return True
+                continue
+            available += resting.remaining
+            if available >= order.remaining:
+                return True
+        return False
+
+    def _rest(self, order: Order, now: int) -> None:
+        account = self.accounts[order.account_id]
+        self.books[order.ticker].add(order)
+        self._set_reserved(account, order, Money(order.leg_price * order.remaining))
+        order.updated_ms = now
+        if order.expiration_ms is not None:
+            heapq.heappush(self._expiries, (order.expiration_ms, order.order_id))
+        self._emit(self._delta(order, order.remaining, now))
+        self._emit(OrderEvent(order))
+        self._touched.add(order.ticker)
+
+    def _finish(self, order: Order, now: int, *, cancelled: bool) -> None:
+        """Close a non-resting order (not in the book): executed if fully filled, else cancelled."""
+        order.remaining = Count(0)
+        order.status = "canceled" if cancelled else "executed"
+        order.updated_ms = now
+        self._emit(OrderEvent(order))
+
+    def _delta(self, order: Order, delta: int, now: int) -> BookDelta:
+        side = "yes" if order.side == "bid" else "no"
+        return BookDelta(
+            order.ticker,
+            side,
+            order.leg_price,
+            delta,
+            now,
+            order.account_id,
+            order.client_order_id,
+            order.subaccount,
+        )
+
+    def _set_reserved(self, account: Account, order: Order, amount: Money) -> None:
+        account.reserved = Money(account.reserved - order.reserved + amount)
+        order.reserved = amount
+
+    def _execute(self, maker: Order, taker: Order, yes_price: Price, qty: Count, now: int) -> None:
+        market = self.markets[maker.ticker]
+        fee_type, mult = self.fee_schedule(maker.ticker)
+        trade = Trade(self._new_id(), maker.ticker, qty, yes_price, taker.side, now)  # type: ignore[arg-type]
+        self.trades.append(trade)
+        book = self.books[maker.ticker]
+        for order, is_taker in ((maker, False), (taker, True)):
+            account = self.accounts[order.account_id]
+            leg = yes_price if order.side == "bid" else PRICE_SCALE - yes_price
+            paid = Money(leg * qty)
+            fee = fill_fee(fee_type, mult, yes_price, qty, is_taker=is_taker)
+            order.fill_count = Count(order.fill_count + qty)
+            order.remaining = Count(order.remaining - qty)
+            order.updated_ms = now
+            if is_taker:
+                order.taker_fill_cost = Money(order.taker_fill_cost + paid)
+                order.taker_fees = Money(order.taker_fees + fee)
+            else:
+                order.maker_fill_cost = Money(order.maker_fill_cost + paid)
+                order.maker_fees = Money(order.maker_fees + fee)
+                self._set_reserved(account, order, Money(order.leg_price * order.remaining))
+            account.cash = Money(account.cash - paid - fee)
+            post = self._apply_position(account, market, order.side, leg, qty, fee, now)
+            fill = Fill(
+                trade.trade_id,
+                order.order_id,
+                account.account_id,
+                order.ticker,
+                order.side,
+                qty,
+                yes_price,
+                is_taker,
+                fee,
+                now,
+                order.client_order_id,
+                post,
+                order.subaccount,
+                market.exchange_index,
+            )
+            account.fills.append(fill)
+            self._emit(FillEvent(fill))
+        self._emit(self._delta(maker, -qty, now))
+        if maker.remaining == 0:
+            book.remove(maker)
+            maker.status = "executed"
+        self._emit(OrderEvent(maker))
+        market.previous_price = market.last_price
+        market.last_price = yes_price
+        market.volume = Count(market.volume + qty)
+        market.last_trade_size = qty
+        market.updated_ms = now
+        self._emit(TradeEvent(trade))
+        for order in (maker, taker):
+            self._emit(PositionEvent(order.account_id, order.ticker))
+            if order.order_group_id is not None:
+                self._group_matched(order, qty, now)
+        self._touched.add(maker.ticker)
+
+    def _apply_position(
+        self, account: Account, market: Market, side: str, leg: int, qty: int, fee: Money, now: int
+    ) -> Count:
+        """Buy ``qty`` of the YES (bid) or NO (ask) leg at ``leg``; opposite holdings redeem for $1 each."""
+        pos = account.position(market.ticker)
+        before_long = max(pos.position, 0)
+        direction = 1 if side == "bid" else -1
+        held_opposite = max(-direction * pos.position, 0)
+        close = min(qty, held_opposite)
+        if close:
+            removed = pos.cost if close == held_opposite else pos.cost * close // held_opposite
+            payout = PRICE_SCALE * close
+            account.cash = Money(account.cash + payout)
+            pos.realized_pnl = Money(pos.realized_pnl + payout - leg * close - removed)
+            pos.cost = Money(pos.cost - removed)
+            pos.position = Count(pos.position + direction * close)
+        opened = qty - close
+        if opened:
+            pos.position = Count(pos.position + direction * opened)
+            pos.cost = Money(pos.cost + leg * opened)
+        pos.fees_paid = Money(pos.fees_paid + fee)
+        pos.total_traded = Money(pos.total_traded + leg * qty)
+        pos.volume = Count(pos.volume + qty)
+        pos.last_updated_ms = now
+        market.open_interest = Count(market.open_interest + max(pos.position, 0) - before_long)
+        return pos.position
+
+    def _cancel_resting(self, order: Order, now: int) -> Count:
+        """Take a resting order out of the book; returns how much was cancelled."""
+        reduced = order.remaining
+        self.books[order.ticker].remove(order)
+        self._set_reserved(self.accounts[order.account_id], order, Money(0))
+        self._emit(self._delta(order, -reduced, now))
+        order.remaining = Count(0)
+        order.status = "canceled"
+        order.updated_ms = now
+        self._emit(OrderEvent(order))
+        self._touched.add(order.ticker)
+        return reduced
+
+    # --- amend / decrease / cancel --------------------------------------------------------------
+
+    def amend_order(self, account_id: str, order_id: str, req: AmendRequest) -> OrderResult:
+        """Change price and/or total size. New price or more size → back of the queue; less keeps it."""
+        self.sweep()
+        now = self.clock()
+        account = self.account(account_id)
+        order = self.order(account_id, order_id)
+        if order.status != "resting":
+            raise errors.not_found()
+        market = self.markets[order.ticker]
+        if req.ticker != order.ticker:
+            raise SimError(400, "order_ticker_mismatch", "order ticker mismatch")
+        if req.side != order.side:
+            raise SimError(400, "order_side_mismatch", "order side mismatch")
+        if req.client_order_id is not None and req.client_order_id != order.client_order_id:
+            raise SimError(
+                400, "order_id_and_client_order_id_mismatch", "order id and client order id mismatch"
+            )
+        self._require_trading(market)
+        if not (0 < req.price < PRICE_SCALE and market.grid.is_valid(req.price)):
+            raise errors.invalid_price()
+        new_remaining = req.count - order.fill_count
+        if new_remaining <= 0 or req.count > MAX_COUNT:
+            raise SimError(
+                400,
+                "invalid_order_size",
+                "invalid order size",
+                "count must exceed the filled count (count = filled + desired remaining)",
+            )
+        new_cid = req.updated_client_order_id
+        if new_cid is not None and new_cid != order.client_order_id and new_cid in account.client_order_ids:
+            raise errors.order_already_exists()
+        book = self.books[order.ticker]
+        book.remove(order)  # look at the book without ourselves
+        crosses = book.best_opposite(order.side, req.price) is not None
+        leg = req.price if order.side == "bid" else PRICE_SCALE - req.price
+        fee_type, mult = self.fee_schedule(order.ticker)
+        needed = leg * new_remaining - order.reserved
+        if crosses:
+            needed += fill_fee(fee_type, mult, req.price, new_remaining, is_taker=True)
+        problem: SimError | None = None
+        if order.post_only and crosses:
+            problem = errors.invalid_order("post only cross")
+        elif needed > account.available:
+            problem = errors.insufficient_balance()
+        if problem is not None:
+            book.add(order)  # undo; restore the queue position we had
+            self._requeue_in_place(book, order)
+            raise problem
+        if new_cid is not None:
+            account.client_order_ids.add(new_cid)
+            order.client_order_id = new_cid
+        if req.clear_expiration:
+            order.expiration_ms = None
+        elif req.expiration_ms is not None:
+            order.expiration_ms = req.expiration_ms
+            heapq.heappush(self._expiries, (req.expiration_ms, order.order_id))
+        loses_priority = req.price != order.price or new_remaining > order.remaining
+        filled = 0
+        if not loses_priority:
+            book.add(order)
+            self._requeue_in_place(book, order)
+            diff = new_remaining - order.remaining
+            if diff:
+                order.remaining = Count(new_remaining)
+                self._set_reserved(account, order, Money(order.leg_price * order.remaining))
+                self._emit(self._delta(order, diff, now))
+                self._touched.add(order.ticker)
+            order.initial_count = Count(req.count)
+            order.updated_ms = now
+            self._emit(OrderEvent(order))
+        else:
+            self._set_reserved(account, order, Money(0))
+            self._emit(self._delta(order, -order.remaining, now))
+            order.price = req.price
+            order.remaining = Count(new_remaining)
+            order.initial_count = Count(req.count)
+            order.priority = self._next_priority()
+            order.updated_ms = now
+            filled = self._match_and_place(order, now)
+        self._flush_tickers(now)
+        return OrderResult(order, Count(filled), now)
+
+    @staticmethod
+    def _requeue_in_place(book: OrderBook, order: Order) -> None:
+        """Put ``order`` back where its priority says (it was appended at the back)."""
+        queue = book.level(order.side, order.price)
+        queue.sort(key=lambda o: o.priority)
+
+    def decrease_order(
+        self,
+        account_id: str,
+        order_id: str,
+        *,
+        reduce_by: Count | None = None,
+        reduce_to: Count | None = None,
+    ) -> Order:
+        """Shrink a resting order, keeping its place; reducing to zero cancels it."""
+        self.sweep()
+        now = self.clock()
+        if (reduce_by is None) == (reduce_to is None):
+            raise errors.invalid_parameters("send exactly one of reduce_by or reduce_to")
+        order = self.order(account_id, order_id)
+        if order.status != "resting":
+            raise errors.not_found()
+        self._require_open(self.markets[order.ticker])
+        target = order.remaining - reduce_by if reduce_by is not None else reduce_to
+        assert target is not None
+        if reduce_by is not None and reduce_by <= 0:
+            raise errors.invalid_parameters("reduce_by must be positive")
+        if target < 0 or target > order.remaining:
+            raise errors.invalid_parameters(
+                f"cannot decrease to {target / 100:.2f}: the order has {order.remaining / 100:.2f} remaining"
+            )
+        if target == 0:
+            self._cancel_resting(order, now)
+        elif target != order.remaining:
+            diff = target - order.remaining
+            order.remaining = Count(target)
+            order.initial_count = Count(order.initial_count + diff)
+            order.updated_ms = now
+            self._set_reserved(self.accounts[account_id], order, Money(order.leg_price * target))
+            self._emit(self._delta(order, diff, now))
+            self._emit(OrderEvent(order))
+            self._touched.add(order.ticker)
+        self._flush_tickers(now)
+        return order
+
+    def cancel_order(self, account_id: str, order_id: str) -> tuple[Order, Count]:
+        """Cancel a resting order; unknown, cancelled and executed orders are all 404 (as Kalshi)."""
+        self.sweep()
+        now = self.clock()
+        order = self.order(account_id, order_id)
+        if order.status != "resting":
+            raise errors.not_found()
+        self._require_open(self.markets[order.ticker])
+        reduced = self._cancel_resting(order, now)
+        self._flush_tickers(now)
+        return order, reduced
+
+    def cancel_all(self, account_id: str, subaccount: int | None = None) -> list[Order]:
+        now = self.clock()
+        account = self.account(account_id)
+        cancelled = []
+        for order in list(account.orders.values()):
+            if order.status != "resting" or (subaccount is not None and order.subaccount != subaccount):
+                continue
+            if self.markets[order.ticker].status in ("closed", "determined", "finalized"):
+                continue
+            self._cancel_resting(order, now)
+            cancelled.append(order)
+        self._flush_tickers(now)
+        return cancelled
+
+    def resting_orders(self, account_id: str) -> list[Order]:
+        return [o for o in self.account(account_id).orders.values() if o.status == "resting"]
+
+    # --- order groups ---------------------------------------------------------------------------
+
+    def create_order_group(
+        self, account_id: str, limit: Count, exchange_index: int = 0, subaccount: int = 0
+    ) -> OrderGroup:
+        account = self.account(account_id)
+        if not 0 < limit <= MAX_COUNT:
+            raise errors.invalid_parameters("contracts_limit must be 1..1000000")
+        group = OrderGroup(self._new_id(), account_id, limit, exchange_index, subaccount)
+        account.groups[group.group_id] = group
+        self._emit(GroupEvent(account_id, group.group_id, "created", self.clock(), limit))
+        return group
+
+    def order_group(self, account_id: str, group_id: str) -> OrderGroup:
+        group = self.account(account_id).groups.get(group_id)
+        if group is None:
+            raise errors.not_found()
+        return group
+
+    def trigger_order_group(self, account_id: str, group_id: str) -> None:
+        self._trigger(self.order_group(account_id, group_id), self.clock())
+        self._flush_tickers(self.clock())
+
+    def reset_order_group(self, account_id: str, group_id: str) -> None:
+        group = self.order_group(account_id, group_id)
+        group.triggered = False
+        group.matched.clear()
+        self._emit(GroupEvent(account_id, group_id, "reset", self.clock()))
+
+    def set_order_group_limit(self, account_id: str, group_id: str, limit: Count) -> None:
+        group = self.order_group(account_id, group_id)
+        if not 0 < limit <= MAX_COUNT:
+            raise errors.invalid_parameters("contracts_limit must be 1..1000000")
+        now = self.clock()
+        group.limit = limit
+        self._emit(GroupEvent(account_id, group_id, "limit_updated", now, limit))
+        if not group.triggered and self._window_sum(group, now) >= limit:
+            self._trigger(group, now)
+        self._flush_tickers(now)
+
+    def delete_order_group(self, account_id: str, group_id: str) -> None:
+        group = self.order_group(account_id, group_id)
+        now = self.clock()
+        self._cancel_group_orders(group, now)
+        del self.accounts[account_id].groups[group_id]
+        self._emit(GroupEvent(account_id, group_id, "deleted", now))
+        self._flush_tickers(now)
+
+    def _window_sum(self, group: OrderGroup, now: int) -> int:
+        while group.matched and group.matched[0][0] <= now - GROUP_WINDOW_MS:
+            group.matched.popleft()
+        return sum(n for _, n in group.matched)
+
+    def _group_matched(self, order: Order, qty: int, now: int) -> None:
+        group = self.accounts[order.account_id].groups.get(order.order_group_id or "")
+        if group is None:
+            return
+        group.matched.append((now, qty))
+        if not group.triggered and self._window_sum(group, now) >= group.limit:
+            self._trigger(group, now)
+
+    def _trigger(self, group: OrderGroup, now: int) -> None:
+        group.triggered = True
+        self._cancel_group_orders(group, now)
+        self._emit(GroupEvent(group.account_id, group.group_id, "triggered", now))
+
+    def _cancel_group_orders(self, group: OrderGroup, now: int) -> None:
+        for order_id in group.order_ids:
+            order = self._orders.get(order_id)
+            # An order being matched right now (the taker) is not in the book yet: stop it too.
+            if order is not None and order.status == "resting" and order.remaining > 0:
+                if any(o is order for o in self.books[order.ticker].level(order.side, order.price)):
+                    self._cancel_resting(order, now)
+                else:
+                    self._halted.add(order.order_id)
+
+    # --- market lifecycle -----------------------------------------------------------------------
+
+    def pause_market(self, ticker: str) -> None:
+        """Trading halt: orders flagged ``cancel_order_on_pause`` are cancelled, others stay."""
+        market = self.market(ticker)
+        if market.status != "active":
+            return
+        now = self.clock()
+        market.status = "inactive"
+        market.updated_ms = now
+        for order in list(self.books[ticker].orders()):
+            if order.cancel_on_pause:
+                self._cancel_resting(order, now)
+        self._emit(LifecycleEvent(ticker, "deactivated", {"is_deactivated": True}))
+        self._flush_tickers(now)
+
+    def resume_market(self, ticker: str) -> None:
+        market = self.market(ticker)
+        if market.status not in ("inactive", "initialized"):
+            return
+        market.status = "active"
+        market.updated_ms = self.clock()
+        self._emit(LifecycleEvent(ticker, "activated", {"is_deactivated": False}))
+
+    def close_market(self, ticker: str) -> None:
+        """Stop trading for good: every resting order is cancelled, close time moves to now."""
+        market = self.market(ticker)
+        if market.status in ("closed", "determined", "finalized"):
+            return
+        now = self.clock()
+        for order in list(self.books[ticker].orders()):
+            self._cancel_resting(order, now)
+        market.status = "closed"
+        market.close_ms = now
+        market.updated_ms = now
+        self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": now // 1000}))
+        self._flush_tickers(now)
+
+    def settle_market(self, ticker: str, result: str, value: Price | None = None) -> None:
+        """Determine and pay out: YES holders get ``value`` per contract, NO holders 1 − value."""
+        market = self.market(ticker)
+        if market.status in ("determined", "finalized"):
+            raise SimError(409, "market_closed", "market closed", f"{ticker} is already settled")
+        if result not in ("yes", "no", "scalar"):
+            raise errors.invalid_parameters("result must be yes, no or scalar")
+        if value is None:
+            if result == "scalar":
+                raise errors.invalid_parameters("a scalar result needs a settlement value")
+            value = Price(PRICE_SCALE if result == "yes" else 0)
+        self.close_market(ticker)
+        now = self.clock()
+        market.status = "determined"
+        market.result = result
+        market.settlement_value = value
+        self._emit(
+            LifecycleEvent(
+                ticker,
+                "determined",
+                {"result": result, "determination_ts": now // 1000, "settlement_value": value},
+            )
+        )
+        event_ticker = market.event_ticker
+        for account in self.accounts.values():
+            pos = account.positions.get(ticker)
+            if pos is None or pos.settled:
+                continue
+            held = pos.position
+            yes_count = Count(max(held, 0))
+            no_count = Count(max(-held, 0))
+            revenue = Money(value * yes_count + (PRICE_SCALE - value) * no_count)
+            account.cash = Money(account.cash + revenue)
+            settlement = Settlement(
+                ticker,
+                event_ticker,
+                result,
+                yes_count,
+                no_count,
+                Money(pos.cost if held > 0 else 0),
+                Money(pos.cost if held < 0 else 0),
+                revenue,
+                value,
+                now,
+                market.exchange_index,
+            )
+            account.settlements.append(settlement)
+            pos.realized_pnl = Money(pos.realized_pnl + revenue - pos.cost)
+            pos.cost = Money(0)
+            pos.position = Count(0)
+            pos.settled = True
+            pos.last_updated_ms = now
+            self._emit(PositionEvent(account.account_id, ticker))
+        market.open_interest = Count(0)
+        market.status = "finalized"
+        self._emit(LifecycleEvent(ticker, "settled", {"settled_ts": now // 1000}))
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Cancel orders whose ``expiration_time`` has passed. Called before every operation."""
+        now = self.clock()
+        while self._expiries and self._expiries[0][0] <= now:
+            exp, order_id = heapq.heappop(self._expiries)
+            order = self._orders.get(order_id)
+            if order is None or order.status != "resting" or order.expiration_ms != exp:
+                continue
+            self._cancel_resting(order, now)
+        self._flush_tickers(now)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _next_priority(self) -> int:
+        self._priority += 1
+        return self._priority
+
+    def _emit(self, event: SimEvent) -> None:
+        for listener in list(self.listeners):
+            listener(event)
+
+    def _flush_tickers(self, now: int) -> None:
+        touched, self._touched = self._touched, set()
+        for ticker in sorted(touched):
+            self._emit(TickerEvent(ticker, now))
+
+    def top_of_book(self, ticker: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """((best YES bid, size), (best YES ask, size)) or None per side."""
+        book = self.books[ticker]
+        bid = book.best_bid()
+        ask = book.best_ask()
+        bid_level = (bid, sum(o.remaining for o in book.bids[bid])) if bid is not None else None
+        ask_level = (ask, sum(o.remaining for o in book.asks[ask])) if ask is not None else None
+        return bid_level, ask_level
+
+    def all_orders(self) -> Iterable[Order]:
+        return self._orders.values()

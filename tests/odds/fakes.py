@@ -1,0 +1,110 @@
+"""A loopback provider for the odds-client tests: a Starlette app serving fixture files verbatim.
+
+Bodies are sent byte-for-byte from ``tests/fixtures/odds`` (so number text such as ``1.8`` reaches the
+client's Decimal parser unchanged), with the status and headers the test chooses. Every request is
+recorded (path, query, headers) so tests can assert what was — and was not — called.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tests.support import FIXTURES, load_fixture
+
+NOW_ISO = "2026-11-28T16:05:00Z"
+
+
+def iso_ms(text: str) -> int:
+    """ISO-8601 → Unix ms, computed independently of the code under test."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def load_decimal(relative: str) -> Any:
+    """A fixture parsed the way the clients parse the wire: non-integers as Decimal."""
+    return json.loads((FIXTURES / relative).read_bytes(), parse_float=Decimal)
+
+
+NOW_MS = iso_ms(NOW_ISO)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Call:
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeProvider:
+    """Route table path → queue of replies (the last reply repeats once the queue is down to one)."""
+
+    routes: dict[str, list[Reply]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+
+    def add(
+        self,
+        path: str,
+        *,
+        fixture: str | None = None,
+        body: Any = None,
+        status: int = 200,
+        headers: dict[str, str] | str | None = None,
+        first: bool = False,
+    ) -> FakeProvider:
+        """Queue a reply for ``path`` (``first``: in front of those already queued)."""
+        raw = (FIXTURES / "odds" / fixture).read_bytes() if fixture else json.dumps(body).encode()
+        if isinstance(headers, str):
+            headers = {k: str(v) for k, v in load_fixture(f"odds/{headers}").items()}
+        hdrs = {"content-type": "application/json", **(headers or {})}
+        queue = self.routes.setdefault(path, [])
+        queue.insert(0 if first else len(queue), Reply(status, raw, hdrs))
+        return self
+
+    def calls_to(self, path: str) -> list[Call]:
+        return [c for c in self.calls if c.path == path]
+
+    async def _handle(self, request: Request) -> Response:
+        path = "/" + request.path_params["path"]
+        self.calls.append(Call(path, dict(request.query_params), dict(request.headers)))
+        queue = self.routes.get(path)
+        if not queue:
+            return Response(b'{"message":"no route in fake"}', status_code=599)
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    def transport(self) -> httpx.ASGITransport:
+        app = Starlette(routes=[Route("/{path:path}", self._handle)])
+        return httpx.ASGITransport(app=app)
+
+
+class FakeClock:
+    """Manual clock in Unix ms; ``sleep`` advances it and records each wait (seconds)."""
+
+    def __init__(self, now_ms: int = NOW_MS) -> None:
+        self.now_ms = now_ms
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now_ms += round(seconds * 1000)

@@ -1,0 +1,119 @@
+"""``kmm odds coverage`` end to end against a loopback server (free calls only)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from kmm_tui.odds.cli import main
+from kmm_tui.odds.matching import KalshiEvent, KalshiOutcome
+from tests.odds.fakes import FakeProvider
+
+SERIES = ("KXNBAGAME", "KXNHLGAME", "KXCS2GAME", "KXATPMATCH", "KXFOOGAME")
+
+
+def settings(odds_key: str | None = "toa-key", papi_key: str | None = "papi-key") -> SimpleNamespace:
+    return SimpleNamespace(
+        odds=SimpleNamespace(
+            the_odds_api_key=odds_key, oddspapi_key=papi_key, regions=("us",), bookmakers=()
+        ),
+        scanner=SimpleNamespace(series=SERIES),
+    )
+
+
+def fake() -> FakeProvider:
+    return (
+        FakeProvider()
+        .add("/v4/sports", fixture="theoddsapi/sports.json", headers="theoddsapi/headers_sports_200.json")
+        .add(
+            "/v4/sports/basketball_nba/events",
+            fixture="theoddsapi/odds_basketball_nba_h2h.json",
+            headers="theoddsapi/headers_sports_200.json",
+        )
+        .add("/v4/sports/icehockey_nhl/events", fixture="theoddsapi/events_icehockey_nhl.json")
+        .add("/v4/account", body={"requestsRemaining": 180, "requestsUsed": 70})
+    )
+
+
+def event(ticker: str, a: str, b: str) -> KalshiEvent:
+    return KalshiEvent(
+        ticker, f"{a} vs {b}", (KalshiOutcome(f"{ticker}-A", a), KalshiOutcome(f"{ticker}-B", b))
+    )
+
+
+async def kalshi_events(series: Sequence[str]) -> Mapping[str, Sequence[KalshiEvent]]:
+    assert tuple(series) == SERIES
+    return {
+        "KXNBAGAME": [
+            event("KXNBAGAME-26NOV28BOSNYK", "Boston", "New York"),
+            event("KXNBAGAME-26NOV28MIAORL", "Miami", "Orlando"),
+        ],
+        "KXNHLGAME": [event("KXNHLGAME-26NOV28MTLTOR", "Montreal", "Toronto")],
+    }
+
+
+def args(tmp_path: Path, *, as_json: bool = False) -> argparse.Namespace:
+    return argparse.Namespace(odds_command="coverage", json=as_json, state_dir=tmp_path)
+
+
+def test_coverage_table(tmp_path: Path) -> None:
+    server, out = fake(), io.StringIO()
+    status = main(
+        args(tmp_path), settings(), out=out, kalshi_events=kalshi_events, transport=server.transport()
+    )
+    text = out.getvalue()
+    assert status == 0
+    nba = next(line for line in text.splitlines() if line.startswith("KXNBAGAME"))
+    assert nba.split()[2:8] == ["theoddsapi", "basketball_nba", "2", "2", "1", "0"]
+    assert "listing is billable" in next(line for line in text.splitlines() if line.startswith("KXCS2GAME"))
+    assert "no active The Odds API league" in next(
+        ln for ln in text.splitlines() if ln.startswith("KXATPMATCH")
+    )
+    assert "Quota theoddsapi: 437 left (63 used)" in text
+    assert "Quota oddspapi: 180 left (70 used)" in text
+    assert all(c.path != "/v4/odds" and not c.path.endswith("/odds") for c in server.calls)  # no credits
+
+
+def test_coverage_json(tmp_path: Path) -> None:
+    out = io.StringIO()
+    status = main(
+        args(tmp_path, as_json=True),
+        settings(),
+        out=out,
+        kalshi_events=kalshi_events,
+        transport=fake().transport(),
+    )
+    data = json.loads(out.getvalue())
+    assert status == 0
+    nhl = next(r for r in data["series"] if r["series"] == "KXNHLGAME")
+    assert (nhl["book_events"], nhl["kalshi_events"], nhl["matched"]) == (2, 1, 1)
+    assert data["quota"]["theoddsapi"]["remaining"] == 437
+    unknown = next(r for r in data["series"] if r["series"] == "KXFOOGAME")
+    assert "manual theo" in unknown["note"]
+
+
+def test_coverage_without_kalshi_list_still_reports(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert main(args(tmp_path), settings(papi_key=None), out=out, transport=fake().transport()) == 0
+    assert "Kalshi market list unavailable" in out.getvalue()
+
+
+def test_missing_keys_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args(tmp_path), settings(None, None), out=io.StringIO()) == 2
+    assert "no odds API key configured" in capsys.readouterr().err
+
+
+def test_rejected_key_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server = FakeProvider().add(
+        "/v4/sports/basketball_nba/events", fixture="theoddsapi/error_invalid_key_401.json", status=401
+    )
+    status = main(args(tmp_path), settings(papi_key=None), out=io.StringIO(), transport=server.transport())
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "INVALID_KEY" in err and "toa-key" not in err
