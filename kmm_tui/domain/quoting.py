@@ -1,0 +1,385 @@
+"""The quoting decision: where to rest a YES bid on each team's market, how big, and why.
+
+``decide`` is a pure function of the theo, the visible books (WITHOUT our own orders), our resting
+orders, the inventory, the clock and a small memo it returns for next time; it reads no clock and
+keeps no state. ``docs/pricing.md`` explains every rule for traders. In short, per side:
+
+1. No quote at all when the event has started or is inside the start margin, the market is not open,
+   the theo is stale or missing, or the side would add exposure beyond ``inventory_max``.
+2. Ceiling = the highest grid price ``p`` with ``p ≤ theo − edge`` (and ``p + maker fee(p) ≤ theo −
+   edge`` when fee-aware). At the exposure limit the reducing side may use the rebalance ceiling
+   (breakeven against the other side's average cost) when that is higher.
+3. Price: one tick above the best competing bid, never above the ceiling; a competitor above the
+   ceiling → sit ``backoff_ticks`` below it; empty book → ``max_join_depth`` ticks below the ceiling
+   (or the grid minimum). Once at the ceiling, stay (sticky) and retest lower every
+   ``retest_interval_ms``. Never at or above the best ask (that would cross).
+
+Hot path: plain ints only (no Decimal); the fee rate is pre-reduced to integers in QuoteSettings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.fees import FeeError, FeeType, maker_rate, multiplier_fraction
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import (
+    COUNT_SCALE,
+    PRICE_SCALE,
+    Count,
+    Price,
+    TickGrid,
+    format_cents,
+    format_contracts,
+)
+
+
+class Reason(StrEnum):
+    """Why a side is quoted where it is (or not at all). Values are what the UI colours by."""
+
+    # quoting
+    QUOTING = "quoting"  # new bid, one tick above the best competitor
+    BEST_BID = "best_bid"  # our bid already is the best bid, one tick above the next
+    OUTBID = "outbid"  # a competitor matched or passed us: raise one tick above them
+    STEP_DOWN = "step_down"  # the competitor below us left or lowered: follow them down
+    AT_CEILING = "at_ceiling"  # at the ceiling (reached it, joined it, or holding it sticky)
+    COMPETITOR_ABOVE_CEILING = "competitor_above_ceiling"  # sitting backoff_ticks under our ceiling
+    RETESTING = "retesting"  # sticky ceiling expired: stepping down to test a lower price
+    EMPTY_BOOK = "empty_book"  # no competing bid: lowest sensible level
+    THIN_BOOK = "thin_book"  # competitors far below: max_join_depth keeps us near the ceiling
+    WOULD_CROSS = "would_cross"  # capped one tick under the best ask (or no room below it)
+    REBALANCING = "rebalancing"  # the rebalance ceiling is what allows this quote
+    # not quoting
+    OVEREXPOSED = "overexposed"
+    NO_SIZE = "no_size"
+    PAUSED_BEFORE_START = "paused_before_start"
+    EVENT_STARTED = "event_started"
+    MARKET_NOT_OPEN = "market_not_open"
+    THEO_STALE = "theo_stale"
+    NO_THEO = "no_theo"
+    CEILING_BELOW_MIN = "ceiling_below_min"
+    FEE_UNSUPPORTED = "fee_unsupported"
+    # set by the engine, never by decide()
+    STOPPED = "stopped"
+    HALTED = "halted"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteSettings:
+    """Per-match quoting parameters (Price/Count units, see CONVENTIONS.md)."""
+
+    edge: Price  # below theo, e.g. 200 = 2c
+    contracts: Count  # size per side
+    inventory_max: Count  # |long A − long B| our own quotes may never push past
+    retest_interval_ms: int = 30_000
+    backoff_ticks: int = 0  # ticks under the ceiling to sit when a competitor is above it
+    max_join_depth: int | None = None  # deepest we sit under the ceiling in an empty/thin book
+    fee_aware: bool = False
+    fee_type: FeeType = FeeType.QUADRATIC
+    fee_multiplier: Decimal = Decimal(1)
+    start_margin_ms: int = 0
+    # maker fee rate × multiplier as (numerator, denominator); None when the schedule is unsupported.
+    fee_rate: tuple[int, int] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("edge", "contracts", "inventory_max", "retest_interval_ms", "backoff_ticks",
+                     "start_margin_ms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number >= 0 (got {value!r})")
+        if self.max_join_depth is not None and self.max_join_depth < 0:
+            raise ValueError(f"max join depth must be >= 0 ticks or unset (got {self.max_join_depth})")
+        fee_type = FeeType(self.fee_type)
+        object.__setattr__(self, "fee_type", fee_type)
+        multiplier = multiplier_fraction(self.fee_multiplier)
+        try:
+            rate = maker_rate(fee_type) * multiplier
+        except FeeError:
+            object.__setattr__(self, "fee_rate", None)
+        else:
+            object.__setattr__(self, "fee_rate", (rate.numerator, rate.denominator))
+
+
+@dataclass(frozen=True, slots=True)
+class SideInput:
+    """What decide() needs about one team's market."""
+
+    theo: Price | None
+    book: Book  # visible book WITHOUT our own orders
+    resting_price: Price | None
+    resting_size: Count
+    grid: TickGrid
+    market_open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SideQuote:
+    """The desired bid for one side (price None = no order) and the reason in words."""
+
+    price: Price | None
+    size: Count
+    reason: Reason
+    detail: str
+    ceiling: Price | None
+
+
+@dataclass(frozen=True, slots=True)
+class SideMemo:
+    """Sticky-ceiling state of one side: the price we hold and when we reached it or last retested."""
+
+    sticky_price: Price | None = None
+    since_ms: int = 0
+
+
+_NO_MEMO = SideMemo()
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteMemo:
+    """What decide() remembers between calls; ``QuoteMemo()`` is the initial value."""
+
+    a: SideMemo = _NO_MEMO
+    b: SideMemo = _NO_MEMO
+
+
+_EMPTY_MEMO = QuoteMemo()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    a: SideQuote
+    b: SideQuote
+    memo: QuoteMemo
+
+
+# --- the decision --------------------------------------------------------------------------------
+
+
+def decide(
+    a: SideInput,
+    b: SideInput,
+    settings: QuoteSettings,
+    inventory: Inventory,
+    memo: QuoteMemo,
+    now_ms: int,
+    start_ms: int | None,
+    theo_stale: bool = False,
+) -> Decision:
+    """Both sides' desired quotes with reasons, and the memo to pass to the next call."""
+    if start_ms is not None:
+        if now_ms >= start_ms:
+            quote = SideQuote(None, Count(0), Reason.EVENT_STARTED,
+                              f"event started {_duration(now_ms - start_ms)} ago: not quoting", None)
+            return Decision(quote, quote, _EMPTY_MEMO)
+        if now_ms >= start_ms - settings.start_margin_ms:
+            quote = SideQuote(None, Count(0), Reason.PAUSED_BEFORE_START,
+                              f"paused: event starts in {_duration(start_ms - now_ms)}", None)
+            return Decision(quote, quote, _EMPTY_MEMO)
+    net = inventory.count_long_a - inventory.count_long_b
+    quote_a, memo_a = _side(Side.A, a, settings, inventory, net, memo.a, now_ms, theo_stale)
+    quote_b, memo_b = _side(Side.B, b, settings, inventory, -net, memo.b, now_ms, theo_stale)
+    if memo_a is not memo.a or memo_b is not memo.b:
+        empty = memo_a is _NO_MEMO and memo_b is _NO_MEMO
+        memo = _EMPTY_MEMO if empty else QuoteMemo(memo_a, memo_b)
+    return Decision(quote_a, quote_b, memo)
+
+
+def _none(reason: Reason, detail: str, ceiling: Price | None = None) -> tuple[SideQuote, SideMemo]:
+    return SideQuote(None, Count(0), reason, detail, ceiling), _NO_MEMO
+
+
+def _side(
+    side: Side,
+    inp: SideInput,
+    s: QuoteSettings,
+    inventory: Inventory,
+    exposure: int,  # net exposure in the direction a fill on this side increases (+ = we are long it)
+    memo: SideMemo,
+    now_ms: int,
+    theo_stale: bool,
+) -> tuple[SideQuote, SideMemo]:
+    if not inp.market_open:
+        return _none(Reason.MARKET_NOT_OPEN, "market is not open for trading")
+    if theo_stale:
+        return _none(Reason.THEO_STALE, "theo is stale (odds not refreshed): not quoting")
+    theo = inp.theo
+    if theo is None:
+        return _none(Reason.NO_THEO, "no theo: enter odds or a theo in cents")
+    fee_rate = s.fee_rate if s.fee_aware else None
+    if s.fee_aware and fee_rate is None:
+        return _none(Reason.FEE_UNSUPPORTED,
+                     f"fee-aware quoting cannot price the {s.fee_type.value!r} fee schedule; turn it off")
+    grid = inp.grid
+    min_price = grid.min_price
+    ceiling = _ceiling(theo - s.edge, grid, fee_rate)
+
+    # Exposure: quoting this side may never take |net| past inventory_max (room floored to contracts).
+    room = s.inventory_max - exposure
+    room -= room % COUNT_SCALE
+    size = s.contracts if s.contracts < room else room
+    if size <= 0:
+        if s.contracts <= 0:
+            return _none(Reason.NO_SIZE, "size is 0 contracts: set contracts per side", ceiling)
+        return _none(Reason.OVEREXPOSED,
+                     f"not quoting {side.name}: long {format_contracts(exposure)} more {side.name} than "
+                     f"{side.other.name}, limit {format_contracts(s.inventory_max)}", ceiling)
+
+    # At the limit, the reducing side may pay up to breakeven against the other side's cost.
+    rebalance: Price | None = None
+    if exposure < 0 and -exposure >= s.inventory_max:
+        raw = inventory.rebalance_ceiling(side)
+        if raw is not None:
+            rebalance = _ceiling(raw, grid, fee_rate)
+            if rebalance is not None and ceiling is not None and rebalance <= ceiling:
+                rebalance = None
+    top = rebalance if rebalance is not None else ceiling
+    if top is None:
+        fees = " after fees" if fee_rate else ""
+        return _none(Reason.CEILING_BELOW_MIN,
+                     f"ceiling{fees} under the lowest price {format_cents(min_price)}: theo "
+                     f"{format_cents(theo)} − edge {format_cents(s.edge)} = {format_cents(theo - s.edge)}")
+
+    # Never cross: stay strictly below the best ask.
+    asks = inp.book.asks
+    cap = top
+    if asks:
+        ask = asks[0][0]
+        if ask <= top:
+            if ask <= min_price:
+                return _none(Reason.WOULD_CROSS,
+                             f"best ask {format_cents(ask)}: no price below it to bid", top)
+            cap = grid.down(ask)
+
+    bids = inp.book.bids
+    best = bids[0][0] if bids else None
+    resting = inp.resting_price
+    new_memo = _NO_MEMO
+    if best is not None and best > top:
+        price: int | None = top
+        for _ in range(s.backoff_ticks):
+            if price <= min_price:
+                price = None
+                break
+            price = grid.down(price)
+        if price is None:
+            return _none(Reason.COMPETITOR_ABOVE_CEILING,
+                         f"competitor above ceiling at {format_cents(best)}; backing off "
+                         f"{s.backoff_ticks} ticks leaves no price", top)
+        reason = Reason.COMPETITOR_ABOVE_CEILING
+        detail = f"competitor above ceiling at {format_cents(best)}"
+        if price != top:
+            detail += f": sitting at {format_cents(price)}, ceiling {format_cents(top)}"
+        elif memo.sticky_price == top:
+            new_memo = memo
+        else:
+            new_memo = SideMemo(top, now_ms)
+    else:
+        thin = False
+        if best is None:
+            base = _below(grid, top, s.max_join_depth)
+        else:
+            base = grid.up(best) if best < top else top
+            if s.max_join_depth is not None and base < top:
+                floor = _below(grid, top, s.max_join_depth)
+                if base < floor:
+                    base, thin = floor, True
+        held = memo.sticky_price
+        if held is not None and held > top:
+            held = top
+        if held is not None and base < held:
+            if now_ms - memo.since_ms >= s.retest_interval_ms:
+                price = base
+                reason = Reason.RETESTING
+                competitor = "no competing bid" if best is None else f"best competitor {format_cents(best)}"
+                detail = f"retesting: {format_cents(held)} → {format_cents(base)} ({competitor})"
+            else:
+                price = held
+                reason = Reason.AT_CEILING
+                left = s.retest_interval_ms - (now_ms - memo.since_ms)
+                detail = f"holding ceiling {format_cents(held)} (sticky), retest in {_duration(left)}"
+                new_memo = memo
+        else:
+            price = base
+            reason, detail = _classify(price, top, best, resting, thin)
+            if price == top:
+                new_memo = memo if memo.sticky_price == top else SideMemo(top, now_ms)
+
+    if price > cap:
+        detail = f"best ask {format_cents(asks[0][0])}: bidding {format_cents(cap)} to stay below it"
+        reason = Reason.WOULD_CROSS
+        price = cap
+    if rebalance is not None and (ceiling is None or price > ceiling):
+        reason = Reason.REBALANCING
+        surplus = -exposure
+        size = size if size < surplus else surplus
+        avg = format_cents(inventory.avg_cost(side.other) or 0)
+        detail = (f"rebalancing: long {format_contracts(surplus)} {side.other.name} @ {avg}, "
+                  f"ceiling {format_cents(top)}; {detail}")
+    return SideQuote(Price(price), Count(size), reason, detail, top), new_memo
+
+
+def _classify(price: int, top: int, best: int | None, resting: int | None, thin: bool) -> tuple[Reason, str]:
+    """Name what a normal (non-sticky) price means relative to the competitor and our resting bid."""
+    if price == top:
+        if best == top:
+            return Reason.AT_CEILING, f"competitor at ceiling {format_cents(top)}: joining"
+        if resting is not None and resting < top:
+            if best is not None and best >= resting:
+                return Reason.AT_CEILING, f"outbid at {format_cents(best)} → {format_cents(top)} (ceiling)"
+            return Reason.AT_CEILING, f"raising {format_cents(resting)} → ceiling {format_cents(top)}"
+        return Reason.AT_CEILING, f"at ceiling {format_cents(top)}"
+    if best is None:
+        return Reason.EMPTY_BOOK, (f"no competing bid: quoting {format_cents(price)}, "
+                                   f"ceiling {format_cents(top)}")
+    if thin:
+        return Reason.THIN_BOOK, (f"best competitor {format_cents(best)} is far below: quoting "
+                                  f"{format_cents(price)}, ceiling {format_cents(top)}")
+    if resting is None:
+        return Reason.QUOTING, f"bidding {format_cents(price)}, one tick above {format_cents(best)}"
+    if resting == price:
+        return Reason.BEST_BID, f"best bid at {format_cents(price)}, next {format_cents(best)}"
+    if resting < price:
+        return Reason.OUTBID, f"outbid at {format_cents(best)} → {format_cents(price)}"
+    return Reason.STEP_DOWN, (f"stepping down {format_cents(resting)} → {format_cents(price)}, "
+                              f"one tick above {format_cents(best)}")
+
+
+def _ceiling(limit: int, grid: TickGrid, fee_rate: tuple[int, int] | None) -> Price | None:
+    """Highest quotable grid price p with p (+ its maker fee per contract, if given) ≤ limit."""
+    min_price = grid.min_price
+    if limit < min_price:
+        return None
+    max_price = grid.max_price
+    price = grid.floor(limit if limit < max_price else max_price)
+    if fee_rate is not None:
+        num, den = fee_rate
+        den *= PRICE_SCALE
+        while price + -(-num * price * (PRICE_SCALE - price) // den) > limit:
+            if price <= min_price:
+                return None
+            price = grid.down(price)
+    return price
+
+
+def _below(grid: TickGrid, price: int, ticks: int | None) -> int:
+    """``ticks`` grid steps under ``price``, never under the grid minimum (None = the minimum)."""
+    min_price = grid.min_price
+    if ticks is None:
+        return min_price
+    for _ in range(ticks):
+        if price <= min_price:
+            return min_price
+        price = grid.down(price)
+    return price if price > min_price else min_price
+
+
+def _duration(ms: int) -> str:
+    seconds = max(ms, 0) // 1000
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
