@@ -1,0 +1,128 @@
+"""Composition root: build the engine for the chosen environment, and tear everything down after.
+
+The only module that knows how the parts fit together: environment -> key -> REST client + WebSocket
+feed -> exchange port -> engine, plus the embedded simulator when the environment is ``sim`` and no
+running simulator was named. Front-ends (``kmm run``, the TUI, tests) use :func:`open_engine`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from kmm_tui.config import EnvName, Settings, UserError
+from kmm_tui.engine.engine import Engine, wall_clock_ms
+from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.environments import Environment
+from kmm_tui.kalshi.auth import Signer, load_private_key
+from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.ratelimit import RateLimiter
+from kmm_tui.kalshi.rest import KalshiRest
+from kmm_tui.kalshi.ws import KalshiFeed
+
+log = logging.getLogger(__name__)
+
+SIM_KEY_MARKER = "demo_key_id"
+
+
+class BootstrapError(UserError):
+    """The engine cannot be started as configured; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where and as whom the engine trades."""
+
+    environment: str
+    rest_url: str
+    ws_url: str
+    signer: Signer
+    tier: str = "basic"
+
+
+def sim_key_from_state(state_dir: Path) -> Signer:
+    """The demo key a running ``kmm sim`` wrote under ``<state dir>/sim``."""
+    key_dir = state_dir / "sim"
+    marker = key_dir / SIM_KEY_MARKER
+    if not marker.is_file():
+        raise BootstrapError(
+            f"no simulator key in {key_dir}: start `kmm sim` with the same --state-dir, or omit --sim-url "
+            "to use an embedded simulator"
+        )
+    key_id = marker.read_text().strip()
+    return Signer(key_id, load_private_key(key_dir / f"{key_id}.pem"))
+
+
+def connection_for(environment: Environment, settings: Settings, state_dir: Path) -> Connection:
+    """Resolve URLs and signer for demo/prod or a running simulator (not the embedded one)."""
+    if environment.rest_url is None or environment.ws_url is None:
+        raise BootstrapError(f"environment {environment.name} has no exchange URL")
+    if environment.name is EnvName.SIM:
+        signer = sim_key_from_state(state_dir)
+    else:
+        if environment.key_id is None or environment.key_path is None:
+            raise BootstrapError(
+                f"{environment.name} needs [kalshi] key_id and private_key_path in settings.toml"
+            )
+        try:
+            signer = Signer(environment.key_id, load_private_key(environment.key_path))
+        except KalshiError as error:
+            raise BootstrapError(error.user_message) from None
+    return Connection(
+        environment.name.value, environment.rest_url, environment.ws_url, signer, settings.kalshi.tier.value
+    )
+
+
+def build_engine(connection: Connection, *, dry_run: bool = False) -> Engine:
+    signer = connection.signer
+    limiter = RateLimiter.for_tier(connection.tier)
+    rest = KalshiRest(connection.rest_url, signer=signer, limiter=limiter)
+    feed = KalshiFeed(connection.ws_url, signer)
+    port = ExchangePort(rest, feed, clock=wall_clock_ms)
+    return Engine(port, environment=connection.environment, clock=wall_clock_ms, dry_run=dry_run)
+
+
+@contextlib.asynccontextmanager
+async def open_engine(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    dry_run: bool = False,
+    scenario: str | None = None,
+) -> AsyncIterator[Engine]:
+    """Start the engine for ``args.environment`` (resolved by the CLI); always closes it, verified.
+
+    For ``sim`` without ``--sim-url`` an embedded simulator runs in this process with a lively scenario.
+    """
+    environment: Environment = args.environment
+    state_dir: Path = args.state_dir
+    async with contextlib.AsyncExitStack() as stack:
+        if environment.name is EnvName.SIM and environment.rest_url is None:
+            from kmm_tui.sim import SimServer
+
+            sim = await stack.enter_async_context(
+                SimServer(scenario, agents=True, state_dir=state_dir / "sim-embedded", tier="basic")
+            )
+            account = sim.demo_account
+            signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+            connection = Connection("sim", sim.base_url, sim.ws_url, signer, "basic")
+        else:
+            connection = connection_for(environment, settings, state_dir)
+        engine = build_engine(connection, dry_run=dry_run)
+        try:
+            await engine.start()
+        except KalshiError as error:
+            await engine.close("start-up failed")
+            raise BootstrapError(f"could not start: {error.user_message}") from None
+        try:
+            yield engine
+        finally:
+            left = await engine.close("shutdown")
+            if left:
+                log.error("%d order(s) may still rest on the exchange after shutdown", left)

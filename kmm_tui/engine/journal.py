@@ -1,0 +1,383 @@
+"""The journal: a SQLite (WAL) record of what we intended, what the exchange acknowledged, and why.
+
+The exchange is the source of truth for orders, fills and positions; the journal is the source of
+truth for our *intent*: matches and their settings, every order intent written before it is sent,
+every acknowledgement, every fill (deduplicated by trade id), every decision with its reason (only
+when it changes) and every guard trip. Restart recovery reads it to know which orders are ours and
+from when to back-fill fills.
+
+One connection, one writer (the engine's loop). WAL with ``synchronous=NORMAL`` survives a crash of
+the process (``kill -9``) without an fsync per write; schema changes are numbered migrations keyed on
+``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.domain.theo import DevigMethod
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE matches (
+        match_id TEXT PRIMARY KEY,
+        spec_json TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        order_group_id TEXT,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY,
+        match_id TEXT NOT NULL,
+        side TEXT NOT NULL,
+        ticker TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        order_id TEXT,
+        state TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE INDEX orders_by_match ON orders(match_id);
+    CREATE INDEX orders_by_order_id ON orders(order_id);
+    CREATE TABLE order_events (
+        id INTEGER PRIMARY KEY,
+        client_order_id TEXT NOT NULL,
+        match_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        price INTEGER,
+        count INTEGER,
+        detail TEXT NOT NULL DEFAULT '',
+        ts_ms INTEGER NOT NULL
+    );
+    CREATE INDEX order_events_by_match ON order_events(match_id, ts_ms);
+    CREATE TABLE fills (
+        trade_id TEXT PRIMARY KEY,
+        match_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        ticker TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        fee INTEGER NOT NULL,
+        is_taker INTEGER NOT NULL,
+        ts_ms INTEGER NOT NULL
+    );
+    CREATE INDEX fills_by_match ON fills(match_id, ts_ms);
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        match_id TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        side TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        price INTEGER
+    );
+    CREATE INDEX decisions_by_match ON decisions(match_id, ts_ms);
+    CREATE TABLE guard_trips (
+        id INTEGER PRIMARY KEY,
+        match_id TEXT,
+        guard TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL
+    );
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFill:
+    trade_id: str
+    match_id: str
+    order_id: str
+    ticker: str
+    side: str
+    price: Price
+    count: Count
+    fee: Money
+    is_taker: bool
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalOrder:
+    client_order_id: str
+    match_id: str
+    side: str
+    ticker: str
+    price: Price
+    count: Count
+    order_id: str | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalMatch:
+    spec: MatchSpec
+    status: str
+    reason: str
+    order_group_id: str | None
+
+
+class Journal:
+    """The engine's single writer to the journal database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"journal {self.path} was written by a newer kmm (schema {version}); "
+                "upgrade kmm or move the file"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- writes -----------------------------------------------------------------------------------
+
+    def save_match(
+        self, spec: MatchSpec, status: str, reason: str, order_group_id: str | None, ts_ms: int
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO matches(match_id, spec_json, status, reason, order_group_id, updated_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(match_id) DO UPDATE SET spec_json=excluded.spec_json, "
+            "status=excluded.status, reason=excluded.reason, order_group_id=excluded.order_group_id, "
+            "updated_ms=excluded.updated_ms",
+            (spec.match_id, spec_to_json(spec), status, reason, order_group_id, ts_ms),
+        )
+
+    def delete_match(self, match_id: str) -> None:
+        self._db.execute("DELETE FROM matches WHERE match_id = ?", (match_id,))
+
+    def order_intent(self, order: JournalOrder, ts_ms: int) -> None:
+        """Recorded before the create is sent, so a crash or timeout can be resolved by lookup."""
+        self._db.execute(
+            "INSERT INTO orders(client_order_id, match_id, side, ticker, price, count, order_id, state, "
+            "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                order.client_order_id,
+                order.match_id,
+                order.side,
+                order.ticker,
+                order.price,
+                order.count,
+                order.order_id,
+                order.state,
+                ts_ms,
+                ts_ms,
+            ),
+        )
+        self._order_event(
+            order.client_order_id, order.match_id, "intent", order.price, order.count, "", ts_ms
+        )
+
+    def order_update(
+        self,
+        client_order_id: str,
+        match_id: str,
+        kind: str,
+        *,
+        price: Price | None,
+        count: Count | None,
+        order_id: str | None,
+        state: str,
+        detail: str,
+        ts_ms: int,
+    ) -> None:
+        self._db.execute(
+            "UPDATE orders SET price = COALESCE(?, price), count = COALESCE(?, count), "
+            "order_id = COALESCE(?, order_id), state = ?, updated_ms = ? WHERE client_order_id = ?",
+            (price, count, order_id, state, ts_ms, client_order_id),
+        )
+        self._order_event(client_order_id, match_id, kind, price, count, detail, ts_ms)
+
+    def _order_event(
+        self,
+        client_order_id: str,
+        match_id: str,
+        kind: str,
+        price: int | None,
+        count: int | None,
+        detail: str,
+        ts_ms: int,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO order_events(client_order_id, match_id, kind, price, count, detail, ts_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (client_order_id, match_id, kind, price, count, detail, ts_ms),
+        )
+
+    def record_fill(self, fill: JournalFill) -> bool:
+        """Store a fill once. Returns False when the trade id was already journaled."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO fills(trade_id, match_id, order_id, ticker, side, price, count, fee, "
+            "is_taker, "
+            "ts_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fill.trade_id,
+                fill.match_id,
+                fill.order_id,
+                fill.ticker,
+                fill.side,
+                fill.price,
+                fill.count,
+                fill.fee,
+                int(fill.is_taker),
+                fill.ts_ms,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def record_decision(
+        self, match_id: str, ts_ms: int, side: str, reason: str, detail: str, price: Price | None
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO decisions(match_id, ts_ms, side, reason, detail, price) VALUES (?, ?, ?, ?, ?, ?)",
+            (match_id, ts_ms, side, reason, detail, price),
+        )
+
+    def record_guard_trip(self, match_id: str | None, guard: str, reason: str, ts_ms: int) -> None:
+        self._db.execute(
+            "INSERT INTO guard_trips(match_id, guard, reason, ts_ms) VALUES (?, ?, ?, ?)",
+            (match_id, guard, reason, ts_ms),
+        )
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    def matches(self) -> list[JournalMatch]:
+        rows = self._db.execute(
+            "SELECT spec_json, status, reason, order_group_id FROM matches ORDER BY rowid"
+        )
+        return [JournalMatch(spec_from_json(row[0]), row[1], row[2], row[3]) for row in rows]
+
+    def orders(
+        self, match_id: str | None = None, states: tuple[str, ...] | None = None
+    ) -> list[JournalOrder]:
+        query = "SELECT client_order_id, match_id, side, ticker, price, count, order_id, state FROM orders"
+        clauses, params = [], []
+        if match_id is not None:
+            clauses.append("match_id = ?")
+            params.append(match_id)
+        if states:
+            clauses.append(f"state IN ({', '.join('?' * len(states))})")
+            params.extend(states)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        return [JournalOrder(*row) for row in self._db.execute(query + " ORDER BY created_ms", params)]
+
+    def order_by_client_id(self, client_order_id: str) -> JournalOrder | None:
+        row = self._db.execute(
+            "SELECT client_order_id, match_id, side, ticker, price, count, order_id, state FROM orders "
+            "WHERE client_order_id = ?",
+            (client_order_id,),
+        ).fetchone()
+        return JournalOrder(*row) if row else None
+
+    def order_by_order_id(self, order_id: str) -> JournalOrder | None:
+        row = self._db.execute(
+            "SELECT client_order_id, match_id, side, ticker, price, count, order_id, state FROM orders "
+            "WHERE order_id = ?",
+            (order_id,),
+        ).fetchone()
+        return JournalOrder(*row) if row else None
+
+    def fills(self, match_id: str | None = None) -> list[JournalFill]:
+        query = (
+            "SELECT trade_id, match_id, order_id, ticker, side, price, count, fee, is_taker, ts_ms FROM fills"
+        )
+        params: tuple[Any, ...] = ()
+        if match_id is not None:
+            query += " WHERE match_id = ?"
+            params = (match_id,)
+        rows = self._db.execute(query + " ORDER BY ts_ms, trade_id", params)
+        return [JournalFill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9]) for r in rows]
+
+    def has_fill(self, trade_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone() is not None
+
+    def last_fill_ms(self) -> int | None:
+        row = self._db.execute("SELECT MAX(ts_ms) FROM fills").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def history(self, match_id: str) -> Iterator[tuple[int, str, str]]:
+        """(ts_ms, kind, text) for one match, oldest first: orders, fills, decisions, guard trips."""
+        rows = self._db.execute(
+            """
+            SELECT ts_ms, 'order', kind || ' ' || client_order_id || ' price=' || IFNULL(price, '') ||
+                   ' count=' || IFNULL(count, '') || CASE WHEN detail != '' THEN ' ' || detail ELSE '' END
+              FROM order_events WHERE match_id = :m
+            UNION ALL
+            SELECT ts_ms, 'fill', side || ' ' || ticker || ' price=' || price || ' count=' || count ||
+                   ' fee=' || fee || ' trade=' || trade_id FROM fills WHERE match_id = :m
+            UNION ALL
+            SELECT ts_ms, 'decision', side || ' ' || reason || ': ' || detail
+              FROM decisions WHERE match_id = :m
+            UNION ALL
+            SELECT ts_ms, 'guard', guard || ': ' || reason FROM guard_trips WHERE match_id = :m
+            ORDER BY 1
+            """,
+            {"m": match_id},
+        )
+        yield from rows
+
+
+# --- match specs as JSON (Decimals and Prices kept exact) -------------------------------------------
+
+
+def spec_to_json(spec: MatchSpec) -> str:
+    data = asdict(spec)
+    theo = data["theo"]
+    for key in ("odds_a", "odds_b", "odds_draw"):
+        if theo[key] is not None:
+            theo[key] = str(theo[key])
+    theo["method"] = spec.theo.method.value
+    return json.dumps(data, sort_keys=True)
+
+
+def spec_from_json(text: str) -> MatchSpec:
+    data = json.loads(text)
+    theo = data["theo"]
+    odds = {
+        k: (Decimal(theo[k]) if theo.get(k) is not None else None) for k in ("odds_a", "odds_b", "odds_draw")
+    }
+    theo_input = TheoInput(
+        **odds,
+        theo_a=theo.get("theo_a"),
+        theo_b=theo.get("theo_b"),
+        method=DevigMethod(theo.get("method", DevigMethod.MULTIPLICATIVE.value)),
+    )
+    known = MatchSettings.__dataclass_fields__
+    settings = MatchSettings(**{k: v for k, v in data.get("settings", {}).items() if k in known})
+    return MatchSpec(
+        match_id=data["match_id"],
+        ticker_a=data["ticker_a"],
+        ticker_b=data["ticker_b"],
+        theo=theo_input,
+        settings=settings,
+        name=data.get("name", ""),
+        start_ms=data.get("start_ms"),
+    )

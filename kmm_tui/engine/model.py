@@ -1,0 +1,79 @@
+"""What a match is to the engine: its two markets, how theo is obtained, and its quoting settings.
+
+These are the values the front-ends put into commands and read back from snapshots. Prices are
+domain ``Price`` integers (1 cent = 100); user text is parsed at the front-end edge with
+``price_from_cents`` / ``parse_decimal_odds`` so that a typo never reaches the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from kmm_tui.domain.prices import CENT, COUNT_SCALE, Count, Money, Price
+from kmm_tui.domain.theo import DevigMethod
+
+
+class MatchStatus(StrEnum):
+    """Lifecycle of one match inside the engine (shown as the match's status in the UI)."""
+
+    NEW = "new"  # added, not started
+    STARTING = "starting"  # loading markets, order group, reconciling
+    QUOTING = "quoting"
+    DRY_RUN = "dry_run"  # deciding from live books, sending nothing
+    STOPPING = "stopping"  # pulling orders
+    STOPPED = "stopped"
+    HALTED = "halted"  # a guard tripped or something failed; orders pulled
+
+
+@dataclass(frozen=True, slots=True)
+class TheoInput:
+    """Either two (or three, with a draw) decimal odds to de-vig, or a manual theo per team in Price."""
+
+    odds_a: Decimal | None = None
+    odds_b: Decimal | None = None
+    odds_draw: Decimal | None = None
+    theo_a: Price | None = None
+    theo_b: Price | None = None
+    method: DevigMethod = DevigMethod.MULTIPLICATIVE
+
+    @property
+    def is_manual(self) -> bool:
+        return self.theo_a is not None
+
+
+DEFAULT_EDGE = Price(2 * CENT)
+DEFAULT_CONTRACTS = Count(10 * COUNT_SCALE)
+DEFAULT_INVENTORY_MAX = Count(50 * COUNT_SCALE)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """Per-match quoting knobs. ``edge`` is a Price distance (200 = 2 cents)."""
+
+    edge: Price = DEFAULT_EDGE
+    contracts: Count = DEFAULT_CONTRACTS
+    inventory_max: Count = DEFAULT_INVENTORY_MAX
+    start_margin_ms: int = 5 * 60_000
+    retest_interval_ms: int = 30_000
+    backoff_ticks: int = 0
+    fee_aware: bool = False
+    post_only: bool = True
+    max_loss: Money | None = None  # halt when P&L marked to theo falls below -max_loss
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSpec:
+    """Everything needed to run one match. ``match_id`` is stable across restarts (journal key)."""
+
+    match_id: str
+    ticker_a: str
+    ticker_b: str
+    theo: TheoInput
+    settings: MatchSettings = field(default_factory=MatchSettings)
+    name: str = ""
+    start_ms: int | None = None  # scheduled start if the user knows it better than the exchange
+
+    def with_settings(self, **changes: object) -> MatchSpec:
+        return replace(self, settings=replace(self.settings, **changes))

@@ -1,0 +1,31 @@
+"""Turn a match's theo input (odds or manual cents) into theo prices, with user-facing errors."""
+
+from __future__ import annotations
+
+from kmm_tui.domain.prices import PRICE_SCALE, Price
+from kmm_tui.domain.theo import OddsError, devig, prob_to_price
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.model import TheoInput
+
+
+def theo_prices(theo: TheoInput) -> tuple[Price, Price]:
+    """Theo per team in Price units. Raises EngineError naming the field to fix."""
+    if theo.theo_a is not None:
+        theo_b = theo.theo_b if theo.theo_b is not None else Price(PRICE_SCALE - theo.theo_a)
+        for name, value in (("theo_a", theo.theo_a), ("theo_b", theo_b)):
+            if not 0 < value < PRICE_SCALE:
+                raise EngineError(f"{name.replace('_', ' ')} must be between 0 and 100 cents", field=name)
+        return theo.theo_a, theo_b
+    if theo.odds_a is None or theo.odds_b is None:
+        raise EngineError("enter decimal odds for both teams, or a theo in cents", field="odds_a")
+    for name, odds in (("odds_a", theo.odds_a), ("odds_b", theo.odds_b), ("odds_draw", theo.odds_draw)):
+        if odds is not None and not odds > 1:
+            raise EngineError(f"{name.replace('_', ' ')} must be greater than 1.0 (got {odds})", field=name)
+    outcomes = (
+        [theo.odds_a, theo.odds_b] if theo.odds_draw is None else [theo.odds_a, theo.odds_draw, theo.odds_b]
+    )
+    try:
+        probabilities = devig(outcomes, theo.method)
+    except OddsError as error:
+        raise EngineError(str(error), field="odds_a") from None
+    return prob_to_price(probabilities[0]), prob_to_price(probabilities[-1])

@@ -1,0 +1,102 @@
+"""Immutable snapshots of the engine's state, for front-ends that redraw at their own pace.
+
+``Engine.snapshot()`` builds one of these on demand; nothing in here is live or shared with the
+engine's internals, so a UI can hold on to it while the engine moves on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.domain.quoting import SideQuote
+from kmm_tui.engine.events import Level
+from kmm_tui.engine.model import MatchSpec, MatchStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    client_order_id: str
+    order_id: str | None
+    ticker: str
+    side: str  # "a" | "b"
+    price: Price
+    remaining: Count
+    filled: Count
+    state: str  # pending | resting | cancelled | executed | unknown
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    trade_id: str
+    ticker: str
+    side: str
+    price: Price
+    count: Count
+    fee: Money
+    is_taker: bool
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLogEntry:
+    ts_ms: int
+    side: str
+    reason: str
+    detail: str
+    price: Price | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    ticker: str
+    title: str  # the team name (yes_sub_title)
+    book: Book  # full visible book, our orders included
+    status: str  # exchange status: active, inactive, closed, ...
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    spec: MatchSpec
+    status: MatchStatus
+    status_reason: str
+    event_ticker: str
+    market_a: MarketView | None
+    market_b: MarketView | None
+    theo_a: Price | None
+    theo_b: Price | None
+    quote_a: SideQuote | None
+    quote_b: SideQuote | None
+    inventory: Inventory
+    orders: tuple[OrderView, ...]
+    fills: tuple[FillView, ...]  # newest first
+    decisions: tuple[DecisionLogEntry, ...]  # newest first, changes only
+    history: tuple[tuple[int, Price | None, Price | None, Price | None, Price | None], ...]
+    # (ts_ms, theo_a, best_bid_a, theo_b, best_bid_b), oldest first, for sparklines
+    start_ms: int | None
+    start_source: str  # "milestone", "ticker (guess)", "user", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    ts_ms: int
+    level: Level
+    text: str
+    match_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineView:
+    environment: str  # sim | demo | prod
+    matches: tuple[MatchView, ...]
+    balance: Money | None
+    feed_connected: bool
+    feed_detail: str
+    read_headroom: float  # float-ok: display only
+    write_headroom: float  # float-ok: display only
+    resting_orders: int
+    logs: tuple[LogLine, ...]  # newest last
+    ts_ms: int

@@ -1,0 +1,197 @@
+"""``kmm run``: one match, no TUI — the original command-line tool's flags, on the same engine.
+
+Prints one line per decision change, order action and fill, with the time and the reason. Ctrl-C,
+SIGTERM and SIGHUP (a dropped SSH session) all end in the engine's verified cancel of every order we
+own; the exit code says whether anything was left resting (0 = clean).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TextIO
+
+from kmm_tui.bootstrap import BootstrapError, open_engine
+from kmm_tui.config import Settings
+from kmm_tui.domain.prices import (
+    Price,
+    WireFormatError,
+    format_cents,
+    format_contracts,
+    parse_count,
+    price_from_cents,
+)
+from kmm_tui.domain.theo import OddsError, parse_decimal_odds
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.engine import Engine, side_quote_text
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.events import (
+    Event,
+    Filled,
+    LogEvent,
+    MatchStatusChanged,
+    OrderAction,
+    OrderChanged,
+    QuoteDecided,
+)
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
+
+EXIT_OK, EXIT_USAGE, EXIT_LEFT_ORDERS = 0, 2, 3
+
+
+def _ts(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]  # float-ok: display
+
+
+class UsageError(Exception):
+    """A flag value that cannot be used; the message names the flag and what to type instead."""
+
+
+def build_spec(args: argparse.Namespace, settings: Settings) -> MatchSpec:
+    """Validate the flags into a MatchSpec. Raises UsageError naming the flag."""
+    if not args.ticker_a or not args.ticker_b:
+        raise UsageError("--ticker-a and --ticker-b are required (the two team markets of one event)")
+    theo = _theo(args, settings)
+    d = settings.defaults
+
+    def count(flag: str, value: object, default: Decimal) -> int:
+        try:
+            result = parse_count(str(value)) if value is not None else parse_count(default)
+        except WireFormatError as error:
+            raise UsageError(f"{flag}: {error}") from None
+        if result <= 0:
+            raise UsageError(f"{flag} must be positive")
+        return result
+
+    try:
+        edge = price_from_cents(str(args.edge)) if args.edge is not None else d.edge
+    except WireFormatError as error:
+        raise UsageError(f"--edge (cents): {error}") from None
+    settings_ = MatchSettings(
+        edge=edge,
+        contracts=count("--contracts", args.contracts, d.contracts),  # type: ignore[arg-type]
+        inventory_max=count("--inventory-max", args.inventory_max, d.inventory_max),  # type: ignore[arg-type]
+        start_margin_ms=d.start_margin_ms,
+        retest_interval_ms=d.retest_interval_ms,
+        backoff_ticks=d.backoff_ticks,
+        fee_aware=d.fee_aware,
+        post_only=d.post_only,
+    )
+    match_id = f"run-{uuid.uuid4().hex[:8]}"
+    return MatchSpec(match_id, args.ticker_a.upper(), args.ticker_b.upper(), theo, settings_)
+
+
+def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
+    if args.theo_a is not None or args.theo_b is not None:
+        if args.odds_a is not None or args.odds_b is not None:
+            raise UsageError("give either --odds-a/--odds-b or --theo-a/--theo-b, not both")
+        try:
+            theo_a = price_from_cents(str(args.theo_a)) if args.theo_a is not None else None
+            theo_b = price_from_cents(str(args.theo_b)) if args.theo_b is not None else None
+        except WireFormatError as error:
+            raise UsageError(f"--theo-a/--theo-b (cents): {error}") from None
+        if theo_a is None:
+            raise UsageError("--theo-a is required with --theo-b")
+        return TheoInput(theo_a=theo_a, theo_b=theo_b)
+    if args.odds_a is None or args.odds_b is None:
+        raise UsageError("give decimal odds (--odds-a 1.62 --odds-b 2.42) or theo in cents (--theo-a 60)")
+    try:
+        odds_a = parse_decimal_odds(str(args.odds_a))
+        odds_b = parse_decimal_odds(str(args.odds_b))
+    except (OddsError, InvalidOperation) as error:
+        raise UsageError(f"--odds-a/--odds-b: {error}") from None
+    return TheoInput(odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig)
+
+
+class Printer:
+    """Turns engine events into one line each on ``out``."""
+
+    def __init__(self, engine: Engine, out: TextIO) -> None:
+        self.engine = engine
+        self.out = out
+
+    def __call__(self, event: Event) -> None:
+        line = self.format(event)
+        if line:
+            print(line, file=self.out, flush=True)
+
+    def format(self, event: Event) -> str | None:
+        match event:
+            case QuoteDecided(decision=d, ts_ms=ts):
+                return f"{_ts(ts)} decide  A {side_quote_text(d.a)} | B {side_quote_text(d.b)}"
+            case OrderChanged(
+                action=action, ticker=ticker, price=price, count=count, ts_ms=ts, detail=detail
+            ):
+                what = "REJECTED" if action is OrderAction.REJECTED else action.value
+                price_text = format_cents(price) if price is not None else "-"
+                extra = f" ({detail})" if detail else ""
+                return f"{_ts(ts)} order   {what} {ticker} {price_text} x{format_contracts(count)}{extra}"
+            case Filled(ticker=ticker, side=side, price=price, count=count, fee=fee, ts_ms=ts):
+                return (
+                    f"{_ts(ts)} fill    {side.upper()} {ticker} {format_contracts(count)} @ "
+                    f"{format_cents(price)} fee ${Decimal(fee) / 1_000_000:.4f}"
+                )
+            case MatchStatusChanged(status=status, reason=reason, ts_ms=ts):
+                return f"{_ts(ts)} status  {status.value}: {reason}"
+            case LogEvent(level=level, text=text, ts_ms=ts) if level.value != "info":
+                return f"{_ts(ts)} {level.value:7} {text}"
+        return None
+
+
+async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    spec = build_spec(args, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with open_engine(settings, args, dry_run=args.dry_run) as engine:
+            engine.listen(Printer(engine, out))
+            print(
+                f"kmm run on {engine.environment}: {spec.ticker_a} vs {spec.ticker_b}"
+                f"{' (dry run: no orders are sent)' if args.dry_run else ''}; Ctrl-C to stop",
+                file=out,
+                flush=True,
+            )
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            while not stop.is_set():
+                with _suppress_timeout():
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                view = next((m for m in engine.snapshot().matches if m.spec.match_id == spec.match_id), None)
+                if view is not None and view.status in (MatchStatus.STOPPED, MatchStatus.HALTED):
+                    break
+            left = await engine.close("stopped from the command line")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+    if left:
+        print(f"WARNING: {left} order(s) may still rest on the exchange — check it now", file=sys.stderr)
+        return EXIT_LEFT_ORDERS
+    print("stopped: no orders left resting", file=out, flush=True)
+    return EXIT_OK
+
+
+class _suppress_timeout:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, value: object, tb: object) -> bool:
+        return kind is TimeoutError
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point for ``kmm run`` (dispatched from kmm_tui.cli)."""
+    try:
+        return asyncio.run(run_match(args, settings))
+    except (UsageError, EngineError, BootstrapError) as error:
+        message = getattr(error, "user_message", None) or str(error)
+        print(f"kmm run: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+__all__ = ["Price", "build_spec", "main", "run_match"]

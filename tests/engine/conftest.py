@@ -1,0 +1,135 @@
+"""The engine against the embedded exchange over loopback HTTP and WebSocket: no mocks anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from kmm_tui.domain.prices import Count, Price, contracts
+from kmm_tui.engine.engine import Engine
+from kmm_tui.engine.events import Event
+from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.kalshi.auth import Signer
+from kmm_tui.kalshi.rest import KalshiRest, RetryPolicy
+from kmm_tui.kalshi.ws import KalshiFeed
+from kmm_tui.sim import SimServer
+
+QUIET = Path(__file__).with_name("quiet.toml")
+
+
+@dataclass
+class Trading:
+    """A running simulator, an engine connected to it, and helpers to play the competition."""
+
+    sim: SimServer
+    engine: Engine
+    feed: KalshiFeed
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def account(self) -> str:
+        return self.sim.demo_account.user_id
+
+    def tickers(self, series: str) -> tuple[str, str]:
+        match = next(m for m in self.sim.matches if m.event_ticker.startswith(series))
+        return match.tickers[0], match.tickers[1]
+
+    def resting(self, ticker: str | None = None) -> list:
+        return [
+            o for o in self.sim.exchange.resting_orders(self.account) if ticker is None or o.ticker == ticker
+        ]
+
+    def our_price(self, ticker: str) -> int | None:
+        orders = self.resting(ticker)
+        assert len(orders) <= 1, f"more than one resting order on {ticker}: {orders}"
+        return orders[0].price if orders else None
+
+    def compete(self, ticker: str, cents: int, count: int = 5, side: str = "bid") -> str:
+        return self.sim.place_competitor_order(ticker, side, Price(cents * 100), contracts(count))
+
+    def view(self, match_id: str = "m1"):
+        return next(m for m in self.engine.snapshot().matches if m.spec.match_id == match_id)
+
+
+async def eventually(check: Callable[[], object], within: float = 5.0, what: str = "condition") -> None:
+    """Poll until ``check()`` is truthy (the engine reacts in milliseconds; this bounds the wait)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while True:
+        try:
+            if check():
+                return
+        except (AssertionError, StopIteration, IndexError):
+            pass
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def spec(
+    t: Trading,
+    series: str = "KXCS2GAME",
+    *,
+    theo_a: int = 60,
+    edge: int = 2,
+    size: int = 5,
+    inventory_max: int = 50,
+    **settings: object,
+) -> MatchSpec:
+    a, b = t.tickers(series)
+    return MatchSpec(
+        "m1",
+        a,
+        b,
+        TheoInput(theo_a=Price(theo_a * 100), theo_b=Price((100 - theo_a) * 100)),
+        MatchSettings(
+            edge=Price(edge * 100),
+            contracts=contracts(size),
+            inventory_max=contracts(inventory_max),
+            **settings,
+        ),  # type: ignore[arg-type]
+    )
+
+
+async def connect(
+    sim: SimServer,
+    *,
+    timeout_s: float = 10.0,
+    clock: Callable[[], int] | None = None,
+    retry: RetryPolicy | None = None,
+) -> tuple[Engine, KalshiFeed]:
+    account = sim.demo_account
+    signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+    rest = KalshiRest(sim.base_url, signer=signer, timeout_s=timeout_s, retry=retry)
+    feed = KalshiFeed(sim.ws_url, signer, watchdog_s=5)
+    clock = clock or _wall
+    engine = Engine(ExchangePort(rest, feed, clock=clock), environment="sim", clock=clock)
+    await engine.start()
+    return engine, feed
+
+
+def _wall() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@pytest.fixture
+async def trading() -> AsyncIterator[Trading]:
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        engine.listen(t.events.append)
+        try:
+            yield t
+        finally:
+            await engine.close()
+        assert t.resting() == [], "orders left resting after close"
+
+
+__all__ = ["Count", "Trading", "connect", "eventually", "spec"]

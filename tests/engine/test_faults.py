@@ -1,0 +1,116 @@
+"""The engine under exchange faults: dropped sockets, sequence gaps, timeouts, 429s, crashing runners."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kmm_tui.domain.prices import contracts
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.kalshi.rest import RetryPolicy
+from kmm_tui.sim import SimServer
+
+from .conftest import QUIET, Trading, connect, eventually, spec
+
+
+async def test_no_fill_is_lost_when_the_websocket_drops_mid_fill(trading: Trading) -> None:
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    t.compete(a, 54)
+    await t.engine.execute(cmd.AddMatch(spec(t, size=10), start=True))
+    await eventually(lambda: t.our_price(a) == 5500, what="bid at 55c")
+    reconnects = t.feed.health().reconnects
+    t.sim.faults.drop_websockets()
+    t.compete(a, 55, count=3, side="ask")  # fills while our socket is down
+    t.compete(a, 55, count=2, side="ask")
+    await eventually(lambda: t.feed.health().reconnects > reconnects, what="feed reconnected")
+    await eventually(lambda: t.view().inventory.count_long_a == contracts(5), what="both fills counted")
+    exchange_fills = [f for f in t.sim.exchange.account(t.account).fills if f.ticker == a]
+    assert len(exchange_fills) == 2 and len(t.view().fills) == 2
+    await eventually(lambda: not t.view().market_a.stale, what="fresh book after resnapshot")
+
+
+async def test_a_sequence_gap_resnapshots_the_book_and_quoting_goes_on(trading: Trading) -> None:
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: t.our_price(a) is not None, what="first bid")
+    gaps = t.feed.gaps
+    t.sim.faults.skip_seq()
+    t.compete(a, 50)
+    await eventually(lambda: t.feed.gaps > gaps, what="gap detected")
+    t.compete(a, 52)
+    await eventually(lambda: t.our_price(a) == 5300, what="outbid 52c after the resnapshot")
+    assert not t.view().market_a.stale
+
+
+async def test_a_create_that_times_out_is_resolved_without_a_duplicate_order() -> None:
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, _ = await connect(sim, timeout_s=0.3, retry=RetryPolicy(attempts=2))
+        t = Trading(sim, engine, _)
+        try:
+            await engine.execute(cmd.AddMatch(spec(t)))
+            await engine.execute(cmd.StartMatch("m1"))
+            sim.faults.latency_ms(500)  # the creates answer after our timeout, but are processed
+            await asyncio.sleep(1.5)
+            sim.faults.clear()
+            a, b = t.tickers("KXCS2GAME")
+            await eventually(
+                lambda: len(t.resting(a)) == 1 and len(t.resting(b)) == 1,
+                within=15,
+                what="exactly one bid per side",
+            )
+            await eventually(
+                lambda: all(o.state == "resting" for o in t.view().orders), within=15, what="orders resolved"
+            )
+            await asyncio.sleep(0.5)
+            assert len(t.resting(a)) == 1 and len(t.resting(b)) == 1
+        finally:
+            await engine.close()
+        assert t.resting() == []
+
+
+async def test_a_429_storm_delays_but_does_not_break_quoting(trading: Trading) -> None:
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t)))
+    await t.engine.execute(cmd.StartMatch("m1"))
+    t.sim.faults.rate_limit(20)  # the next 20 requests, our first creates among them, answer 429
+    await eventually(lambda: len(t.resting()) == 2, within=15, what="both bids despite 429s")
+    t.compete(a, 56)
+    await eventually(lambda: t.our_price(a) == 5700, within=10, what="outbid after the storm")
+
+
+async def test_a_5xx_burst_on_writes_recovers(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t)))
+    await t.engine.execute(cmd.StartMatch("m1"))
+    t.sim.faults.http_errors(6, status=503)
+    await eventually(lambda: len(t.resting()) == 2, within=15, what="both bids after the 503s")
+    assert t.view().status is MatchStatus.QUOTING
+
+
+async def test_a_runner_that_raises_halts_only_its_own_match(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    lol = spec(t, "KXLOLGAME", theo_a=50)
+    lol = type(lol)("m2", lol.ticker_a, lol.ticker_b, lol.theo, lol.settings)
+    await t.engine.execute(cmd.AddMatch(lol, start=True))
+    await eventually(lambda: len(t.resting()) == 4, what="four bids")
+    runtime = t.engine._matches["m2"]
+    runtime.memo = None  # corrupt one match's state: its next decision raises inside the runner
+    runtime.wake.set()
+    await eventually(lambda: t.view("m2").status is MatchStatus.HALTED, what="m2 halted")
+    a2, b2 = t.tickers("KXLOLGAME")
+    assert t.resting(a2) == [] and t.resting(b2) == []
+    assert t.view("m1").status is MatchStatus.QUOTING
+    assert len(t.resting()) == 2
+
+
+async def test_kill_all_leaves_nothing_resting(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    await t.engine.execute(cmd.KillAll())
+    assert t.resting() == []
+    assert t.view().status is MatchStatus.STOPPED

@@ -1,0 +1,90 @@
+"""Each guard trips on its condition and only then (pure)."""
+
+from dataclasses import replace
+
+from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.prices import Count, Money, Price, contracts
+from kmm_tui.engine import guards
+from kmm_tui.engine.guards import GuardAction, GuardContext
+from kmm_tui.engine.markets import start_from_ticker
+
+START = 1_795_890_600_000  # 2026-11-28T18:30:00Z
+
+
+def ctx(**changes: object) -> GuardContext:
+    base = GuardContext(
+        now_ms=START - 3_600_000,
+        start_ms=START,
+        start_source="milestone",
+        start_margin_ms=300_000,
+        market_statuses=("active", "active"),
+        feed_stale=False,
+        feed_silent_ms=0,
+        theo_age_ms=None,
+        theo_max_age_ms=120_000,
+        inventory=Inventory(),
+        exchange_positions=None,
+        drift_tolerance=Count(0),
+        order_group_triggered=False,
+        mark_a=Price(6000),
+        mark_b=Price(4000),
+        max_loss_match=None,
+        session_pnl=Money(0),
+        max_loss_session=None,
+    )
+    return replace(base, **changes)
+
+
+def test_quiet_match_trips_nothing() -> None:
+    assert guards.check(ctx()) is None
+
+
+def test_event_start_pulls_a_margin_before_the_start() -> None:
+    assert guards.check(ctx(now_ms=START - 300_001)) is None
+    trip = guards.check(ctx(now_ms=START - 300_000))
+    assert trip is not None and trip.guard == "event_start" and trip.action is GuardAction.HALT
+    assert "18:30:00Z" in trip.reason and "milestone" in trip.reason
+
+
+def test_paused_market_halts() -> None:
+    trip = guards.check(ctx(market_statuses=("active", "inactive")))
+    assert trip is not None and trip.guard == "market_status" and "B is inactive" in trip.reason
+
+
+def test_stale_feed_only_pulls() -> None:
+    trip = guards.check(ctx(feed_stale=True))
+    assert trip is not None and trip.action is GuardAction.PULL
+
+
+def test_stale_theo_pulls_but_manual_theo_never_goes_stale() -> None:
+    assert guards.check(ctx(theo_age_ms=None)) is None
+    trip = guards.check(ctx(theo_age_ms=200_000))
+    assert trip is not None and trip.guard == "stale_theo"
+
+
+def test_position_drift_halts_beyond_tolerance() -> None:
+    inv = Inventory(count_long_a=contracts(5), cost_long_a=Money(5 * 5500 * 100))
+    assert guards.check(ctx(inventory=inv, exchange_positions=(contracts(5), Count(0)))) is None
+    trip = guards.check(ctx(inventory=inv, exchange_positions=(contracts(6), Count(0))))
+    assert trip is not None and trip.guard == "position_drift"
+
+
+def test_max_loss_marked_to_theo() -> None:
+    inv = Inventory(
+        count_long_a=contracts(10), cost_long_a=Money(7000 * contracts(10))
+    )  # bought 70c, theo 60c
+    assert guards.check(ctx(inventory=inv, max_loss_match=Money(2_000_000))) is None  # -$1 vs $2 limit
+    trip = guards.check(ctx(inventory=inv, max_loss_match=Money(500_000)))
+    assert trip is not None and trip.guard == "max_loss"
+
+
+def test_order_group_trigger_halts_first() -> None:
+    trip = guards.check(ctx(order_group_triggered=True, feed_stale=True))
+    assert trip is not None and trip.guard == "order_group"
+
+
+def test_ticker_start_guess_reads_us_eastern_hhmm() -> None:
+    assert start_from_ticker("KXCS2GAME-26NOV281330VITFAZ") == START
+    midnight_eastern = start_from_ticker("KXNBAGAME-26NOV28BOSNYK")
+    assert midnight_eastern is not None and midnight_eastern < START
+    assert start_from_ticker("NOTATICKER") is None
