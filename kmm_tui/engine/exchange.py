@@ -189,8 +189,12 @@ class ExchangePort:
 
     async def start(self) -> None:
         """Start the feed (if any) and the REST fallback poller that covers feed outages."""
+        try:
+            await self.rest.sync_rate_limits()  # size the local buckets from the account's real tier
+        except kx.KalshiError as error:
+            log.warning("account limits not readable, using the configured tier: %s", error)
         if self.feed is not None:
-            self.feed._on_event = self._on_feed_event  # deliver straight onto the engine loop
+            self.feed.set_listener(self._on_feed_event)  # deliver straight onto the engine loop
             await self.feed.start()
         self._tasks.append(asyncio.create_task(self._fallback_poller(), name="rest-fallback"))
 

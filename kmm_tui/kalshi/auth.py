@@ -133,7 +133,7 @@ class Signer:
         if isinstance(self._key, rsa.RSAPrivateKey):
             return self._key.sign(
                 message,
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH),
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH),
                 hashes.SHA256(),
             )
         return self._key.sign(message)

@@ -280,6 +280,10 @@ class KalshiFeed:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def set_listener(self, on_event: Callable[[FeedEvent], None] | None) -> None:
+        """Deliver events to ``on_event`` (called on the feed's loop) instead of ``events``; None = queue."""
+        self._on_event = on_event
+
     def health(self) -> FeedHealth:
         return FeedHealth(
             connected=self._connected,

@@ -413,6 +413,30 @@ async def test_watchdog_reconnects_a_silent_connection(signer: Signer) -> None:
     assert len(accepted) >= 2
 
 
+async def test_listener_receives_events_instead_of_the_queue(
+    rsa_key: rsa.RSAPrivateKey, signer: Signer
+) -> None:
+    async def handler(ws: ServerConnection, state: Server) -> None:
+        async for cmd in commands(ws, state):
+            await send(ws, SESSION[0] | {"id": cmd["id"]})
+            await send(ws, SESSION[1])
+
+    async with ws_server(rsa_key.public_key(), handler) as server:
+        feed = KalshiFeed(server.url, signer, tickers=[VIT], private=False, lifecycle=False, backoff=FAST)
+        got: list[FeedEvent] = []
+        arrived = asyncio.Event()
+
+        def listener(event: FeedEvent) -> None:
+            got.append(event)
+            if is_book(VIT)(event):
+                arrived.set()
+
+        feed.set_listener(listener)
+        async with feed:
+            await asyncio.wait_for(arrived.wait(), 5)
+    assert feed.events.empty() and any(isinstance(e, FeedHealth) for e in got)
+
+
 def test_url_is_validated() -> None:
     with pytest.raises(ValueError, match="wss://"):
         KalshiFeed("https://external-api.kalshi.com/trade-api/ws/v2")
