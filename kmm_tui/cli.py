@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -391,7 +393,24 @@ def _dispatch(args: argparse.Namespace, settings: Settings, read_line: Callable[
     if handler is None:
         assert environment is not None
         return run_check(args, environment, settings)
+    if args.command in PUBLIC_COMMANDS and environment is not None and environment.rest_url is None:
+        return _with_embedded_sim(handler, args, settings, environment)
     return _run_handler(handler, args, settings)
+
+
+def _with_embedded_sim(handler: Handler, args: argparse.Namespace, settings: Settings,
+                       environment: Environment) -> int:
+    """Public-data commands in ``sim`` without --sim-url read from a simulator started just for them."""
+    from kmm_tui.embedded_sim import simulator_thread
+
+    with contextlib.ExitStack() as stack:
+        try:
+            rest_url, ws_url = stack.enter_context(simulator_thread())
+        except OSError as error:
+            _stderr(f"{args.command}: {error}; free a local port or use --env demo")
+            return EXIT_USER_ERROR
+        args.environment = dataclasses.replace(environment, rest_url=rest_url, ws_url=ws_url)
+        return _run_handler(handler, args, settings)
 
 
 # --- kmm check -----------------------------------------------------------------------------------

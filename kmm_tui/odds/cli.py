@@ -3,8 +3,9 @@
 The odds layer may not import ``kmm_tui.config`` (layering), so ``settings`` is read through the
 small :class:`SettingsLike` protocol: ``settings.odds`` (keys, regions, bookmakers) and optionally
 ``settings.scanner.series``. Open Kalshi events come from an injectable ``kalshi_events`` loader
-(the CLI wiring passes one built on the Kalshi client); without it the table still shows the
-odds-side coverage and quota.
+(``main`` builds one on the Kalshi client from ``args.environment.rest_url`` — public endpoints, no
+key — when the caller passes none); without a URL (the ``sim`` environment has none for this command)
+or when Kalshi cannot be reached the table still shows the odds-side coverage and quota.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any, Protocol, TextIO
 
 import httpx
 
+from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.odds.coverage import coverage_report, format_table
 from kmm_tui.odds.errors import SourceConfigError
-from kmm_tui.odds.matching import AliasFileError, KalshiEvent, Matcher
+from kmm_tui.odds.matching import AliasFileError, KalshiEvent, KalshiOutcome, Matcher
 from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
 from kmm_tui.odds.sports import SPORTS
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
@@ -47,6 +50,40 @@ class SettingsLike(Protocol):
 def confirmed_path(args: argparse.Namespace) -> Path | None:
     state = getattr(args, "state_dir", None)
     return Path(state) / CONFIRMED_FILE if state else None
+
+
+async def kalshi_events_for(rest: KalshiRest, series: str) -> list[KalshiEvent]:
+    """Open events of one series as the matcher sees them: each open market's ticker and
+    ``yes_sub_title``, and the milestone start when Kalshi has one (else the ticker's date is used)."""
+    events = await rest.list_events(
+        series_ticker=series, status="open", with_nested_markets=True, with_milestones=True
+    )
+    return [
+        KalshiEvent(
+            event.event_ticker,
+            event.title,
+            tuple(KalshiOutcome(m.ticker, m.yes_sub_title) for m in event.markets if m.is_active),
+            event.start_ms,
+        )
+        for event in events
+    ]
+
+
+def kalshi_events_loader(rest_url: str) -> KalshiEventsLoader:
+    """A loader reading every series' open events from ``rest_url`` concurrently (the client's rate
+    limiter paces the requests)."""
+
+    async def load(series: Sequence[str]) -> Mapping[str, Sequence[KalshiEvent]]:
+        async with KalshiRest(rest_url) as rest:
+            found = await asyncio.gather(*(kalshi_events_for(rest, name.upper()) for name in series))
+        return {name.upper(): events for name, events in zip(series, found, strict=True)}
+
+    return load
+
+
+def _default_loader(args: argparse.Namespace) -> KalshiEventsLoader | None:
+    rest_url = getattr(getattr(args, "environment", None), "rest_url", None)
+    return kalshi_events_loader(rest_url) if rest_url else None
 
 
 def _series(settings: Any) -> list[str]:
@@ -85,7 +122,12 @@ async def _coverage(
         oddspapi = OddsPapi(OddsPapiSettings(api_key=odds.oddspapi_key), matcher, transport=transport)
     series = _series(settings)
     try:
-        events = await kalshi_events(series) if kalshi_events is not None else None
+        events = None
+        if kalshi_events is not None:
+            try:
+                events = await kalshi_events(series)
+            except KalshiError as exc:
+                print(f"warning: Kalshi events unavailable: {exc.user_message}", file=sys.stderr)
         report = await coverage_report(series, events, theoddsapi, oddspapi)
     except SourceConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -113,6 +155,7 @@ def main(
     """``kmm odds <subcommand>``; returns the exit status (2 = something the user must fix)."""
     command = getattr(args, "odds_command", None)
     if command == "coverage":
-        return asyncio.run(_coverage(args, settings, out or sys.stdout, kalshi_events, transport))
+        loader = kalshi_events if kalshi_events is not None else _default_loader(args)
+        return asyncio.run(_coverage(args, settings, out or sys.stdout, loader, transport))
     print(f"error: unknown odds subcommand {command!r}; try `kmm odds coverage`", file=sys.stderr)
     return EXIT_USER_ERROR

@@ -1,0 +1,206 @@
+"""``kmm scan`` in-process: table, the JSON schema, --theo prompting, errors, and the embedded sim."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kmm_tui import cli as kmm_cli
+from kmm_tui.config import EnvName, Settings
+from kmm_tui.domain.prices import price_from_cents
+from kmm_tui.environments import Environment
+from kmm_tui.logsetup import teardown_logging
+from kmm_tui.scan.cli import main
+from kmm_tui.sim import SimServer
+
+MARKET_KEYS = {
+    "sport",
+    "sport_label",
+    "series",
+    "event_ticker",
+    "event_title",
+    "ticker",
+    "team",
+    "is_tie",
+    "bid",
+    "bid_size",
+    "ask",
+    "ask_size",
+    "spread",
+    "volume",
+    "open_interest",
+    "start_ms",
+    "start",
+    "start_date_eastern",
+    "start_source",
+}
+MATCH_KEYS = {
+    "sport",
+    "sport_label",
+    "series",
+    "event_ticker",
+    "title",
+    "ticker_a",
+    "team_a",
+    "ticker_b",
+    "team_b",
+    "ticker_tie",
+    "start_ms",
+    "start",
+    "start_date_eastern",
+    "start_source",
+}
+TOP_KEYS = {
+    "schema",
+    "generated_at_ms",
+    "generated_at",
+    "environment",
+    "mode",
+    "filters",
+    "series",
+    "markets_seen",
+    "markets",
+    "matches",
+}
+
+
+def scan_args(sim: SimServer | None, **flags: Any) -> argparse.Namespace:
+    url = sim.base_url if sim is not None else None
+    environment = Environment(EnvName.SIM, url, None, None, None, is_live=False)
+    values: dict[str, Any] = {
+        "mode": "game-day",
+        "min_spread": None,
+        "sport": None,
+        "series": None,
+        "json": False,
+        "theo": False,
+        "environment": environment,
+    }
+    values.update(flags)
+    return argparse.Namespace(**values)
+
+
+async def run(args: argparse.Namespace, **kwargs: Any) -> int:
+    """main() runs its own event loop, so it goes to a thread while the simulator serves on this one."""
+    return await asyncio.to_thread(main, args, Settings(), **kwargs)
+
+
+def is_price(text: Any) -> bool:
+    return isinstance(text, str) and len(text.split(".")[-1]) == 4 and text.startswith(("0.", "1."))
+
+
+async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.CaptureFixture[str]) -> None:
+    status = await run(scan_args(large, mode="all", json=True, min_spread=price_from_cents(3)))
+    captured = capsys.readouterr()
+    assert status == 0 and captured.err == ""
+    doc = json.loads(captured.out)
+    assert set(doc) == TOP_KEYS and doc["schema"] == "kmm.scan/1" and doc["mode"] == "all"
+    assert doc["environment"] == "sim" and doc["markets_seen"] == 600
+    assert doc["filters"] == {"min_spread": "0.0300", "within_ms": None, "sports": [], "series": []}
+    assert doc["markets"] and doc["matches"]
+    for market in doc["markets"]:
+        assert set(market) == MARKET_KEYS
+        assert is_price(market["spread"]) and market["spread"] >= "0.0300"
+        assert market["bid"] is None or is_price(market["bid"])
+        assert isinstance(market["start_ms"], int) and market["start"].endswith("Z")
+        assert market["start_source"] == "milestone" and market["is_tie"] is False
+    tickers = {m["ticker"] for m in doc["markets"]}
+    for match in doc["matches"]:
+        assert set(match) == MATCH_KEYS and match["ticker_tie"] is None
+        assert match["ticker_a"] in tickers or match["ticker_b"] in tickers
+    starts = [m["start_ms"] for m in doc["matches"]]
+    assert starts == sorted(starts)
+
+
+async def test_table_lists_markets_and_a_summary(
+    large: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run(scan_args(large, mode="all", series=["KXCS2GAME"])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["START", "SPORT", "TEAM", "TICKER", "BID", "ASK", "SPREAD", "DEPTH", "VOLUME"]
+    rows = [line for line in lines[1:] if "KXCS2GAME-" in line]
+    assert len(rows) == 60
+    assert "60 markets, 30 matches (all; 60 open markets in 1 series scanned)" in lines
+
+
+async def test_theo_prompt_reasks_on_bad_input_and_prints_ceilings(
+    large: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers: Iterator[str] = iter(["abc", "55", "1.9 2.0", "o 1.9 2.0", "q"])
+    prompts: list[str] = []
+
+    def read_line(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    args = scan_args(large, mode="all", series=["KXCS2GAME"], theo=True)
+    assert await run(args, read_line=read_line) == 0
+    out = capsys.readouterr().out
+    assert "not understood: 'abc'" in out and "Try again" in out
+    assert "if these are decimal odds, type 'o 1.9 2.0'" in out
+    assert prompts[0] == prompts[1] and prompts[2] != prompts[1] and prompts[2] == prompts[3]
+    assert "theo 55c → ceiling 53c" in out and "theo 45c → ceiling 43c" in out  # edge 2c, 1c grid
+    # 1.9 / 2.0 de-vigged multiplicatively: 51.28c and 48.72c; minus 2c, floored to the cent grid
+    assert "theo 51.28c → ceiling 49c" in out and "theo 48.72c → ceiling 46c" in out
+    assert "Ceilings for 2 matches:" in out and "(typed: o 1.9 2.0)" in out
+
+
+async def test_end_of_input_keeps_the_answers_given(
+    large: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter(["60 40"])
+
+    def read_line(prompt: str) -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None
+
+    assert await run(scan_args(large, mode="all", series=["KXNBAGAME"], theo=True), read_line=read_line) == 0
+    out = capsys.readouterr().out
+    assert "Ceilings for 1 match:" in out and "theo 60c ceiling 58c" in out
+
+
+async def test_errors_are_one_line_and_exit_2(large: SimServer, capsys: pytest.CaptureFixture[str]) -> None:
+    large.faults.http_errors(1000, status=503)
+    assert await run(scan_args(large)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kmm: scan of http://127.0.0.1:") and "HTTP 503" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    large.faults.clear()
+    large.faults.rate_limit(1000)
+    assert await run(scan_args(large, json=True)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "429" in captured.err and captured.err.count("\n") == 1
+    large.faults.clear()
+    assert await run(scan_args(large, sport=["curling"])) == 2
+    assert "unknown sport 'curling'" in capsys.readouterr().err
+    assert await run(scan_args(large, json=True, theo=True)) == 2
+    assert "drop --json" in capsys.readouterr().err
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("KMM_CONFIG", "KMM_ODDS_API_KEY", "KMM_ODDSPAPI_KEY", "KMM_SPORTSGAMEODDS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("KMM_STATE_DIR", str(tmp_path / "state"))
+    yield
+    teardown_logging()
+
+
+def test_kmm_scan_in_sim_starts_an_embedded_simulator(
+    isolated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert kmm_cli.main(["scan", "--mode", "all", "--sport", "epl", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [match] = doc["matches"]
+    assert match["series"] == "KXEPLGAME" and match["ticker_tie"] == f"{match['event_ticker']}-TIE"
+    assert [m["is_tie"] for m in doc["markets"]] == [False, False, True]
+    assert (match["team_a"], match["team_b"]) == ("Arsenal", "Chelsea")
