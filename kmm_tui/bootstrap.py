@@ -19,12 +19,14 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.engine.engine import Engine, wall_clock_ms
 from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.journal import Journal
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.ratelimit import RateLimiter
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.kalshi.ws import KalshiFeed
+from kmm_tui.paths import journal_file
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +81,21 @@ def connection_for(environment: Environment, settings: Settings, state_dir: Path
     )
 
 
-def build_engine(connection: Connection, *, dry_run: bool = False) -> Engine:
+def build_engine(connection: Connection, *, dry_run: bool = False, journal: Journal | None = None) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
     rest = KalshiRest(connection.rest_url, signer=signer, limiter=limiter)
     feed = KalshiFeed(connection.ws_url, signer)
     port = ExchangePort(rest, feed, clock=wall_clock_ms)
-    return Engine(port, environment=connection.environment, clock=wall_clock_ms, dry_run=dry_run)
+    return Engine(
+        port, environment=connection.environment, clock=wall_clock_ms, dry_run=dry_run, journal=journal
+    )
+
+
+def journal_path(state_dir: Path, environment: str) -> Path:
+    """One journal per environment: sim, demo and prod histories never mix."""
+    base = journal_file(state_dir)
+    return base if environment == "prod" else base.with_name(f"{base.stem}-{environment}{base.suffix}")
 
 
 @contextlib.asynccontextmanager
@@ -114,7 +124,11 @@ async def open_engine(
             connection = Connection("sim", sim.base_url, sim.ws_url, signer, "basic")
         else:
             connection = connection_for(environment, settings, state_dir)
-        engine = build_engine(connection, dry_run=dry_run)
+        journal = None
+        if not (environment.name is EnvName.SIM and environment.rest_url is None):
+            journal = Journal(journal_path(state_dir, connection.environment))
+            stack.callback(journal.close)
+        engine = build_engine(connection, dry_run=dry_run, journal=journal)
         try:
             await engine.start()
         except KalshiError as error:

@@ -50,14 +50,18 @@ from kmm_tui.engine.exchange import (
     MarketStatus,
     OrderIntent,
     OrderUpdate,
+    PositionSeen,
     WriteOutcome,
 )
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
+from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.orders import OrderBook, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.reconciler import Action, Amend, Cancel, Create, Decrease, order_actions, plan_side
+from kmm_tui.engine.recorder import Recorder
+from kmm_tui.engine.recovery import recover
 from kmm_tui.engine.state import (
     DecisionLogEntry,
     EngineView,
@@ -67,12 +71,15 @@ from kmm_tui.engine.state import (
     MatchView,
     OrderView,
 )
+from kmm_tui.kalshi.errors import KalshiError
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
 TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-checked at least this often
+EXPIRY_AFTER_PULL_S = 60
+DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
 REJECTION_WINDOW_MS = 60_000
 
@@ -106,7 +113,7 @@ class MatchRuntime:
         default_factory=lambda: deque(maxlen=240)
     )
     seen_trades: set[str] = field(default_factory=set)
-    exchange_positions: tuple[Count, Count] | None = None
+    drift_since_ms: int | None = None
     group_triggered: bool = False
     rejections: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_REJECTIONS))
 
@@ -150,8 +157,12 @@ class Engine:
         environment: str = "sim",
         clock: Clock = wall_clock_ms,
         dry_run: bool = False,
+        journal: Journal | None = None,
     ) -> None:
         self._x = exchange
+        self._journal = journal
+        self._rec = Recorder(journal)
+        self._positions: dict[str, Count] = {}
         self.environment = environment
         self._clock = clock
         self._dry_run_default = dry_run
@@ -174,9 +185,10 @@ class Engine:
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
     async def start(self) -> None:
-        """Connect the feed and start background upkeep. Call once before any command."""
+        """Connect, then reconcile with the exchange (orphans, fills, positions) before anything quotes."""
         self._x.on_event(self._on_exchange_event)
         await self._x.start()
+        await recover(self, self._x, self._journal)
         self._tasks.append(asyncio.create_task(self._upkeep(), name="engine-upkeep"))
         await self._refresh_balance()
 
@@ -297,6 +309,41 @@ class Engine:
         await self._x.close()
         return left
 
+    # --- used by restart recovery -------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        return self._clock()
+
+    def report(self, level: Level, text: str) -> None:
+        self._log(level, text)
+
+    async def restore_match(
+        self, spec: MatchSpec, status: MatchStatus, reason: str, inventory: Inventory, seen_trades: set[str]
+    ) -> None:
+        """Re-create a journaled match (not quoting) with the inventory its fills add up to."""
+        info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
+        runtime = MatchRuntime(spec, info.event_ticker, info.event_title, *theo_prices(spec.theo))
+        runtime.start_ms, runtime.start_source = info.start_ms, info.start_source
+        if spec.start_ms is not None:
+            runtime.start_ms, runtime.start_source = spec.start_ms, "user"
+        runtime.inventory, runtime.seen_trades = inventory, set(seen_trades)
+        runtime.status, runtime.reason = status, reason
+        for market in info.markets:
+            self._markets.setdefault(market.ticker, market)
+        self._matches[spec.match_id] = runtime
+        await self._x.watch([spec.ticker_a, spec.ticker_b])
+        self._rec.match(spec, status.value, reason, None, self._clock())
+        self._emit(MatchStatusChanged(spec.match_id, status, reason, self._clock()))
+
+    async def sync_positions(self) -> None:
+        """Read the exchange's positions on every market we trade (feeds the drift guard)."""
+        tickers = sorted({t for m in self._matches.values() for t in (m.spec.ticker_a, m.spec.ticker_b)})
+        if not tickers:
+            return
+        positions = await self._x.positions(tickers)
+        if positions is not None:
+            self._positions.update(positions)
+
     # --- commands --------------------------------------------------------------------------------
 
     def _match(self, match_id: str) -> MatchRuntime:
@@ -322,6 +369,7 @@ class Engine:
                 self._markets[market.ticker] = market
         self._matches[spec.match_id] = runtime
         await self._x.watch([spec.ticker_a, spec.ticker_b])
+        self._rec.match(spec, runtime.status.value, runtime.reason, None, self._clock())
         self._log(Level.INFO, f"added {spec.name} ({spec.ticker_a} / {spec.ticker_b})", spec.match_id)
         self._emit(MatchStatusChanged(spec.match_id, runtime.status, runtime.reason, self._clock()))
 
@@ -371,6 +419,7 @@ class Engine:
         if update.settings is not None:
             spec = replace(spec, settings=update.settings)
         match.spec = spec
+        self._rec.match(spec, match.status.value, match.reason, match.order_group_id, self._clock())
         self._log(Level.INFO, "settings updated", match.match_id)
         match.wake.set()
 
@@ -405,6 +454,7 @@ class Engine:
             with contextlib.suppress(EngineError):
                 await self._x.delete_order_group(match.order_group_id)
         del self._matches[match_id]
+        self._rec.match_deleted(match_id)
         still_used = {t for m in self._matches.values() for t in (m.spec.ticker_a, m.spec.ticker_b)}
         gone = [t for t in (match.spec.ticker_a, match.spec.ticker_b) if t not in still_used]
         for ticker in gone:
@@ -477,7 +527,7 @@ class Engine:
             theo_age_ms=None,
             theo_max_age_ms=120_000,
             inventory=match.inventory,
-            exchange_positions=match.exchange_positions,
+            exchange_positions=self._persistent_drift(match, now),
             drift_tolerance=Count(0),
             order_group_triggered=match.group_triggered,
             mark_a=match.theo_a,
@@ -487,8 +537,26 @@ class Engine:
             max_loss_session=None,
         )
 
+    def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, Count] | None:
+        """Exchange positions, once they have disagreed with our inventory for longer than the grace
+        period (a position update may arrive just before or after its fill)."""
+        pos_a = self._positions.get(match.spec.ticker_a)
+        pos_b = self._positions.get(match.spec.ticker_b)
+        if pos_a is None or pos_b is None:
+            return None
+        inv = match.inventory
+        if (pos_a, pos_b) == (inv.count_long_a, inv.count_long_b):
+            match.drift_since_ms = None
+            return None
+        if match.drift_since_ms is None:
+            match.drift_since_ms = now
+        if now - match.drift_since_ms < DRIFT_GRACE_MS:
+            return None
+        return pos_a, pos_b
+
     def _trip(self, match: MatchRuntime, trip: GuardTrip) -> None:
         self._log(Level.WARNING, f"guard {trip.guard}: {trip.reason}", match.match_id)
+        self._rec.guard_trip(match.match_id, trip.guard, trip.reason, self._clock())
         halted = SideQuote(None, Count(0), Reason.HALTED, trip.reason, None)
         self._record_decision(match, Decision(halted, halted, match.memo), self._clock())
         self._halt_soon(match, trip.reason)
@@ -546,6 +614,7 @@ class Engine:
                 match.decisions.appendleft(
                     DecisionLogEntry(now, side, quote.reason.value, quote.detail, quote.price)
                 )
+                self._rec.decision(match.match_id, now, side, quote.reason.value, quote.detail, quote.price)
                 changed = True
         if changed:
             self._emit(QuoteDecided(match.match_id, decision, now))
@@ -593,7 +662,8 @@ class Engine:
             initial=action.count,
             busy=True,
         )
-        self._orders.add(order)  # intent recorded before sending
+        self._orders.add(order)
+        self._rec.intent(order, self._clock())  # recorded before sending: a timeout is resolved by lookup
         intent = OrderIntent(
             order.ticker,
             order.price,
@@ -601,10 +671,20 @@ class Engine:
             order.client_order_id,
             match.order_group_id,
             post_only=match.spec.settings.post_only,
+            expiration_s=self._expiration_s(match),
         )
         outcome = await self._x.create(intent)
         order.busy = False
         self._after_write(match, order, OrderAction.PLACED, outcome)
+
+    def _expiration_s(self, match: MatchRuntime) -> int | None:
+        """Orders expire on the exchange a minute after the planned pull, so even ``kill -9`` is safe."""
+        if match.start_ms is None:
+            return None
+        pull_ms = match.start_ms - match.spec.settings.start_margin_ms
+        if pull_ms - self._clock() < 10_000:
+            return None
+        return pull_ms // 1000 + EXPIRY_AFTER_PULL_S
 
     async def _write(
         self,
@@ -639,34 +719,22 @@ class Engine:
             order.state = outcome.state
         if order.state is OrderState.UNKNOWN and not order.busy:
             self._spawn(self._resolve_soon(match, order), f"resolve-{order.client_order_id}")
-        if outcome.ok:
-            self._emit(
-                OrderChanged(
-                    match.match_id,
-                    order.ticker,
-                    kind,
-                    order.order_id,
-                    order.client_order_id,
-                    order.price,
-                    order.remaining,
-                    now,
-                    outcome.detail,
-                )
+        action = kind if outcome.ok else OrderAction.REJECTED
+        self._rec.order(order, action.value, outcome.detail, now)
+        self._emit(
+            OrderChanged(
+                match.match_id,
+                order.ticker,
+                action,
+                order.order_id,
+                order.client_order_id,
+                order.price,
+                order.remaining,
+                now,
+                outcome.detail,
             )
-        else:
-            self._emit(
-                OrderChanged(
-                    match.match_id,
-                    order.ticker,
-                    OrderAction.REJECTED,
-                    order.order_id,
-                    order.client_order_id,
-                    order.price,
-                    order.remaining,
-                    now,
-                    outcome.detail,
-                )
-            )
+        )
+        if not outcome.ok:
             self._log(Level.WARNING, f"{kind.value} rejected: {outcome.detail}", match.match_id)
             if outcome.counts_as_rejection:
                 match.rejections.append(now)
@@ -699,8 +767,9 @@ class Engine:
             finally:
                 order.busy = False
             if order.state is not OrderState.UNKNOWN:
-                self._log(Level.INFO, f"order {order.client_order_id} resolved: {order.state.value}",
-                          match.match_id)
+                self._log(
+                    Level.INFO, f"order {order.client_order_id} resolved: {order.state.value}", match.match_id
+                )
                 match.wake.set()
                 return
 
@@ -740,6 +809,7 @@ class Engine:
             if order.order_id not in left:
                 if order.state is not OrderState.EXECUTED:
                     order.state = OrderState.CANCELLED
+                self._rec.order(order, "cancelled", "pulled", now)
                 self._emit(
                     OrderChanged(
                         order.match_id,
@@ -758,7 +828,11 @@ class Engine:
     async def _cancel_everything(self) -> int:
         """Cancel every order we know of plus any resting order the exchange shows as ours."""
         left = await self._cancel_orders(self._orders.live())
-        stray = await self._x.cancel_all_ours()
+        try:
+            _, stray = await self._x.cancel_all_ours()
+        except KalshiError as error:
+            self._log(Level.ERROR, f"could not verify that no orders rest: {error.user_message}")
+            return left + 1
         if stray:
             self._log(Level.ERROR, f"{stray} order(s) still resting after cancel — check the exchange")
         return left + stray
@@ -784,6 +858,8 @@ class Engine:
                 market.status = event.status
                 self._log(Level.WARNING, f"{event.ticker} is now {event.status} ({event.detail})")
                 self._wake_ticker(event.ticker)
+        elif isinstance(event, PositionSeen):
+            self._positions[event.ticker] = event.position
         elif isinstance(event, GroupTriggered):
             for match in self._matches.values():
                 if match.order_group_id == event.order_group_id:
@@ -804,38 +880,40 @@ class Engine:
                 match.wake.set()
 
     def _on_fill(self, fill: FillSeen) -> None:
-        order = self._orders.by_order_id(fill.order_id) or self._orders.by_client(fill.client_order_id)
-        if order is None:
-            return  # not ours (another tool on the same account); restart recovery reports those
-        match = self._matches.get(order.match_id)
-        if match is None or fill.trade_id in match.seen_trades:
+        owner = self._fill_owner(fill)
+        if owner is None:
+            return  # not ours (another tool on the same account); drift shows in positions
+        match, side, order = owner
+        if fill.trade_id in match.seen_trades:
             return
         match.seen_trades.add(fill.trade_id)
         if fill.book_side != "bid":
             self._log(Level.WARNING, f"unexpected {fill.book_side} fill on {fill.ticker}", match.match_id)
             return
-        order.filled = Count(min(order.initial, order.filled + fill.count))
-        if order.filled >= order.initial:
-            order.state = OrderState.EXECUTED
-        match.inventory = match.inventory.apply_fill(order.side, fill.price, fill.count, fill.fee)
-        now = self._clock()
-        match.fills.appendleft(
-            FillView(
-                fill.trade_id,
-                fill.ticker,
-                order.side.value,
-                fill.price,
-                fill.count,
-                fill.fee,
-                fill.is_taker,
-                fill.ts_ms,
-            )
+        view = FillView(
+            fill.trade_id,
+            fill.ticker,
+            side.value,
+            fill.price,
+            fill.count,
+            fill.fee,
+            fill.is_taker,
+            fill.ts_ms,
         )
+        if not self._rec.fill(match.match_id, fill.order_id, view):
+            return  # journaled before (seen by an earlier run): already in the inventory
+        if order is not None:
+            order.filled = Count(min(order.initial, order.filled + fill.count))
+            if order.filled >= order.initial:
+                order.state = OrderState.EXECUTED
+        match.inventory = match.inventory.apply_fill(side, fill.price, fill.count, fill.fee)
+        now = self._clock()
+        match.fills.appendleft(view)
         self._emit(
             Filled(
                 match.match_id,
                 fill.ticker,
-                order.side.value,
+                side.value,
                 fill.trade_id,
                 fill.order_id,
                 fill.price,
@@ -848,10 +926,26 @@ class Engine:
         self._emit(InventoryChanged(match.match_id, match.inventory, now))
         self._log(
             Level.INFO,
-            f"filled {format_contracts(fill.count)} {order.side.value.upper()} @ {format_cents(fill.price)}",
+            f"filled {format_contracts(fill.count)} {side.value.upper()} @ {format_cents(fill.price)}",
             match.match_id,
         )
         match.wake.set()
+
+    def _fill_owner(self, fill: FillSeen) -> tuple[MatchRuntime, Side, OwnOrder | None] | None:
+        """Which match and side a fill belongs to: our live orders first, then the journal's history."""
+        order = self._orders.by_order_id(fill.order_id) or self._orders.by_client(fill.client_order_id)
+        if order is not None:
+            match = self._matches.get(order.match_id)
+            return (match, order.side, order) if match is not None else None
+        if self._journal is None:
+            return None
+        record = self._journal.order_by_order_id(fill.order_id)
+        if record is None and fill.client_order_id:
+            record = self._journal.order_by_client_id(fill.client_order_id)
+        match = self._matches.get(record.match_id) if record is not None else None
+        if record is None or match is None:
+            return None
+        return match, Side(record.side), None
 
     def _on_order_update(self, update: OrderUpdate) -> None:
         order = self._orders.by_order_id(update.order_id) or self._orders.by_client(update.client_order_id)
@@ -877,6 +971,7 @@ class Engine:
             await asyncio.sleep(5)
             try:
                 await self._refresh_balance()
+                await self.sync_positions()
                 read, write = self._x.headroom()
                 self._emit(RateHeadroom(read, write, self._clock()))
                 unknown = [o for o in self._orders.live() if o.state is OrderState.UNKNOWN and not o.busy]
@@ -916,6 +1011,7 @@ class Engine:
         if (match.status, match.reason) == (status, reason):
             return
         match.status, match.reason = status, reason
+        self._rec.match(match.spec, status.value, reason, match.order_group_id, self._clock())
         level = Level.WARNING if status is MatchStatus.HALTED else Level.INFO
         self._log(level, f"{status.value}: {reason}", match.match_id)
         self._emit(MatchStatusChanged(match.match_id, status, reason, self._clock()))

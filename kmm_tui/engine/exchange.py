@@ -35,6 +35,7 @@ from kmm_tui.kalshi.ws import (
     LifecycleEvent,
     OrderEvent,
     OrderGroupEvent,
+    PositionEvent,
     Reconnected,
 )
 
@@ -101,7 +102,17 @@ class GroupTriggered:
     order_group_id: str
 
 
-ExchangeEvent = BookChange | FillSeen | OrderUpdate | MarketStatus | FeedStatus | GroupTriggered
+@dataclass(frozen=True, slots=True)
+class PositionSeen:
+    """The exchange's position on one market (+ YES held, − NO held)."""
+
+    ticker: str
+    position: Count
+
+
+ExchangeEvent = (
+    BookChange | FillSeen | OrderUpdate | MarketStatus | FeedStatus | GroupTriggered | PositionSeen
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,7 @@ class OrderIntent:
     client_order_id: str
     order_group_id: str | None
     post_only: bool = True
+    expiration_s: int | None = None  # Unix seconds: the exchange cancels it then even if we are gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +254,8 @@ class ExchangePort:
             emit(fill_seen_from(event.fill))
         elif isinstance(event, OrderEvent):
             emit(order_update_from(event.order))
+        elif isinstance(event, PositionEvent):
+            emit(PositionSeen(event.position.ticker, event.position.position))
         elif isinstance(event, LifecycleEvent):
             status = _status_from_lifecycle(event.event_type, event.lifecycle.is_deactivated)
             if status is not None:
@@ -397,6 +411,7 @@ class ExchangePort:
                 post_only=intent.post_only,
                 order_group_id=intent.order_group_id,
                 cancel_order_on_pause=True,
+                expiration_ts=intent.expiration_s,
             )
         except kx.DuplicateClientOrderId:
             return WriteOutcome(ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt")
@@ -547,16 +562,19 @@ class ExchangePort:
                 break
         return set(targets)
 
-    async def cancel_all_ours(self) -> int:
-        """Any resting order on the account that carries our client id prefix: cancel, verify, count left."""
+    async def cancel_all_ours(self) -> tuple[int, int]:
+        """Cancel every resting order on the account that carries our client id prefix, verified.
+
+        Returns (how many were resting, how many still rest). Orders of other tools are left alone.
+        """
         try:
             resting = await self.rest.list_orders(status="resting")
         except kx.KalshiError as error:
             log.error("could not list resting orders: %s", error)
-            return 0
+            raise
         ours = [o for o in resting if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)]
         if not ours:
-            return 0
+            return 0, 0
         stand_ins = [
             OwnOrder(
                 o.client_order_id or "",
@@ -571,7 +589,29 @@ class ExchangePort:
             )
             for o in ours
         ]
-        return len(await self.cancel_and_verify(stand_ins))
+        return len(ours), len(await self.cancel_and_verify(stand_ins))
+
+    async def positions(self, tickers: list[str]) -> dict[str, Count] | None:
+        """Positions on these markets (missing = flat), or None when the exchange cannot be read."""
+        try:
+            found = await self.rest.get_positions(count_filter="position")
+        except kx.KalshiError as error:
+            log.warning("positions not readable: %s", error)
+            return None
+        wanted = set(tickers)
+        held = {p.ticker: p.position for p in found if p.ticker in wanted}
+        return {t: held.get(t, Count(0)) for t in tickers}
+
+    async def orders_since(self, min_ts_ms: int) -> list[Order]:
+        """Every order of ours (any status) created since ``min_ts_ms``: binds client ids after a crash."""
+        return await self.rest.list_orders(min_ts_ms=max(0, min_ts_ms - 60_000))
+
+    async def fills_since(self, min_ts_ms: int) -> list[FillSeen]:
+        """Fills since ``min_ts_ms`` (minus a minute of overlap; the journal dedupes), oldest first."""
+        fills = await self.rest.list_fills(min_ts_ms=max(0, min_ts_ms - 60_000))
+        for fill in fills:
+            self._note_fill(fill.created_ms)
+        return [fill_seen_from(f) for f in reversed(fills)]
 
     async def balance(self) -> Money | None:
         try:

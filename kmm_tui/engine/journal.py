@@ -316,6 +316,13 @@ class Journal:
         rows = self._db.execute(query + " ORDER BY ts_ms, trade_id", params)
         return [JournalFill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9]) for r in rows]
 
+    def earliest_open_intent_ms(self) -> int | None:
+        """Creation time of the oldest order that may still be live (or whose fate we never learned)."""
+        row = self._db.execute(
+            "SELECT MIN(created_ms) FROM orders WHERE state IN ('pending', 'resting', 'unknown')"
+        ).fetchone()
+        return row[0] if row and row[0] is not None else None
+
     def has_fill(self, trade_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone() is not None
 

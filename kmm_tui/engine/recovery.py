@@ -1,0 +1,164 @@
+"""Restart reconciliation: make the engine's picture match the exchange before anything quotes.
+
+Kalshi has no cancel-on-disconnect, so a crash (or ``kill -9``, or a lost machine) can leave our bids
+resting and fills unrecorded. On every start, in this order:
+
+1. bind client order ids to exchange order ids for orders the journal knew only as intents;
+2. cancel every resting order that is ours (client id prefix ``kmm-``), verified by listing again;
+3. back-fill fills since the last one journaled (deduplicated by trade id) into their matches;
+4. reload the journal's matches, rebuilding each inventory from its journaled fills, stopped;
+5. read the exchange's positions for those markets, so the drift guard can compare.
+
+What was found is reported as one log line per step. Quoting starts only after this returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.engine.events import Level
+from kmm_tui.engine.exchange import order_state
+from kmm_tui.engine.journal import Journal, JournalFill
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX
+from kmm_tui.kalshi.errors import KalshiError
+
+if TYPE_CHECKING:
+    from kmm_tui.engine.engine import Engine
+    from kmm_tui.engine.exchange import ExchangePort
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_WITHOUT_HISTORY_MS = 24 * 3_600_000
+
+
+def inventory_from_fills(fills: list[JournalFill]) -> Inventory:
+    """A match's inventory is a pure function of its journaled fills, oldest first."""
+    inventory = Inventory()
+    for fill in sorted(fills, key=lambda f: (f.ts_ms, f.trade_id)):
+        inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+    return inventory
+
+
+async def recover(engine: Engine, port: ExchangePort, journal: Journal | None) -> None:
+    """Run the five steps above. Network failures are reported and re-raised: never quote blind."""
+    now = engine.now_ms()
+    try:
+        bound = await _bind_intents(port, journal)
+        orphans, left = await port.cancel_all_ours()
+        backfilled = await _backfill(port, journal, now)
+    except KalshiError as error:
+        engine.report(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
+        raise
+    if journal is None:
+        if left:
+            engine.report(Level.ERROR, f"{left} order(s) of ours are still resting — check the exchange")
+        return
+    restored = await _restore_matches(engine, journal)
+    parts = [
+        f"{restored} match(es) loaded",
+        f"{orphans} resting order(s) of ours cancelled" if orphans else "no orders of ours were resting",
+        f"{backfilled} fill(s) back-filled",
+    ]
+    if bound:
+        parts.append(f"{bound} unacknowledged order(s) found on the exchange")
+    engine.report(Level.WARNING if orphans or backfilled else Level.INFO, "recovery: " + ", ".join(parts))
+    if left:
+        engine.report(
+            Level.ERROR, f"{left} order(s) of ours are still resting after cancel — check the exchange"
+        )
+    await engine.sync_positions()
+
+
+async def _bind_intents(port: ExchangePort, journal: Journal | None) -> int:
+    """Orders whose create we never saw acknowledged: find them on the exchange by client id."""
+    if journal is None:
+        return 0
+    since = journal.earliest_open_intent_ms()
+    if since is None:
+        return 0
+    open_rows = {o.client_order_id: o for o in journal.orders(states=("pending", "unknown", "resting"))}
+    bound = 0
+    for order in await port.orders_since(since):
+        row = open_rows.get(order.client_order_id or "")
+        if row is None:
+            continue
+        state = order_state(order.status, order.remaining_count).value
+        journal.order_update(
+            row.client_order_id,
+            row.match_id,
+            "recovered",
+            price=order.price,
+            count=order.initial_count,
+            order_id=order.order_id,
+            state=state,
+            detail="found on the exchange at restart",
+            ts_ms=order.last_update_ms or since,
+        )
+        bound += row.order_id is None
+    for row in open_rows.values():  # still pending after the lookup: the create never landed
+        found = journal.order_by_client_id(row.client_order_id)
+        if found is not None and found.state in ("pending", "unknown") and found.order_id is None:
+            journal.order_update(
+                row.client_order_id,
+                row.match_id,
+                "lost",
+                price=None,
+                count=None,
+                order_id=None,
+                state="cancelled",
+                detail="never reached the exchange",
+                ts_ms=since,
+            )
+    return bound
+
+
+async def _backfill(port: ExchangePort, journal: Journal | None, now: int) -> int:
+    """Fills of our journaled orders that the journal does not have yet."""
+    if journal is None:
+        return 0
+    since = journal.last_fill_ms()
+    if since is None:
+        since = journal.earliest_open_intent_ms() or (now - LOOKBACK_WITHOUT_HISTORY_MS)
+    added = 0
+    for fill in await port.fills_since(since):
+        record = journal.order_by_order_id(fill.order_id)
+        if record is None and fill.client_order_id and fill.client_order_id.startswith(CLIENT_ID_PREFIX):
+            record = journal.order_by_client_id(fill.client_order_id)
+        if record is None or fill.book_side != "bid":
+            continue
+        added += journal.record_fill(
+            JournalFill(
+                fill.trade_id,
+                record.match_id,
+                fill.order_id,
+                fill.ticker,
+                record.side,
+                fill.price,
+                fill.count,
+                fill.fee,
+                fill.is_taker,
+                fill.ts_ms,
+            )
+        )
+    return added
+
+
+async def _restore_matches(engine: Engine, journal: Journal) -> int:
+    restored = 0
+    for record in journal.matches():
+        inventory = inventory_from_fills(journal.fills(record.spec.match_id))
+        seen = {f.trade_id for f in journal.fills(record.spec.match_id)}
+        status = MatchStatus.HALTED if record.status == MatchStatus.HALTED.value else MatchStatus.STOPPED
+        reason = record.reason if status is MatchStatus.HALTED else "restored after restart; start to quote"
+        try:
+            await engine.restore_match(record.spec, status, reason, inventory, seen)
+        except Exception as error:  # a market that no longer exists must not block the others
+            engine.report(
+                Level.WARNING, f"could not restore {record.spec.name or record.spec.match_id}: {error}"
+            )
+            continue
+        restored += 1
+    return restored

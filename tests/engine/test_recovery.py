@@ -1,0 +1,107 @@
+"""Crash and restart: orphans cancelled, fills back-filled, inventory rebuilt, journal consistent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from kmm_tui.domain.prices import contracts
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.engine import Engine, wall_clock_ms
+from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.kalshi.auth import Signer
+from kmm_tui.kalshi.rest import KalshiRest
+from kmm_tui.kalshi.ws import KalshiFeed
+from kmm_tui.sim import SimServer
+
+from .conftest import QUIET, Trading, eventually, spec
+
+
+async def start_engine(sim: SimServer, journal: Journal) -> Engine:
+    account = sim.demo_account
+    signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+    port = ExchangePort(
+        KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer), clock=wall_clock_ms
+    )
+    engine = Engine(port, environment="sim", journal=journal)
+    await engine.start()
+    return engine
+
+
+async def crash(engine: Engine) -> None:
+    """What ``kill -9`` leaves behind: connections gone, nothing cancelled, nothing flushed on purpose."""
+    port = engine._x
+    for match in engine._matches.values():
+        if match.task is not None:
+            match.task.cancel()
+    for task in [*engine._tasks, *port._tasks]:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        await port.feed.aclose()
+    await port.rest.aclose()
+    await asyncio.sleep(0)
+
+
+async def test_restart_after_a_crash_cancels_orphans_and_backfills_fills(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    async with SimServer(QUIET, agents=False) as sim:
+        engine = await start_engine(sim, Journal(path))
+        t = Trading(sim, engine, engine._x.feed)
+        a, b = t.tickers("KXCS2GAME")
+        t.compete(a, 54)
+        t.compete(b, 34)
+        await engine.execute(cmd.AddMatch(spec(t, size=10), start=True))
+        await eventually(lambda: t.our_price(a) == 5500 and t.our_price(b) == 3500, what="bids at 55c / 35c")
+        t.compete(a, 55, count=4, side="ask")
+        await eventually(lambda: t.view().inventory.count_long_a == contracts(4), what="first fill seen")
+        await crash(engine)
+
+        t.compete(a, 55, count=3, side="ask")  # fills nobody is watching
+        t.compete(b, 35, count=6, side="ask")
+        assert len(t.resting()) == 2, "the crashed engine's bids are still resting"
+
+        restarted = await start_engine(sim, Journal(path))
+        try:
+            assert t.resting() == [], "orphans cancelled before anything else"
+            view = next(m for m in restarted.snapshot().matches if m.spec.match_id == "m1")
+            assert view.status is MatchStatus.STOPPED
+            assert view.inventory.count_long_a == contracts(7)
+            assert view.inventory.count_long_b == contracts(6)
+            exchange = sim.exchange.account(t.account)
+            assert exchange.positions[a].position == contracts(7)
+            assert exchange.positions[b].position == contracts(6)
+            journaled = {f.trade_id for f in Journal(path).fills("m1")}
+            assert journaled == {f.trade_id for f in exchange.fills}
+            logs = " ".join(line.text for line in restarted.snapshot().logs)
+            assert "2 resting order(s) of ours cancelled" in logs and "back-filled" in logs
+
+            await restarted.execute(cmd.StartMatch("m1"))
+            await eventually(lambda: len(t.resting()) >= 1, what="quoting again after restart")
+        finally:
+            await restarted.close()
+        assert t.resting() == []
+
+
+async def test_fills_seen_before_a_restart_are_not_counted_twice(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    async with SimServer(QUIET, agents=False) as sim:
+        engine = await start_engine(sim, Journal(path))
+        t = Trading(sim, engine, engine._x.feed)
+        a, _ = t.tickers("KXCS2GAME")
+        t.compete(a, 54)
+        await engine.execute(cmd.AddMatch(spec(t), start=True))
+        await eventually(lambda: t.our_price(a) == 5500, what="bid at 55c")
+        t.compete(a, 55, count=2, side="ask")
+        await eventually(lambda: t.view().inventory.count_long_a == contracts(2), what="fill seen")
+        await engine.close()
+        restarted = await start_engine(sim, Journal(path))
+        try:
+            view = next(m for m in restarted.snapshot().matches if m.spec.match_id == "m1")
+            assert view.inventory.count_long_a == contracts(2)
+        finally:
+            await restarted.close()
