@@ -1,0 +1,204 @@
+"""Chaos run: the engine trades a lively simulated market while random faults hit it.
+
+For ``--minutes`` (default 1) the engine quotes every match of the default scenario against the
+simulator's scripted competitors and takers, while every few seconds one fault is injected at random:
+5xx bursts, 429 storms, latency spikes, dropped WebSockets, skipped sequence numbers, a paused market,
+or a crash of the whole engine (``kill -9`` semantics: nothing cancelled) followed by a restart from the
+journal. At the end the engine shuts down and the run prints the three numbers that must be zero:
+
+* orders left resting on the exchange after exit;
+* fills on the exchange that are missing from the journal;
+* markets where the exchange's position differs from the journal's inventory.
+
+Exit status 1 if any is non-zero. Results go to ``bench/results/chaos.json``. The baseline for the
+ratio line is the same run's fault-free first phase: fills per minute with and without faults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from kmm_tui.domain.prices import PRICE_SCALE, Price, contracts
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.engine import Engine, wall_clock_ms
+from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.kalshi.auth import Signer
+from kmm_tui.kalshi.rest import KalshiRest
+from kmm_tui.kalshi.ws import KalshiFeed
+from kmm_tui.sim import SimServer
+
+RESULTS = Path(__file__).resolve().parent / "results" / "chaos.json"
+
+
+async def start_engine(sim: SimServer, journal_path: Path) -> Engine:
+    account = sim.demo_account
+    key = load_pem_private_key(account.private_key_pem, password=None)
+    signer = Signer(account.key_id, key)  # type: ignore[arg-type]
+    port = ExchangePort(KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer, watchdog_s=5),
+                        clock=wall_clock_ms)
+    engine = Engine(port, environment="sim", journal=Journal(journal_path))
+    await engine.start()
+    return engine
+
+
+async def crash(engine: Engine) -> None:
+    """Abandon the engine the way ``kill -9`` would: no cancels, connections simply gone."""
+    port = engine._x
+    for match in engine._matches.values():
+        if match.task is not None:
+            match.task.cancel()
+    for task in [*engine._tasks, *port._tasks]:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        if port.feed is not None:
+            await port.feed.aclose()
+    await port.rest.aclose()
+
+
+async def add_matches(engine: Engine, sim: SimServer) -> list[str]:
+    ids = []
+    for index, match in enumerate(sim.matches):
+        if len(match.tickers) != 2 or match.started:
+            continue
+        fair = match.fair[0]
+        theo_a = Price(min(max(fair, 500), PRICE_SCALE - 500))
+        spec = MatchSpec(
+            f"chaos-{index}", match.tickers[0], match.tickers[1],
+            TheoInput(theo_a=theo_a, theo_b=Price(PRICE_SCALE - theo_a)),
+            MatchSettings(edge=Price(100), contracts=contracts(3), inventory_max=contracts(12)),
+        )
+        try:
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            ids.append(spec.match_id)
+        except Exception as error:  # a match starting during the run is fine to skip
+            print(f"  skipped {spec.match_id}: {error}")
+    return ids
+
+
+async def restart_matches(engine: Engine) -> None:
+    for view in engine.snapshot().matches:
+        with contextlib.suppress(Exception):
+            await engine.execute(cmd.StartMatch(view.spec.match_id))
+
+
+FAULTS = ("http_errors", "rate_limit", "latency", "drop_ws", "skip_seq", "pause", "crash")
+
+
+async def inject(kind: str, sim: SimServer, rng: random.Random) -> None:
+    faults = sim.faults
+    if kind == "http_errors":
+        faults.http_errors(rng.randint(2, 8), status=rng.choice([500, 502, 503]))
+    elif kind == "rate_limit":
+        faults.rate_limit(rng.randint(5, 25))
+    elif kind == "latency":
+        faults.latency_ms(rng.choice([300, 800, 2000]))
+        await asyncio.sleep(rng.uniform(0.5, 2.0))
+        faults.latency_ms(0)
+    elif kind == "drop_ws":
+        faults.drop_websockets()
+    elif kind == "skip_seq":
+        faults.skip_seq()
+    elif kind == "pause":
+        match = rng.choice([m for m in sim.matches if len(m.tickers) == 2])
+        ticker = rng.choice(match.tickers)
+        faults.pause_market(ticker)
+        await asyncio.sleep(rng.uniform(0.5, 2.0))
+        faults.resume_market(ticker)
+
+
+def audit(sim: SimServer, journal_path: Path) -> dict[str, int]:
+    account = sim.exchange.account(sim.demo_account.user_id)
+    journal = Journal(journal_path)
+    try:
+        journaled = {f.trade_id for f in journal.fills()}
+        ours = {o.order_id for o in journal.orders() if o.order_id}
+        exchange_fills = [f for f in account.fills if f.order_id in ours]
+        missing = [f for f in exchange_fills if f.trade_id not in journaled]
+        held: dict[str, int] = {}
+        for fill in journal.fills():
+            held[fill.ticker] = held.get(fill.ticker, 0) + fill.count
+        mismatched = [t for t, p in account.positions.items() if p.position != held.get(t, 0)]
+        return {
+            "orders_left_resting": len(sim.exchange.resting_orders(account.account_id)),
+            "fills_missing_from_journal": len(missing),
+            "position_mismatches": len(mismatched),
+            "fills_on_exchange": len(exchange_fills),
+        }
+    finally:
+        journal.close()
+
+
+async def run(minutes: float, seed: int, fault_every_s: float) -> dict[str, object]:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory(prefix="kmm-chaos-") as tmp:
+        journal_path = Path(tmp) / "journal.sqlite3"
+        async with SimServer(None, agents=True, seed=seed) as sim:
+            engine = await start_engine(sim, journal_path)
+            await add_matches(engine, sim)
+            calm_s = min(20.0, minutes * 60 / 4)
+            await asyncio.sleep(calm_s)
+            calm_fills = len(sim.exchange.account(sim.demo_account.user_id).fills)
+            injected: dict[str, int] = dict.fromkeys(FAULTS, 0)
+            end = time.monotonic() + minutes * 60 - calm_s
+            while time.monotonic() < end:
+                await asyncio.sleep(rng.uniform(0.5, 2) * fault_every_s)
+                kind = rng.choice(FAULTS)
+                injected[kind] += 1
+                if kind == "crash":
+                    await crash(engine)
+                    await asyncio.sleep(rng.uniform(0.5, 3.0))  # takers keep hitting the orphans
+                    engine = await start_engine(sim, journal_path)
+                    await restart_matches(engine)
+                else:
+                    await inject(kind, sim, rng)
+            sim.faults.clear()
+            left = await engine.close("chaos run over")
+            result = audit(sim, journal_path)
+            total_fills = result["fills_on_exchange"]
+            chaos_s = max(1.0, minutes * 60 - calm_s)
+            return {
+                **result,
+                "engine_reported_left": left,
+                "faults_injected": injected,
+                "minutes": minutes,
+                "seed": seed,
+                "fills_per_min_calm": round(calm_fills / calm_s * 60, 1),
+                "fills_per_min_chaos": round((total_fills - calm_fills) / chaos_s * 60, 1),
+            }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fault-every", type=float, default=3.0, help="mean seconds between faults")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.CRITICAL)  # the engine's warnings are expected here; the audit decides
+    result = asyncio.run(run(args.minutes, args.seed, args.fault_every))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    calm, chaos = result["fills_per_min_calm"], result["fills_per_min_chaos"]
+    if calm:
+        print(f"fills/min under chaos vs calm baseline: {chaos} / {calm} = {chaos / calm:.2f}x")  # type: ignore[operator]
+    bad = {k: result[k] for k in ("orders_left_resting", "fills_missing_from_journal", "position_mismatches")}
+    print("all zero" if not any(bad.values()) else f"FAILED: {bad}")
+    return 0 if not any(bad.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
