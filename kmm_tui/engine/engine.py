@@ -57,7 +57,7 @@ from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
-from kmm_tui.engine.orders import OrderBook, OrderState, OwnOrder, new_client_order_id
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.reconciler import Action, Amend, Cancel, Create, Decrease, order_actions, plan_side
 from kmm_tui.engine.recorder import Recorder
@@ -79,7 +79,8 @@ Clock = Callable[[], int]
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
 TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-checked at least this often
 EXPIRY_AFTER_PULL_S = 60
-DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
+DRIFT_GRACE_MS = 3_000
+READ_LAG_MS = 5_000  # positions may lag fills briefly; only a persistent difference is drift
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
 REJECTION_WINDOW_MS = 60_000
 
@@ -711,6 +712,7 @@ class Engine:
         self, match: MatchRuntime, order: OwnOrder, kind: OrderAction, outcome: WriteOutcome
     ) -> None:
         now = self._clock()
+        order.last_write_ms = now
         if outcome.order_id and order.order_id is None:
             self._orders.bind(order, outcome.order_id)
         if outcome.filled is not None and outcome.filled > order.filled:
@@ -965,8 +967,44 @@ class Engine:
 
     # --- upkeep -----------------------------------------------------------------------------------
 
+    async def _reconcile_orders(self) -> None:
+        """Back up the WebSocket with a REST read: our orders that stopped resting without us hearing,
+        and resting orders with our prefix that we do not know (cancelled at once)."""
+        resting = await self._x.resting_order_ids()
+        if resting is None:
+            return
+        settled_before = self._clock() - READ_LAG_MS  # REST reads lag writes: judge only older orders
+        for order in self._orders.live():
+            if (
+                order.state is OrderState.RESTING
+                and not order.busy
+                and order.last_write_ms < settled_before
+                and order.order_id not in resting
+            ):
+                order.busy = True
+                try:
+                    await self._x.resolve(order)
+                finally:
+                    order.busy = False
+                if (match := self._matches.get(order.match_id)) is not None:
+                    match.wake.set()
+        known = {o.order_id for o in self._orders.all()}
+        stray = [
+            oid
+            for oid, cid in resting.items()
+            if oid not in known and (cid or "").startswith(CLIENT_ID_PREFIX)
+        ]
+        if stray:
+            self._log(
+                Level.WARNING,
+                f"{len(stray)} resting order(s) of ours not tracked by this session: cancelling",
+            )
+            await self._x.cancel_all_ours(keep=frozenset(known))
+
     async def _upkeep(self) -> None:
-        """Every few seconds: balance, rate headroom; resolve orders whose state is unknown."""
+        """Every few seconds: balance, positions, rate headroom, orders whose state is unknown; every
+        15 s a REST read of resting orders backs up the WebSocket."""
+        cycle = 0
         while True:
             await asyncio.sleep(5)
             try:
@@ -974,6 +1012,9 @@ class Engine:
                 await self.sync_positions()
                 read, write = self._x.headroom()
                 self._emit(RateHeadroom(read, write, self._clock()))
+                cycle += 1
+                if cycle % 3 == 0:
+                    await self._reconcile_orders()
                 unknown = [o for o in self._orders.live() if o.state is OrderState.UNKNOWN and not o.busy]
                 for order in unknown:
                     await self._x.resolve(order)

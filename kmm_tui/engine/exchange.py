@@ -562,8 +562,9 @@ class ExchangePort:
                 break
         return set(targets)
 
-    async def cancel_all_ours(self) -> tuple[int, int]:
-        """Cancel every resting order on the account that carries our client id prefix, verified.
+    async def cancel_all_ours(self, keep: frozenset[str | None] = frozenset()) -> tuple[int, int]:
+        """Cancel every resting order on the account that carries our client id prefix, verified,
+        except the order ids in ``keep``.
 
         Returns (how many were resting, how many still rest). Orders of other tools are left alone.
         """
@@ -572,7 +573,11 @@ class ExchangePort:
         except kx.KalshiError as error:
             log.error("could not list resting orders: %s", error)
             raise
-        ours = [o for o in resting if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)]
+        ours = [
+            o
+            for o in resting
+            if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX) and o.order_id not in keep
+        ]
         if not ours:
             return 0, 0
         stand_ins = [
@@ -590,6 +595,14 @@ class ExchangePort:
             for o in ours
         ]
         return len(ours), len(await self.cancel_and_verify(stand_ins))
+
+    async def resting_order_ids(self) -> dict[str, str | None] | None:
+        """Resting orders on the account, ``order_id -> client_order_id``; None when unreadable."""
+        try:
+            return {o.order_id: o.client_order_id for o in await self.rest.list_orders(status="resting")}
+        except kx.KalshiError as error:
+            log.warning("resting orders not readable: %s", error)
+            return None
 
     async def positions(self, tickers: list[str]) -> dict[str, Count] | None:
         """Positions on these markets (missing = flat), or None when the exchange cannot be read."""

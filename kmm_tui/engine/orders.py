@@ -48,6 +48,7 @@ class OwnOrder:
     order_id: str | None = None
     state: OrderState = OrderState.PENDING
     busy: bool = False  # a write for this order is in flight
+    last_write_ms: int = 0  # when our last write for it was answered (REST reads lag behind writes)
 
     @property
     def remaining(self) -> Count:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from kmm_tui.domain.prices import contracts
+from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.kalshi.rest import RetryPolicy
 from kmm_tui.sim import SimServer
+from kmm_tui.sim.exchange import OrderRequest
 
 from .conftest import QUIET, Trading, connect, eventually, spec
 
@@ -114,3 +115,56 @@ async def test_kill_all_leaves_nothing_resting(trading: Trading) -> None:
     await t.engine.execute(cmd.KillAll())
     assert t.resting() == []
     assert t.view().status is MatchStatus.STOPPED
+
+
+async def test_a_triggered_order_group_halts_the_match(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    group = t.engine._matches["m1"].order_group_id
+    assert group is not None
+    t.sim.exchange.trigger_order_group(t.account, group)  # as if the matched-contracts limit was hit
+    await eventually(lambda: t.view().status is MatchStatus.HALTED, what="halted by the order group guard")
+    assert "order group" in t.view().status_reason
+    assert t.resting() == []
+
+
+async def test_a_market_closed_early_halts_the_match_and_pulls_the_other_side(trading: Trading) -> None:
+    t = trading
+    a, b = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    t.sim.faults.close_market(a)
+    await eventually(lambda: t.view().status is MatchStatus.HALTED, what="halted by the market status guard")
+    assert t.resting(b) == []
+    assert "closed" in t.view().status_reason
+
+
+async def test_two_second_latency_spikes_do_not_duplicate_or_strand_orders(trading: Trading) -> None:
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    t.sim.faults.latency_ms(2000)
+    t.compete(a, 55)
+    await asyncio.sleep(2.5)
+    t.sim.faults.latency_ms(0)
+    await eventually(lambda: t.our_price(a) == 5600, within=10, what="outbid 55c after the spike")
+    assert len(t.resting(a)) == 1
+
+
+async def test_the_rest_backup_cancels_strays_and_notices_orders_gone_silently(trading: Trading) -> None:
+    t = trading
+    a, b = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    stray = t.sim.exchange.create_order(
+        t.account, OrderRequest(b, "bid", Price(1000), contracts(1), client_order_id="kmm-stray-from-a-crash")
+    ).order
+    ours = t.resting(a)[0]
+    t.sim.exchange.cancel_order(t.account, ours.order_id)  # gone without a WebSocket message reaching us
+    for order in t.engine._orders.live():
+        order.last_write_ms = 0  # old enough for the read-lag allowance
+    await t.engine._reconcile_orders()
+    assert stray.order_id not in {o.order_id for o in t.resting()}
+    await eventually(lambda: len(t.resting(a)) == 1, what="side A quoted again after the silent cancel")
