@@ -21,7 +21,16 @@ from typing import Any
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory, Side
-from kmm_tui.domain.prices import COUNT_SCALE, Count, Money, Price, TickGrid, format_cents, format_contracts
+from kmm_tui.domain.prices import (
+    CENT,
+    COUNT_SCALE,
+    Count,
+    Money,
+    Price,
+    TickGrid,
+    format_cents,
+    format_contracts,
+)
 from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, SideInput, SideQuote, decide
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine import guards
@@ -72,15 +81,17 @@ from kmm_tui.engine.state import (
     OrderView,
 )
 from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.odds.consensus import divergence_warning
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
 TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-checked at least this often
-EXPIRY_AFTER_PULL_S = 60
-DRIFT_GRACE_MS = 3_000
-READ_LAG_MS = 5_000  # positions may lag fills briefly; only a persistent difference is drift
+EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
+DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
+READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only orders older than this
+DIVERGENCE_THRESHOLD = Price(15 * CENT)  # theo this far from Kalshi's mid suggests a wrong mapping
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
 REJECTION_WINDOW_MS = 60_000
 
@@ -283,6 +294,24 @@ class Engine:
         )
         return Preview(theo_a, theo_b, decision)
 
+    def divergence_warnings(self, match_id: str) -> list[str]:
+        """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so."""
+        match = self._match(match_id)
+        warnings = []
+        for label, ticker, theo in (
+            ("A", match.spec.ticker_a, match.theo_a),
+            ("B", match.spec.ticker_b, match.theo_b),
+        ):
+            market = self._markets.get(ticker)
+            if market is None or market.stale:
+                continue
+            bid, ask = market.book.best_bid, market.book.best_ask
+            mid = Price((bid + ask) // 2) if bid is not None and ask is not None else None
+            warning = divergence_warning(theo, mid, DIVERGENCE_THRESHOLD)
+            if warning:
+                warnings.append(f"team {label}: {warning}")
+        return warnings
+
     async def kill_all(self, reason: str = "kill switch") -> int:
         """Stop every match and cancel every order we own, verified. Returns orders left (0 = clean)."""
         self._log(Level.WARNING, f"kill all: {reason}")
@@ -390,6 +419,8 @@ class Engine:
                 self._set_status(match, MatchStatus.HALTED, f"could not create order group: {error}")
                 raise
         match.memo = QuoteMemo()
+        for warning in self.divergence_warnings(match.spec.match_id):
+            self._log(Level.WARNING, warning, match_id)
         status = MatchStatus.DRY_RUN if dry_run else MatchStatus.QUOTING
         self._set_status(match, status, "dry run: deciding, not sending" if dry_run else "quoting")
         match.task = asyncio.create_task(self._run(match), name=f"runner-{match_id}")

@@ -105,3 +105,25 @@ async def test_event_start_pulls_quotes_a_margin_before_the_start(trading: Tradi
     await eventually(lambda: t.view().status is MatchStatus.HALTED, what="halted by the event-start guard")
     assert t.resting() == []
     assert "event starts" in t.view().status_reason
+
+
+async def test_starting_with_theo_far_from_the_market_warns_of_a_swapped_mapping(trading: Trading) -> None:
+    t = trading
+    a, b = t.tickers("KXCS2GAME")
+    for ticker, bid, ask_as_no in ((a, 38, 58), (b, 58, 38)):  # market says A ~40c, B ~60c
+        t.compete(ticker, bid)
+        t.compete(ticker, 100 - ask_as_no + 4, side="ask")
+    s = spec(t)  # theo A 60c, B 40c: the teams look swapped
+    await t.engine.execute(cmd.AddMatch(s))
+    await eventually(
+        lambda: t.view().market_a.book.best_ask is not None and not t.view().market_a.stale,
+        what="books loaded",
+    )
+    await eventually(
+        lambda: t.view().market_b.book.best_ask is not None and not t.view().market_b.stale,
+        what="books loaded",
+    )
+    warnings = t.engine.divergence_warnings("m1")
+    assert len(warnings) == 2 and "check the team mapping" in warnings[0]
+    await t.engine.execute(cmd.StartMatch("m1"))
+    assert any("check the team mapping" in line.text for line in t.engine.snapshot().logs)
