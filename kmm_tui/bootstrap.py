@@ -20,12 +20,20 @@ from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.engine.engine import Engine, wall_clock_ms
 from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.ratelimit import RateLimiter
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.kalshi.ws import KalshiFeed
+from kmm_tui.odds.cli import CONFIRMED_FILE
+from kmm_tui.odds.consensus import DEFAULT_WEIGHTS
+from kmm_tui.odds.matching import Matcher
+from kmm_tui.odds.models import OddsSource
+from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
+from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
 
 log = logging.getLogger(__name__)
@@ -81,7 +89,41 @@ def connection_for(environment: Environment, settings: Settings, state_dir: Path
     )
 
 
-def build_engine(connection: Connection, *, dry_run: bool = False, journal: Journal | None = None) -> Engine:
+def odds_sources(settings: Settings, state_dir: Path) -> list[OddsSource]:
+    """Every odds source with a key in settings (or the environment), sharing one team matcher."""
+    odds = settings.odds
+    matcher = Matcher.load(state_dir / CONFIRMED_FILE)
+    sources: list[OddsSource] = []
+    if odds.the_odds_api_key:
+        sources.append(
+            TheOddsApi(
+                TheOddsApiSettings(odds.the_odds_api_key, regions=odds.regions, bookmakers=odds.bookmakers),
+                matcher,
+            )
+        )
+    if odds.oddspapi_key:
+        sources.append(OddsPapi(OddsPapiSettings(odds.oddspapi_key, bookmakers=odds.bookmakers), matcher))
+    if odds.sportsgameodds_key:
+        sources.append(SportsGameOdds(SportsGameOddsSettings(odds.sportsgameodds_key), matcher))
+    return sources
+
+
+def theo_feed(settings: Settings, sources: list[OddsSource]) -> TheoFeed | None:
+    if not sources:
+        return None
+    weights = {**DEFAULT_WEIGHTS, **settings.odds.book_weights}
+    return TheoFeed(
+        sources, FeedSettings(max_age_ms=settings.odds.max_age_s * 1000, weights=weights), clock=wall_clock_ms
+    )
+
+
+def build_engine(
+    connection: Connection,
+    *,
+    dry_run: bool = False,
+    journal: Journal | None = None,
+    feed: TheoFeed | None = None,
+) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
     rest = KalshiRest(connection.rest_url, signer=signer, limiter=limiter)
@@ -128,7 +170,10 @@ async def open_engine(
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
             journal = Journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
-        engine = build_engine(connection, dry_run=dry_run, journal=journal)
+        sources = odds_sources(settings, state_dir)
+        for source in sources:
+            stack.push_async_callback(source.aclose)  # type: ignore[attr-defined]
+        engine = build_engine(connection, dry_run=dry_run, journal=journal, feed=theo_feed(settings, sources))
         try:
             await engine.start()
         except KalshiError as error:

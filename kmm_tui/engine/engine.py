@@ -32,6 +32,7 @@ from kmm_tui.domain.prices import (
     format_contracts,
 )
 from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, SideInput, SideQuote, decide
+from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine import guards
 from kmm_tui.engine.errors import EngineError
@@ -67,7 +68,7 @@ from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState, OwnOrder, new_client_order_id
-from kmm_tui.engine.pricing_inputs import theo_prices
+from kmm_tui.engine.pricing_inputs import describe_theo, theo_prices
 from kmm_tui.engine.reconciler import Action, Amend, Cancel, Create, Decrease, order_actions, plan_side
 from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import recover
@@ -80,8 +81,10 @@ from kmm_tui.engine.state import (
     MatchView,
     OrderView,
 )
+from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, TheoFeed
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.odds.consensus import divergence_warning
+from kmm_tui.odds.models import MatchRef
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +110,8 @@ class MatchRuntime:
     spec: MatchSpec
     event_ticker: str
     event_title: str
-    theo_a: Price
-    theo_b: Price
+    theo_a: Price | None
+    theo_b: Price | None
     status: MatchStatus = MatchStatus.NEW
     reason: str = "added"
     inventory: Inventory = field(default_factory=Inventory)
@@ -126,6 +129,8 @@ class MatchRuntime:
     )
     seen_trades: set[str] = field(default_factory=set)
     drift_since_ms: int | None = None
+    theo_priced_ms: int | None = None  # feed-priced matches: time of the newest sportsbook price used
+    theo_summary: str = ""
     group_triggered: bool = False
     rejections: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_REJECTIONS))
 
@@ -154,8 +159,8 @@ class PairInfo:
 class Preview:
     """Would-be quotes for a spec from the current books: the setup form's live preview."""
 
-    theo_a: Price
-    theo_b: Price
+    theo_a: Price | None
+    theo_b: Price | None
     decision: Decision
 
 
@@ -170,8 +175,10 @@ class Engine:
         clock: Clock = wall_clock_ms,
         dry_run: bool = False,
         journal: Journal | None = None,
+        theo_feed: TheoFeed | None = None,
     ) -> None:
         self._x = exchange
+        self._feed = theo_feed
         self._journal = journal
         self._rec = Recorder(journal)
         self._positions: dict[str, Count] = {}
@@ -280,6 +287,8 @@ class Engine:
         """Would-be quotes for ``spec`` against the books we already watch (pure: no network)."""
         theo_a, theo_b = theo_prices(spec.theo)
         runtime = self._matches.get(spec.match_id)
+        if theo_a is None and runtime is not None:  # feed-priced: its latest theo
+            theo_a, theo_b = runtime.theo_a, runtime.theo_b
         inventory = runtime.inventory if runtime else Inventory()
         market_a = self._markets.get(spec.ticker_a)
         market_b = self._markets.get(spec.ticker_b)
@@ -294,6 +303,46 @@ class Engine:
         )
         return Preview(theo_a, theo_b, decision)
 
+    async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheo:
+        """Price a proposed match from the odds sources now (the form's "fetch odds")."""
+        if self._feed is None:
+            raise EngineError(
+                "no odds source is configured: add an API key under [odds] in settings.toml", field="odds_a"
+            )
+        info = await self.describe_pair(ticker_a, ticker_b)
+        ref = self._match_ref(info.event_ticker, info.event_title, info.markets, info.start_ms)
+        result = await self._feed.theo(ref, method)
+        if isinstance(result, FeedFailure):
+            raise EngineError(result.reason, field="odds_a")
+        return result
+
+    @staticmethod
+    def _match_ref(
+        event_ticker: str, title: str, markets: tuple[MarketState, MarketState], start_ms: int | None
+    ) -> MatchRef:
+        a, b = markets
+        return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
+
+    async def _feed_loop(self, match: MatchRuntime) -> None:
+        """Refresh a feed-priced match's theo while it runs; report each new kind of failure once."""
+        assert self._feed is not None
+        last_problem = ""
+        markets = (self._markets[match.spec.ticker_a], self._markets[match.spec.ticker_b])
+        ref = self._match_ref(match.event_ticker, match.event_title, markets, match.start_ms)
+        while match.status in RUNNING or match.status is MatchStatus.STARTING:
+            result = await self._feed.theo(ref, match.spec.theo.method)
+            if isinstance(result, FeedTheo):
+                match.theo_a, match.theo_b = result.theo_a, result.theo_b
+                match.theo_priced_ms, match.theo_summary = result.priced_ms, result.summary
+                if result.commence_ms is not None and match.start_source in ("unknown", "ticker (guess)"):
+                    match.start_ms, match.start_source = result.commence_ms, "odds feed"
+                last_problem = ""
+                match.wake.set()
+            elif result.reason != last_problem:
+                last_problem = result.reason
+                self._log(Level.WARNING, f"odds feed: {result.reason}", match.match_id)
+            await asyncio.sleep(self._feed.settings.refresh_ms / 1000)
+
     def divergence_warnings(self, match_id: str) -> list[str]:
         """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so."""
         match = self._match(match_id)
@@ -303,7 +352,7 @@ class Engine:
             ("B", match.spec.ticker_b, match.theo_b),
         ):
             market = self._markets.get(ticker)
-            if market is None or market.stale:
+            if market is None or market.stale or theo is None:
                 continue
             bid, ask = market.book.best_bid, market.book.best_ask
             mid = Price((bid + ask) // 2) if bid is not None and ask is not None else None
@@ -424,6 +473,13 @@ class Engine:
         status = MatchStatus.DRY_RUN if dry_run else MatchStatus.QUOTING
         self._set_status(match, status, "dry run: deciding, not sending" if dry_run else "quoting")
         match.task = asyncio.create_task(self._run(match), name=f"runner-{match_id}")
+        if match.spec.theo.from_feed:
+            if self._feed is None:
+                self._log(
+                    Level.WARNING, "theo from the odds feed, but no odds source is configured", match_id
+                )
+            else:
+                self._spawn(self._feed_loop(match), f"feed-{match_id}")
         match.wake.set()
 
     async def _stop_match(self, match: MatchRuntime, reason: str, final: MatchStatus) -> None:
@@ -447,7 +503,13 @@ class Engine:
         if update.theo is not None:
             theo_a, theo_b = theo_prices(update.theo)
             spec = replace(spec, theo=update.theo)
-            match.theo_a, match.theo_b = theo_a, theo_b
+            if not update.theo.from_feed or theo_a is not None:
+                match.theo_a, match.theo_b = theo_a, theo_b
+                match.theo_priced_ms = None
+            if update.theo.from_feed and not match.spec.theo.from_feed and match.status in RUNNING:
+                match.spec = spec
+                if self._feed is not None:
+                    self._spawn(self._feed_loop(match), f"feed-{match.match_id}")
         if update.settings is not None:
             spec = replace(spec, settings=update.settings)
         match.spec = spec
@@ -556,8 +618,8 @@ class Engine:
             market_statuses=(market_a.status, market_b.status),
             feed_stale=market_a.stale or market_b.stale,
             feed_silent_ms=0,
-            theo_age_ms=None,
-            theo_max_age_ms=120_000,
+            theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
+            theo_max_age_ms=self._feed.settings.max_age_ms if self._feed else 120_000,
             inventory=match.inventory,
             exchange_positions=self._persistent_drift(match, now),
             drift_tolerance=Count(0),
@@ -1128,7 +1190,16 @@ class Engine:
             history=tuple(match.history),
             start_ms=match.start_ms,
             start_source=match.start_source,
+            theo_source=self._theo_source(match),
         )
+
+    def _theo_source(self, match: MatchRuntime) -> str:
+        if not match.spec.theo.from_feed:
+            return describe_theo(match.spec.theo)
+        if match.theo_priced_ms is None:
+            return "odds feed: waiting for prices"
+        age_s = max(0, self._clock() - match.theo_priced_ms) // 1000
+        return f"feed: {match.theo_summary}, {age_s}s old"
 
 
 def side_quote_text(quote: SideQuote | None) -> str:

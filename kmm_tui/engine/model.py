@@ -29,7 +29,8 @@ class MatchStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TheoInput:
-    """Either two (or three, with a draw) decimal odds to de-vig, or a manual theo per team in Price."""
+    """Two (or three, with a draw) decimal odds to de-vig, a manual theo per team in Price, or the odds
+    feed (``from_feed``), which prices the match from sportsbooks while it runs."""
 
     odds_a: Decimal | None = None
     odds_b: Decimal | None = None
@@ -37,6 +38,7 @@ class TheoInput:
     theo_a: Price | None = None
     theo_b: Price | None = None
     method: DevigMethod = DevigMethod.MULTIPLICATIVE
+    from_feed: bool = False  # theo comes from the configured odds sources, refreshed while quoting
 
     @property
     def is_manual(self) -> bool:

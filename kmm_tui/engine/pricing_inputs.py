@@ -8,8 +8,11 @@ from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import TheoInput
 
 
-def theo_prices(theo: TheoInput) -> tuple[Price, Price]:
-    """Theo per team in Price units. Raises EngineError naming the field to fix."""
+def theo_prices(theo: TheoInput) -> tuple[Price | None, Price | None]:
+    """Theo per team in Price units (None, None for a feed-priced match until its first refresh).
+    Raises EngineError naming the field to fix."""
+    if theo.from_feed and theo.theo_a is None and theo.odds_a is None:
+        return None, None
     if theo.theo_a is not None:
         theo_b = theo.theo_b if theo.theo_b is not None else Price(PRICE_SCALE - theo.theo_a)
         for name, value in (("theo_a", theo.theo_a), ("theo_b", theo_b)):
@@ -29,3 +32,13 @@ def theo_prices(theo: TheoInput) -> tuple[Price, Price]:
     except OddsError as error:
         raise EngineError(str(error), field="odds_a") from None
     return prob_to_price(probabilities[0]), prob_to_price(probabilities[-1])
+
+
+def describe_theo(theo: TheoInput) -> str:
+    """Where a match's theo comes from, for the UI and logs."""
+    if theo.from_feed:
+        return f"odds feed ({theo.method.value})"
+    if theo.theo_a is not None:
+        return "manual theo"
+    odds = "/".join(str(o) for o in (theo.odds_a, theo.odds_draw, theo.odds_b) if o is not None)
+    return f"odds {odds} ({theo.method.value})"

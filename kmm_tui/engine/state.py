@@ -77,7 +77,10 @@ class MatchView:
     history: tuple[tuple[int, Price | None, Price | None, Price | None, Price | None], ...]
     # (ts_ms, theo_a, best_bid_a, theo_b, best_bid_b), oldest first, for sparklines
     start_ms: int | None
-    start_source: str  # "milestone", "ticker (guess)", "user", "unknown"
+    start_source: str  # "milestone", "odds feed", "ticker (guess)", "user", "unknown"
+    theo_source: str = (
+        ""  # "manual theo", "odds 1.62/2.42 (power)", "feed: pinnacle, fanduel (power), 8s old"
+    )
 
 
 @dataclass(frozen=True, slots=True)

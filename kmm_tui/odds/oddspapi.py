@@ -269,8 +269,10 @@ def winner_quotes(
     for quote in usable:
         root = families.get(quote.book, quote.book)
         current = chosen.get(root)
-        if current is None or quote.book == root or (
-            current.book != root and quote.updated_ms > current.updated_ms
+        if (
+            current is None
+            or quote.book == root
+            or (current.book != root and quote.updated_ms > current.updated_ms)
         ):
             if current is not None:
                 excluded.append((current.book, f"clone of {root}: counted once"))
@@ -284,8 +286,10 @@ def quota_from_account(body: Any, now_ms: int) -> QuotaInfo:
     """``/account`` → quota, reading the likely key names leniently (the shape is unverified)."""
     data = body
     for wrapper in ("data", "account", "usage", "plan"):
-        if isinstance(data, dict) and isinstance(data.get(wrapper), dict) and not any(
-            k in data for k in ("requestsRemaining", "remaining", "requestsUsed")
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get(wrapper), dict)
+            and not any(k in data for k in ("requestsRemaining", "remaining", "requestsUsed"))
         ):
             data = data[wrapper]
     if not isinstance(data, dict):
@@ -324,7 +328,8 @@ class OddsPapi:
     ) -> None:
         if not settings.api_key.strip():
             raise SourceConfigError(
-                NAME, "no API key configured; set odds.oddspapi.api_key (or ODDSPAPI_KEY)"
+                NAME,
+                "no API key configured; set oddspapi_key under [odds] in settings.toml (or KMM_ODDSPAPI_KEY)",
             )
         self.settings = settings
         self.matcher = matcher
@@ -334,8 +339,13 @@ class OddsPapi:
         self._gate = MinGapGate(clock, sleep)
         self._account_checked_ms: int | None = None
         self._http = JsonHttp(
-            NAME, settings.base_url, secrets=(settings.api_key,), settings=settings.http,
-            transport=transport, sleep=sleep, rng=rng,
+            NAME,
+            settings.base_url,
+            secrets=(settings.api_key,),
+            settings=settings.http,
+            transport=transport,
+            sleep=sleep,
+            rng=rng,
         )
 
     async def aclose(self) -> None:
@@ -408,10 +418,14 @@ class OddsPapi:
             raise
         if billable and self.quota.quota.remaining is not None:
             q = self.quota.quota
-            self.quota.record(QuotaInfo(
-                remaining=max(0, q.remaining - 1) if q.remaining is not None else None,
-                used=q.used + 1 if q.used is not None else None, last_cost=1, updated_ms=self._clock(),
-            ))
+            self.quota.record(
+                QuotaInfo(
+                    remaining=max(0, q.remaining - 1) if q.remaining is not None else None,
+                    used=q.used + 1 if q.used is not None else None,
+                    last_cost=1,
+                    updated_ms=self._clock(),
+                )
+            )
         if ttl_ms > 0:
             self._cache.put(key, body, self._clock(), ttl_ms)
         return body
@@ -422,7 +436,9 @@ class OddsPapi:
         if self.quota.fatal is not None:
             raise SourceConfigError(NAME, self.quota.fatal)
         body = await self._http.request(
-            "/account", {"apiKey": self.settings.api_key}, lambda r: self._classify(r, "/account"),
+            "/account",
+            {"apiKey": self.settings.api_key},
+            lambda r: self._classify(r, "/account"),
             slot=lambda: self._gate.slot("/account", self.settings.min_gap_ms),
         )
         quota = quota_from_account(body, now)
@@ -548,4 +564,3 @@ class OddsPapi:
             excluded=excluded,
             fetched_ms=self._clock(),
         )
-

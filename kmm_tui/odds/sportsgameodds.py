@@ -160,15 +160,24 @@ class SportsGameOdds:
         rng: random.Random | None = None,
     ) -> None:
         if not settings.api_key.strip():
-            raise SourceConfigError(NAME, "no API key configured; set odds.sportsgameodds.api_key")
+            raise SourceConfigError(
+                NAME,
+                "no API key configured; set sportsgameodds_key under [odds] in settings.toml (or KMM_SPORTSGAMEODDS_KEY)",
+            )
         self.settings = settings
         self.matcher = matcher
         self.quota = QuotaTracker(NAME)
         self._clock = clock
         self._cache = ResponseCache(settings.ttl_ms)
         self._http = JsonHttp(
-            NAME, settings.base_url, secrets=(settings.api_key,), settings=settings.http,
-            transport=transport, headers={"x-api-key": settings.api_key}, sleep=sleep, rng=rng,
+            NAME,
+            settings.base_url,
+            secrets=(settings.api_key,),
+            settings=settings.http,
+            transport=transport,
+            headers={"x-api-key": settings.api_key},
+            sleep=sleep,
+            rng=rng,
         )
 
     async def aclose(self) -> None:

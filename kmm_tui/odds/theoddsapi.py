@@ -212,7 +212,8 @@ class TheOddsApi:
     ) -> None:
         if not settings.api_key.strip():
             raise SourceConfigError(
-                NAME, "no API key configured; set odds.theoddsapi.api_key (or THE_ODDS_API_KEY)"
+                NAME,
+                "no API key configured; set the_odds_api_key under [odds] in settings.toml (or KMM_ODDS_API_KEY)",
             )
         self.settings = settings
         self.matcher = matcher
@@ -220,8 +221,13 @@ class TheOddsApi:
         self._clock = clock
         self._cache = ResponseCache(settings.odds_ttl_ms)
         self._http = JsonHttp(
-            NAME, settings.host, secrets=(settings.api_key,), settings=settings.http,
-            transport=transport, sleep=sleep, rng=rng,
+            NAME,
+            settings.host,
+            secrets=(settings.api_key,),
+            settings=settings.http,
+            transport=transport,
+            sleep=sleep,
+            rng=rng,
         )
 
     async def aclose(self) -> None:
@@ -287,7 +293,9 @@ class TheOddsApi:
     async def events(self, sport_key: str) -> tuple[OddsApiEvent, ...]:
         """``GET /v4/sports/{sport}/events`` (free): upcoming and live events without odds."""
         body = await self._get(
-            f"/v4/sports/{sport_key}/events", {"dateFormat": "iso"}, paid=False,
+            f"/v4/sports/{sport_key}/events",
+            {"dateFormat": "iso"},
+            paid=False,
             ttl_ms=self.settings.events_ttl_ms,
         )
         return self._parse(body, sport_key)

@@ -1,0 +1,102 @@
+"""Theo from sportsbooks, kept fresh: polls the configured odds sources for matches that ask for it.
+
+A match whose theo input says ``from_feed`` gets its fair value from every configured source (The
+Odds API, OddsPapi, SportsGameOdds, manual entries), combined by ``odds.consensus.theo_for_match``:
+exchanges excluded, clone books counted once, de-vigged with the match's method, stale quotes
+dropped. The age of the newest price used feeds the stale-theo guard; the source's commence time is
+offered to the event-start guard when the exchange has no milestone.
+
+Sources keep their own caches and quotas, so polling here is cheap; one failing source never blocks
+the others, and every failure is reported once per kind rather than every poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kmm_tui.domain.prices import Price
+from kmm_tui.domain.theo import DevigMethod, OddsError
+from kmm_tui.odds.consensus import DEFAULT_WEIGHTS, MatchTheo, theo_for_match
+from kmm_tui.odds.errors import OddsSourceError
+from kmm_tui.odds.models import MatchRef, OddsSource, SourceResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    max_age_ms: int = 120_000  # quotes older than this are dropped; theo older than this is stale
+    refresh_ms: int = 15_000
+    weights: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    aggregate: str = "weighted_mean"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedTheo:
+    """One refresh: theo per team, the time of the newest price used, where it came from."""
+
+    theo_a: Price
+    theo_b: Price
+    priced_ms: int
+    commence_ms: int | None
+    summary: str  # e.g. "pinnacle, draftkings (power)"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFailure:
+    """No theo this time; ``reason`` is for the user (the guard shows it)."""
+
+    reason: str
+
+
+class TheoFeed:
+    """The configured odds sources behind one call: ``await feed.theo(match_ref, method)``."""
+
+    def __init__(
+        self, sources: Sequence[OddsSource], settings: FeedSettings | None = None, *, clock: Callable[[], int]
+    ) -> None:
+        self.sources = tuple(sources)
+        self.settings = settings or FeedSettings()
+        self._clock = clock
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources)
+
+    async def theo(self, match: MatchRef, method: DevigMethod) -> FeedTheo | FeedFailure:
+        if not self.sources:
+            return FeedFailure("no odds source is configured (add an API key under [odds] in settings.toml)")
+        outcomes = await asyncio.gather(*(self._fetch(s, match) for s in self.sources))
+        results = [r for r in outcomes if isinstance(r, SourceResult)]
+        problems = [r for r in outcomes if isinstance(r, str)]
+        if not results:
+            return FeedFailure("; ".join(problems) or "no source priced this match")
+        now = self._clock()
+        try:
+            combined: MatchTheo = theo_for_match(
+                results, method, now, self.settings.max_age_ms, self.settings.weights, self.settings.aggregate
+            )  # type: ignore[arg-type]
+        except OddsError as error:
+            return FeedFailure(str(error))
+        commence = next((r.commence_ms for r in results if r.commence_ms is not None), None)
+        books = ", ".join(combined.books_used)
+        return FeedTheo(
+            combined.theo_a,
+            combined.theo_b,
+            now - combined.age_ms,
+            commence,
+            f"{books} ({combined.method.value})",
+        )
+
+    async def _fetch(self, source: OddsSource, match: MatchRef) -> SourceResult | str:
+        try:
+            return await source.fetch(match)
+        except OddsSourceError as error:
+            return f"{source.name}: {error}"
+        except Exception as error:  # a broken source must not take theo down with it
+            log.exception("odds source %s failed", source.name)
+            return f"{source.name}: unexpected error {error!r}"

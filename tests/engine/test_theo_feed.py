@@ -1,0 +1,94 @@
+"""Theo from the odds feed: priced from sources while quoting, pulled when the prices go stale."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from kmm_tui.domain.prices import Price, contracts
+from kmm_tui.domain.quoting import Reason
+from kmm_tui.domain.theo import BookOdds, DevigMethod
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
+from kmm_tui.odds.models import MatchRef, QuotaInfo, SourceResult
+from kmm_tui.sim import SimServer
+
+from .conftest import QUIET, Trading, connect, eventually
+
+
+class Book:
+    """An odds source whose prices the test sets (Pinnacle-like decimal odds with a time)."""
+
+    name = "testbook"
+
+    def __init__(self) -> None:
+        self.odds = (Decimal("1.62"), Decimal("2.42"))
+        self.age_ms = 0
+        self.calls = 0
+
+    async def fetch(self, match: MatchRef) -> SourceResult:
+        self.calls += 1
+        now = time.time_ns() // 1_000_000
+        quote = BookOdds("pinnacle", self.odds, now - self.age_ms)
+        return SourceResult(
+            "testbook", (quote,), match.start_ms, ("pinnacle",), QuotaInfo(), Decimal(1), fetched_ms=now
+        )
+
+
+async def test_feed_priced_match_quotes_from_sportsbook_theo_and_pulls_when_stale() -> None:
+    book = Book()
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        engine._feed = TheoFeed(
+            [book], FeedSettings(max_age_ms=1_500, refresh_ms=100), clock=lambda: time.time_ns() // 1_000_000
+        )
+        t = Trading(sim, engine, feed)
+        a, b = t.tickers("KXCS2GAME")
+        try:
+            t.compete(a, 40)
+            spec = MatchSpec(
+                "m1",
+                a,
+                b,
+                TheoInput(from_feed=True, method=DevigMethod.POWER),
+                MatchSettings(edge=Price(200), contracts=contracts(5)),
+            )
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            await eventually(lambda: t.view().theo_a == 6035, what="power de-vig of 1.62/2.42 = 60.35c")
+            await eventually(lambda: t.our_price(a) == 4100, what="quoting against the feed's theo")
+            assert t.view().theo_source.startswith("feed: pinnacle (power)")
+
+            book.odds = (Decimal("1.40"), Decimal("3.10"))  # the line moves
+            await eventually(
+                lambda: t.view().theo_a is not None and t.view().theo_a > 6900, what="theo follows"
+            )
+
+            book.age_ms = 10_000  # the book stops updating: its prices age out of the window
+            await eventually(lambda: t.resting() == [], within=8, what="quotes pulled on stale theo")
+            assert t.view().quote_a.reason is Reason.THEO_STALE
+            assert "theo is" in t.view().quote_a.detail
+
+            book.age_ms = 0
+            await eventually(lambda: len(t.resting()) == 2, within=8, what="quoting again on fresh prices")
+        finally:
+            await engine.close()
+        assert t.resting() == []
+
+
+async def test_fetch_odds_for_a_proposed_match_without_a_source_explains_what_to_configure() -> None:
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        a, b = t.tickers("KXCS2GAME")
+        try:
+            with pytest.raises(EngineError, match=r"\[odds\]"):
+                await engine.feed_theo(a, b, DevigMethod.POWER)
+            engine._feed = TheoFeed([Book()], clock=lambda: time.time_ns() // 1_000_000)
+            theo = await engine.feed_theo(a, b, DevigMethod.MULTIPLICATIVE)
+            assert (theo.theo_a, theo.theo_b) == (5990, 4010)
+        finally:
+            await engine.close()
