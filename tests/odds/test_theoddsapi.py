@@ -356,5 +356,5 @@ def test_quota_headers_are_parsed_leniently() -> None:
 
 
 def test_missing_key_is_a_clear_config_error() -> None:
-    with pytest.raises(SourceConfigError, match="THE_ODDS_API_KEY"):
+    with pytest.raises(SourceConfigError, match="KMM_ODDS_API_KEY"):
         TheOddsApi(TheOddsApiSettings(api_key=" "), Matcher.load())
