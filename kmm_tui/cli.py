@@ -51,7 +51,7 @@ HANDLERS: dict[str, str] = {
     "odds": "kmm_tui.odds.cli:main",
     "sim": "kmm_tui.sim.cli:main",
     "serve": "kmm_tui.tui.serve:main",
-    "journal": "kmm_tui.engine.journal_cli:main",
+    "journal": "kmm_tui.journal_cli:main",
 }
 # Commands that can place orders: on prod they need --live and the typed confirmation.
 TRADING_COMMANDS = frozenset({"tui", "run", "serve"})

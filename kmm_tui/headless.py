@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import uuid
@@ -143,15 +144,48 @@ class Printer:
         return None
 
 
+def api_defaults(settings: Settings) -> MatchSettings:
+    """``[defaults]`` as engine settings: what the control API fills in for fields a request omits."""
+    d = settings.defaults
+    return MatchSettings(
+        edge=d.edge,
+        contracts=d.contracts_count,
+        inventory_max=d.inventory_max_count,
+        start_margin_ms=d.start_margin_ms,
+        retest_interval_ms=d.retest_interval_ms,
+        backoff_ticks=d.backoff_ticks,
+        fee_aware=d.fee_aware,
+        post_only=d.post_only,
+    )
+
+
 async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     spec = build_spec(args, settings)
+    api_port: int | None = getattr(args, "api", None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_engine(settings, args, dry_run=args.dry_run) as engine:
+        async with contextlib.AsyncExitStack() as stack:
+            engine = await stack.enter_async_context(open_engine(settings, args, dry_run=args.dry_run))
             engine.listen(Printer(engine, out))
+            api_stack = await stack.enter_async_context(contextlib.AsyncExitStack())
+            if api_port is not None:
+                from kmm_tui.control_api import serve_control_api
+
+                api = await api_stack.enter_async_context(
+                    serve_control_api(
+                        engine, api_port, args.state_dir, defaults=api_defaults(settings),
+                        devig=settings.odds.devig,
+                    )
+                )
+                print(
+                    f"control API on {api.url} (WebSocket {api.ws_url}); token in {api.token_path} "
+                    "(send it as Authorization: Bearer <token>)",
+                    file=out,
+                    flush=True,
+                )
             print(
                 f"kmm run on {engine.environment}: {spec.ticker_a} vs {spec.ticker_b}"
                 f"{' (dry run: no orders are sent)' if args.dry_run else ''}; Ctrl-C to stop",
@@ -163,8 +197,11 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                 with _suppress_timeout():
                     await asyncio.wait_for(stop.wait(), 1.0)
                 view = next((m for m in engine.snapshot().matches if m.spec.match_id == spec.match_id), None)
-                if view is not None and view.status in (MatchStatus.STOPPED, MatchStatus.HALTED):
+                # with the API up, the process outlives its first match (more can be added): Ctrl-C ends it
+                finished = view is not None and view.status in (MatchStatus.STOPPED, MatchStatus.HALTED)
+                if finished and api_port is None:
                     break
+            await api_stack.aclose()  # no API command may start anything while the orders are pulled
             left = await engine.close("stopped from the command line")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

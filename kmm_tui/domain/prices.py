@@ -172,6 +172,14 @@ def format_usd(amount: int) -> str:
     return f"{sign}${cents_total // 100:,}.{cents_total % 100:02d}"
 
 
+def format_dollars(amount: int) -> str:
+    """Money -> exact dollars for machines and records, at least two decimals, no rounding:
+    12_340_000 -> '12.34', 3_500 -> '0.0035', -50_000 -> '-0.05'."""
+    sign = "-" if amount < 0 else ""
+    whole, frac = divmod(abs(amount), MONEY_SCALE)
+    return f"{sign}{whole}.{f'{frac:06d}'.rstrip('0').ljust(2, '0')}"
+
+
 def cost(price: int, count: int) -> Money:
     """Exact cost of ``count`` contracts at ``price``."""
     return Money(price * count)

@@ -195,6 +195,7 @@ class Engine:
         self._feed_detail = "not connected"
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self._killing = False  # no match may start while every order is being pulled
 
     # --- front-end surface -----------------------------------------------------------------------
 
@@ -363,10 +364,18 @@ class Engine:
 
     async def kill_all(self, reason: str = "kill switch") -> int:
         """Stop every match and cancel every order we own, verified. Returns orders left (0 = clean)."""
+        self._killing = True
+        try:
+            return await self._kill_all(reason)
+        finally:
+            self._killing = False
+
+    async def _kill_all(self, reason: str) -> int:
         self._log(Level.WARNING, f"kill all: {reason}")
         for match in self._matches.values():
-            self._set_status(match, MatchStatus.STOPPING, reason)
-            match.wake.set()
+            if match.status in RUNNING or match.status is MatchStatus.STARTING:
+                self._set_status(match, MatchStatus.STOPPING, reason)
+                match.wake.set()
         await asyncio.gather(*(self._join_runner(m) for m in self._matches.values()))
         left = await self._cancel_everything()
         for match in self._matches.values():
@@ -454,6 +463,8 @@ class Engine:
 
     async def _start_match(self, match_id: str, dry_run: bool) -> None:
         match = self._match(match_id)
+        if self._killing:
+            raise EngineError("all orders are being pulled (kill all or shutdown); start again when done")
         if match.status in RUNNING or match.status is MatchStatus.STARTING:
             return
         self._set_status(match, MatchStatus.STARTING, "starting")

@@ -100,7 +100,9 @@ class SimServer:
             ws_ping_timeout=WS_PING_SECONDS * 2,
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # The host process owns its signals (the engine must pull orders before anything stops):
+        # uvicorn >= 0.29 takes SIGINT/SIGTERM inside serve() unless capture_signals is neutralised.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
         # Bind here so a busy port is a plain OSError (uvicorn would call sys.exit inside its task).
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
         try:

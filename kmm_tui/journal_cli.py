@@ -1,0 +1,367 @@
+"""``kmm journal``: what the engine recorded — the matches, one match's history, fills as CSV.
+
+Read-only on purpose: the journal is opened with SQLite's ``mode=ro``, so this command can run next
+to a trading engine (WAL lets readers and the one writer coexist) and can never alter the record the
+engine relies on for restart recovery. Each environment has its own journal (``--env``, default the
+settings' environment; see ``bootstrap.journal_path``). Times are shown in UTC (like the log file),
+prices in cents, counts in contracts and money in dollars, all exact; the CSV keeps the exchange's
+fixed-point forms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sqlite3
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from kmm_tui.bootstrap import journal_path
+from kmm_tui.config import Settings
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import (
+    cost,
+    format_cents,
+    format_contracts,
+    format_count,
+    format_dollars,
+    format_money,
+    format_price,
+)
+from kmm_tui.engine.journal import MIGRATIONS, JournalFill, spec_from_json
+from kmm_tui.engine.model import MatchSpec
+
+EXIT_OK, EXIT_USAGE = 0, 2
+CSV_COLUMNS = (
+    "time_utc",
+    "ts_ms",
+    "match_id",
+    "match_name",
+    "ticker",
+    "side",
+    "price_cents",
+    "price_dollars",
+    "count",
+    "cost_dollars",
+    "fee_dollars",
+    "is_taker",
+    "trade_id",
+    "order_id",
+)
+
+
+class JournalCliError(Exception):
+    """Something the user can fix (wrong path, unknown match, unwritable CSV); printed as one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One match as the journal knows it. ``spec`` is None for a deleted match that left records."""
+
+    match_id: str
+    spec: MatchSpec | None
+    status: str
+    reason: str
+    fills: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec is not None and self.spec.name else ""
+
+    @property
+    def tickers(self) -> str:
+        return f"{self.spec.ticker_a} / {self.spec.ticker_b}" if self.spec is not None else "-"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    ts_ms: int
+    kind: str  # order | fill | decision | guard
+    text: str
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+class JournalReader:
+    """Read-only queries over the journal database (the engine's ``Journal`` is the only writer)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as error:
+            raise JournalCliError(f"cannot read the journal {path}: {error}") from None
+        if version > len(MIGRATIONS):
+            raise JournalCliError(
+                f"the journal {path} was written by a newer kmm (schema {version}); upgrade kmm to read it"
+            )
+        if version < 1:
+            raise JournalCliError(f"{path} is not a kmm journal (no schema); check --state-dir")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def matches(self) -> list[MatchRecord]:
+        """Saved matches in the order they were added, then ids that only remain in fills or orders."""
+        counts = dict(self._db.execute("SELECT match_id, COUNT(*) FROM fills GROUP BY match_id"))
+        records = [
+            MatchRecord(match_id, spec_from_json(spec_json), status, reason, counts.get(match_id, 0))
+            for match_id, spec_json, status, reason in self._db.execute(
+                "SELECT match_id, spec_json, status, reason FROM matches ORDER BY rowid"
+            )
+        ]
+        known = {record.match_id for record in records}
+        orphans = self._db.execute(
+            "SELECT match_id FROM fills UNION SELECT match_id FROM order_events "
+            "UNION SELECT match_id FROM decisions ORDER BY 1"
+        )
+        records.extend(
+            MatchRecord(match_id, None, "deleted", "", counts.get(match_id, 0))
+            for (match_id,) in orphans
+            if match_id not in known
+        )
+        return records
+
+    def fills(self, match_id: str | None = None) -> list[JournalFill]:
+        query = (
+            "SELECT trade_id, match_id, order_id, ticker, side, price, count, fee, is_taker, ts_ms FROM fills"
+        )
+        params: tuple[str, ...] = ()
+        if match_id is not None:
+            query += " WHERE match_id = ?"
+            params = (match_id,)
+        rows = self._db.execute(query + " ORDER BY ts_ms, trade_id", params)
+        return [JournalFill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9]) for r in rows]
+
+    def history(self, match_id: str) -> list[HistoryLine]:
+        """Orders, fills, decisions and guard trips of one match, oldest first, in words."""
+        lines: list[HistoryLine] = []
+        for ts, kind, cid, price, count, detail, side, ticker in self._db.execute(
+            "SELECT e.ts_ms, e.kind, e.client_order_id, e.price, e.count, e.detail, o.side, o.ticker "
+            "FROM order_events e LEFT JOIN orders o ON o.client_order_id = e.client_order_id "
+            "WHERE e.match_id = ? ORDER BY e.id",
+            (match_id,),
+        ):
+            what = f"{kind:<9} {_side(side)} {ticker or '?'}"
+            if price is not None:
+                what += f" {format_cents(price)}"
+            if count is not None:
+                what += f" x{format_contracts(count)}"
+            if detail:
+                what += f" ({detail})"
+            lines.append(HistoryLine(ts, "order", f"{what}  [{cid}]"))
+        for fill in self.fills(match_id):
+            lines.append(HistoryLine(fill.ts_ms, "fill", _fill_text(fill)))
+        for ts, side, reason, detail, price in self._db.execute(
+            "SELECT ts_ms, side, reason, detail, price FROM decisions WHERE match_id = ? ORDER BY id",
+            (match_id,),
+        ):
+            quote = format_cents(price) if price is not None else "no quote"
+            lines.append(HistoryLine(ts, "decision", f"{_side(side)} {quote} {reason}: {detail}"))
+        for ts, guard, reason in self._db.execute(
+            "SELECT ts_ms, guard, reason FROM guard_trips WHERE match_id = ? ORDER BY id", (match_id,)
+        ):
+            lines.append(HistoryLine(ts, "guard", f"{guard}: {reason}"))
+        lines.sort(key=lambda line: line.ts_ms)  # stable: same-millisecond lines keep their kind order
+        return lines
+
+
+def _side(side: str | None) -> str:
+    return side.upper() if side else "?"
+
+
+def _fill_text(fill: JournalFill) -> str:
+    role = "taker" if fill.is_taker else "maker"
+    return (
+        f"{_side(fill.side)} {fill.ticker} {format_contracts(fill.count)} @ {format_cents(fill.price)} "
+        f"fee {_usd(fill.fee)} {role}  [trade {fill.trade_id}]"
+    )
+
+
+def _usd(amount: int) -> str:
+    """Exact dollars for people: '-$1.141', '$0.0035' (never rounded: this is a record)."""
+    return f"{'-' if amount < 0 else ''}${format_dollars(abs(amount))}"
+
+
+def utc_time(ts_ms: int) -> str:
+    """Unix ms -> '2026-11-28 13:30:05.123Z' (integer arithmetic: no float seconds)."""
+    moment = datetime.fromtimestamp(ts_ms // 1000, tz=UTC) + timedelta(milliseconds=ts_ms % 1000)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
+
+
+def find_match(records: list[MatchRecord], wanted: str) -> MatchRecord:
+    """By exact id, then exact name (any case), then a unique part of a name or id."""
+    key = wanted.strip().casefold()
+    for test in (
+        lambda r: r.match_id.casefold() == key,
+        lambda r: r.name.casefold() == key,
+        lambda r: key in r.name.casefold() or key in r.match_id.casefold(),
+    ):
+        found = [record for record in records if test(record)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(record.name or record.match_id for record in found)
+            raise JournalCliError(f"{wanted!r} matches several matches ({names}): give the id")
+    listed = ", ".join(record.name or record.match_id for record in records) or "none"
+    raise JournalCliError(f"no match {wanted!r} in the journal (matches: {listed})")
+
+
+# --- printing ----------------------------------------------------------------------------------------
+
+
+def print_matches(records: list[MatchRecord], out: TextIO) -> None:
+    if not records:
+        print("the journal has no matches yet", file=out)
+        return
+    rows = [("ID", "NAME", "TICKERS", "STATUS", "FILLS")]
+    for record in records:
+        status = f"{record.status} ({record.reason})" if record.reason else record.status
+        rows.append((record.match_id, record.name or "-", record.tickers, status, str(record.fills)))
+    _table(rows, out)
+
+
+def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip(), file=out)
+
+
+def print_match(
+    record: MatchRecord, fills: list[JournalFill], history: list[HistoryLine], out: TextIO
+) -> None:
+    print(f"Match    {record.name or '-'}  (id {record.match_id})", file=out)
+    status = f"{record.status}: {record.reason}" if record.reason else record.status
+    print(f"Status   {status}", file=out)
+    spec = record.spec
+    if spec is not None:
+        print(f"Tickers  A {spec.ticker_a}  B {spec.ticker_b}", file=out)
+        theo = spec.theo
+        if theo.is_manual:
+            theo_b = format_cents(theo.theo_b) if theo.theo_b is not None else "100 - A"
+            print(f"Theo     manual {format_cents(theo.theo_a or 0)} / {theo_b}", file=out)
+        else:
+            draw = f" draw {theo.odds_draw}" if theo.odds_draw is not None else ""
+            print(f"Theo     odds {theo.odds_a} / {theo.odds_b}{draw} ({theo.method.value})", file=out)
+        s = spec.settings
+        print(
+            f"Settings edge {format_cents(s.edge)}, {format_contracts(s.contracts)} contracts, inventory max "
+            f"{format_contracts(s.inventory_max)}, start margin {_duration(s.start_margin_ms)}",
+            file=out,
+        )
+    print(f"Fills    {len(fills)}{_position(fills)}", file=out)
+    print(f"History  ({len(history)} lines, UTC)", file=out)
+    for line in history:
+        print(f"  {utc_time(line.ts_ms)}  {line.kind:<8} {line.text}", file=out)
+
+
+def _duration(ms: int) -> str:
+    if ms % 60_000 == 0:
+        return f"{ms // 60_000} min"
+    return f"{ms // 1000}.{ms % 1000:03d}".rstrip("0").rstrip(".") + " s"
+
+
+def _position(fills: Iterable[JournalFill]) -> str:
+    """Position and settlement P&L rebuilt from the journaled fills (what this match bought)."""
+    inventory = Inventory()
+    try:
+        for fill in fills:
+            inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+    except ValueError as error:
+        return f" (position not computable: {error})"
+    if inventory == Inventory():
+        return ""
+    parts = []
+    for side, count, avg in (
+        ("A", inventory.count_long_a, inventory.avg_cost_a),
+        ("B", inventory.count_long_b, inventory.avg_cost_b),
+    ):
+        average = f" @ avg {format_cents(avg)}" if avg else ""
+        parts.append(f"long {side} {format_contracts(count)}{average}")
+    return (
+        f": {', '.join(parts)}; fees {_usd(inventory.fees)}; P&L if A wins "
+        f"{_usd(inventory.pnl_if_a_wins)}, if B wins {_usd(inventory.pnl_if_b_wins)}"
+    )
+
+
+def write_csv(fills: list[JournalFill], names: dict[str, str], out: TextIO) -> None:
+    """Fills with exact values: prices in cents and dollars, counts and money in fixed point."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for fill in fills:
+        writer.writerow(
+            (
+                utc_time(fill.ts_ms),
+                fill.ts_ms,
+                fill.match_id,
+                names.get(fill.match_id, ""),
+                fill.ticker,
+                fill.side,
+                format_cents(fill.price).removesuffix("c"),
+                format_price(fill.price),
+                format_count(fill.count),
+                format_money(cost(fill.price, fill.count)),
+                format_money(fill.fee),
+                "true" if fill.is_taker else "false",
+                fill.trade_id,
+                fill.order_id,
+            )
+        )
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    environment = getattr(args, "env", None) or settings.environment.value
+    path = journal_path(Path(args.state_dir), environment)
+    if not path.is_file():
+        raise JournalCliError(
+            f"no {environment} journal at {path}: nothing has traded on {environment} with this state "
+            "directory (pick another with --state-dir or --env)"
+        )
+    reader = JournalReader(path)
+    try:
+        records = reader.matches()
+        record = find_match(records, args.match) if getattr(args, "match", None) else None
+        csv_path: Path | None = getattr(args, "csv", None)
+        if csv_path is not None:
+            fills = reader.fills(record.match_id if record else None)
+            names = {r.match_id: r.name for r in records}
+            if str(csv_path) == "-":
+                write_csv(fills, names, out)
+            else:
+                try:
+                    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+                        write_csv(fills, names, handle)
+                except OSError as error:
+                    raise JournalCliError(f"cannot write {csv_path}: {error.strerror or error}") from None
+                print(f"wrote {len(fills)} fill(s) to {csv_path}", file=out)
+        elif record is not None:
+            print_match(record, reader.fills(record.match_id), reader.history(record.match_id), out)
+        else:
+            print_matches(records, out)
+    except sqlite3.DatabaseError as error:
+        raise JournalCliError(f"cannot read the journal {path}: {error}") from None
+    finally:
+        reader.close()
+    return EXIT_OK
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point for ``kmm journal`` (dispatched from kmm_tui.cli; ``args.state_dir`` is resolved)."""
+    try:
+        return run(args, settings, sys.stdout)
+    except JournalCliError as error:
+        print(f"kmm journal: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+__all__ = ["JournalCliError", "JournalReader", "find_match", "main", "run", "utc_time", "write_csv"]

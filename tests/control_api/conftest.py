@@ -1,0 +1,42 @@
+"""The control API in front of a real engine trading against the simulator, all over loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kmm_tui.control_api import RunningApi, serve_control_api
+from kmm_tui.sim import SimServer
+from tests.engine.conftest import QUIET, Trading, connect
+
+
+@dataclass
+class ApiRig:
+    """The simulator and engine (as ``Trading`` for exchange-side helpers) plus the API and a client."""
+
+    t: Trading
+    api: RunningApi
+    http: httpx.AsyncClient
+    state_dir: Path
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[ApiRig]:
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        try:
+            async with (
+                serve_control_api(engine, 0, tmp_path) as api,
+                httpx.AsyncClient(
+                    base_url=api.url, headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+                ) as http,
+            ):
+                yield ApiRig(t, api, http, tmp_path)
+        finally:
+            await engine.close()
+        assert t.resting() == [], "orders left resting after close"
