@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -798,11 +798,11 @@ class Engine:
         kind: OrderAction,
         price: Price,
         remaining: Count,
-        call: asyncio.Future[WriteOutcome] | object,
+        call: Awaitable[WriteOutcome],
     ) -> None:
         order.busy = True
         try:
-            outcome: WriteOutcome = await call  # type: ignore[misc]
+            outcome = await call
         finally:
             order.busy = False
         if outcome.ok:
