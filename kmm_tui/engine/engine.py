@@ -94,6 +94,7 @@ TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-che
 EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
 READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only orders older than this
+SHADOW_MS = 1_500  # how long an acknowledged write may take to show in the feed's book
 DIVERGENCE_THRESHOLD = Price(15 * CENT)  # theo this far from Kalshi's mid suggests a wrong mapping
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
 REJECTION_WINDOW_MS = 60_000
@@ -182,6 +183,7 @@ class Engine:
         self._journal = journal
         self._rec = Recorder(journal)
         self._positions: dict[str, Count] = {}
+        self._by_ticker: dict[str, list[str]] = {}
         self.environment = environment
         self._clock = clock
         self._dry_run_default = dry_run
@@ -419,6 +421,7 @@ class Engine:
         for market in info.markets:
             self._markets.setdefault(market.ticker, market)
         self._matches[spec.match_id] = runtime
+        self._index_tickers()
         await self._x.watch([spec.ticker_a, spec.ticker_b])
         self._rec.match(spec, status.value, reason, None, self._clock())
         self._emit(MatchStatusChanged(spec.match_id, status, reason, self._clock()))
@@ -456,6 +459,7 @@ class Engine:
             if existing is None:
                 self._markets[market.ticker] = market
         self._matches[spec.match_id] = runtime
+        self._index_tickers()
         await self._x.watch([spec.ticker_a, spec.ticker_b])
         self._rec.match(spec, runtime.status.value, runtime.reason, None, self._clock())
         self._log(Level.INFO, f"added {spec.name} ({spec.ticker_a} / {spec.ticker_b})", spec.match_id)
@@ -559,6 +563,7 @@ class Engine:
             with contextlib.suppress(EngineError):
                 await self._x.delete_order_group(match.order_group_id)
         del self._matches[match_id]
+        self._index_tickers()
         self._rec.match_deleted(match_id)
         still_used = {t for m in self._matches.values() for t in (m.spec.ticker_a, m.spec.ticker_b)}
         gone = [t for t in (match.spec.ticker_a, match.spec.ticker_b) if t not in still_used]
@@ -666,11 +671,28 @@ class Engine:
         self._record_decision(match, Decision(halted, halted, match.memo), self._clock())
         self._halt_soon(match, trip.reason)
 
-    def _side_input(self, market: MarketState | None, theo: Price, match_id: str, side: Side) -> SideInput:
+    def _side_input(
+        self, market: MarketState | None, theo: Price | None, match_id: str, side: Side
+    ) -> SideInput:
         if market is None:
             return SideInput(theo, Book(), None, Count(0), TickGrid.linear_cent(), market_open=False)
-        own = [o for o in self._orders.live(match_id, side) if o.ticker == market.ticker]
-        visible = market.book.without(own_bids=[(o.price, o.remaining) for o in own if o.remaining > 0])
+        now = self._clock()
+        mine: list[tuple[Price, Count]] = []
+        own: list[OwnOrder] = []
+        for order in self._orders.all(match_id):
+            if order.side is not side or order.ticker != market.ticker:
+                continue
+            if order.is_live:
+                own.append(order)
+                if order.remaining > 0:
+                    mine.append((order.price, order.remaining))
+            if order.shadow is not None:  # what the book may still show of it from before our last write
+                price, count, until_ms = order.shadow
+                if now < until_ms:
+                    mine.append((price, count))
+                else:
+                    order.shadow = None
+        visible = market.book.without(own_bids=mine)
         resting = next((o for o in own if o.state is OrderState.RESTING), None)
         return SideInput(
             theo,
@@ -801,11 +823,14 @@ class Engine:
         call: Awaitable[WriteOutcome],
     ) -> None:
         order.busy = True
+        before = (order.price, order.remaining)
         try:
             outcome = await call
         finally:
             order.busy = False
         if outcome.ok:
+            if before[1] > 0:
+                order.shadow = (before[0], before[1], self._clock() + SHADOW_MS)
             order.price = price
             order.initial = (
                 Count(order.filled + remaining) if kind is not OrderAction.CANCELLED else order.initial
@@ -951,6 +976,10 @@ class Engine:
             market = self._markets.get(event.ticker)
             if market is None:
                 return
+            if event.client_order_id is not None:  # the feed now shows our write: no shadow needed
+                order = self._orders.by_client(event.client_order_id)
+                if order is not None:
+                    order.shadow = None
             market.book, market.stale, market.book_ts_ms = event.book, event.stale, now
             self._emit(BookUpdated(event.ticker, event.book, now, event.stale))
             self._wake_ticker(event.ticker)
@@ -981,9 +1010,17 @@ class Engine:
             self._emit(FeedHealthChanged(event.connected, event.stale_tickers, event.detail, now))
 
     def _wake_ticker(self, ticker: str) -> None:
-        for match in self._matches.values():
-            if match.status in RUNNING and ticker in (match.spec.ticker_a, match.spec.ticker_b):
+        for match_id in self._by_ticker.get(ticker, ()):
+            match = self._matches.get(match_id)
+            if match is not None and match.status in RUNNING:
                 match.wake.set()
+
+    def _index_tickers(self) -> None:
+        """Rebuild ticker -> match ids (a book update wakes only the matches that trade it)."""
+        self._by_ticker = {}
+        for match in self._matches.values():
+            for ticker in (match.spec.ticker_a, match.spec.ticker_b):
+                self._by_ticker.setdefault(ticker, []).append(match.match_id)
 
     def _on_fill(self, fill: FillSeen) -> None:
         owner = self._fill_owner(fill)
@@ -1119,6 +1156,8 @@ class Engine:
                 cycle += 1
                 if cycle % 3 == 0:
                     await self._reconcile_orders()
+                    for match_id in self._matches:
+                        self._orders.forget_finished(match_id)
                 unknown = [o for o in self._orders.live() if o.state is OrderState.UNKNOWN and not o.busy]
                 for order in unknown:
                     await self._x.resolve(order)

@@ -55,6 +55,7 @@ class BookChange:
     ticker: str
     book: Book
     stale: bool
+    client_order_id: str | None = None  # set when the change was caused by one of our orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +249,7 @@ class ExchangePort:
         emit = self._listener
         if isinstance(event, BookEvent):
             if event.ticker in self._watched:
-                emit(BookChange(event.ticker, event.book, event.stale))
+                emit(BookChange(event.ticker, event.book, event.stale, event.client_order_id))
         elif isinstance(event, FillEvent):
             self._note_fill(event.fill.created_ms)
             emit(fill_seen_from(event.fill))

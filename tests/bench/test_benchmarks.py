@@ -1,0 +1,85 @@
+"""Smoke runs of the engine benchmarks in tiny configurations: they run end to end against the
+simulator, write their JSON, and the numbers are sane (the real runs are ``make bench``)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bench import bench_reaction, bench_scale, bench_writes
+from bench.common import AMEND_TOKENS, CANCEL_TOKENS, CREATE_TOKENS, percentile, write_scenario
+from kmm_tui.sim import load_scenario
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert percentile(values, 50) == 3.0
+    assert percentile(values, 99) == 5.0
+    assert percentile(values, 0) == 1.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_generated_scenario_has_distinct_matches(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path, 30)
+    tomllib.loads(path.read_text())
+    spec = load_scenario(path)
+    assert len(spec.matches) == 30
+    codes = {team.code for match in spec.matches for team in match.teams}
+    assert len(codes) == 60
+
+
+def test_book_path_moves_every_step_and_stays_under_the_ceiling() -> None:
+    path = bench_writes.book_path(500, seed=1)
+    previous = bench_writes.START_CENTS
+    for cents in path:
+        assert cents != previous
+        assert bench_writes.LOW_CENTS <= cents <= bench_writes.HIGH_CENTS
+        bench_writes.expected_quote(cents)  # raises if the quote would reach the sticky ceiling
+        previous = cents
+    assert bench_writes.book_path(500, seed=1) == path, "the path must be reproducible"
+
+
+async def test_reaction_bench_engine_beats_the_polling_baseline(tmp_path: Path) -> None:
+    config = bench_reaction.Config(trials=5, baseline_trials=1, poll_interval_s=0.2)
+    result = await bench_reaction.run(config, results_dir=tmp_path)
+    engine = result["engine"]["exchange_applied"]
+    baseline = result["baseline_rest_poll"]["exchange_applied"]
+    assert engine["n"] == 5 and baseline["n"] == 1
+    assert 0 < engine["p50_ms"] <= engine["p99_ms"] < 1000
+    assert result["engine"]["client_acked"]["p50_ms"] >= engine["p50_ms"], "the reply follows the amend"
+    assert baseline["p50_ms"] > engine["p50_ms"]
+    assert result["baseline_rest_poll"]["polls"] >= 2
+    assert json.loads((tmp_path / "reaction.json").read_text()) == result
+
+
+async def test_write_bench_counts_amends_against_cancel_replace(tmp_path: Path) -> None:
+    config = bench_writes.Config(changes=5, interval_s=0.1, settle_s=0.2)
+    result = await bench_writes.run(config, results_dir=tmp_path)
+    engine, naive = result["engine_amend"], result["baseline_cancel_replace"]
+    assert result["quote_moves_needed"] == 5
+    assert 1 <= engine["quote_moves"] <= 5 and 1 <= naive["quote_moves"] <= 5
+    assert engine["requests_by_token_cost"] == {str(AMEND_TOKENS): engine["write_requests"]}
+    assert engine["write_requests"] == engine["quote_moves"], "one amend per quote move"
+    assert naive["write_requests"] == 2 * naive["quote_moves"], "one cancel and one create per move"
+    assert naive["tokens"] == (CANCEL_TOKENS + CREATE_TOKENS) * naive["quote_moves"]
+    assert json.loads((tmp_path / "writes.json").read_text()) == result
+
+
+async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> None:
+    config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5)
+    result = await bench_scale.run(config, results_dir=tmp_path)
+    (case,) = result["cases"]
+    idle, quoting = case["idle_baseline"], case["quoting"]
+    assert case["markets"] == 4 and quoting["resting_orders"] == 4
+    assert idle["decisions_per_s"] == 0 and idle["order_writes_per_s"] == 0
+    assert quoting["decisions_per_s"] > 0
+    assert idle["book_updates_received_per_s"] > 0 and idle["driver_updates_per_s"] > 0
+    assert idle["engine_cpu_s"] > 0 and quoting["engine_cpu_s"] > 0
+    assert 0 <= idle["loop_lag_ms"]["p50"] <= idle["loop_lag_ms"]["max"]
+    assert quoting["peak_rss_mb"] >= quoting["rss_mb"] > 0
+    assert idle["keeps_up"], f"20 updates/s must not back the feed up: {idle['feed_delay_ms']}"
+    assert json.loads((tmp_path / "scale.json").read_text()) == result
