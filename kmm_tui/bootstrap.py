@@ -122,15 +122,19 @@ def build_engine(
     *,
     dry_run: bool = False,
     journal: Journal | None = None,
-    feed: TheoFeed | None = None,
+    odds_feed: TheoFeed | None = None,
 ) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
     rest = KalshiRest(connection.rest_url, signer=signer, limiter=limiter)
-    feed = KalshiFeed(connection.ws_url, signer)
-    port = ExchangePort(rest, feed, clock=wall_clock_ms)
+    port = ExchangePort(rest, KalshiFeed(connection.ws_url, signer), clock=wall_clock_ms)
     return Engine(
-        port, environment=connection.environment, clock=wall_clock_ms, dry_run=dry_run, journal=journal
+        port,
+        environment=connection.environment,
+        clock=wall_clock_ms,
+        dry_run=dry_run,
+        journal=journal,
+        theo_feed=odds_feed,
     )
 
 
@@ -173,7 +177,9 @@ async def open_engine(
         sources = odds_sources(settings, state_dir)
         for source in sources:
             stack.push_async_callback(source.aclose)  # type: ignore[attr-defined]
-        engine = build_engine(connection, dry_run=dry_run, journal=journal, feed=theo_feed(settings, sources))
+        engine = build_engine(
+            connection, dry_run=dry_run, journal=journal, odds_feed=theo_feed(settings, sources)
+        )
         try:
             await engine.start()
         except KalshiError as error:

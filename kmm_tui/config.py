@@ -209,6 +209,7 @@ class SavedMatch:
     devig: DevigMethod | None = None
     settings: Defaults = field(default_factory=Defaults)
     overridden: frozenset[str] = frozenset()
+    feed: bool = False  # theo from the configured odds sources while quoting
 
     def to_toml(self) -> dict[str, Any]:
         """The raw ``[[matches]]`` table for saving (odds as strings, theo in cents, overrides only)."""
@@ -221,6 +222,8 @@ class SavedMatch:
             value = getattr(self, key)
             if value is not None:
                 table[key] = _toml_number(Decimal(value) / CENT)
+        if self.feed:
+            table["feed"] = True
         if self.devig is not None:
             table["devig"] = self.devig.value
         for key in DEFAULT_FIELDS:
@@ -584,6 +587,7 @@ _MATCH_KEYS = (
     "odds_draw",
     "theo_a",
     "theo_b",
+    "feed",
     "devig",
     *DEFAULT_FIELDS,
 )
@@ -601,7 +605,8 @@ def _url(ck: _Checker, value: object, loc: Loc, schemes: tuple[str, str], suffix
     host = rest.split("/", 1)[0].split(":", 1)[0]
     if scheme == schemes[1] and host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
         raise ck.fail(
-            loc, f"{ck.where(loc)} uses unencrypted {scheme}:// for {host}; only loopback may, use {schemes[0]}://"
+            loc,
+            f"{ck.where(loc)} uses unencrypted {scheme}:// for {host}; only loopback may, use {schemes[0]}://",
         )
     if not text.endswith(suffix):
         raise ck.fail(loc, f"{ck.where(loc)} must end with {suffix}; write {example}")
@@ -615,7 +620,7 @@ def _kalshi(ck: _Checker, raw: object) -> KalshiSettings:
         if key in _KEY_MATERIAL_NAMES:
             raise ck.fail(
                 (*loc, key),
-                f'[kalshi] {key}: settings.toml never holds the private key itself; save the key to a file, '
+                f"[kalshi] {key}: settings.toml never holds the private key itself; save the key to a file, "
                 f'run "chmod 600 <file>" and set private_key_path = "<file>" instead',
             )
     ck.known_keys(table, loc, _KALSHI_KEYS)
@@ -716,7 +721,11 @@ def _default_values(ck: _Checker, table: Mapping[str, Any], loc: Loc, base: Defa
         )
     if "inventory_max" in table:
         values["inventory_max"] = ck.decimal(
-            table["inventory_max"], (*loc, "inventory_max"), low=d(0), high=d(1_000_000), places=2,
+            table["inventory_max"],
+            (*loc, "inventory_max"),
+            low=d(0),
+            high=d(1_000_000),
+            places=2,
             low_open=True,
         )
     if "start_margin_minutes" in table:
@@ -725,7 +734,11 @@ def _default_values(ck: _Checker, table: Mapping[str, Any], loc: Loc, base: Defa
         )
     if "retest_interval_s" in table:
         values["retest_interval_s"] = ck.decimal(
-            table["retest_interval_s"], (*loc, "retest_interval_s"), low=d(0), high=d(3600), places=3,
+            table["retest_interval_s"],
+            (*loc, "retest_interval_s"),
+            low=d(0),
+            high=d(3600),
+            places=3,
             low_open=True,
         )
     if "backoff_ticks" in table:
@@ -801,7 +814,7 @@ def _odds_value(ck: _Checker, value: object, loc: Loc) -> Decimal:
 
 def _match(ck: _Checker, raw: object, index: int, defaults: Defaults) -> SavedMatch:
     loc: Loc = ("matches", index)
-    table = ck.table(raw, loc, '[[matches]] with name, ticker_a, ticker_b and odds_a/odds_b')
+    table = ck.table(raw, loc, "[[matches]] with name, ticker_a, ticker_b and odds_a/odds_b")
     ck.known_keys(table, loc, _MATCH_KEYS)
     where = ck.where(loc)
     for required in ("name", "ticker_a", "ticker_b"):
@@ -822,6 +835,7 @@ def _match(ck: _Checker, raw: object, index: int, defaults: Defaults) -> SavedMa
         )
     has_odds = any(k in table for k in ("odds_a", "odds_b", "odds_draw"))
     has_theo = any(k in table for k in ("theo_a", "theo_b"))
+    feed = ck.boolean(table["feed"], (*loc, "feed")) if "feed" in table else False
     if has_odds and has_theo:
         raise ck.fail(loc, f"{where} sets both odds and theo; keep odds_a/odds_b or theo_a/theo_b, not both")
     odds: dict[str, Decimal | None] = {"odds_a": None, "odds_b": None, "odds_draw": None}
@@ -838,8 +852,14 @@ def _match(ck: _Checker, raw: object, index: int, defaults: Defaults) -> SavedMa
             if key not in table:
                 raise ck.fail(loc, f"{where} needs both theo_a and theo_b (cents); add {key} = 50")
             cents = ck.decimal(
-                table[key], (*loc, key), low=Decimal(0), high=Decimal(100), places=2,
-                low_open=True, high_open=True, unit=" cents",
+                table[key],
+                (*loc, key),
+                low=Decimal(0),
+                high=Decimal(100),
+                places=2,
+                low_open=True,
+                high_open=True,
+                unit=" cents",
             )
             theo[key] = price_from_cents(cents)
         total = (theo["theo_a"] or 0) + (theo["theo_b"] or 0)
@@ -849,16 +869,29 @@ def _match(ck: _Checker, raw: object, index: int, defaults: Defaults) -> SavedMa
                 f"{where} theo_a + theo_b = {Decimal(total) / CENT} cents is above 100; fair values of "
                 "two outcomes cannot sum to more than 100 cents",
             )
-    else:
-        raise ck.fail(loc, f'{where} has no theo source; add odds_a/odds_b ("1.85") or theo_a/theo_b (cents)')
+    elif not feed:
+        raise ck.fail(
+            loc,
+            f'{where} has no theo source; add odds_a/odds_b ("1.85"), theo_a/theo_b (cents) or feed = true',
+        )
     devig = None
     if "devig" in table:
         devig = DevigMethod(ck.choice(table["devig"], (*loc, "devig"), DEVIG_METHODS))
     settings = _default_values(ck, table, loc, defaults)
     overridden = frozenset(k for k in DEFAULT_FIELDS if k in table)
     return SavedMatch(
-        name, tickers[0], tickers[1], odds["odds_a"], odds["odds_b"], odds["odds_draw"],
-        theo["theo_a"], theo["theo_b"], devig, settings, overridden,
+        name,
+        tickers[0],
+        tickers[1],
+        odds["odds_a"],
+        odds["odds_b"],
+        odds["odds_draw"],
+        theo["theo_a"],
+        theo["theo_b"],
+        devig,
+        settings,
+        overridden,
+        feed,
     )
 
 
@@ -1136,7 +1169,7 @@ def set_key_binding(
     def edit(doc: dict[str, Any]) -> None:
         keys = doc.setdefault("keys", {})
         if not isinstance(keys, dict):
-            raise SettingsError(f"{path.name}: keys is not a table; write [keys] with {action} = \"{key}\"")
+            raise SettingsError(f'{path.name}: keys is not a table; write [keys] with {action} = "{key}"')
         keys[action] = key
 
     return edit_settings(path, edit, environ=environ)

@@ -83,6 +83,7 @@ from kmm_tui.engine.state import (
 )
 from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, TheoFeed
 from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.odds.consensus import divergence_warning
 from kmm_tui.odds.models import MatchRef
 
@@ -398,6 +399,29 @@ class Engine:
                 await task
         await self._x.close()
         return left
+
+    @property
+    def rest(self) -> KalshiRest:
+        """The exchange's REST client, for public reads by front-ends (the scanner)."""
+        return self._x.rest
+
+    async def preview_live(self, spec: MatchSpec) -> Preview:
+        """Like :meth:`preview`, but for a pair not watched yet: one REST read of both books first."""
+        if spec.ticker_a in self._markets and spec.ticker_b in self._markets:
+            return self.preview(spec)
+        info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
+        books = await self._x.books([m.ticker for m in info.markets])
+        temporary = []
+        for market in info.markets:
+            if market.ticker not in self._markets and market.ticker in books:
+                market.book, market.stale = books[market.ticker], False
+                self._markets[market.ticker] = market
+                temporary.append(market.ticker)
+        try:
+            return self.preview(replace(spec, start_ms=spec.start_ms or info.start_ms))
+        finally:
+            for ticker in temporary:
+                self._markets.pop(ticker, None)
 
     # --- used by restart recovery -------------------------------------------------------------------
 

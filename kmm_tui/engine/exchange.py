@@ -324,6 +324,14 @@ class ExchangePort:
             except kx.KalshiError as error:
                 log.warning("REST fallback poll failed: %s", error)
 
+    async def books(self, tickers: list[str]) -> dict[str, Book]:
+        """Current books of these markets over REST (for previews of markets not watched yet)."""
+        try:
+            found = await self.rest.get_orderbooks(tickers)
+        except kx.KalshiError as error:
+            raise EngineError(f"order books not readable: {error.user_message}") from None
+        return {ticker: snapshot.book() for ticker, snapshot in found.items()}
+
     async def _poll_books(self, tickers: list[str]) -> None:
         for start in range(0, len(tickers), 100):
             chunk = tickers[start : start + 100]

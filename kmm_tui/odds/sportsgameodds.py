@@ -162,7 +162,8 @@ class SportsGameOdds:
         if not settings.api_key.strip():
             raise SourceConfigError(
                 NAME,
-                "no API key configured; set sportsgameodds_key under [odds] in settings.toml (or KMM_SPORTSGAMEODDS_KEY)",
+                "no API key configured; set sportsgameodds_key under [odds] in settings.toml "
+                "(or KMM_SPORTSGAMEODDS_KEY)",
             )
         self.settings = settings
         self.matcher = matcher

@@ -213,7 +213,8 @@ class TheOddsApi:
         if not settings.api_key.strip():
             raise SourceConfigError(
                 NAME,
-                "no API key configured; set the_odds_api_key under [odds] in settings.toml (or KMM_ODDS_API_KEY)",
+                "no API key configured; set the_odds_api_key under [odds] in settings.toml "
+                "(or KMM_ODDS_API_KEY)",
             )
         self.settings = settings
         self.matcher = matcher

@@ -1,0 +1,234 @@
+"""Frame-time bench of the TUI: 50 matches whose books change at 10 Hz.
+
+Each tick every book's depth changes and the top of book (and so the Matches row) moves for about one
+match in ten, as on a busy evening; the live view shows ladders whose sizes change every tick.
+
+Measures, headless at 120x40:
+* time per refresh (snapshot → table cells updated → frame rendered) on the Matches screen and on
+  a match's live view, with the in-place ``SyncTable`` (ours);
+* the same refresh done naively (clear the table and re-add every row each time), as the baseline
+  measured in this run; the ratio says how much the in-place update saves;
+* UI CPU share: process CPU time / wall time while the app runs live for a few seconds with the
+  engine emitting book events at 10 Hz (the refresh timer throttles rendering to ≤ 10 Hz).
+
+Run: ``.venv/bin/python bench/bench_tui.py`` — writes ``bench/results/tui.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kmm_tui.domain.book import Book  # noqa: E402
+from kmm_tui.domain.inventory import Inventory, Side  # noqa: E402
+from kmm_tui.domain.prices import Count, Money, Price, contracts  # noqa: E402
+from kmm_tui.domain.quoting import Reason, SideQuote  # noqa: E402
+from kmm_tui.engine.commands import Command  # noqa: E402
+from kmm_tui.engine.errors import EngineError  # noqa: E402
+from kmm_tui.engine.events import BookUpdated, Event  # noqa: E402
+from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput  # noqa: E402
+from kmm_tui.engine.state import EngineView, MarketView, MatchView, OrderView  # noqa: E402
+from kmm_tui.tui.app import KmmApp  # noqa: E402
+from kmm_tui.tui.rows import match_row  # noqa: E402
+from kmm_tui.tui.widgets.table import SyncTable  # noqa: E402
+
+MATCHES = 50
+NOW_MS = 1_795_000_000_000
+REFRESHES = 200
+LIVE_SECONDS = 5.0
+REASONS = (Reason.QUOTING, Reason.AT_CEILING, Reason.OUTBID, Reason.COMPETITOR_ABOVE_CEILING, Reason.BEST_BID)
+
+
+def _c(cents: int) -> Price:
+    return Price(cents * 100)
+
+
+@dataclass
+class SyntheticEngine:
+    """50 matches; ``step()`` moves every book one random tick, like a busy evening of markets."""
+
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    environment: str = "sim"
+    tick: int = 0
+    view: EngineView | None = None
+
+    def __post_init__(self) -> None:
+        self.view = self._build()
+
+    def _book(self, mid: int) -> Book:
+        bids = tuple((_c(mid - 1 - i), contracts(self.rng.randint(1, 200))) for i in range(8))
+        asks = tuple((_c(mid + 1 + i), contracts(self.rng.randint(1, 200))) for i in range(8))
+        return Book(bids, asks)
+
+    def _match(self, i: int) -> MatchView:
+        # every book's depth changes each tick; the top of book moves for about 1 match in 10
+        mid_a = 30 + (i * 7 + (self.tick + i) // 10) % 40
+        ta, tb = f"KXBENCH-26NOV28{i:04d}-A", f"KXBENCH-26NOV28{i:04d}-B"
+        reason = REASONS[(i + (self.tick + i) // 10) % len(REASONS)]
+        quote_a = SideQuote(_c(mid_a - 1), contracts(10), reason, f"detail {mid_a}", _c(mid_a))
+        quote_b = SideQuote(_c(97 - mid_a), contracts(10), Reason.QUOTING, "", _c(98 - mid_a))
+        inv = Inventory().apply_fill(Side.A, _c(mid_a - 2), contracts(1 + i % 7), Money(0))
+        orders = (OrderView(f"c{i}", f"o{i}", ta, "a", _c(mid_a - 1), contracts(10), Count(0), "resting"),)
+        history = tuple(
+            (NOW_MS + k, _c(mid_a), _c(mid_a - 1), _c(100 - mid_a), _c(98 - mid_a)) for k in range(60)
+        )
+        return MatchView(
+            spec=MatchSpec(
+                f"{ta}+{tb}",
+                ta,
+                tb,
+                TheoInput(theo_a=_c(mid_a), theo_b=_c(100 - mid_a)),
+                name=f"Team {i} v Team {i + 100}",
+            ),
+            status=MatchStatus.QUOTING,
+            status_reason="quoting",
+            event_ticker=f"KXBENCH-26NOV28{i:04d}",
+            market_a=MarketView(ta, f"Team {i}", self._book(mid_a), "active", False),
+            market_b=MarketView(tb, f"Team {i + 100}", self._book(100 - mid_a), "active", False),
+            theo_a=_c(mid_a),
+            theo_b=_c(100 - mid_a),
+            quote_a=quote_a,
+            quote_b=quote_b,
+            inventory=inv,
+            orders=orders,
+            fills=(),
+            decisions=(),
+            history=history,
+            start_ms=NOW_MS + 3_600_000,
+            start_source="milestone",
+        )
+
+    def _build(self) -> EngineView:
+        return EngineView(
+            "sim",
+            tuple(self._match(i) for i in range(MATCHES)),
+            Money(1_000_000_000),
+            True,
+            "ok",
+            1.0,
+            1.0,
+            MATCHES,
+            (),
+            NOW_MS + self.tick * 100,
+        )
+
+    def step(self) -> None:
+        self.tick += 1
+        self.view = self._build()
+        for listener in list(self.listeners):
+            listener(BookUpdated("KXBENCH", Book(), NOW_MS, False))
+
+    def snapshot(self) -> EngineView:
+        assert self.view is not None
+        return self.view
+
+    async def execute(self, command: Command) -> None:
+        raise EngineError("bench engine takes no commands")
+
+    def listen(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        self.listeners.append(callback)
+        return lambda: self.listeners.remove(callback)
+
+    async def describe_pair(self, ticker_a: str, ticker_b: str) -> object:
+        raise EngineError("bench engine has no exchange")
+
+    def preview(self, spec: MatchSpec) -> object:
+        raise EngineError("bench engine has no preview")
+
+
+def _naive_sync(table: SyncTable, view: EngineView) -> None:
+    """Baseline: throw every row away and add them all again (what in-place updates avoid)."""
+    table.clear()
+    table._cells.clear()
+    for match in view.matches:
+        key, cells = match_row(match)
+        table._put(key, cells)
+
+
+async def _frame_times(live_view: bool, naive: bool) -> list[float]:
+    engine = SyntheticEngine()
+    app = KmmApp(engine, clock=lambda: NOW_MS, live=False)
+    times: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        if live_view:
+            await pilot.press("enter")
+        await pilot.pause()
+        table = app.screen.query_one("#matches", SyncTable) if not live_view else None
+        for _ in range(REFRESHES):
+            engine.step()
+            start = time.perf_counter()
+            if naive and table is not None:
+                _naive_sync(table, engine.snapshot())
+                app.screen.show_view(engine.snapshot(), NOW_MS)
+            else:
+                app.render_now()
+            app.screen._compositor.render_update(full=True)  # the frame a terminal would receive
+            times.append(time.perf_counter() - start)
+    return times
+
+
+async def _cpu_share() -> tuple[float, int]:
+    engine = SyntheticEngine()
+    app = KmmApp(engine, clock=lambda: time.time_ns() // 1_000_000, live=True, refresh_hz=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        renders_before = app.renders
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        while time.perf_counter() - wall0 < LIVE_SECONDS:
+            engine.step()  # books change at 10 Hz
+            await asyncio.sleep(0.1)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        renders = app.renders - renders_before
+    # the engine's own step() (building 50 match views) is part of the measured CPU: an upper bound
+    return cpu / wall, renders
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "mean_ms": round(statistics.fmean(values) * 1000, 3),
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000, 3),
+    }
+
+
+async def main() -> dict[str, object]:
+    ours = await _frame_times(live_view=False, naive=False)
+    naive = await _frame_times(live_view=False, naive=True)
+    live = await _frame_times(live_view=True, naive=False)
+    share, renders = await _cpu_share()
+    result = {
+        "matches": MATCHES,
+        "refreshes": REFRESHES,
+        "matches_screen_in_place": _ms(ours),
+        "matches_screen_naive_rebuild": _ms(naive),
+        "ratio_naive_over_in_place": round(statistics.fmean(naive) / statistics.fmean(ours), 2),
+        "live_view": _ms(live),
+        "live_run_seconds": LIVE_SECONDS,
+        "ui_cpu_share": round(share, 3),
+        "renders_per_second": round(renders / LIVE_SECONDS, 1),
+    }
+    return result
+
+
+if __name__ == "__main__":
+    outcome = asyncio.run(main())
+    print(json.dumps(outcome, indent=2))
+    print(
+        f"in-place refresh is {outcome['ratio_naive_over_in_place']}x faster than a full rebuild; "
+        f"UI CPU share {outcome['ui_cpu_share']:.0%} at {outcome['renders_per_second']} renders/s"
+    )
+    out = ROOT / "bench" / "results" / "tui.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(outcome, indent=2) + "\n")

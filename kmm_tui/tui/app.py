@@ -1,0 +1,402 @@
+"""The kmm Textual app: four modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
+
+The app owns the engine connection for the UI: it listens to events only to mark the view dirty (and
+to toast errors, halts and fills), and renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the
+screen that is on top. Screens render; the app sends commands. No trading logic lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import tzinfo
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.screen import ModalScreen, Screen
+
+from kmm_tui.domain.prices import format_cents, format_contracts
+from kmm_tui.domain.theo import DevigMethod
+from kmm_tui.engine.commands import Command, DeleteMatch, KillAll, StartMatch, StopMatch
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.events import Event, Filled, Level, LogEvent, MatchStatusChanged
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
+from kmm_tui.engine.state import EngineView, MatchView
+from kmm_tui.tui.forms import form_values
+from kmm_tui.tui.keymap import ACTIONS, app_bindings, resolve_keys
+from kmm_tui.tui.port import EnginePort, MatchStore, ScanRow
+from kmm_tui.tui.rows import match_name
+from kmm_tui.tui.screens.base import ModeScreen, ViewScreen
+from kmm_tui.tui.screens.confirm import ConfirmScreen
+from kmm_tui.tui.screens.fills import FillsScreen
+from kmm_tui.tui.screens.help import HelpScreen
+from kmm_tui.tui.screens.inventory import InventoryScreen
+from kmm_tui.tui.screens.live import LiveScreen
+from kmm_tui.tui.screens.log import LogScreen
+from kmm_tui.tui.screens.match_form import MatchFormScreen
+from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.scanner import ScannerScreen
+from kmm_tui.tui.screens.shutdown import ShutdownScreen
+
+log = logging.getLogger(__name__)
+
+ScanSource = Callable[[], Awaitable[Sequence[ScanRow]]]
+RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN, MatchStatus.STARTING})
+MATCH_ACTIONS = frozenset(
+    {
+        "add_match",
+        "edit_match",
+        "start_match",
+        "stop_match",
+        "delete_match",
+        "correct_inventory",
+        "kill_all",
+        "filter",
+        "help",
+        "quit_app",
+        "switch_mode",
+    }
+)
+IDLE_REDRAW_MS = 1000  # the clock in the status bar still ticks when nothing else changes
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class KmmApp(App[int]):
+    """One engine, four modes (1–4), modal forms; every action on a key, in the footer and palette."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kmm"
+    MODES: ClassVar[dict[str, Any]] = {
+        "matches": MatchesScreen,
+        "scanner": ScannerScreen,
+        "fills": FillsScreen,
+        "log": LogScreen,
+    }
+    DEFAULT_MODE = "matches"
+    BINDINGS: ClassVar = app_bindings()
+
+    def __init__(
+        self,
+        engine: EnginePort,
+        *,
+        keys: Mapping[str, str] | None = None,
+        defaults: MatchSettings | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+        tz: tzinfo | None = None,
+        refresh_hz: float = 10.0,  # float-ok: a UI rate, not money
+        live: bool = True,
+        scanner: ScanSource | None = None,
+        store: MatchStore | None = None,
+        startup: Callable[[KmmApp], Awaitable[None]] | None = None,
+        devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
+    ) -> None:
+        super().__init__()
+        if not 0 < refresh_hz <= 10:
+            raise ValueError("refresh_hz must be in (0, 10]: the UI redraws at most 10 times a second")
+        self.engine = engine
+        self.keys = resolve_keys(keys)
+        self.defaults = defaults or MatchSettings()
+        self.tz = tz
+        self.live = live
+        self.refresh_hz = refresh_hz
+        self.scanner = scanner
+        self.store = store
+        self._startup = startup
+        self.devig = devig
+        self._clock = clock
+        self._dirty = True
+        self._last_render_ms = 0
+        self._unlisten: Callable[[], None] | None = None
+        self.renders = 0  # for the frame-time bench
+
+    # --- lifecycle and rendering -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keys)
+        self._unlisten = self.engine.listen(self._on_event)
+        if self.live:
+            self.set_interval(1 / self.refresh_hz, self._tick)
+        self.render_now()
+        if self._startup is not None:
+            self.run_worker(self._startup(self), group="startup")
+
+    def on_unmount(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def now_ms(self) -> int:
+        return self._clock()
+
+    def snapshot(self) -> EngineView:
+        return self.engine.snapshot()
+
+    def _on_event(self, event: Event) -> None:
+        """Engine events only wake the renderer; toasts for what needs attention now."""
+        self._dirty = True
+        if not self.live:
+            return
+        if isinstance(event, LogEvent) and event.level is Level.ERROR:
+            self.notify(event.text, title="error", severity="error", timeout=10)
+        elif isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
+            self.notify(event.reason, title=f"halted {event.match_id}", severity="error", timeout=10)
+        elif isinstance(event, Filled):
+            side, price = event.side.upper(), format_cents(event.price)
+            self.notify(
+                f"{format_contracts(event.count)} {side} @ {price} ({event.ticker})",
+                title="fill",
+                timeout=4,
+            )
+
+    def _tick(self) -> None:
+        now = self._clock()
+        if self._dirty or now - self._last_render_ms >= IDLE_REDRAW_MS:
+            self.render_now()
+
+    def render_now(self) -> None:
+        """Render the current snapshot on the screen on top (cheap when nothing changed)."""
+        screen = self._underlying_view_screen()
+        if screen is None:
+            return
+        self._dirty = False
+        now = self._clock()
+        self._last_render_ms = now
+        try:
+            view = self.engine.snapshot()
+        except Exception as error:  # never let one bad snapshot kill the UI; the log file has details
+            log.exception("snapshot failed")
+            self.notify(f"could not read engine state: {error}", severity="error")
+            return
+        screen.show_view(view, now)
+        self.renders += 1
+
+    def _underlying_view_screen(self) -> ViewScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ViewScreen):
+                return screen
+        return None
+
+    # --- helpers used by screens -------------------------------------------------------------------
+
+    def selected_match(self) -> MatchView | None:
+        screen = self._underlying_view_screen()
+        match_id = screen.selected_match_id() if screen is not None else None
+        if match_id is None:
+            return None
+        return next((m for m in self.engine.snapshot().matches if m.spec.match_id == match_id), None)
+
+    def _need_match(self) -> MatchView | None:
+        match = self.selected_match()
+        if match is None:
+            self.notify("select a match first (mode 1, arrow keys)", severity="warning")
+        return match
+
+    async def load_scan(self) -> Sequence[ScanRow]:
+        if self.scanner is None:
+            raise RuntimeError("the market scanner is not available in this build")
+        return await self.scanner()
+
+    def log_exception(self, what: str, error: BaseException) -> None:
+        log.error("%s: %r", what, error, exc_info=error)
+
+    def open_live_view(self, match_id: str) -> None:
+        self.push_screen(LiveScreen(match_id))
+
+    def open_match_form(
+        self, prefill: Mapping[str, str] | None = None, editing: MatchView | None = None
+    ) -> None:
+        if editing is not None:
+            screen = MatchFormScreen(
+                self.engine,
+                self.defaults,
+                values=form_values(editing.spec),
+                editing=editing.spec,
+                running=editing.status in RUNNING,
+            )
+        else:
+            screen = MatchFormScreen(self.engine, self.defaults, values=prefill, method=self.devig)
+        self.push_screen(screen, self._form_closed)
+
+    def _form_closed(self, spec: MatchSpec | None) -> None:
+        if spec is None:
+            return
+        saved = next(
+            (m.spec for m in self.engine.snapshot().matches if m.spec.match_id == spec.match_id), spec
+        )
+        self.notify(f"saved {saved.name or saved.match_id}", timeout=3)
+        self.persist(saved)
+        self.render_now()
+
+    def persist(self, spec: MatchSpec, *, remove: bool = False) -> None:
+        """Write a match to (or remove it from) settings.toml: the user's configuration is the truth."""
+        if self.store is None:
+            return
+        try:
+            if remove:
+                self.store.remove(spec)
+            else:
+                self.store.save(spec)
+        except Exception as error:
+            log.exception("saving matches failed")
+            self.notify(f"could not update settings.toml: {error}", severity="error", timeout=10)
+
+    def run_command(
+        self, command: Command, done: str | None = None, then: Callable[[], None] | None = None
+    ) -> None:
+        """Send a command in the background; errors come back as a toast with the engine's sentence."""
+
+        async def send() -> None:
+            try:
+                await self.engine.execute(command)
+            except EngineError as error:
+                self.notify(error.user_message, severity="error", timeout=8)
+                return
+            except Exception as error:
+                log.exception("command %r failed", command)
+                self.notify(
+                    f"{type(command).__name__} failed: {error!r} (details in the log file)",
+                    severity="error",
+                    timeout=10,
+                )
+                return
+            if done:
+                self.notify(done, timeout=3)
+            if then is not None:
+                then()
+            self._dirty = True
+
+        self.run_worker(send(), group="commands")
+
+    # --- actions (keys, footer, palette) -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """App keys are inactive while a modal (form, confirm, help) is open: keys belong to it."""
+        return not (action in MATCH_ACTIONS and isinstance(self.screen, ModalScreen))
+
+    def action_add_match(self) -> None:
+        screen = self._underlying_view_screen()
+        prefill = None
+        if isinstance(screen, ScannerScreen):
+            pair = screen.selected_pair()
+            prefill = {"ticker_a": pair[0], "ticker_b": pair[1]} if pair else None
+        self.open_match_form(prefill=prefill)
+
+    def action_edit_match(self) -> None:
+        if (match := self._need_match()) is not None:
+            self.open_match_form(editing=match)
+
+    def action_start_match(self) -> None:
+        if (match := self._need_match()) is not None:
+            self.run_command(StartMatch(match.spec.match_id), f"starting {match_name(match)}")
+
+    def action_stop_match(self) -> None:
+        if (match := self._need_match()) is not None:
+            self.run_command(StopMatch(match.spec.match_id), f"stopped {match_name(match)}")
+
+    def action_delete_match(self) -> None:
+        match = self._need_match()
+        if match is None:
+            return
+        name = match_name(match)
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if isinstance(self.screen, LiveScreen) and self.screen.match_id == match.spec.match_id:
+                self.pop_screen()
+            self.run_command(
+                DeleteMatch(match.spec.match_id),
+                f"deleted {name}",
+                then=lambda: self.persist(match.spec, remove=True),
+            )
+
+        self.push_screen(ConfirmScreen(f"Delete {name}? Its orders are cancelled first."), answered)
+
+    def action_correct_inventory(self) -> None:
+        if (match := self._need_match()) is not None:
+            self.push_screen(
+                InventoryScreen(self.engine, match), lambda ok: self.render_now() if ok else None
+            )
+
+    def action_kill_all(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_command(KillAll("kill switch (K)"), then=self._report_kill)
+
+        resting = self.engine.snapshot().resting_orders
+        self.push_screen(
+            ConfirmScreen(
+                f"KILL ALL: cancel every order ({resting} resting) and stop every match?", yes="Kill all"
+            ),
+            answered,
+        )
+
+    def _report_kill(self) -> None:
+        left = self.engine.snapshot().resting_orders
+        if left:
+            self.notify(
+                f"kill all: {left} order(s) still resting — press K again and check the exchange",
+                severity="error",
+                timeout=15,
+            )
+        else:
+            self.notify("kill all: every match stopped, 0 orders resting", severity="warning", timeout=6)
+
+    def action_filter(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ModeScreen):
+            screen.open_filter()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.keys))
+
+    def action_quit_app(self) -> None:
+        resting = self.engine.snapshot().resting_orders
+        if not resting:
+            self.push_screen(ShutdownScreen(self.engine))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.push_screen(ShutdownScreen(self.engine))
+
+        self.push_screen(
+            ConfirmScreen(
+                f"{resting} order(s) rest on the exchange. Cancel them all and quit?", yes="Cancel all & quit"
+            ),
+            answered,
+        )
+
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's Quit go through the safe quit too (never leave orders behind)."""
+        self.action_quit_app()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette lists every action by name (plus Textual's theme/keys commands, minus its quit)."""
+        for action in ACTIONS:
+            yield SystemCommand(action.label, action.help, self._palette_callback(action.action))
+        for command in super().get_system_commands(screen):
+            if command.title.lower() != "quit":
+                yield command
+
+    def _palette_callback(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+
+# --- entry point -------------------------------------------------------------------------------------
+
+
+def main(args: argparse.Namespace, settings: Any) -> int:
+    """``kmm`` with no subcommand: open the engine for the configured environment and run the app."""
+    from kmm_tui.tui.wiring import run_app
+
+    return asyncio.run(run_app(args, settings))

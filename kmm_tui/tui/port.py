@@ -1,0 +1,88 @@
+"""What the app needs from the engine, as a Protocol, plus the scanner row it renders.
+
+The app is typed against this surface (not the Engine class) so rendering can be exercised with a
+hand-built ``EngineView``; the real engine satisfies it as is. Integration tests use the real engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.theo import DevigMethod
+from kmm_tui.engine.commands import Command
+from kmm_tui.engine.events import Event
+from kmm_tui.engine.model import MatchSpec
+from kmm_tui.engine.state import EngineView
+
+
+class PairLike(Protocol):
+    event_ticker: str
+    event_title: str
+    team_a: str
+    team_b: str
+    start_ms: int | None
+    start_source: str
+
+
+class FeedTheoLike(Protocol):
+    theo_a: Price
+    theo_b: Price
+    priced_ms: int
+    summary: str  # the books used, e.g. "pinnacle, draftkings"
+
+
+class PreviewLike(Protocol):
+    theo_a: Price | None
+    theo_b: Price | None
+    decision: Any  # domain.quoting.Decision: .a/.b SideQuote(price, size, reason, detail, ceiling)
+
+
+class EnginePort(Protocol):
+    environment: str
+
+    def snapshot(self) -> EngineView: ...
+
+    async def execute(self, command: Command) -> None: ...
+
+    def listen(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...
+
+    async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairLike: ...
+
+    def preview(self, spec: MatchSpec) -> PreviewLike: ...
+
+    async def preview_live(self, spec: MatchSpec) -> PreviewLike: ...
+
+    async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheoLike: ...
+
+
+class MatchStore(Protocol):
+    """Where the user's matches persist (settings.toml in the app)."""
+
+    def save(self, spec: MatchSpec) -> None: ...
+
+    def remove(self, spec: MatchSpec) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    """One market in the scanner. ``event_ticker`` groups the two markets that make a match."""
+
+    sport: str
+    series: str
+    event_ticker: str
+    ticker: str
+    team: str
+    bid: Price | None
+    ask: Price | None
+    volume: Count
+    start_ms: int | None
+    is_tie: bool = False
+
+    @property
+    def spread(self) -> Price | None:
+        if self.bid is None or self.ask is None:
+            return None
+        return Price(self.ask - self.bid)

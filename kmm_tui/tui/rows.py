@@ -1,0 +1,315 @@
+"""Table columns and the row cells each mode shows, built from snapshot values (pure, no Textual).
+
+Every table in the app is described here: which columns exist, which appear only on wide terminals,
+and how a ``MatchView`` / ``FillView`` / ``LogLine`` / ``ScanRow`` becomes coloured cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import tzinfo
+
+from rich.text import Text
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.prices import Money, Price, format_cents, format_contracts, format_usd
+from kmm_tui.engine.events import Level
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.state import DecisionLogEntry, FillView, LogLine, MatchView, OrderView
+from kmm_tui.tui.format import (
+    DASH,
+    cents,
+    clock,
+    fee,
+    level_text,
+    pair,
+    position,
+    reason_text,
+    start_in,
+    status_text,
+    usd,
+)
+from kmm_tui.tui.port import ScanRow
+from kmm_tui.tui.widgets.table import Cell, Column
+
+Row = tuple[str, dict[str, Cell]]
+
+MATCH_COLUMNS = (
+    Column("match", "Match", 14),
+    Column("status", "Status", 8),
+    Column("theo", "Theo A/B", 11, min_width=100),
+    Column("bid", "Our bid", 9),
+    Column("best", "Best bid", 9, min_width=100),
+    Column("pos", "Pos", 6),
+    Column("locked", "Lck", 3, min_width=115),
+    Column("pnl_a", "If A", 8, min_width=115),
+    Column("pnl_b", "If B", 8, min_width=115),
+    Column("reason_a", "Reason A", 10),
+    Column("reason_b", "Reason B", 10),
+)
+
+FILL_COLUMNS = (
+    Column("time", "Time", 8),
+    Column("match", "Match", 16),
+    Column("team", "Team", 12, min_width=100),
+    Column("side", "Side", 4),
+    Column("price", "Price", 7),
+    Column("count", "Qty", 6),
+    Column("fee", "Fee", 7),
+    Column("role", "Role", 5),
+    Column("cost", "Cost", 9, min_width=100),
+)
+
+TOTAL_COLUMNS = (
+    Column("match", "Match", 16),
+    Column("pos", "Pos", 6),
+    Column("locked", "Pairs", 5),
+    Column("cost", "Cost A/B", 17, min_width=100),
+    Column("fees", "Fees", 8),
+    Column("realized", "Locked P&L", 10),
+    Column("unrealized", "MTM", 8),
+    Column("pnl_a", "If A", 9, min_width=100),
+    Column("pnl_b", "If B", 9, min_width=100),
+)
+
+LOG_COLUMNS = (
+    Column("time", "Time", 8),
+    Column("level", "Level", 7),
+    Column("match", "Match", 18, min_width=100),
+    Column("text", "Message"),
+)
+
+SCAN_COLUMNS = (
+    Column("sport", "Sport", 8),
+    Column("series", "Series", 14, min_width=140),
+    Column("team", "Team", 16),
+    Column("ticker", "Ticker", 36, min_width=100),
+    Column("bid", "Bid", 5),
+    Column("ask", "Ask", 5),
+    Column("spread", "Sprd", 5),
+    Column("volume", "Volume", 8, min_width=100),
+    Column("start", "Start in", 14),
+)
+
+ORDER_COLUMNS = (
+    Column("team", "Team", 12),
+    Column("price", "Price", 7),
+    Column("remaining", "Left", 6),
+    Column("filled", "Filled", 6),
+    Column("state", "State", 9),
+    Column("order_id", "Order", 10, min_width=100),
+)
+
+DECISION_COLUMNS = (
+    Column("time", "Time", 8),
+    Column("side", "Side", 4),
+    Column("price", "Price", 7),
+    Column("reason", "Reason / detail"),
+)
+
+RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN, MatchStatus.STARTING})
+
+
+def match_name(match: MatchView) -> str:
+    if match.spec.name:
+        return match.spec.name
+    a = match.market_a.title if match.market_a else match.spec.ticker_a
+    b = match.market_b.title if match.market_b else match.spec.ticker_b
+    return f"{a} v {b}"
+
+
+def team(match: MatchView, side: str) -> str:
+    market = match.market_a if side == "a" else match.market_b
+    if market is not None and market.title:
+        return market.title
+    return match.spec.ticker_a if side == "a" else match.spec.ticker_b
+
+
+def our_bid(orders: Iterable[OrderView], side: str) -> Price | None:
+    """Our best live bid on one side (the price that sits in the book)."""
+    prices = [o.price for o in orders if o.side == side and o.remaining > 0]
+    return max(prices) if prices else None
+
+
+def best_bid(match: MatchView, side: str) -> Price | None:
+    market = match.market_a if side == "a" else match.market_b
+    return market.book.best_bid if market is not None else None
+
+
+def _side_reason(match: MatchView, side: str) -> Text:
+    if match.status is MatchStatus.HALTED:
+        return reason_text("halted")
+    if match.status not in RUNNING:
+        return Text(DASH, style="bright_black")
+    quote = match.quote_a if side == "a" else match.quote_b
+    if quote is None:
+        return Text("deciding…", style="bright_black")
+    return reason_text(quote.reason.value, quote.detail)
+
+
+def match_row(match: MatchView) -> Row:
+    inv = match.inventory
+    cells: dict[str, Cell] = {
+        "match": match_name(match),
+        "status": status_text(match.status),
+        "theo": pair(match.theo_a, match.theo_b),
+        "bid": pair(our_bid(match.orders, "a"), our_bid(match.orders, "b")),
+        "best": pair(best_bid(match, "a"), best_bid(match, "b")),
+        "pos": position(inv.net_exposure),
+        "locked": format_contracts(inv.locked_pairs),
+        "pnl_a": usd(inv.pnl_if_a_wins),
+        "pnl_b": usd(inv.pnl_if_b_wins),
+        "reason_a": _side_reason(match, "a"),
+        "reason_b": _side_reason(match, "b"),
+    }
+    return match.spec.match_id, cells
+
+
+def all_fills(matches: Sequence[MatchView]) -> list[tuple[MatchView, FillView]]:
+    """Every fill of every match, newest first."""
+    rows = [(m, f) for m in matches for f in m.fills]
+    rows.sort(key=lambda mf: (mf[1].ts_ms, mf[1].trade_id), reverse=True)
+    return rows
+
+
+def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
+    cells: dict[str, Cell] = {
+        "time": clock(fill.ts_ms, tz),
+        "match": match_name(match),
+        "team": team(match, fill.side),
+        "side": fill.side.upper(),
+        "price": format_cents(fill.price),
+        "count": format_contracts(fill.count),
+        "fee": fee(fill.fee),
+        "role": Text("taker", style="yellow") if fill.is_taker else "maker",
+        "cost": format_usd(Money(fill.price * fill.count)),
+    }
+    return f"{match.spec.match_id}|{fill.trade_id}", cells
+
+
+def unrealized(inv: Inventory, book_a: Book | None, book_b: Book | None) -> Money | None:
+    """Mark-to-market of the unpaired contracts: best bid value minus their share of cost (display only).
+
+    Locked pairs are worth exactly $1 and count as realized (``locked_profit``); only the excess on
+    the long side is exposed. Its cost share is pro rata of that side's cost, floored.
+    """
+    excess = inv.count_long_a - inv.count_long_b
+    if excess == 0:
+        return Money(0)
+    count, spent, book = (
+        (inv.count_long_a, inv.cost_long_a, book_a)
+        if excess > 0
+        else (inv.count_long_b, inv.cost_long_b, book_b)
+    )
+    excess = abs(excess)
+    bid = book.best_bid if book is not None else None
+    if bid is None:
+        return None
+    return Money(bid * excess - spent * excess // count)
+
+
+def total_row(match: MatchView) -> Row:
+    inv = match.inventory
+    book_a = match.market_a.book if match.market_a else None
+    book_b = match.market_b.book if match.market_b else None
+    cells: dict[str, Cell] = {
+        "match": match_name(match),
+        "pos": position(inv.net_exposure),
+        "locked": format_contracts(inv.locked_pairs),
+        "cost": f"{format_usd(inv.cost_long_a)}/{format_usd(inv.cost_long_b)}",
+        "fees": fee(inv.fees),
+        "realized": usd(inv.locked_profit),
+        "unrealized": usd(unrealized(inv, book_a, book_b)),
+        "pnl_a": usd(inv.pnl_if_a_wins),
+        "pnl_b": usd(inv.pnl_if_b_wins),
+    }
+    return match.spec.match_id, cells
+
+
+def totals_summary(matches: Sequence[MatchView]) -> Text:
+    """One line across all matches: fees, locked P&L, MTM, worst-case outcome P&L."""
+    fees = sum(m.inventory.fees for m in matches)
+    locked = sum(m.inventory.locked_profit for m in matches)
+    worst = sum(min(m.inventory.pnl_if_a_wins, m.inventory.pnl_if_b_wins) for m in matches)
+    marks = [
+        unrealized(
+            m.inventory, m.market_a.book if m.market_a else None, m.market_b.book if m.market_b else None
+        )
+        for m in matches
+    ]
+    known = [v for v in marks if v is not None]
+    text = Text(f"{len(matches)} matches  fees {fee(Money(fees))}  locked ")
+    text.append_text(usd(Money(locked)))
+    text.append("  MTM ")
+    text.append_text(usd(Money(sum(known))) if len(known) == len(marks) else Text("partial", style="yellow"))
+    text.append("  worst case ")
+    text.append_text(usd(Money(worst)))
+    return text
+
+
+def log_key(line: LogLine, seen: dict[str, int]) -> str:
+    base = f"{line.ts_ms}|{line.match_id}|{line.text}"
+    n = seen.get(base, 0)
+    seen[base] = n + 1
+    return f"{base}|{n}"
+
+
+def log_rows(
+    lines: Sequence[LogLine], names: dict[str, str], tz: tzinfo | None, *, include_info: bool
+) -> list[Row]:
+    seen: dict[str, int] = {}
+    rows: list[Row] = []
+    for line in lines:
+        key = log_key(line, seen)
+        if line.level is Level.INFO and not include_info:
+            continue
+        cells: dict[str, Cell] = {
+            "time": clock(line.ts_ms, tz),
+            "level": level_text(line.level),
+            "match": names.get(line.match_id, line.match_id) if line.match_id else DASH,
+            "text": Text(line.text, style="yellow" if line.level is Level.WARNING else ""),
+        }
+        rows.append((key, cells))
+    return rows
+
+
+def scan_row(row: ScanRow, now_ms: int) -> Row:
+    spread = row.spread
+    cells: dict[str, Cell] = {
+        "sport": row.sport,
+        "series": row.series,
+        "team": row.team,
+        "ticker": row.ticker,
+        "bid": cents(row.bid),
+        "ask": cents(row.ask),
+        "spread": Text(cents(spread), style="green" if spread is not None and spread >= 300 else ""),
+        "volume": format_contracts(row.volume),
+        "start": start_in(row.start_ms, now_ms),
+    }
+    return row.ticker, cells
+
+
+def order_row(match: MatchView, order: OrderView) -> Row:
+    cells: dict[str, Cell] = {
+        "team": team(match, order.side),
+        "price": format_cents(order.price),
+        "remaining": format_contracts(order.remaining),
+        "filled": format_contracts(order.filled),
+        "state": order.state,
+        "order_id": (order.order_id or "pending")[:10],
+    }
+    return order.client_order_id, cells
+
+
+def decision_row(entry: DecisionLogEntry, seen: dict[str, int], tz: tzinfo | None) -> Row:
+    cells: dict[str, Cell] = {
+        "time": clock(entry.ts_ms, tz),
+        "side": entry.side.upper(),
+        "price": cents(entry.price),
+        "reason": reason_text(entry.reason, entry.detail, long=True),
+    }
+    base = f"{entry.ts_ms}|{entry.side}|{entry.reason}|{entry.price}"
+    n = seen.get(base, 0)
+    seen[base] = n + 1
+    return f"{base}|{n}", cells

@@ -1,0 +1,91 @@
+"""What every mode screen shares: the status bar on top, a filter line, the footer, snapshot rendering.
+
+Screens never poll the engine themselves. The app takes one snapshot per tick (≤ 10 Hz) and hands it
+to the screen on top via ``show_view``; a screen that comes back into view asks for the latest one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from kmm_tui.engine.state import EngineView
+from kmm_tui.tui.widgets.status_bar import StatusBar
+from kmm_tui.tui.widgets.table import SyncTable
+
+if TYPE_CHECKING:
+    from kmm_tui.tui.app import KmmApp
+
+
+class ViewScreen(Screen[None]):
+    """A screen that renders engine snapshots."""
+
+    @property
+    def kmm(self) -> KmmApp:
+        from kmm_tui.tui.app import KmmApp
+
+        assert isinstance(self.app, KmmApp)
+        return self.app
+
+    def show_view(self, view: EngineView | None, now_ms: int) -> None:
+        """Render one snapshot. Must be cheap and idempotent: it runs up to 10 times a second."""
+        for bar in self.query(StatusBar):
+            bar.show(view, now_ms, self.kmm.tz)
+
+    def on_screen_resume(self) -> None:
+        self.kmm.render_now()
+
+    def selected_match_id(self) -> str | None:
+        """The match the user is pointing at, for the match actions (add/edit/start/stop/...)."""
+        return None
+
+
+class ModeScreen(ViewScreen):
+    """A top-level mode: status bar, body, a hidden filter line that ``/`` opens, and the footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close_filter", "Close filter", show=False)]
+    AUTO_FOCUS = "SyncTable"
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield from self.compose_body()
+        yield Input(
+            placeholder="filter: type to narrow the table, Enter to keep, Esc to clear",
+            id="filter",
+            classes="filter hidden",
+        )
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    @property
+    def main_table(self) -> SyncTable:
+        return self.query(SyncTable).first()
+
+    def open_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.add_class("hidden")
+            self.main_table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.main_table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.add_class("hidden")
+        self.main_table.focus()

@@ -1,0 +1,88 @@
+"""One market's order-book ladder: asks above, bids below, our orders marked, the ceiling drawn.
+
+The lines are built by a pure function (``ladder_text``) so the layout rules — where the ceiling
+line goes, how our size is shown inside a level — are tested without a running app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts
+from kmm_tui.tui.format import truncate
+
+OUR_MARK = "◆"
+
+
+def _level(kind: str, price: Price, size: Count, ours: int, width: int, style: str) -> Text:
+    mine = f"{OUR_MARK}{format_contracts(ours)}" if ours else ""
+    line = f"{kind} {format_cents(price):>7} {format_contracts(size):>8} {mine:<7}"
+    return Text(line[:width].ljust(width), style=style + (" bold" if ours else ""))
+
+
+def ladder_text(
+    title: str,
+    book: Book | None,
+    ours: Iterable[tuple[Price, Count]] = (),
+    ceiling: Price | None = None,
+    *,
+    depth: int = 5,
+    width: int = 34,
+) -> Text:
+    """Render ``depth`` levels each side. ``ours`` are our resting bids (price, remaining)."""
+    mine: dict[int, int] = {}
+    for price, remaining in ours:
+        mine[price] = mine.get(price, 0) + remaining
+    out = Text(truncate(title, width).ljust(width) + "\n", style="bold")
+    if book is None:
+        out.append("no book yet".ljust(width) + "\n", style="bright_black")
+        return out
+    asks = list(book.asks[:depth])
+    for price, size in reversed(asks):
+        out.append_text(_level("ask", price, size, 0, width, "red"))
+        out.append("\n")
+    for _ in range(depth - len(asks)):
+        out.append(" " * width + "\n")
+    bid, ask = book.best_bid, book.best_ask
+    spread = f" spread {format_cents(ask - bid)} " if bid is not None and ask is not None else " one-sided "
+    out.append(spread.center(width, "─") + "\n", style="bright_black")
+    ceiling_drawn = ceiling is None
+    rows = 0
+    for price, size in book.bids[:depth]:
+        if not ceiling_drawn and ceiling is not None and price < ceiling:
+            out.append(_ceiling_line(ceiling, width))
+            ceiling_drawn, rows = True, rows + 1
+        out.append_text(_level("bid", price, size, mine.get(price, 0), width, "green"))
+        out.append("\n")
+        rows += 1
+    if not ceiling_drawn and ceiling is not None:
+        out.append(_ceiling_line(ceiling, width))
+        rows += 1
+    for _ in range(depth + 1 - rows):
+        out.append(" " * width + "\n")
+    return out
+
+
+def _ceiling_line(ceiling: Price, width: int) -> Text:
+    return Text(f" ceiling {format_cents(ceiling)} ".center(width, "┄") + "\n", style="yellow")
+
+
+class Ladder(Static):
+    """Shows one ladder; ``show`` is cheap to call on every refresh (it skips identical frames)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, classes="ladder")
+        self._last: str | None = None
+
+    def show(
+        self, title: str, book: Book | None, ours: Iterable[tuple[Price, Count]], ceiling: Price | None
+    ) -> None:
+        text = ladder_text(title, book, ours, ceiling)
+        key = text.plain + repr(text.spans)
+        if key != self._last:
+            self._last = key
+            self.update(text)

@@ -1,0 +1,107 @@
+"""Start-up for ``kmm`` (the TUI): settings → engine → app, and back down safely.
+
+The engine is opened before the app so a start-up problem (bad key, unreachable exchange) is one line
+on stderr from the CLI rather than a half-drawn screen; the app then runs on the same asyncio loop as
+the engine. Saved matches from settings.toml are added (not started) once the app is up, so a saved
+match that no longer validates shows as a warning in the app instead of blocking start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+from kmm_tui.config import Settings, UserError
+from kmm_tui.engine.commands import AddMatch
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.paths import settings_path
+from kmm_tui.tui.app import KmmApp
+from kmm_tui.tui.keymap import KeymapError, resolve_keys
+from kmm_tui.tui.port import EnginePort, ScanRow
+from kmm_tui.tui.scan_source import scan_source
+from kmm_tui.tui.store import SettingsStore, match_settings, saved_to_spec
+
+log = logging.getLogger(__name__)
+
+
+async def add_saved_matches(engine: EnginePort, settings: Settings) -> list[str]:
+    """Add every saved match the engine does not already have; returns one warning per failure."""
+    known = {m.spec.match_id for m in engine.snapshot().matches}
+    problems: list[str] = []
+    for saved in settings.matches:
+        spec = saved_to_spec(saved)
+        if spec.match_id in known:
+            continue
+        try:
+            await engine.execute(AddMatch(spec))
+        except EngineError as error:
+            problems.append(f"saved match {saved.name!r} was not added: {error.user_message}")
+    return problems
+
+
+def scanner_for(engine: object, settings: Settings) -> Callable[[], Awaitable[Sequence[ScanRow]]] | None:
+    """The Scanner mode's source: the market scanner over the engine's REST client (public calls).
+
+    Without a client (a stand-in engine in tests) the Scanner says the scanner is unavailable rather
+    than showing nothing.
+    """
+    rest = getattr(engine, "rest", None)
+    if rest is None:
+        return None
+    clock = getattr(engine, "now_ms", None)
+    if not callable(clock):
+        return None
+    return scan_source(rest, settings.scanner.series, clock)
+
+
+def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) -> KmmApp:
+    """The app for these settings: remapped keys, ``[defaults]`` for new matches, settings.toml store."""
+
+    async def load_saved(app: KmmApp) -> None:
+        for problem in await add_saved_matches(engine, settings):
+            log.warning("%s", problem)
+            app.notify(problem, severity="warning", timeout=10)
+        app.render_now()
+
+    try:
+        keys = resolve_keys(settings.keys)
+    except KeymapError as error:
+        raise UserError(str(error)) from None
+    path = settings.source or settings_path(getattr(args, "config", None))[0]
+    return KmmApp(
+        engine,
+        keys=keys,
+        defaults=match_settings(settings.defaults),
+        store=SettingsStore(path, settings.defaults),
+        scanner=scanner_for(engine, settings),
+        startup=load_saved,
+        devig=settings.odds.devig,
+    )
+
+
+async def run_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the engine for the resolved environment, run the app until it exits, close the engine."""
+    from kmm_tui.bootstrap import open_engine
+
+    try:
+        resolve_keys(settings.keys)
+    except KeymapError as error:
+        raise UserError(str(error)) from None
+    async with open_engine(settings, args) as engine:
+        app = build_app(engine, args, settings)
+        loop = asyncio.get_running_loop()
+        hangups = (signal.SIGTERM, signal.SIGHUP)
+        for sig in hangups:
+            # the terminal is gone: leave the app; closing the engine below pulls every order, verified
+            loop.add_signal_handler(sig, lambda: app.exit(1, message="terminated: orders pulled on exit"))
+        try:
+            await app.run_async()
+        finally:
+            for sig in hangups:
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
+        return app.return_code or 0

@@ -1,0 +1,237 @@
+"""The app driven by keys only, over the real engine, client and simulator (no mocks).
+
+Scenario: add a match through the form, start it, see quotes and a fill, edit the edge and see the
+ceiling move, kill all → zero orders on the exchange, start again, quit → the app exits with zero
+orders resting. Plus the form's exchange validations: unknown ticker, tickers of different events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from textual.pilot import Pilot
+
+from kmm_tui.bootstrap import Connection, build_engine
+from kmm_tui.domain.prices import contracts
+from kmm_tui.engine.engine import Engine
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.kalshi.auth import Signer
+from kmm_tui.sim import SimServer
+from kmm_tui.tui.app import KmmApp
+from kmm_tui.tui.screens.confirm import ConfirmScreen
+from kmm_tui.tui.screens.fills import FillsScreen
+from kmm_tui.tui.screens.live import LiveScreen
+from kmm_tui.tui.screens.match_form import MatchFormScreen
+from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.widgets.ladder import Ladder
+from kmm_tui.tui.widgets.table import SyncTable
+
+pytestmark = pytest.mark.slow
+
+CENT = 100
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@asynccontextmanager
+async def sim_and_engine(tmp_path: Path) -> AsyncIterator[tuple[SimServer, Engine]]:
+    """A quiet simulator and the real engine connected to it over loopback (REST + WebSocket)."""
+    async with SimServer(agents=False, state_dir=tmp_path, seed=11) as sim:
+        account = sim.demo_account
+        signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, None))  # type: ignore[arg-type]
+        engine = build_engine(Connection("sim", sim.base_url, sim.ws_url, signer))  # the app's composition
+        await engine.start()
+        try:
+            yield sim, engine
+        finally:
+            await engine.close()
+
+
+def cs2_pair(sim: SimServer) -> tuple[str, str]:
+    tickers = sorted(t for t in sim.exchange.markets if t.startswith("KXCS2GAME"))
+    vit = next(t for t in tickers if t.endswith("-VIT"))
+    faz = next(t for t in tickers if t.endswith("-FAZ"))
+    return vit, faz
+
+
+def other_event_ticker(sim: SimServer) -> str:
+    return next(t for t in sorted(sim.exchange.markets) if t.startswith("KXNBAGAME"))
+
+
+def resting_on_exchange(sim: SimServer) -> int:
+    return len(sim.exchange.resting_orders(sim.demo_account.user_id))
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], bool], what: str, timeout_s: float = 10
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def test_add_start_fill_edit_kill_and_quit_with_keys_only(tmp_path: Path) -> None:
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        # competitors give the book a shape: our bids should step one tick above them
+        sim.place_competitor_order(vit, "bid", 4500, contracts(20))
+        sim.place_competitor_order(faz, "bid", 3800, contracts(20))
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            # --- add through the form, keys only, save & start
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            await type_text(pilot, vit)
+            await pilot.press("tab")
+            await type_text(pilot, faz)
+            await pilot.press("tab")
+            await type_text(pilot, "1.80")
+            await pilot.press("tab")
+            await type_text(pilot, "2.10")
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchesScreen), "the form to close")
+            await wait_for(pilot, lambda: resting_on_exchange(sim) == 2, "two quotes on the exchange")
+
+            match = engine.snapshot().matches[0]
+            assert match.status is MatchStatus.QUOTING
+            assert match.market_a is not None and match.market_a.title == "Vitality"
+            await wait_for(
+                pilot,
+                lambda: "46/39" in str(app.screen.query_one("#matches", SyncTable).get_row_at(0)),
+                "our bids 46c/39c in the Matches table",
+            )
+
+            # --- a taker sells into our Vitality bid: a fill shows up in Fills & P&L
+            sim.place_competitor_order(vit, "ask", 4600, contracts(3), name="taker")
+            await wait_for(pilot, lambda: bool(engine.snapshot().matches[0].fills), "the fill")
+            await pilot.press("3")
+            await wait_for(pilot, lambda: isinstance(app.screen, FillsScreen), "Fills mode")
+            fills = app.screen.query_one("#fills", SyncTable)
+            await wait_for(pilot, lambda: fills.row_count == 1, "one fill row")
+            row = [str(c) for c in fills.get_row_at(0)]
+            assert "46c" in row and "3" in row and "maker" in row
+            await pilot.press("1")
+
+            # --- edit the edge from 2c to 5c: the ceiling moves down 3c
+            before = engine.snapshot().matches[0].quote_a
+            assert before is not None and before.ceiling is not None
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the edit form")
+            await pilot.press("tab", "tab", "tab", "tab")  # odds A → odds B → theo A → theo B → edge
+            await pilot.press("backspace", "5", "ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchesScreen), "the edit form to close")
+
+            def ceiling_moved() -> bool:
+                quote = engine.snapshot().matches[0].quote_a
+                return quote is not None and quote.ceiling == before.ceiling - 3 * CENT
+
+            await wait_for(pilot, ceiling_moved, "the ceiling to move down by 3c")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, LiveScreen), "the live view")
+            ladder = app.screen.query_one("#ladder-a", Ladder)
+            ceiling_text = f"ceiling {(before.ceiling - 3 * CENT) // CENT}c"
+            await wait_for(
+                pilot, lambda: ceiling_text in str(ladder.render()), "the new ceiling in the ladder"
+            )
+            await pilot.press("escape")
+
+            # --- kill all (confirm) → zero orders on the exchange
+            await pilot.press("K")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the kill-all question")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: resting_on_exchange(sim) == 0, "zero orders after kill all")
+            await wait_for(
+                pilot, lambda: engine.snapshot().matches[0].status is MatchStatus.STOPPED, "stopped"
+            )
+
+            # --- start again, then quit: confirm, cancel everything, exit 0
+            await pilot.press("s")
+            await wait_for(pilot, lambda: resting_on_exchange(sim) == 2, "quotes again after start")
+            await wait_for(pilot, lambda: engine.snapshot().resting_orders == 2, "the engine to see them")
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit question")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not app.is_running, "the app to exit", timeout_s=20)
+        assert app.return_code == 0
+        assert resting_on_exchange(sim) == 0
+
+
+@pytest.mark.parametrize("case", ["unknown", "different_events"])
+async def test_form_reports_exchange_errors_on_the_ticker_field(tmp_path: Path, case: str) -> None:
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, _ = cs2_pair(sim)
+        ticker_b = "KXCS2GAME-NOPE-XYZ" if case == "unknown" else other_event_ticker(sim)
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            form = app.screen
+            assert isinstance(form, MatchFormScreen)
+            await type_text(pilot, vit)
+            await pilot.press("tab")
+            await type_text(pilot, ticker_b)
+            await pilot.press("tab")
+            await type_text(pilot, "1.80")
+            await pilot.press("tab")
+            await type_text(pilot, "2.10")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "ticker_b" in form.errors, "an error on ticker B")
+            message = form.errors["ticker_b"]
+            if case == "unknown":
+                assert "KXCS2GAME-NOPE-XYZ" in message
+            else:
+                assert "one event" in message
+            assert isinstance(app.screen, MatchFormScreen)
+            assert form.values()["ticker_b"] == ticker_b  # nothing typed is lost
+            assert engine.snapshot().matches == ()
+
+
+async def test_saved_matches_are_added_stopped_and_bad_ones_reported(tmp_path: Path) -> None:
+    from kmm_tui.config import load_settings
+    from kmm_tui.tui.wiring import add_saved_matches
+
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        path = tmp_path / "settings.toml"
+        path.write_text(
+            f'[[matches]]\nname = "cs2"\nticker_a = "{vit}"\nticker_b = "{faz}"\n'
+            'odds_a = "1.8"\nodds_b = "2.1"\n\n'
+            f'[[matches]]\nname = "broken"\nticker_a = "{vit}"\nticker_b = "{other_event_ticker(sim)}"\n'
+            "theo_a = 55\ntheo_b = 45\n"
+        )
+        problems = await add_saved_matches(engine, load_settings(path))
+        assert [m.spec.name for m in engine.snapshot().matches] == ["cs2"]
+        assert engine.snapshot().matches[0].status is MatchStatus.NEW
+        assert len(problems) == 1 and "'broken'" in problems[0] and "one event" in problems[0]
+        assert await add_saved_matches(engine, load_settings(path)) == problems  # known ones are skipped
+
+
+async def test_fetch_odds_without_a_configured_source_says_how_to_add_one(tmp_path: Path) -> None:
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.open_match_form(prefill={"ticker_a": vit, "ticker_b": faz})
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            form = app.screen
+            assert isinstance(form, MatchFormScreen)
+            await wait_for(
+                pilot, lambda: bool(form.query("#f-odds_a")) and form.focused is not None, "fields"
+            )
+            assert form.focused is form.query_one("#f-odds_a")  # tickers given: odds A is next
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: "odds_a" in form.errors, "an error on odds A")
+            assert "[odds]" in form.errors["odds_a"]

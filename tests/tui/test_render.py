@@ -1,0 +1,239 @@
+"""Pilot tests of rendering and keyboard navigation over a fixed snapshot (no commands are sent here;
+everything that trades is tested against the real engine and the simulator in test_integration.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from textual.app import App, ComposeResult
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from kmm_tui.engine.events import Level, LogEvent
+from kmm_tui.tui.app import KmmApp
+from kmm_tui.tui.keymap import ACTIONS
+from kmm_tui.tui.screens.fills import FillsScreen
+from kmm_tui.tui.screens.help import HelpScreen
+from kmm_tui.tui.screens.live import LiveScreen
+from kmm_tui.tui.screens.log import LogScreen
+from kmm_tui.tui.screens.match_form import MatchFormScreen
+from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.scanner import ScannerScreen
+from kmm_tui.tui.widgets.table import Column, SyncTable
+from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock, scan_rows
+
+
+async def _rows():  # type: ignore[no-untyped-def]
+    return scan_rows()
+
+
+def _app(engine: StaticEngine | None = None, **kwargs: object) -> KmmApp:
+    options: dict[str, object] = {"clock": fixed_clock, "tz": TZ, "live": False, "scanner": _rows}
+    options.update(kwargs)
+    return KmmApp(engine or StaticEngine(), **options)  # type: ignore[arg-type]
+
+
+async def test_number_keys_switch_between_the_four_modes() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, MatchesScreen)
+        for key, screen in (("2", ScannerScreen), ("3", FillsScreen), ("4", LogScreen), ("1", MatchesScreen)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, screen)
+
+
+async def test_enter_opens_the_live_view_of_the_selected_match_and_escape_returns() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LiveScreen)
+        assert app.screen.match_id == demo_view().matches[1].spec.match_id
+        await pilot.press("escape")
+        assert isinstance(app.screen, MatchesScreen)
+
+
+async def test_home_degrades_to_fewer_columns_at_80x24() -> None:
+    app = _app()
+    async with app.run_test(size=(80, 24)):
+        narrow = app.screen.query_one("#matches", SyncTable).visible_columns
+    app = _app()
+    async with app.run_test(size=(120, 40)):
+        wide = app.screen.query_one("#matches", SyncTable).visible_columns
+    assert set(narrow) < set(wide)
+    assert {"match", "status", "bid", "pos", "reason_a", "reason_b"} <= set(narrow)
+    assert {"theo", "best", "locked", "pnl_a", "pnl_b"} <= set(wide)
+
+
+async def test_help_lists_every_action_with_its_remapped_key() -> None:
+    app = _app(keys={"kill_all": "ctrl+k"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.keys["kill_all"] == "ctrl+k"
+        await pilot.press("escape")
+        assert isinstance(app.screen, MatchesScreen)
+
+
+async def test_remapped_key_runs_the_action_and_the_old_key_does_not() -> None:
+    app = _app(keys={"help": "h"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("h")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_every_action_and_no_unsafe_quit() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+    for action in ACTIONS:
+        assert action.label in titles
+    assert "Quit" in titles  # ours (safe quit), not Textual's immediate exit
+    assert titles.count("Quit") == 1
+
+
+async def test_palette_opens_with_ctrl_p() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_slash_filters_the_matches_table() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("#matches", SyncTable)
+        assert table.row_count == 4
+        await pilot.press("slash", *"lakers")
+        await pilot.pause()
+        assert table.row_count == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 4
+
+
+async def test_form_marks_bad_odds_and_keeps_everything_typed() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MatchFormScreen)
+        await pilot.press(*"KXA-1", "tab", *"KXA-2", "tab", *"0.9", "tab", *"abc", "ctrl+s")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MatchFormScreen)  # still open
+        assert "greater than 1" in form.errors["odds_a"]
+        assert "not a number" in form.errors["odds_b"]
+        assert form.query_one("#f-odds_a", Input).has_class("error")
+        values = form.values()
+        assert (values["ticker_a"], values["ticker_b"], values["odds_a"], values["odds_b"]) == (
+            "KXA-1",
+            "KXA-2",
+            "0.9",
+            "abc",
+        )
+        await pilot.press("escape")
+        assert isinstance(app.screen, MatchesScreen)
+
+
+async def test_match_keys_are_inactive_while_a_form_is_open() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("K", "question_mark")  # typed into the ticker field, not kill-all or help
+        await pilot.pause()
+        assert isinstance(app.screen, MatchFormScreen)
+        assert app.screen.values()["ticker_a"] == "K?"
+
+
+async def test_scanner_m_turns_the_selected_market_and_its_opponent_into_a_setup() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        await pilot.press("down", "m")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MatchFormScreen)
+        values = form.values()
+        rows = scan_rows()
+        assert {values["ticker_a"], values["ticker_b"]} == {rows[0].ticker, rows[1].ticker}
+
+
+async def test_many_events_are_rendered_at_most_ten_times_a_second() -> None:
+    engine = StaticEngine()
+    app = _app(engine, live=True, refresh_hz=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        before = app.renders
+        for i in range(2000):
+            for listener in list(engine.listeners):
+                listener(LogEvent(Level.INFO, f"event {i}", NOW_MS))
+            if i % 200 == 0:
+                await asyncio.sleep(0.05)
+        await pilot.pause(0.6)
+        elapsed_renders = app.renders - before
+    assert 1 <= elapsed_renders <= 14  # ~1.1 s of wall time at ≤ 10 Hz
+
+
+class _TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SyncTable([Column("k", "K"), Column("v", "V")], id="t")
+
+
+async def test_sync_table_updates_cells_in_place_and_keeps_the_cursor() -> None:
+    app = _TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(SyncTable)
+        table.sync([("a", {"k": "a", "v": "1"}), ("b", {"k": "b", "v": "2"}), ("c", {"k": "c", "v": "3"})])
+        await pilot.press("down", "down")
+        assert table.selected_key == "c"
+        table.sync([("a", {"k": "a", "v": "1"}), ("b", {"k": "b", "v": "20"}), ("c", {"k": "c", "v": "3"})])
+        assert table.get_cell("b", "v") == "20"
+        table.sync([("b", {"k": "b", "v": "20"}), ("c", {"k": "c", "v": "3"})])
+        assert table.row_count == 2 and table.selected_key == "c"
+
+
+async def test_sync_table_re_renders_only_the_rows_that_changed() -> None:
+    app = _TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(SyncTable)
+        rows = [(k, {"k": k, "v": f"value{i}"}) for i, k in enumerate("abcde")]
+        table.sync(rows)
+        await pilot.pause()
+        lines = [table.render_line(y).text for y in range(1, 6)]
+        assert "value2" in lines[2]
+        rendered: list[int] = []
+        original = table._render_cell
+
+        def spy(row_index, column_index, *args, **kwargs):  # type: ignore[no-untyped-def]
+            rendered.append(row_index)
+            return original(row_index, column_index, *args, **kwargs)
+
+        table._render_cell = spy  # type: ignore[method-assign]
+        rows[2] = ("c", {"k": "c", "v": "twenty"})
+        table.sync(rows)
+        lines = [table.render_line(y).text for y in range(1, 6)]
+        assert "twenty" in lines[2] and "twenty" not in "".join(lines[:2] + lines[3:])
+        assert rendered and set(rendered) == {2}  # unchanged rows came from the cache
+        assert table.render_line(3).text.split() == ["c", "twenty"]
+
+
+async def test_halted_match_and_missing_match_render_without_errors() -> None:
+    view = demo_view()
+    engine = StaticEngine(replace(view, matches=view.matches[2:3]))
+    app = _app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LiveScreen)
+        engine.view = replace(view, matches=())
+        app.render_now()
+        await pilot.pause()
+        assert "no longer exists" in str(app.screen.query_one("#live-header").render())

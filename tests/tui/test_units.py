@@ -1,0 +1,311 @@
+"""Pure TUI helpers: formatting, colours, keymap validation, form parsing, ladders, scanner filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import Money, contracts
+from kmm_tui.engine.model import MatchSettings
+from kmm_tui.tui import format as fmt
+from kmm_tui.tui.forms import (
+    default_values,
+    form_values,
+    match_id_for,
+    parse_inventory_form,
+    parse_match_form,
+)
+from kmm_tui.tui.keymap import ACTIONS, KeymapError, display_key, resolve_keys
+from kmm_tui.tui.rows import MATCH_COLUMNS, match_row, unrealized
+from kmm_tui.tui.screens.scanner import ScanFilterError, filter_rows, opponent, parse_filters
+from kmm_tui.tui.widgets.ladder import ladder_text
+from kmm_tui.tui.widgets.status_bar import status_text
+from tests.tui.views import NOW_MS, TZ, book, c, demo_view, scan_rows
+
+# --- reasons and formatting ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "style"),
+    [
+        ("quoting", "green"),
+        ("best_bid", "green"),
+        ("at_ceiling", "yellow"),
+        ("outbid", "cyan"),
+        ("competitor_above_ceiling", "magenta"),
+        ("overexposed", "bold red"),
+        ("rebalancing", "blue"),
+        ("halted", "bold white on red"),
+        ("paused_before_start", "bright_black"),
+    ],
+)
+def test_each_reason_family_has_its_own_colour(reason: str, style: str) -> None:
+    assert fmt.reason_style(reason) == style
+
+
+def test_competitor_above_ceiling_is_not_coloured_as_at_ceiling() -> None:
+    assert fmt.reason_style("competitor_above_ceiling") != fmt.reason_style("at_ceiling")
+
+
+def test_reason_labels_fit_the_narrow_column() -> None:
+    for reason in ("competitor_above_ceiling", "paused_before_start", "market_not_open", "overexposed"):
+        assert len(fmt.reason_label(reason)) <= 10
+
+
+def test_prod_is_shown_as_live_in_a_warning_colour() -> None:
+    text = fmt.environment_text("prod")
+    assert text.plain.strip() == "LIVE"
+    assert "red" in str(text.style)
+    assert fmt.environment_text("sim").plain.strip() == "SIM"
+
+
+def test_position_names_the_long_team() -> None:
+    assert fmt.position(1200) == "12A"
+    assert fmt.position(-350) == "3.5B"
+    assert fmt.position(0) == "0"
+
+
+def test_pair_drops_the_cent_sign_and_keeps_fractions() -> None:
+    assert fmt.pair(5500, 4450) == "55/44.5"
+    assert fmt.pair(None, 100) == "—/1"
+
+
+def test_start_in_counts_down_and_says_when_started() -> None:
+    assert fmt.start_in(NOW_MS + 125 * 60_000, NOW_MS) == "2h05m"
+    assert fmt.start_in(NOW_MS + 4 * 60_000, NOW_MS) == "4m"
+    assert fmt.start_in(NOW_MS - 3 * 60_000, NOW_MS) == "started 3m ago"
+    assert fmt.start_in(None, NOW_MS) == "—"
+
+
+def test_sparkline_uses_a_shared_scale_and_blanks_for_missing() -> None:
+    assert fmt.sparkline([0, 7, None, 14], 10, 0, 14) == "▁▄ █"
+    assert fmt.sparkline([5, 5], 5) == "▄▄"
+    assert fmt.sparkline([1, 2, 3, 4], 2) == "▁█"  # only the last `width` values
+
+
+def test_usd_colours_losses_red() -> None:
+    assert fmt.usd(Money(-50_000)).plain == "-$0.05"
+    assert fmt.usd(Money(-50_000)).style == "red"
+    assert fmt.usd(None).plain == "—"
+
+
+# --- status bar -------------------------------------------------------------------------------------
+
+
+def test_status_bar_shows_environment_balance_feed_rate_orders_and_clock() -> None:
+    text = status_text(demo_view(), NOW_MS, 120, TZ).plain
+    for part in ("SIM", "$9,950.12", "feed ok", "r98% w75%", "2 resting orders", "11:06:40"):
+        assert part in text
+    assert len(text) <= 120 and text.endswith("11:06:40")
+
+
+def test_status_bar_shortens_labels_at_80_columns() -> None:
+    text = status_text(demo_view(), NOW_MS, 80, TZ).plain
+    assert "Balance" not in text and "$9,950.12" in text and "2 ord" in text
+    assert len(text) <= 80
+
+
+def test_status_bar_flags_a_dead_feed() -> None:
+    from dataclasses import replace
+
+    view = replace(demo_view(), feed_connected=False, feed_detail="reconnecting in 4s", environment="prod")
+    text = status_text(view, NOW_MS, 120, TZ)
+    assert "LIVE" in text.plain and "feed DOWN: reconnecting in 4s" in text.plain
+
+
+# --- keymap -------------------------------------------------------------------------------------------
+
+
+def test_default_keys_are_the_documented_ones() -> None:
+    keys = resolve_keys(None)
+    assert {
+        keys[a] for a in ("add", "edit", "start", "stop", "delete", "inventory", "kill_all", "quit")
+    } == set("aesxdiKq")
+    assert keys["filter"] == "slash" and display_key(keys["help"]) == "? / F1"
+
+
+def test_remapping_moves_a_key() -> None:
+    assert resolve_keys({"kill_all": "ctrl+k"})["kill_all"] == "ctrl+k"
+
+
+def test_unknown_action_in_keys_table_suggests_the_closest() -> None:
+    with pytest.raises(KeymapError, match="did you mean 'kill_all'"):
+        resolve_keys({"kill_al": "k"})
+
+
+def test_a_key_bound_twice_is_refused() -> None:
+    with pytest.raises(KeymapError, match="used by both"):
+        resolve_keys({"stop": "s"})
+
+
+def test_every_action_has_a_unique_id() -> None:
+    assert len({a.id for a in ACTIONS}) == len(ACTIONS)
+
+
+# --- forms --------------------------------------------------------------------------------------------
+
+
+def _values(**changes: str) -> dict[str, str]:
+    values = default_values(MatchSettings())
+    values.update(ticker_a="kxa-1", ticker_b="KXA-2", odds_a="1.80", odds_b="2.10")
+    values.update(changes)
+    return values
+
+
+def test_a_complete_form_parses_to_exact_values() -> None:
+    form, errors = parse_match_form(_values(edge="1.5", contracts="12"), MatchSettings())
+    assert errors == {}
+    assert form is not None
+    assert (form.ticker_a, form.ticker_b) == ("KXA-1", "KXA-2")
+    assert form.theo.odds_a == Decimal("1.80") and form.theo.theo_a is None
+    assert form.settings.edge == 150 and form.settings.contracts == contracts(12)
+    assert form.settings.start_margin_ms == 5 * 60_000
+
+
+def test_bad_odds_are_reported_on_their_field() -> None:
+    form, errors = parse_match_form(_values(odds_a="0.95", odds_b="abc"), MatchSettings())
+    assert form is None
+    assert "greater than 1" in errors["odds_a"]
+    assert "not a number" in errors["odds_b"]
+
+
+def test_american_odds_are_accepted() -> None:
+    form, _ = parse_match_form(_values(odds_a="+150", odds_b="-200"), MatchSettings())
+    assert form is not None and form.theo.odds_a == Decimal("2.5") and form.theo.odds_b == Decimal("1.5")
+
+
+def test_manual_theo_defaults_b_to_the_complement() -> None:
+    form, errors = parse_match_form(_values(odds_a="", odds_b="", theo_a="55.5"), MatchSettings())
+    assert errors == {} and form is not None
+    assert (form.theo.theo_a, form.theo.theo_b) == (5550, 4450)
+
+
+def test_odds_and_theo_together_is_an_error() -> None:
+    _, errors = parse_match_form(_values(theo_a="55"), MatchSettings())
+    assert "not both" in errors["theo_a"]
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    _, errors = parse_match_form(
+        _values(ticker_b="kxa-1", edge="x", contracts="0", inventory_max="-1", start_margin="soon"),
+        MatchSettings(),
+    )
+    assert set(errors) == {"ticker_b", "edge", "contracts", "inventory_max", "start_margin"}
+
+
+def test_inventory_max_below_order_size_is_refused() -> None:
+    _, errors = parse_match_form(_values(contracts="20", inventory_max="10"), MatchSettings())
+    assert "at least the order size" in errors["inventory_max"]
+
+
+def test_edit_form_round_trips_a_spec() -> None:
+    form, _ = parse_match_form(_values(edge="2.5", theo_a="", odds_a="1.91", odds_b="1.91"), MatchSettings())
+    assert form is not None
+    again, errors = parse_match_form(form_values(form.spec("x")), MatchSettings())
+    assert errors == {} and again == form
+
+
+def test_match_id_is_stable_and_case_insensitive() -> None:
+    assert match_id_for(" kxa-1", "KXA-2 ") == match_id_for("KXA-1", "kxa-2") == "KXA-1+KXA-2"
+
+
+def test_inventory_form_parses_counts_and_optional_costs() -> None:
+    form, errors = parse_inventory_form(
+        {"count_long_a": "12", "count_long_b": "0", "avg_cost_a": "48.5", "avg_cost_b": ""}
+    )
+    assert errors == {} and form is not None
+    assert (form.count_long_a, form.count_long_b, form.avg_cost_a, form.avg_cost_b) == (1200, 0, 4850, None)
+    _, errors = parse_inventory_form({"count_long_a": "-1", "count_long_b": "x"})
+    assert set(errors) == {"count_long_a", "count_long_b"}
+
+
+# --- ladder -------------------------------------------------------------------------------------------
+
+
+def test_ladder_marks_our_order_and_draws_the_ceiling_between_levels() -> None:
+    text = ladder_text(
+        "A Vitality",
+        book([(55, 10), (53, 25), (50, 5)], [(57, 40)]),
+        [(c(53), contracts(10))],
+        c(54),
+        depth=3,
+    ).plain.splitlines()
+    ceiling = next(i for i, line in enumerate(text) if "ceiling 54c" in line)
+    assert "55c" in text[ceiling - 1] and "53c" in text[ceiling + 1]
+    assert "◆10" in text[ceiling + 1]
+    assert any("spread 2c" in line for line in text)
+
+
+def test_ladder_keeps_a_fixed_height_for_a_stable_layout() -> None:
+    full = ladder_text("x", book([(50, 1)] * 1, [(52, 1)]), (), c(49), depth=4).plain.count("\n")
+    empty = ladder_text("x", Book(), (), None, depth=4).plain.count("\n")
+    assert full == empty
+
+
+# --- rows ---------------------------------------------------------------------------------------------
+
+
+def test_match_row_shows_every_home_column() -> None:
+    key, cells = match_row(demo_view().matches[0])
+    assert set(cells) == {c.key for c in MATCH_COLUMNS}
+    assert key == demo_view().matches[0].spec.match_id
+    assert str(cells["bid"]) == "53/43" and str(cells["pos"]) == "5A"
+    assert cells["reason_a"].plain == "at ceiling"
+
+
+def test_halted_match_shows_halted_on_both_sides() -> None:
+    _, cells = match_row(demo_view().matches[2])
+    assert cells["reason_a"].plain == cells["reason_b"].plain == "halted"
+
+
+def test_unrealized_marks_only_the_unpaired_side_at_its_best_bid() -> None:
+    inv = (
+        Inventory()
+        .apply_fill(Side.A, c(50), contracts(10), Money(0))
+        .apply_fill(Side.B, c(45), contracts(4), Money(0))
+    )
+    # 6 unpaired A contracts cost 6 * 50c = $3.00, worth 6 * 47c = $2.82
+    assert unrealized(inv, book([(47, 1)], []), None) == Money(-180_000)
+    assert unrealized(inv, None, None) is None
+    assert unrealized(Inventory(), None, None) == 0
+
+
+# --- scanner ------------------------------------------------------------------------------------------
+
+
+def test_scanner_filters_by_sport_spread_and_start() -> None:
+    rows = scan_rows()
+    assert {r.sport for r in filter_rows(rows, *parse_filters("nba", "", ""), NOW_MS)} == {"NBA"}
+    assert {r.sport for r in filter_rows(rows, *parse_filters("", "4", ""), NOW_MS)} == {"EPL"}
+    assert {r.sport for r in filter_rows(rows, *parse_filters("", "", "2"), NOW_MS)} == {"CS2"}
+
+
+def test_scanner_filter_typos_are_explained() -> None:
+    with pytest.raises(ScanFilterError, match="min spread"):
+        parse_filters("", "wide", "")
+    with pytest.raises(ScanFilterError, match="hours"):
+        parse_filters("", "", "-1")
+
+
+def test_opponent_is_the_other_team_never_the_tie() -> None:
+    rows = scan_rows()
+    arsenal = next(r for r in rows if r.team == "Arsenal")
+    tie = next(r for r in rows if r.team == "Tie")
+    assert opponent(rows, arsenal).team == "Chelsea"  # type: ignore[union-attr]
+    assert opponent(rows, tie).team in {"Arsenal", "Chelsea"}  # type: ignore[union-attr]
+
+
+def test_feed_priced_match_needs_no_odds_and_uses_the_configured_method() -> None:
+    from kmm_tui.domain.theo import DevigMethod
+
+    values = _values(odds_a="", odds_b="")
+    form, errors = parse_match_form(values, MatchSettings(), method=DevigMethod.POWER, from_feed=True)
+    assert errors == {} and form is not None
+    assert form.theo.from_feed and form.theo.method is DevigMethod.POWER and form.theo.odds_a is None
+    _, errors = parse_match_form(values, MatchSettings())
+    assert "odds_a" in errors  # without the feed, odds or a theo are required
+    form, _ = parse_match_form(_values(), MatchSettings(), method=DevigMethod.SHIN)
+    assert form is not None and form.theo.method is DevigMethod.SHIN and not form.theo.from_feed
