@@ -95,6 +95,7 @@ TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-che
 EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
 READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only orders older than this
+HISTORY_STEP_MS = 1_000  # theo/best-bid history for sparklines: at most one point a second
 SHADOW_MS = 1_500  # how long an acknowledged write may take to show in the feed's book
 DIVERGENCE_THRESHOLD = Price(15 * CENT)  # theo this far from Kalshi's mid suggests a wrong mapping
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
@@ -745,23 +746,22 @@ class Engine:
         )
 
     def _record_decision(self, match: MatchRuntime, decision: Decision, now: int) -> None:
+        """Keep the latest decision; log and journal a side only when its reason, price or size changed
+        (details such as a retest countdown change every second and would drown the log)."""
         previous = match.decision
         match.decision = decision
-        market_a = self._markets[match.spec.ticker_a]
-        market_b = self._markets[match.spec.ticker_b]
-        match.history.append(
-            (now, match.theo_a, market_a.book.best_bid, match.theo_b, market_b.book.best_bid)
-        )
+        if not match.history or now - match.history[-1][0] >= HISTORY_STEP_MS:
+            market_a = self._markets[match.spec.ticker_a]
+            market_b = self._markets[match.spec.ticker_b]
+            match.history.append(
+                (now, match.theo_a, market_a.book.best_bid, match.theo_b, market_b.book.best_bid)
+            )
         changed = False
         for side, quote, old in (
             ("a", decision.a, previous.a if previous else None),
             ("b", decision.b, previous.b if previous else None),
         ):
-            if old is None or (quote.reason, quote.price, quote.detail) != (
-                old.reason,
-                old.price,
-                old.detail,
-            ):
+            if old is None or (quote.reason, quote.price, quote.size) != (old.reason, old.price, old.size):
                 match.decisions.appendleft(
                     DecisionLogEntry(now, side, quote.reason.value, quote.detail, quote.price)
                 )
