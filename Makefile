@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/kmm --env sim
+	$(BIN)/kmm --env sim --demo
 
 test: $(STAMP)
 	$(BIN)/ruff check kmm_tui tests bench

@@ -17,9 +17,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from kmm_tui.config import EnvName, Settings, UserError
+from kmm_tui.domain.prices import CENT, PRICE_SCALE, Price, contracts
+from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.engine import Engine, wall_clock_ms
+from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
@@ -35,6 +39,7 @@ from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
+from kmm_tui.sim import SimServer
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +122,34 @@ def theo_feed(settings: Settings, sources: list[OddsSource]) -> TheoFeed | None:
     )
 
 
+DEMO_MATCHES = 3
+
+
+async def add_demo_matches(engine: Engine, sim: SimServer, count: int = DEMO_MATCHES) -> None:
+    """``make demo``: quote a few upcoming two-team matches at once, theo at the simulator's fair value.
+
+    Only ever on the embedded simulator (the CLI refuses --demo anywhere else).
+    """
+    now = engine.now_ms()
+    upcoming = sorted(
+        (m for m in sim.matches if len(m.tickers) == 2 and m.start_ms - now > 20 * 60_000),
+        key=lambda m: m.start_ms,
+    )
+    for match in upcoming[:count]:
+        theo_a = Price(max(CENT, min(PRICE_SCALE - CENT, match.fair[0] // CENT * CENT)))
+        spec = MatchSpec(
+            f"{match.tickers[0]}+{match.tickers[1]}",
+            match.tickers[0],
+            match.tickers[1],
+            TheoInput(theo_a=theo_a, theo_b=Price(PRICE_SCALE - theo_a)),
+            MatchSettings(edge=Price(2 * CENT), contracts=contracts(5), inventory_max=contracts(25)),
+        )
+        try:
+            await engine.execute(AddMatch(spec, start=True))
+        except EngineError as error:
+            log.warning("demo match %s not added: %s", spec.match_id, error.user_message)
+
+
 def build_engine(
     connection: Connection,
     *,
@@ -158,10 +191,9 @@ async def open_engine(
     """
     environment: Environment = args.environment
     state_dir: Path = args.state_dir
+    sim: SimServer | None = None
     async with contextlib.AsyncExitStack() as stack:
         if environment.name is EnvName.SIM and environment.rest_url is None:
-            from kmm_tui.sim import SimServer
-
             sim = await stack.enter_async_context(
                 SimServer(scenario, agents=True, state_dir=state_dir / "sim-embedded", tier="basic")
             )
@@ -185,6 +217,8 @@ async def open_engine(
         except KalshiError as error:
             await engine.close("start-up failed")
             raise BootstrapError(f"could not start: {error.user_message}") from None
+        if getattr(args, "demo", False) and sim is not None:
+            await add_demo_matches(engine, sim)
         try:
             yield engine
         finally:

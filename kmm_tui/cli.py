@@ -216,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"kmm {__version__}")
+    app = parser.add_argument_group("the app (no COMMAND)")
+    app.add_argument("--sim-url", type=sim_url, help="use a running `kmm sim` (http://127.0.0.1:PORT)")
+    app.add_argument("--demo", action="store_true",
+                     help="embedded simulator only: add and start a few matches so quoting begins at once")
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -319,6 +323,9 @@ def _validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             parser.error("run: --inventory-max must be at least --contracts")
     if getattr(args, "sim_url", None) and args.env not in (None, EnvName.SIM.value):
         parser.error(f"--sim-url only applies to --env sim (got --env {args.env})")
+    elsewhere = args.env not in (None, EnvName.SIM.value) or getattr(args, "sim_url", None)
+    if getattr(args, "demo", False) and elsewhere:
+        parser.error("--demo runs on the embedded simulator only (no --env demo/prod, no --sim-url)")
 
 
 # --- dispatch ------------------------------------------------------------------------------------

@@ -72,13 +72,17 @@ def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) 
     except KeymapError as error:
         raise UserError(str(error)) from None
     path = settings.source or settings_path(getattr(args, "config", None))[0]
+    environment = getattr(args, "environment", None)
+    # The embedded simulator invents new tickers every run: matches made there are not worth saving and
+    # must not clutter the settings used for demo/prod, nor come back as "unknown ticker" next time.
+    embedded = environment is not None and environment.name == "sim" and environment.rest_url is None
     return KmmApp(
         engine,
         keys=keys,
         defaults=match_settings(settings.defaults),
-        store=SettingsStore(path, settings.defaults),
+        store=None if embedded else SettingsStore(path, settings.defaults),
         scanner=scanner_for(engine, settings),
-        startup=load_saved,
+        startup=None if embedded else load_saved,
         devig=settings.odds.devig,
     )
 

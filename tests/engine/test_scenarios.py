@@ -95,7 +95,8 @@ async def test_stop_pulls_every_order_of_the_match(trading: Trading) -> None:
 
 async def test_event_start_pulls_quotes_a_margin_before_the_start(trading: Trading) -> None:
     t = trading
-    s = spec(t, "KXLOLGAME", start_margin_ms=9 * 60_000)  # starts in 10 minutes: 1 minute of quoting left
+    # starts in 9-10 minutes (schedules are on whole minutes): at least a minute of quoting left
+    s = spec(t, "KXLOLGAME", start_margin_ms=8 * 60_000)
     await t.engine.execute(cmd.AddMatch(s, start=True))
     view = t.view()
     assert view.start_source == "milestone"

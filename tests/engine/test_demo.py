@@ -1,0 +1,32 @@
+"""``make demo`` quotes a few simulator matches at once, and --demo is refused off the simulator."""
+
+from __future__ import annotations
+
+from kmm_tui import cli
+from kmm_tui.bootstrap import DEMO_MATCHES, add_demo_matches
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.sim import SimServer
+
+from .conftest import connect, eventually
+
+
+async def test_demo_matches_start_quoting_on_the_embedded_simulator() -> None:
+    async with SimServer(None, agents=False) as sim:
+        engine, _ = await connect(sim)
+        try:
+            await add_demo_matches(engine, sim)
+            views = engine.snapshot().matches
+            assert len(views) == DEMO_MATCHES
+            assert all(v.status is MatchStatus.QUOTING for v in views)
+            await eventually(
+                lambda: len(sim.exchange.resting_orders(sim.demo_account.user_id)) == 2 * DEMO_MATCHES,
+                what="both sides of every demo match quoted",
+            )
+        finally:
+            await engine.close()
+        assert sim.exchange.resting_orders(sim.demo_account.user_id) == []
+
+
+def test_demo_flag_is_refused_off_the_embedded_simulator(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["--env", "demo", "--demo"]) == 2
+    assert "--demo runs on the embedded simulator only" in capsys.readouterr().err
