@@ -37,6 +37,13 @@ def main(args: argparse.Namespace, settings: Any) -> int:
 
     host = getattr(args, "host", "127.0.0.1")
     port = int(getattr(args, "port", 8000))
+    print(
+        f"kmm serve: warning: http://{host}:{port} has no authentication: anyone who can reach it can "
+        "trade on your account. Keep it on 127.0.0.1 and reach it through an SSH tunnel "
+        f"(ssh -L {port}:127.0.0.1:{port} this-host).",
+        file=sys.stderr,
+        flush=True,
+    )
     server = Server(tui_command(args), host=host, port=port, title="kmm")
     server.serve()
     return 0
