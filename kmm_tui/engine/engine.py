@@ -35,7 +35,7 @@ from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, S
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine import guards
-from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.errors import EngineError, PairingNeeded
 from kmm_tui.engine.events import (
     BalanceChanged,
     BookUpdated,
@@ -81,7 +81,7 @@ from kmm_tui.engine.state import (
     MatchView,
     OrderView,
 )
-from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, TheoFeed
+from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.odds.consensus import divergence_warning
@@ -318,8 +318,19 @@ class Engine:
         ref = self._match_ref(info.event_ticker, info.event_title, info.markets, info.start_ms)
         result = await self._feed.theo(ref, method)
         if isinstance(result, FeedFailure):
+            if result.pairings:
+                raise PairingNeeded(result.reason, result.pairings)
             raise EngineError(result.reason, field="odds_a")
         return result
+
+    def confirm_pairing(self, choice: PairingChoice, index: int) -> None:
+        """The user says candidate ``index`` of ``choice`` is this match; remembered for every fetch."""
+        if self._feed is None:
+            raise EngineError("no odds source is configured")
+        if not 0 <= index < len(choice.decision.candidates):
+            raise EngineError(f"there is no candidate {index + 1}")
+        self._feed.confirm(choice, index)
+        self._log(Level.INFO, f"pairing confirmed: {choice.describe(index)}")
 
     @staticmethod
     def _match_ref(

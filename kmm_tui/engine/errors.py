@@ -10,3 +10,12 @@ class EngineError(Exception):
         super().__init__(user_message)
         self.user_message = user_message
         self.field = field
+
+
+class PairingNeeded(EngineError):
+    """The odds sources found candidate events for a match but none with enough confidence: the user
+    must say which one it is (``choices``: per source, its candidates) before theo can come from them."""
+
+    def __init__(self, user_message: str, choices: tuple[object, ...]) -> None:
+        super().__init__(user_message, field="odds_a")
+        self.choices = choices

@@ -21,8 +21,10 @@ from decimal import Decimal
 from kmm_tui.domain.prices import Price
 from kmm_tui.domain.theo import DevigMethod, OddsError
 from kmm_tui.odds.consensus import DEFAULT_WEIGHTS, MatchTheo, theo_for_match
-from kmm_tui.odds.errors import OddsSourceError
+from kmm_tui.odds.errors import MatchUnconfirmed, OddsSourceError
+from kmm_tui.odds.matching import MatchDecision
 from kmm_tui.odds.models import MatchRef, OddsSource, SourceResult
+from kmm_tui.odds.sports import series_of_event, sport_for_series
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +49,29 @@ class FeedTheo:
 
 
 @dataclass(frozen=True, slots=True)
+class PairingChoice:
+    """A source could not tell which of its events is this match: the user picks (or none)."""
+
+    source: str
+    decision: MatchDecision
+
+    def describe(self, index: int) -> str:
+        candidate = self.decision.candidates[index]
+        book = candidate.book
+        first, second = (book.side2, book.side1) if candidate.swapped else (book.side1, book.side2)
+        return (
+            f"{first} vs {second} ({self.source}; name scores {candidate.score_a:.2f}/"
+            f"{candidate.score_b:.2f}{'; ' + candidate.time_problem if candidate.time_problem else ''})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class FeedFailure:
-    """No theo this time; ``reason`` is for the user (the guard shows it)."""
+    """No theo this time; ``reason`` is for the user (the guard shows it). ``pairings`` lists sources
+    that found candidate events but need the user to confirm which one is this match."""
 
     reason: str
+    pairings: tuple[PairingChoice, ...] = ()
 
 
 class TheoFeed:
@@ -72,9 +93,11 @@ class TheoFeed:
             return FeedFailure("no odds source is configured (add an API key under [odds] in settings.toml)")
         outcomes = await asyncio.gather(*(self._fetch(s, match) for s in self.sources))
         results = [r for r in outcomes if isinstance(r, SourceResult)]
+        pairings = tuple(r for r in outcomes if isinstance(r, PairingChoice))
         problems = [r for r in outcomes if isinstance(r, str)]
+        problems += [f"{p.source}: {p.decision.reason} — confirm the pairing" for p in pairings]
         if not results:
-            return FeedFailure("; ".join(problems) or "no source priced this match")
+            return FeedFailure("; ".join(problems) or "no source priced this match", pairings)
         now = self._clock()
         try:
             combined: MatchTheo = theo_for_match(
@@ -92,9 +115,25 @@ class TheoFeed:
             f"{books} ({combined.method.value})",
         )
 
-    async def _fetch(self, source: OddsSource, match: MatchRef) -> SourceResult | str:
+    def confirm(self, choice: PairingChoice, index: int) -> None:
+        """Remember the user's pairing (and the name aliases it implies) for every later fetch."""
+        source = next(s for s in self.sources if s.name == choice.source)
+        candidate = choice.decision.candidates[index]
+        kalshi = choice.decision.kalshi
+        source.matcher.confirm(
+            kalshi,
+            candidate.book,
+            candidate.swapped,  # type: ignore[attr-defined]
+            sport_for_series(series_of_event(kalshi.event_ticker)),
+        )
+
+    async def _fetch(self, source: OddsSource, match: MatchRef) -> SourceResult | PairingChoice | str:
         try:
             return await source.fetch(match)
+        except MatchUnconfirmed as unconfirmed:
+            if unconfirmed.decision.candidates:
+                return PairingChoice(source.name, unconfirmed.decision)
+            return f"{source.name}: {unconfirmed}"
         except OddsSourceError as error:
             return f"{source.name}: {error}"
         except Exception as error:  # a broken source must not take theo down with it

@@ -57,6 +57,8 @@ class EnginePort(Protocol):
 
     async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheoLike: ...
 
+    def confirm_pairing(self, choice: object, index: int) -> None: ...
+
 
 class MatchStore(Protocol):
     """Where the user's matches persist (settings.toml in the app)."""

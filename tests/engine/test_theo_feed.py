@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +12,11 @@ from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.domain.theo import BookOdds, DevigMethod
 from kmm_tui.engine import commands as cmd
-from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.errors import EngineError, PairingNeeded
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
+from kmm_tui.engine.theo_feed import FeedFailure, FeedSettings, TheoFeed
+from kmm_tui.odds.errors import MatchUnconfirmed
+from kmm_tui.odds.matching import BookEvent, Matcher
 from kmm_tui.odds.models import MatchRef, QuotaInfo, SourceResult
 from kmm_tui.sim import SimServer
 
@@ -92,3 +95,60 @@ async def test_fetch_odds_for_a_proposed_match_without_a_source_explains_what_to
             assert (theo.theo_a, theo.theo_b) == (5990, 4010)
         finally:
             await engine.close()
+
+
+class UnsureBook:
+    """A source that finds a plausible event but cannot be sure it is this match (as the real ones do)."""
+
+    name = "testbook"
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+
+    async def fetch(self, match: MatchRef) -> SourceResult:
+        now = time.time_ns() // 1_000_000
+        event = BookEvent("testbook", "ev-1", "Vitality B", "FaZe Clan", match.start_ms or now)
+        decision = self.matcher.decide(match.kalshi_event(), [event], match.sport)
+        if not decision.matched:
+            raise MatchUnconfirmed(self.name, decision.reason, decision)
+        odds = (Decimal("1.62"), Decimal("2.42"))
+        return SourceResult(
+            "testbook",
+            (BookOdds("pinnacle", odds, now),),
+            None,
+            ("pinnacle",),
+            QuotaInfo(),
+            Decimal(1),
+            fetched_ms=now,
+        )
+
+
+async def test_an_unsure_pairing_is_offered_to_the_user_and_remembered_once_confirmed(tmp_path: Path) -> None:
+    confirmed = tmp_path / "confirmed_matches.json"
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        engine._feed = TheoFeed(
+            [UnsureBook(Matcher.load(confirmed))], clock=lambda: time.time_ns() // 1_000_000
+        )
+        a, b = Trading(sim, engine, feed).tickers("KXCS2GAME")
+        try:
+            with pytest.raises(PairingNeeded) as needed:
+                await engine.feed_theo(a, b, DevigMethod.MULTIPLICATIVE)
+            [choice] = needed.value.choices
+            assert "Vitality B vs FaZe Clan" in choice.describe(0)
+            engine.confirm_pairing(choice, 0)
+            theo = await engine.feed_theo(a, b, DevigMethod.MULTIPLICATIVE)
+            assert theo.theo_a == 5990
+        finally:
+            await engine.close()
+    again = TheoFeed([UnsureBook(Matcher.load(confirmed))], clock=lambda: time.time_ns() // 1_000_000)
+    ref = MatchRef(
+        choice.decision.kalshi.event_ticker,
+        "Vitality vs. FaZe Clan",
+        "Vitality",
+        a,
+        "FaZe Clan",
+        b,
+        choice.decision.kalshi.start_ms,
+    )
+    assert not isinstance(await again.theo(ref, DevigMethod.MULTIPLICATIVE), FeedFailure), "remembered"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,14 @@ from textual.pilot import Pilot
 
 from kmm_tui.bootstrap import Connection, build_engine
 from kmm_tui.domain.prices import contracts
+from kmm_tui.domain.theo import BookOdds
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.theo_feed import TheoFeed
 from kmm_tui.kalshi.auth import Signer
+from kmm_tui.odds.errors import MatchUnconfirmed
+from kmm_tui.odds.matching import BookEvent, Matcher
+from kmm_tui.odds.models import MatchRef, QuotaInfo, SourceResult
 from kmm_tui.sim import SimServer
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.screens.confirm import ConfirmScreen
@@ -28,6 +34,7 @@ from kmm_tui.tui.screens.fills import FillsScreen
 from kmm_tui.tui.screens.live import LiveScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.pairing import PairingScreen
 from kmm_tui.tui.widgets.ladder import Ladder
 from kmm_tui.tui.widgets.table import SyncTable
 
@@ -235,3 +242,39 @@ async def test_fetch_odds_without_a_configured_source_says_how_to_add_one(tmp_pa
             await pilot.press("ctrl+o")
             await wait_for(pilot, lambda: "odds_a" in form.errors, "an error on odds A")
             assert "[odds]" in form.errors["odds_a"]
+
+
+async def test_an_unsure_odds_pairing_is_confirmed_with_one_key_and_fills_theo(tmp_path: Path) -> None:
+    class UnsureBook:
+        name = "testbook"
+
+        def __init__(self) -> None:
+            self.matcher = Matcher.load(tmp_path / "confirmed_matches.json")
+
+        async def fetch(self, match: MatchRef) -> SourceResult:
+            event = BookEvent("testbook", "ev-1", "Vitality B", "FaZe Clan", match.start_ms or now_ms())
+            decision = self.matcher.decide(match.kalshi_event(), [event], match.sport)
+            if not decision.matched:
+                raise MatchUnconfirmed(self.name, decision.reason, decision)
+            quote = BookOdds("pinnacle", (Decimal("1.62"), Decimal("2.42")), now_ms())
+            return SourceResult(
+                "testbook", (quote,), None, ("pinnacle",), QuotaInfo(), Decimal(1), fetched_ms=now_ms()
+            )
+
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        engine._feed = TheoFeed([UnsureBook()], clock=now_ms)
+        vit, faz = cs2_pair(sim)
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.open_match_form(prefill={"ticker_a": vit, "ticker_b": faz})
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            form = app.screen
+            await wait_for(pilot, lambda: form.focused is not None, "fields")
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, PairingScreen), "the pairing question")
+            assert "Vitality B vs FaZe Clan" in str(app.screen.query_one("#pairing-options").render())
+            await pilot.press("1")
+            await wait_for(pilot, lambda: app.screen is form, "back in the form")
+            await wait_for(
+                pilot, lambda: form.query_one("#f-theo_a").value == "59.9", "theo filled from the feed"
+            )

@@ -19,7 +19,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from kmm_tui.domain.prices import format_contracts
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import AddMatch, StartMatch, UpdateMatch
-from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.errors import EngineError, PairingNeeded
 from kmm_tui.engine.model import MatchSettings, MatchSpec
 from kmm_tui.tui.format import cents, clock, reason_text, start_in
 from kmm_tui.tui.forms import (
@@ -31,6 +31,7 @@ from kmm_tui.tui.forms import (
     parse_match_form,
 )
 from kmm_tui.tui.port import EnginePort, PairLike
+from kmm_tui.tui.screens.pairing import PairingScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
 LABELS: dict[str, str] = {
@@ -185,6 +186,14 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
         preview.show(Text("fetching odds…", style="bright_black"))
         try:
             feed = await self.engine.feed_theo(ticker_a, ticker_b, self.method)
+        except PairingNeeded as needed:
+            preview.show(Text(f"odds feed: {needed.user_message}", style="yellow"))
+            picked = await self.app.push_screen_wait(PairingScreen(needed.user_message, needed.choices))
+            if picked is not None:
+                choice, index = picked
+                self.engine.confirm_pairing(choice, index)
+                self._fetch_odds()
+            return
         except EngineError as error:
             self.show_engine_error(error)
             preview.show(Text(f"odds feed: {error.user_message}", style="yellow"))
