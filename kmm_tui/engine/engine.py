@@ -69,7 +69,16 @@ from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.pricing_inputs import describe_theo, theo_prices
-from kmm_tui.engine.reconciler import Action, Amend, Cancel, Create, Decrease, order_actions, plan_side
+from kmm_tui.engine.reconciler import (
+    Action,
+    Amend,
+    Cancel,
+    Create,
+    Decrease,
+    Priority,
+    order_actions,
+    plan_side,
+)
 from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import recover
 from kmm_tui.engine.state import (
@@ -793,7 +802,9 @@ class Engine:
                 OrderAction.AMENDED,
                 action.price,
                 action.remaining,
-                self._x.amend(action.order, action.price, action.remaining),
+                self._x.amend(
+                    action.order, action.price, action.remaining, safer=action.priority is Priority.SAFER
+                ),
             )
         elif isinstance(action, Decrease):
             await self._write(

@@ -24,6 +24,7 @@ from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
 from kmm_tui.kalshi import errors as kx
 from kmm_tui.kalshi.models import Fill, Order, OrderAck
+from kmm_tui.kalshi.ratelimit import Priority
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.kalshi.ws import (
     BookEvent,
@@ -421,6 +422,7 @@ class ExchangePort:
                 order_group_id=intent.order_group_id,
                 cancel_order_on_pause=True,
                 expiration_ts=intent.expiration_s,
+                priority=Priority.LOW,  # new quotes wait behind cancels and moves toward safety
             )
         except kx.DuplicateClientOrderId:
             return WriteOutcome(ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt")
@@ -442,12 +444,19 @@ class ExchangePort:
         state = OrderState.RESTING if remaining > 0 else OrderState.EXECUTED
         return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=state)
 
-    async def amend(self, order: OwnOrder, price: Price, remaining: Count) -> WriteOutcome:
+    async def amend(
+        self, order: OwnOrder, price: Price, remaining: Count, *, safer: bool = False
+    ) -> WriteOutcome:
         if order.order_id is None:
             return WriteOutcome(ok=False, detail="order has no exchange id yet")
         try:
             ack = await self.rest.amend_order(
-                order.order_id, order.ticker, "bid", price, Count(order.filled + remaining)
+                order.order_id,
+                order.ticker,
+                "bid",
+                price,
+                Count(order.filled + remaining),
+                priority=Priority.NORMAL if safer else Priority.LOW,
             )
         except kx.NotFoundError:
             return await self._gone(order)
@@ -463,7 +472,7 @@ class ExchangePort:
             return WriteOutcome(ok=True, state=order.state)
         try:
             ack = await self.rest.decrease_order(
-                order.order_id, market_ticker=order.ticker, reduce_by=reduce_by
+                order.order_id, market_ticker=order.ticker, reduce_by=reduce_by, priority=Priority.NORMAL
             )
         except kx.NotFoundError:
             return await self._gone(order)

@@ -570,8 +570,11 @@ class KalshiRest:
         order_group_id: str | None = None,
         cancel_order_on_pause: bool = True,
         expiration_ts: int | None = None,
+        priority: int = Priority.NORMAL,
     ) -> OrderAck:
         """Place one order. ``side`` bid = buy YES, ask = sell YES (buy NO at 1 - price); ``price`` is YES.
+
+        ``priority`` orders this write against others waiting for rate-limit tokens (lower goes first).
 
         ``expiration_ts`` is Unix **seconds** (GTC only). Retried on 429/5xx/timeouts with the same
         ``client_order_id``; see :class:`DuplicateClientOrderId` for the retried-409 case. Check
@@ -590,12 +593,17 @@ class KalshiRest:
             cancel_order_on_pause=cancel_order_on_pause,
             expiration_ts=expiration_ts,
         )
-        return await self.create(spec)
+        return await self.create(spec, priority=priority)
 
-    async def create(self, spec: CreateOrderSpec) -> OrderAck:
+    async def create(self, spec: CreateOrderSpec, *, priority: int = Priority.NORMAL) -> OrderAck:
         """:meth:`create_order` from a prepared spec."""
         data = await self._call(
-            "POST", "/portfolio/events/orders", body=spec.to_wire(), private=True, is_create=True
+            "POST",
+            "/portfolio/events/orders",
+            body=spec.to_wire(),
+            private=True,
+            is_create=True,
+            priority=priority,
         )
         return OrderAck.from_wire(data)
 
@@ -610,6 +618,7 @@ class KalshiRest:
         client_order_id: str | None = None,
         updated_client_order_id: str | None = None,
         expiration_ts: int | None = None,
+        priority: int = Priority.NORMAL,
     ) -> OrderAck:
         """Move price and/or size. ``count_total`` = already filled + desired remaining. Not retried."""
         body = amend_body(
@@ -627,6 +636,7 @@ class KalshiRest:
             body=body,
             private=True,
             retry=NO_RETRY,
+            priority=priority,
         )
         return OrderAck.from_wire(data)
 
@@ -637,6 +647,7 @@ class KalshiRest:
         market_ticker: str,
         reduce_to: Count | None = None,
         reduce_by: Count | None = None,
+        priority: int = Priority.NORMAL,
     ) -> OrderAck:
         """Shrink a resting order, keeping its queue priority. Exactly one of reduce_to/reduce_by."""
         body = decrease_body(reduce_to=reduce_to, reduce_by=reduce_by, market_ticker=market_ticker)
@@ -646,6 +657,7 @@ class KalshiRest:
             body=body,
             private=True,
             retry=NO_RETRY,
+            priority=priority,
         )
         return OrderAck.from_wire(data)
 
