@@ -623,8 +623,10 @@ class Engine:
         """One task per running match: decide on every wake-up, never more than one pass in flight."""
         try:
             while match.status in RUNNING:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(match.wake.wait(), TIMED_REEVALUATION_S)
+                if not match.wake.is_set():  # asyncio.timeout, unlike wait_for, spawns no task per wait
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(TIMED_REEVALUATION_S):
+                            await match.wake.wait()
                 match.wake.clear()
                 if match.status not in RUNNING:
                     break
