@@ -1,0 +1,93 @@
+"""A dropped SSH session (SIGHUP, terminal gone) or SIGTERM ends the app with every order pulled.
+
+The real ``kmm`` app runs in a subprocess on a pseudo-terminal against a simulator served by the
+test; a key starts a saved match, then the session is cut and the exchange's own book is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+import struct
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+
+from kmm_tui.sim import SimServer
+
+QUIET = Path(__file__).resolve().parents[1] / "engine" / "quiet.toml"
+KMM = Path(sys.executable).with_name("kmm")
+
+
+def resting(sim: SimServer) -> int:
+    return len(sim.exchange.resting_orders(sim.demo_account.user_id))
+
+
+async def until(check, within: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while not check():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["HUP", "TERM"])
+async def test_the_app_pulls_every_order_when_the_session_is_cut(tmp_path: Path, sig: signal.Signals) -> None:
+    async with SimServer(QUIET, agents=False, state_dir=tmp_path / "sim") as sim:
+        match = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
+        settings = tmp_path / "settings.toml"
+        settings.write_text(
+            f'[[matches]]\nname = "Vitality vs FaZe"\nticker_a = "{match.tickers[0]}"\n'
+            f'ticker_b = "{match.tickers[1]}"\ntheo_a = 60\ntheo_b = 40\n'
+        )
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+        process = await asyncio.create_subprocess_exec(
+            str(KMM),
+            "--config",
+            str(settings),
+            "--state-dir",
+            str(tmp_path),
+            "--sim-url",
+            sim.base_url.removesuffix("/trade-api/v2"),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(master, lambda: _drain(master))  # the app must never block writing the screen
+        try:
+            for _ in range(40):  # press s (start the selected match) until the app is up and quoting
+                os.write(master, b"s")
+                with contextlib.suppress(AssertionError):
+                    await until(lambda: resting(sim) == 2, 0.5, "quotes")
+                    break
+            assert resting(sim) == 2, "the saved match never started quoting"
+            process.send_signal(sig)
+            if sig is signal.SIGHUP:
+                loop.remove_reader(master)
+                os.close(master)  # the terminal is gone too
+                master = -1
+            await asyncio.wait_for(process.wait(), 30)
+        finally:
+            if master >= 0:
+                loop.remove_reader(master)
+                os.close(master)
+            if process.returncode is None:
+                process.kill()
+        assert resting(sim) == 0, "orders left resting after the session was cut"
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.read(fd, 65536)
