@@ -156,6 +156,7 @@ def build_engine(
     dry_run: bool = False,
     journal: Journal | None = None,
     odds_feed: TheoFeed | None = None,
+    adopt_orders: bool = False,
 ) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
@@ -168,6 +169,7 @@ def build_engine(
         dry_run=dry_run,
         journal=journal,
         theo_feed=odds_feed,
+        adopt_on_restart=adopt_orders,
     )
 
 
@@ -210,7 +212,11 @@ async def open_engine(
         for source in sources:
             stack.push_async_callback(source.aclose)  # type: ignore[attr-defined]
         engine = build_engine(
-            connection, dry_run=dry_run, journal=journal, odds_feed=theo_feed(settings, sources)
+            connection,
+            dry_run=dry_run,
+            journal=journal,
+            odds_feed=theo_feed(settings, sources),
+            adopt_orders=bool(getattr(args, "adopt_orders", False)),
         )
         try:
             await engine.start()

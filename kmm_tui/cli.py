@@ -201,6 +201,11 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="journal and logs directory (default: $KMM_STATE_DIR, then ~/.local/state/kmm)",
     )
     target.add_argument(
+        "--adopt-orders", action="store_true", default=default(False),
+        help="on start, keep our resting orders of matches that were quoting and resume them "
+        "(default: cancel every order of ours first)",
+    )
+    target.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], default=default("info"),
         help="log file verbosity (logs never go to the terminal)",
     )

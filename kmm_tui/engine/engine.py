@@ -92,6 +92,7 @@ from kmm_tui.engine.state import (
 )
 from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed
 from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.models import Order
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.odds.consensus import divergence_warning
 from kmm_tui.odds.models import MatchRef
@@ -188,9 +189,11 @@ class Engine:
         dry_run: bool = False,
         journal: Journal | None = None,
         theo_feed: TheoFeed | None = None,
+        adopt_on_restart: bool = False,
     ) -> None:
         self._x = exchange
         self._feed = theo_feed
+        self._adopt = adopt_on_restart
         self._journal = journal
         self._rec = Recorder(journal)
         self._positions: dict[str, Count] = {}
@@ -221,7 +224,7 @@ class Engine:
         """Connect, then reconcile with the exchange (orphans, fills, positions) before anything quotes."""
         self._x.on_event(self._on_exchange_event)
         await self._x.start()
-        await recover(self, self._x, self._journal)
+        await recover(self, self._x, self._journal, adopt=self._adopt)
         self._tasks.append(asyncio.create_task(self._upkeep(), name="engine-upkeep"))
         await self._refresh_balance()
 
@@ -453,7 +456,13 @@ class Engine:
         self._log(level, text)
 
     async def restore_match(
-        self, spec: MatchSpec, status: MatchStatus, reason: str, inventory: Inventory, seen_trades: set[str]
+        self,
+        spec: MatchSpec,
+        status: MatchStatus,
+        reason: str,
+        inventory: Inventory,
+        seen_trades: set[str],
+        order_group_id: str | None = None,
     ) -> None:
         """Re-create a journaled match (not quoting) with the inventory its fills add up to."""
         info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
@@ -463,13 +472,50 @@ class Engine:
             runtime.start_ms, runtime.start_source = spec.start_ms, "user"
         runtime.inventory, runtime.seen_trades = inventory, set(seen_trades)
         runtime.status, runtime.reason = status, reason
+        runtime.order_group_id = order_group_id
         for market in info.markets:
             self._markets.setdefault(market.ticker, market)
         self._matches[spec.match_id] = runtime
         self._index_tickers()
         await self._x.watch([spec.ticker_a, spec.ticker_b])
-        self._rec.match(spec, status.value, reason, None, self._clock())
+        self._rec.match(spec, status.value, reason, order_group_id, self._clock())
         self._emit(MatchStatusChanged(spec.match_id, status, reason, self._clock()))
+
+    def match_ids(self) -> set[str]:
+        return set(self._matches)
+
+    def adopt_order(self, match_id: str, side: Side, order: Order) -> None:
+        """Take over a resting order found at restart instead of cancelling it (``adopt`` recovery)."""
+        own = OwnOrder(
+            client_order_id=order.client_order_id or "",
+            match_id=match_id,
+            side=side,
+            ticker=order.ticker,
+            price=order.price,
+            initial=order.initial_count,
+            filled=order.fill_count,
+            order_id=order.order_id,
+            state=OrderState.RESTING,
+        )
+        self._orders.add(own)
+        self._rec.order(own, "adopted", "kept at restart", self._clock())
+
+    async def resume(self, match_id: str, fresh_within_s: float = 5.0) -> None:
+        """Start a restored match again (``adopt`` recovery), reporting rather than raising.
+
+        Waits (briefly) for fresh books first: started on a stale book, the stale-feed guard would pull
+        the very orders that were adopted.
+        """
+        match = self._match(match_id)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + fresh_within_s
+        tickers = (match.spec.ticker_a, match.spec.ticker_b)
+        while any(self._markets[t].stale for t in tickers) and loop.time() < end:  # noqa: ASYNC110 - bounded, once per restart
+            await asyncio.sleep(0.02)
+        try:
+            await self._start_match(match_id, dry_run=False)
+        except EngineError as error:
+            self._log(Level.WARNING, f"could not resume: {error.user_message}", match_id)
 
     async def sync_positions(self) -> None:
         """Read the exchange's positions on every market we trade (feeds the drift guard)."""

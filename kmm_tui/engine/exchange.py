@@ -614,6 +614,11 @@ class ExchangePort:
         ]
         return len(ours), len(await self.cancel_and_verify(stand_ins))
 
+    async def resting_orders_of_ours(self) -> list[Order]:
+        """Resting orders on the account that carry our client id prefix."""
+        resting = await self.rest.list_orders(status="resting")
+        return [o for o in resting if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)]
+
     async def resting_order_ids(self) -> dict[str, str | None] | None:
         """Resting orders on the account, ``order_id -> client_order_id``; None when unreadable."""
         try:

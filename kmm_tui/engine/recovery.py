@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.engine.events import Level
 from kmm_tui.engine.exchange import order_state
-from kmm_tui.engine.journal import Journal, JournalFill
+from kmm_tui.engine.journal import Journal, JournalFill, JournalOrder
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX
 from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.models import Order
 
 if TYPE_CHECKING:
     from kmm_tui.engine.engine import Engine
@@ -42,12 +43,25 @@ def inventory_from_fills(fills: list[JournalFill]) -> Inventory:
     return inventory
 
 
-async def recover(engine: Engine, port: ExchangePort, journal: Journal | None) -> None:
-    """Run the five steps above. Network failures are reported and re-raised: never quote blind."""
+async def recover(
+    engine: Engine, port: ExchangePort, journal: Journal | None, *, adopt: bool = False
+) -> None:
+    """Run the five steps above. Network failures are reported and re-raised: never quote blind.
+
+    With ``adopt``, resting orders of matches that were quoting when the last run ended are kept and
+    handed to those matches, which resume quoting once reconciliation is complete; every other order
+    of ours is still cancelled.
+    """
     now = engine.now_ms()
+    adopted: list[tuple[JournalOrder, Order]] = []
+    resumable: set[str] = set()
     try:
         bound = await _bind_intents(port, journal)
-        orphans, left = await port.cancel_all_ours()
+        if adopt and journal is not None:
+            resumable = {m.spec.match_id for m in journal.matches() if m.status == MatchStatus.QUOTING.value}
+            adopted = _adoptable(journal, await port.resting_orders_of_ours(), resumable)
+        keep = frozenset(order.order_id for _, order in adopted)
+        orphans, left = await port.cancel_all_ours(keep=keep)
         backfilled = await _backfill(port, journal, now)
     except KalshiError as error:
         engine.report(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
@@ -57,6 +71,8 @@ async def recover(engine: Engine, port: ExchangePort, journal: Journal | None) -
             engine.report(Level.ERROR, f"{left} order(s) of ours are still resting — check the exchange")
         return
     restored = await _restore_matches(engine, journal)
+    for row, order in adopted:
+        engine.adopt_order(row.match_id, Side(row.side), order)
     parts = [
         f"{restored} match(es) loaded",
         f"{orphans} resting order(s) of ours cancelled" if orphans else "no orders of ours were resting",
@@ -64,12 +80,30 @@ async def recover(engine: Engine, port: ExchangePort, journal: Journal | None) -
     ]
     if bound:
         parts.append(f"{bound} unacknowledged order(s) found on the exchange")
+    if adopted:
+        parts.append(f"{len(adopted)} resting order(s) adopted")
     engine.report(Level.WARNING if orphans or backfilled else Level.INFO, "recovery: " + ", ".join(parts))
     if left:
         engine.report(
             Level.ERROR, f"{left} order(s) of ours are still resting after cancel — check the exchange"
         )
     await engine.sync_positions()
+    for match_id in sorted(resumable & engine.match_ids()):
+        await engine.resume(match_id)
+
+
+def _adoptable(
+    journal: Journal, resting: list[Order], resumable: set[str]
+) -> list[tuple[JournalOrder, Order]]:
+    """Our resting orders that the journal ties to a match that was quoting."""
+    found = []
+    for order in resting:
+        row = journal.order_by_order_id(order.order_id)
+        if row is None and order.client_order_id:
+            row = journal.order_by_client_id(order.client_order_id)
+        if row is not None and row.match_id in resumable and order.book_side == "bid":
+            found.append((row, order))
+    return found
 
 
 async def _bind_intents(port: ExchangePort, journal: Journal | None) -> int:
@@ -154,7 +188,7 @@ async def _restore_matches(engine: Engine, journal: Journal) -> int:
         status = MatchStatus.HALTED if record.status == MatchStatus.HALTED.value else MatchStatus.STOPPED
         reason = record.reason if status is MatchStatus.HALTED else "restored after restart; start to quote"
         try:
-            await engine.restore_match(record.spec, status, reason, inventory, seen)
+            await engine.restore_match(record.spec, status, reason, inventory, seen, record.order_group_id)
         except Exception as error:  # a market that no longer exists must not block the others
             engine.report(
                 Level.WARNING, f"could not restore {record.spec.name or record.spec.match_id}: {error}"

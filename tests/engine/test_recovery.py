@@ -105,3 +105,36 @@ async def test_fills_seen_before_a_restart_are_not_counted_twice(tmp_path: Path)
             assert view.inventory.count_long_a == contracts(2)
         finally:
             await restarted.close()
+
+
+async def test_restart_with_adopt_keeps_the_resting_orders_and_resumes_quoting(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    async with SimServer(QUIET, agents=False) as sim:
+        engine = await start_engine(sim, Journal(path))
+        t = Trading(sim, engine, engine._x.feed)
+        a, b = t.tickers("KXCS2GAME")
+        t.compete(a, 54)
+        t.compete(b, 34)
+        await engine.execute(cmd.AddMatch(spec(t), start=True))
+        await eventually(lambda: t.our_price(a) == 5500 and t.our_price(b) == 3500, what="bids at 55c / 35c")
+        before = {o.order_id for o in t.resting()}
+        await crash(engine)
+
+        account = sim.demo_account
+        signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+        port = ExchangePort(
+            KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer), clock=wall_clock_ms
+        )
+        restarted = Engine(port, environment="sim", journal=Journal(path), adopt_on_restart=True)
+        await restarted.start()
+        try:
+            assert {o.order_id for o in t.resting()} == before, "the same orders, not cancelled"
+            view = next(m for m in restarted.snapshot().matches if m.spec.match_id == "m1")
+            assert view.status is MatchStatus.QUOTING
+            assert {o.order_id for o in view.orders} == before
+            t.compete(a, 56)
+            await eventually(lambda: t.our_price(a) == 5700, what="the adopted order follows the market")
+            assert {o.order_id for o in t.resting(a)} <= before, "moved by amend, not replaced"
+        finally:
+            await restarted.close()
+        assert t.resting() == []
