@@ -81,6 +81,9 @@ class QuoteSettings:
     fee_type: FeeType = FeeType.QUADRATIC
     fee_multiplier: Decimal = Decimal(1)
     start_margin_ms: int = 0
+    # Rebalancing pays up to breakeven because exactly one team wins. With a third outcome (a soccer
+    # draw) a "pair" can lose both legs, so three-way matches must not lift the ceiling.
+    rebalance: bool = True
     # maker fee rate × multiplier as (numerator, denominator); None when the schedule is unsupported.
     fee_rate: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
@@ -229,7 +232,7 @@ def _side(
 
     # At the limit, the reducing side may pay up to breakeven against the other side's cost.
     rebalance: Price | None = None
-    if exposure < 0 and -exposure >= s.inventory_max:
+    if s.rebalance and exposure < 0 and -exposure >= s.inventory_max:
         raw = inventory.rebalance_ceiling(side)
         if raw is not None:
             rebalance = _ceiling(raw, grid, fee_rate)

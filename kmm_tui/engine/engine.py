@@ -142,6 +142,7 @@ class MatchRuntime:
     )
     seen_trades: set[str] = field(default_factory=set)
     drift_since_ms: int | None = None
+    three_way: bool = False
     theo_priced_ms: int | None = None  # feed-priced matches: time of the newest sportsbook price used
     theo_summary: str = ""
     group_triggered: bool = False
@@ -166,6 +167,7 @@ class PairInfo:
     start_ms: int | None
     start_source: str
     markets: tuple[MarketState, MarketState]
+    three_way: bool = False  # a third outcome (soccer TIE) exists: YES on both teams is no locked pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +287,7 @@ class Engine:
                 f"{market_b.event_ticker}: both teams must be from one event",
                 field="ticker_b",
             )
-        title, start_ms = await self._x.load_event(market_a.event_ticker)
+        title, start_ms, outcomes = await self._x.load_event(market_a.event_ticker)
         source = "milestone" if start_ms is not None else "unknown"
         if start_ms is None:
             start_ms = start_from_ticker(market_a.event_ticker)
@@ -298,6 +300,7 @@ class Engine:
             start_ms,
             source,
             (market_a, market_b),
+            three_way=outcomes > 2,
         )
 
     def preview(self, spec: MatchSpec) -> Preview:
@@ -312,7 +315,7 @@ class Engine:
         decision = decide(
             self._side_input(market_a, theo_a, spec.match_id, Side.A),
             self._side_input(market_b, theo_b, spec.match_id, Side.B),
-            self._quote_settings(spec, market_a),
+            self._quote_settings(spec, market_a, runtime.three_way if runtime else False),
             inventory,
             QuoteMemo(),
             self._clock(),
@@ -468,6 +471,7 @@ class Engine:
         info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
         runtime = MatchRuntime(spec, info.event_ticker, info.event_title, *theo_prices(spec.theo))
         runtime.start_ms, runtime.start_source = info.start_ms, info.start_source
+        runtime.three_way = info.three_way
         if spec.start_ms is not None:
             runtime.start_ms, runtime.start_source = spec.start_ms, "user"
         runtime.inventory, runtime.seen_trades = inventory, set(seen_trades)
@@ -543,6 +547,7 @@ class Engine:
         spec = spec if spec.name else replace(spec, name=f"{info.team_a} vs {info.team_b}")
         runtime = MatchRuntime(spec, info.event_ticker, info.event_title, theo_a, theo_b)
         runtime.start_ms, runtime.start_source = info.start_ms, info.start_source
+        runtime.three_way = info.three_way
         if spec.start_ms is not None:
             runtime.start_ms, runtime.start_source = spec.start_ms, "user"
         for market in info.markets:
@@ -699,7 +704,7 @@ class Engine:
             decision = decide(
                 self._side_input(market_a, match.theo_a, match.match_id, Side.A),
                 self._side_input(market_b, match.theo_b, match.match_id, Side.B),
-                self._quote_settings(match.spec, market_a),
+                self._quote_settings(match.spec, market_a, match.three_way),
                 match.inventory,
                 match.memo,
                 now,
@@ -797,7 +802,9 @@ class Engine:
         )
 
     @staticmethod
-    def _quote_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings:
+    def _quote_settings(
+        spec: MatchSpec, market: MarketState | None, three_way: bool = False
+    ) -> QuoteSettings:
         s = spec.settings
         kwargs = {}
         if market is not None:
@@ -810,6 +817,7 @@ class Engine:
             backoff_ticks=s.backoff_ticks,
             fee_aware=s.fee_aware,
             start_margin_ms=s.start_margin_ms,
+            rebalance=not three_way and spec.theo.odds_draw is None,
             **kwargs,
         )
 

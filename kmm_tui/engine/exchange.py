@@ -390,8 +390,9 @@ class ExchangePort:
             multiplier = event.fee_multiplier_override
         return fee_type, multiplier
 
-    async def load_event(self, event_ticker: str) -> tuple[str, int | None]:
-        """Event title and scheduled start from its milestone (None when the exchange has none)."""
+    async def load_event(self, event_ticker: str) -> tuple[str, int | None, int]:
+        """Event title, scheduled start from its milestone (None when the exchange has none), and how
+        many outcome markets it has (3 for soccer with a TIE market)."""
         try:
             event = await self.rest.get_event(event_ticker)
         except kx.KalshiError as error:
@@ -405,7 +406,15 @@ class ExchangePort:
                 milestones = []
             starts = [m.start_ms for m in milestones if m.start_ms is not None]
             start_ms = min(starts) if starts else None
-        return event.title, start_ms
+        outcomes = len(event.markets)
+        if outcomes == 0:  # nested list missing: page the event's markets (kalshi-api.md §4)
+            try:
+                outcomes = len(await self.rest.list_markets(event_ticker=event_ticker))
+            except kx.KalshiError as error:
+                raise EngineError(
+                    f"could not list the markets of {event_ticker}: {error.user_message}"
+                ) from None
+        return event.title, start_ms, outcomes
 
     # --- writes -----------------------------------------------------------------------------------
 

@@ -367,3 +367,22 @@ def test_invalid_settings_are_rejected(overrides: dict) -> None:
 def test_reason_values_are_short_snake_case() -> None:
     for reason in Reason:
         assert reason.value == reason.name.lower()
+
+
+def test_three_way_matches_never_lift_the_ceiling_to_rebalance() -> None:
+    """A soccer draw pays neither team: buying the other side at breakeven is not a locked pair."""
+    grid = TickGrid.linear_cent()
+    long_a = Inventory().apply_fill(Side.A, Price(4000), contracts(10), 0)  # type: ignore[arg-type]
+    book_b = Book(bids=((Price(5000), contracts(5)),))  # B's competitor at 50c: above B's 38c ceiling
+    no_size = contracts(0)
+    inputs = (
+        SideInput(Price(6000), Book(), None, no_size, grid),
+        SideInput(Price(4000), book_b, None, no_size, grid),
+    )
+    two_way = QuoteSettings(edge=Price(200), contracts=contracts(5), inventory_max=contracts(10))
+    three_way = QuoteSettings(
+        edge=Price(200), contracts=contracts(5), inventory_max=contracts(10), rebalance=False
+    )
+    assert decide(*inputs, two_way, long_a, QuoteMemo(), 0, None).b.reason is Reason.REBALANCING
+    quote = decide(*inputs, three_way, long_a, QuoteMemo(), 0, None).b
+    assert quote.reason is not Reason.REBALANCING and (quote.price is None or quote.price <= 3800)

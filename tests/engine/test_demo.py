@@ -30,3 +30,16 @@ async def test_demo_matches_start_quoting_on_the_embedded_simulator() -> None:
 def test_demo_flag_is_refused_off_the_embedded_simulator(capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["--env", "demo", "--demo"]) == 2
     assert "--demo runs on the embedded simulator only" in capsys.readouterr().err
+
+
+async def test_a_soccer_match_with_a_tie_market_is_three_way_and_never_rebalances() -> None:
+    async with SimServer(None, agents=False) as sim:
+        engine, _ = await connect(sim)
+        try:
+            soccer = next(m for m in sim.matches if m.event_ticker.startswith("KXEPLGAME"))
+            cs2 = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
+            home, away = (t for t in soccer.tickers if not t.endswith("-TIE"))
+            assert (await engine.describe_pair(home, away)).three_way
+            assert not (await engine.describe_pair(*cs2.tickers)).three_way
+        finally:
+            await engine.close()
