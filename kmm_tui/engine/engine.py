@@ -177,6 +177,7 @@ class Preview:
     theo_a: Price | None
     theo_b: Price | None
     decision: Decision
+    warnings: tuple[str, ...] = ()  # e.g. theo far from Kalshi's mid: check the mapping before starting
 
 
 class Engine:
@@ -321,7 +322,8 @@ class Engine:
             self._clock(),
             spec.start_ms or (runtime.start_ms if runtime else None),
         )
-        return Preview(theo_a, theo_b, decision)
+        warnings = self._divergence(((spec.ticker_a, "A", theo_a), (spec.ticker_b, "B", theo_b)))
+        return Preview(theo_a, theo_b, decision, tuple(warnings))
 
     async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheo:
         """Price a proposed match from the odds sources now (the form's "fetch odds")."""
@@ -377,11 +379,13 @@ class Engine:
     def divergence_warnings(self, match_id: str) -> list[str]:
         """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so."""
         match = self._match(match_id)
+        return self._divergence(
+            ((match.spec.ticker_a, "A", match.theo_a), (match.spec.ticker_b, "B", match.theo_b))
+        )
+
+    def _divergence(self, sides: tuple[tuple[str, str, Price | None], ...]) -> list[str]:
         warnings = []
-        for label, ticker, theo in (
-            ("A", match.spec.ticker_a, match.theo_a),
-            ("B", match.spec.ticker_b, match.theo_b),
-        ):
+        for ticker, label, theo in sides:
             market = self._markets.get(ticker)
             if market is None or market.stale or theo is None:
                 continue

@@ -38,6 +38,7 @@ class PreviewLike(Protocol):
     theo_a: Price | None
     theo_b: Price | None
     decision: Any  # domain.quoting.Decision: .a/.b SideQuote(price, size, reason, detail, ceiling)
+    warnings: tuple[str, ...]  # shown before starting (e.g. theo far from the Kalshi mid)
 
 
 class EnginePort(Protocol):

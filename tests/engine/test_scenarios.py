@@ -128,3 +128,16 @@ async def test_starting_with_theo_far_from_the_market_warns_of_a_swapped_mapping
     assert len(warnings) == 2 and "check the team mapping" in warnings[0]
     await t.engine.execute(cmd.StartMatch("m1"))
     assert any("check the team mapping" in line.text for line in t.engine.snapshot().logs)
+
+
+async def test_the_setup_preview_warns_before_starting_when_theo_is_far_from_the_mid(
+    trading: Trading,
+) -> None:
+    t = trading
+    a, b = t.tickers("KXCS2GAME")
+    for ticker, bid, ask in ((a, 38, 42), (b, 58, 62)):  # the market says A ~40c, B ~60c
+        t.compete(ticker, bid)
+        t.compete(ticker, ask, side="ask")
+    preview = await t.engine.preview_live(spec(t))  # theo A 60c, B 40c: swapped?
+    assert len(preview.warnings) == 2 and "check the team mapping" in preview.warnings[0]
+    assert not t.engine.snapshot().matches, "a preview adds nothing"

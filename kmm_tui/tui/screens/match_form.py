@@ -260,6 +260,8 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
                 text.append(f"bid {cents(quote.price)} x{format_contracts(quote.size)} ")
             text.append_text(reason_text(quote.reason.value, quote.detail, long=True))
             text.append("\n")
+        for warning in result.warnings:
+            text.append(f"⚠ {warning}\n", style="bold yellow")
         return text
 
     def app_now(self) -> int:
