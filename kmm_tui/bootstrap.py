@@ -197,7 +197,9 @@ async def open_engine(
     async with contextlib.AsyncExitStack() as stack:
         if environment.name is EnvName.SIM and environment.rest_url is None:
             sim = await stack.enter_async_context(
-                SimServer(scenario, agents=True, state_dir=state_dir / "sim-embedded", tier="basic")
+                SimServer(
+                    scenario, agents=True, state_dir=state_dir / "sim-embedded", tier="basic", quiet=True
+                )
             )
             account = sim.demo_account
             signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]

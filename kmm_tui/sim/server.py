@@ -50,8 +50,12 @@ class SimServer:
         agents: bool = True,
         tier: str = "basic",
         state_dir: Path | None = None,
+        quiet: bool = False,
     ) -> None:
         tier_limits(tier)
+        # Embedded in the full-screen app, uvicorn must not print to the terminal (it would tear the
+        # screen); its records then reach the host's own (file) logging instead.
+        self.quiet = quiet
         self.host = host
         self.port = port
         self.clock = SimClock(time_scale)
@@ -93,6 +97,7 @@ class SimServer:
             host=self.host,
             port=self.port,
             log_level="warning",
+            log_config=None if self.quiet else uvicorn.config.LOGGING_CONFIG,
             access_log=False,
             lifespan="off",
             ws="websockets-sansio",
