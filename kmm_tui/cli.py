@@ -147,6 +147,14 @@ def positive_scale(text: str) -> float:
     return float(value)
 
 
+def within_hours(text: str) -> int:
+    """Hours (exact decimal, > 0) -> milliseconds."""
+    hours = _decimal(text, "hours")
+    if hours <= 0:
+        raise argparse.ArgumentTypeError(f"--within must be more than 0 hours (got {text})")
+    return int(hours * 3_600_000)
+
+
 def market_ticker(text: str) -> str:
     ticker = text.strip().upper()
     if not ticker or not all(ch.isalnum() or ch in "._-" for ch in ticker):
@@ -265,7 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--series", action="append", type=market_ticker, metavar="TICKER",
                       help="limit to a series (repeatable), e.g. KXNBAGAME")
     scan.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    scan.add_argument("--theo", action="store_true", help="fetch sportsbook odds and show theo and edge")
+    scan.add_argument("--within", type=within_hours, metavar="HOURS", dest="within_ms",
+                      help="only matches starting within this many hours (e.g. 6 or 1.5)")
+    scan.add_argument("--theo", action="store_true",
+                      help="ask for theo or odds per listed match and show the bid ceilings")
 
     odds = add("odds")
     odds_commands = odds.add_subparsers(dest="odds_command", metavar="SUBCOMMAND", title="subcommands")

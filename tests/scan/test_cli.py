@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from kmm_tui import cli as kmm_cli
+from kmm_tui.cli import build_parser
 from kmm_tui.config import EnvName, Settings
 from kmm_tui.domain.prices import price_from_cents
 from kmm_tui.environments import Environment
 from kmm_tui.logsetup import teardown_logging
-from kmm_tui.scan.cli import main
+from kmm_tui.scan.cli import ScanRequest, main
 from kmm_tui.sim import SimServer
 
 MARKET_KEYS = {
@@ -204,3 +205,8 @@ def test_kmm_scan_in_sim_starts_an_embedded_simulator(
     assert match["series"] == "KXEPLGAME" and match["ticker_tie"] == f"{match['event_ticker']}-TIE"
     assert [m["is_tie"] for m in doc["markets"]] == [False, False, True]
     assert (match["team_a"], match["team_b"]) == ("Arsenal", "Chelsea")
+
+
+def test_within_hours_flag_reaches_the_scan_filter_in_milliseconds() -> None:
+    args = build_parser().parse_args(["scan", "--within", "1.5"])
+    assert ScanRequest.from_args(args, None).filters.within_ms == 5_400_000
