@@ -269,6 +269,7 @@ class Engine:
             resting_orders=len(self._orders.live()),
             logs=tuple(self._logs),
             ts_ms=now,
+            odds_quota=tuple(sorted(self._feed.quota.items())) if self._feed else (),
         )
 
     async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairInfo:

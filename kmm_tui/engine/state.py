@@ -103,3 +103,4 @@ class EngineView:
     resting_orders: int
     logs: tuple[LogLine, ...]  # newest last
     ts_ms: int
+    odds_quota: tuple[tuple[str, int | None], ...] = ()  # odds sources' credits left (None: unknown)

@@ -83,6 +83,7 @@ class TheoFeed:
         self.sources = tuple(sources)
         self.settings = settings or FeedSettings()
         self._clock = clock
+        self.quota: dict[str, int | None] = {}  # credits left per source as last reported (None: unknown)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -93,6 +94,8 @@ class TheoFeed:
             return FeedFailure("no odds source is configured (add an API key under [odds] in settings.toml)")
         outcomes = await asyncio.gather(*(self._fetch(s, match) for s in self.sources))
         results = [r for r in outcomes if isinstance(r, SourceResult)]
+        for result in results:
+            self.quota[result.source] = result.quota.remaining
         pairings = tuple(r for r in outcomes if isinstance(r, PairingChoice))
         problems = [r for r in outcomes if isinstance(r, str)]
         problems += [f"{p.source}: {p.decision.reason} — confirm the pairing" for p in pairings]

@@ -64,6 +64,7 @@ async def test_feed_priced_match_quotes_from_sportsbook_theo_and_pulls_when_stal
             await eventually(lambda: t.view().theo_a == 6035, what="power de-vig of 1.62/2.42 = 60.35c")
             await eventually(lambda: t.our_price(a) == 4100, what="quoting against the feed's theo")
             assert t.view().theo_source.startswith("feed: pinnacle (power)")
+            assert engine.snapshot().odds_quota == (("testbook", None),)  # credits unknown for this book
 
             book.odds = (Decimal("1.40"), Decimal("3.10"))  # the line moves
             await eventually(

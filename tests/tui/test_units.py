@@ -116,6 +116,14 @@ def test_status_bar_flags_a_dead_feed() -> None:
     assert "LIVE" in text.plain and "feed DOWN: reconnecting in 4s" in text.plain
 
 
+def test_status_bar_shows_odds_credits_left_when_sources_report_them() -> None:
+    from dataclasses import replace
+
+    view = replace(demo_view(), odds_quota=(("oddspapi", None), ("theoddsapi", 41)))
+    text = status_text(view, NOW_MS, 120, TZ).plain
+    assert "odds oddspapi ? theoddsapi 41" in text
+
+
 # --- keymap -------------------------------------------------------------------------------------------
 
 

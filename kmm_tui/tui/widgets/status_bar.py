@@ -38,6 +38,14 @@ def status_text(view: EngineView | None, now_ms: int, width: int, tz: tzinfo | N
     rate_style = "red" if min(read, write) < 20 else "yellow" if min(read, write) < 50 else ""
     parts.append(Text(f"{'rate ' if wide else ''}r{read}% w{write}%", style=rate_style))
     parts.append(Text(f"{view.resting_orders} {'resting orders' if wide else 'ord'}"))
+    if view.odds_quota and wide:  # odds credits are scarce (500/month on The Odds API's free plan)
+        credits = " ".join(f"{source} {'?' if left is None else left}" for source, left in view.odds_quota)
+        parts.append(
+            Text(
+                f"odds {credits}",
+                style="yellow" if any(q is not None and q < 50 for _, q in view.odds_quota) else "",
+            )
+        )
     text = environment_text(view.environment)
     text.append(" ")
     for index, part in enumerate(parts):
