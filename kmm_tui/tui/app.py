@@ -50,6 +50,7 @@ MATCH_ACTIONS = frozenset(
         "add_match",
         "edit_match",
         "start_match",
+        "start_dry_run",
         "stop_match",
         "delete_match",
         "correct_inventory",
@@ -294,6 +295,12 @@ class KmmApp(App[int]):
     def action_start_match(self) -> None:
         if (match := self._need_match()) is not None:
             self.run_command(StartMatch(match.spec.match_id), f"starting {match_name(match)}")
+
+    def action_start_dry_run(self) -> None:
+        if (match := self._need_match()) is not None:
+            self.run_command(
+                StartMatch(match.spec.match_id, dry_run=True), f"dry run of {match_name(match)}: no orders"
+            )
 
     def action_stop_match(self) -> None:
         if (match := self._need_match()) is not None:

@@ -37,6 +37,10 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("add", "a", "add_match", "Add", "Add a match (setup form)"),
     KeyAction("edit", "e", "edit_match", "Edit", "Edit the selected match's theo and settings"),
     KeyAction("start", "s", "start_match", "Start", "Start quoting the selected match"),
+    KeyAction(
+        "dry_run", "S", "start_dry_run", "Dry run", "Start the selected match deciding from live books, "
+        "sending no orders", False,
+    ),
     KeyAction("stop", "x", "stop_match", "Stop", "Stop the selected match and pull its orders"),
     KeyAction("delete", "d", "delete_match", "Delete", "Delete the selected match (asks first)"),
     KeyAction("inventory", "i", "correct_inventory", "Inventory", "Correct the selected match's inventory"),

@@ -20,8 +20,9 @@ from textual.pilot import Pilot
 from kmm_tui.bootstrap import Connection, build_engine
 from kmm_tui.domain.prices import contracts
 from kmm_tui.domain.theo import BookOdds
+from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
-from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.theo_feed import TheoFeed
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.odds.errors import MatchUnconfirmed
@@ -278,3 +279,20 @@ async def test_an_unsure_odds_pairing_is_confirmed_with_one_key_and_fills_theo(t
             await wait_for(
                 pilot, lambda: form.query_one("#f-theo_a").value == "59.9", "theo filled from the feed"
             )
+
+
+async def test_shift_s_starts_a_dry_run_that_decides_but_sends_nothing(tmp_path: Path) -> None:
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        spec = MatchSpec(f"{vit}+{faz}", vit, faz, TheoInput(theo_a=6000, theo_b=4000), MatchSettings())  # type: ignore[arg-type]
+        await engine.execute(cmd.AddMatch(spec))
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchesScreen), "the matches mode")
+            await pilot.pause(0.3)
+            await pilot.press("S")
+            view = lambda: engine.snapshot().matches[0]  # noqa: E731
+            await wait_for(pilot, lambda: view().status is MatchStatus.DRY_RUN, "a dry run")
+            await wait_for(pilot, lambda: view().quote_a is not None, "a decision")
+            await pilot.pause(0.5)
+            assert resting_on_exchange(sim) == 0
