@@ -176,7 +176,10 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
 
                 api = await api_stack.enter_async_context(
                     serve_control_api(
-                        engine, api_port, args.state_dir, defaults=api_defaults(settings),
+                        engine,
+                        api_port,
+                        args.state_dir,
+                        defaults=api_defaults(settings),
                         devig=settings.odds.devig,
                     )
                 )
@@ -192,7 +195,7 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                 file=out,
                 flush=True,
             )
-            await engine.execute(cmd.AddMatch(spec, start=True))
+            spec = await start_or_resume(engine, spec)
             while not stop.is_set():
                 with _suppress_timeout():
                     await asyncio.wait_for(stop.wait(), 1.0)
@@ -211,6 +214,21 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
         return EXIT_LEFT_ORDERS
     print("stopped: no orders left resting", file=out, flush=True)
     return EXIT_OK
+
+
+async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
+    """Start ``spec``; if the journal brought back a match on the same two markets (an earlier run),
+    continue that one with the new theo and settings (its inventory and history stay)."""
+    tickers = {spec.ticker_a, spec.ticker_b}
+    earlier = next(
+        (m.spec for m in engine.snapshot().matches if {m.spec.ticker_a, m.spec.ticker_b} == tickers), None
+    )
+    if earlier is None:
+        await engine.execute(cmd.AddMatch(spec, start=True))
+        return spec
+    await engine.execute(cmd.UpdateMatch(earlier.match_id, theo=spec.theo, settings=spec.settings))
+    await engine.execute(cmd.StartMatch(earlier.match_id))
+    return earlier
 
 
 class _suppress_timeout:

@@ -548,6 +548,14 @@ class Engine:
             raise EngineError(f"a match with id {spec.match_id!r} already exists", field="name")
         theo_a, theo_b = theo_prices(spec.theo)
         info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
+        for label, market in zip(("ticker_a", "ticker_b"), info.markets, strict=True):
+            for other in self._by_ticker.get(market.ticker, ()):
+                # two matches on one market would each see the other's bid as a competitor and outbid it
+                raise EngineError(
+                    f"{market.ticker} is already traded by match {self._matches[other].spec.name or other}; "
+                    "edit that match instead",
+                    field=label,
+                )
         spec = replace(spec, ticker_a=info.markets[0].ticker, ticker_b=info.markets[1].ticker)
         spec = spec if spec.name else replace(spec, name=f"{info.team_a} vs {info.team_b}")
         runtime = MatchRuntime(spec, info.event_ticker, info.event_title, theo_a, theo_b)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import MatchStatus, TheoInput
 
 from .conftest import Trading, eventually, spec
@@ -141,3 +144,12 @@ async def test_the_setup_preview_warns_before_starting_when_theo_is_far_from_the
     preview = await t.engine.preview_live(spec(t))  # theo A 60c, B 40c: swapped?
     assert len(preview.warnings) == 2 and "check the team mapping" in preview.warnings[0]
     assert not t.engine.snapshot().matches, "a preview adds nothing"
+
+
+async def test_a_market_cannot_be_traded_by_two_matches(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t)))
+    second = replace(spec(t), match_id="m2")
+    with pytest.raises(EngineError, match="already traded by match") as error:
+        await t.engine.execute(cmd.AddMatch(second))
+    assert error.value.field == "ticker_a"
