@@ -62,6 +62,7 @@ MATCH_ACTIONS = frozenset(
     }
 )
 IDLE_REDRAW_MS = 1000  # the clock in the status bar still ticks when nothing else changes
+FILL_TOAST_GAP_MS = 5_000  # at most one fill toast per this many ms
 
 
 def wall_clock_ms() -> int:
@@ -113,6 +114,8 @@ class KmmApp(App[int]):
         self._clock = clock
         self._dirty = True
         self._last_render_ms = 0
+        self._last_fill_toast_ms = -FILL_TOAST_GAP_MS
+        self._fills_untoasted = 0
         self._unlisten: Callable[[], None] | None = None
         self.renders = 0  # for the frame-time bench
 
@@ -148,11 +151,19 @@ class KmmApp(App[int]):
         elif isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
             self.notify(event.reason, title=f"halted {event.match_id}", severity="error", timeout=10)
         elif isinstance(event, Filled):
+            # Busy markets fill several times a second: one toast per few seconds, the rest counted,
+            # so toasts never cover the table (every fill is in the Fills mode and the match's row).
+            now = self._clock()
+            if now - self._last_fill_toast_ms < FILL_TOAST_GAP_MS:
+                self._fills_untoasted += 1
+                return
             side, price = event.side.upper(), format_cents(event.price)
+            more = f" (+{self._fills_untoasted} more)" if self._fills_untoasted else ""
+            self._last_fill_toast_ms, self._fills_untoasted = now, 0
             self.notify(
-                f"{format_contracts(event.count)} {side} @ {price} ({event.ticker})",
+                f"{format_contracts(event.count)} {side} @ {price} ({event.ticker}){more}",
                 title="fill",
-                timeout=4,
+                timeout=3,
             )
 
     def _tick(self) -> None:
