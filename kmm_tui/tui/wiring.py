@@ -98,7 +98,7 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
     async with open_engine(settings, args) as engine:
         app = build_app(engine, args, settings)
         loop = asyncio.get_running_loop()
-        hangups = (signal.SIGTERM, signal.SIGHUP)
+        hangups = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: `kill -INT`; ctrl+c is a key here
         for sig in hangups:
             # the terminal is gone: leave the app; closing the engine below pulls every order, verified
             loop.add_signal_handler(sig, lambda: app.exit(1, message="terminated: orders pulled on exit"))

@@ -37,7 +37,7 @@ async def until(check, within: float, what: str) -> None:  # type: ignore[no-unt
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["HUP", "TERM"])
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT], ids=["HUP", "TERM", "INT"])
 async def test_the_app_pulls_every_order_when_the_session_is_cut(tmp_path: Path, sig: signal.Signals) -> None:
     async with SimServer(QUIET, agents=False, state_dir=tmp_path / "sim") as sim:
         match = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
