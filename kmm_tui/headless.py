@@ -195,7 +195,19 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                 file=out,
                 flush=True,
             )
-            spec = await start_or_resume(engine, spec)
+            try:
+                spec = await start_or_resume(engine, spec)
+            except EngineError as error:
+                if error.field in ("ticker_a", "ticker_b"):
+                    hint = await open_pairs_hint(engine)
+                    environment = getattr(args, "environment", None)
+                    if hint and environment is not None and environment.rest_url is None:
+                        hint += (
+                            "\n(the embedded simulator makes new tickers every run: start `kmm sim` "
+                            "and pass --sim-url to keep them)"
+                        )
+                    raise EngineError(error.user_message + hint, error.field) from None
+                raise
             while not stop.is_set():
                 with _suppress_timeout():
                     await asyncio.wait_for(stop.wait(), 1.0)
@@ -214,6 +226,24 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
         return EXIT_LEFT_ORDERS
     print("stopped: no orders left resting", file=out, flush=True)
     return EXIT_OK
+
+
+async def open_pairs_hint(engine: Engine, limit: int = 8) -> str:
+    """For a ticker typo: the open two-team events on this exchange (best effort, never raises)."""
+    try:
+        markets = await engine.rest.list_markets(status="open", limit=200)
+    except Exception:  # only a hint: the original error is what matters
+        return ""
+    by_event: dict[str, list[str]] = {}
+    for market in markets:
+        by_event.setdefault(market.event_ticker, []).append(market.ticker)
+    pairs = [sorted(t for t in tickers if not t.endswith("-TIE")) for tickers in by_event.values()]
+    lines = [f"  --ticker-a {p[0]} --ticker-b {p[1]}" for p in pairs if len(p) == 2][:limit]
+    return (
+        "\nopen matches on this exchange (`kmm scan` lists them with prices):\n" + "\n".join(lines)
+        if lines
+        else ""
+    )
 
 
 async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:

@@ -84,3 +84,32 @@ async def test_kill_9_leaves_orders_that_the_next_start_cancels(tmp_path: Path) 
         finally:
             if again.returncode is None:
                 again.kill()
+
+
+async def test_an_unknown_ticker_is_one_clear_message_listing_the_open_matches(tmp_path: Path) -> None:
+    async with SimServer(QUIET, agents=False, state_dir=tmp_path / "sim") as sim:
+        process = await asyncio.create_subprocess_exec(
+            str(KMM),
+            "--state-dir",
+            str(tmp_path),
+            "run",
+            "--sim-url",
+            sim.base_url.removesuffix("/trade-api/v2"),
+            "--ticker-a",
+            "KXCS2GAME-NOPE-VIT",
+            "--ticker-b",
+            "KXCS2GAME-NOPE-FAZ",
+            "--theo-a",
+            "60",
+            "--theo-b",
+            "40",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        text = err.decode()
+        assert process.returncode == 2, text
+        assert "unknown ticker KXCS2GAME-NOPE-VIT" in text and "Traceback" not in text + out.decode()
+        cs2 = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
+        assert cs2.tickers[0] in text and cs2.tickers[1] in text
