@@ -1,19 +1,28 @@
-"""A loopback provider for the odds-client tests: a Starlette app serving fixture files verbatim.
+"""A loopback provider for the odds-client tests: a real HTTP server on 127.0.0.1 serving fixtures.
 
 Bodies are sent byte-for-byte from ``tests/fixtures/odds`` (so number text such as ``1.8`` reaches the
 client's Decimal parser unchanged), with the status and headers the test chooses. Every request is
 recorded (path, query, headers) so tests can assert what was — and was not — called.
+
+One uvicorn server (on a background thread, started on first use) serves every fake provider under
+its own path prefix; ``FakeProvider.transport()`` gives the client a transport that sends each request
+over real loopback HTTP to that prefix, whatever host the client thinks it is calling.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -81,7 +90,7 @@ class FakeProvider:
     def calls_to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
 
-    async def _handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         path = "/" + request.path_params["path"]
         self.calls.append(Call(path, dict(request.query_params), dict(request.headers)))
         queue = self.routes.get(path)
@@ -90,9 +99,67 @@ class FakeProvider:
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         return Response(reply.body, status_code=reply.status, headers=reply.headers)
 
-    def transport(self) -> httpx.ASGITransport:
-        app = Starlette(routes=[Route("/{path:path}", self._handle)])
-        return httpx.ASGITransport(app=app)
+    def transport(self) -> httpx.AsyncBaseTransport:
+        server = _LoopbackServer.shared()
+        return _LoopbackTransport(server.port, server.register(self))
+
+
+class _LoopbackServer:
+    """The one fixture server of the test session: routes ``/<provider id>/<path>`` to its provider."""
+
+    _instance: _LoopbackServer | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.providers: dict[str, FakeProvider] = {}
+        self._ids = itertools.count(1)
+        methods = ["GET", "POST", "PUT", "DELETE"]
+        app = Starlette(routes=[Route("/{provider}/{path:path}", self._route, methods=methods)])
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        # signal handlers can only be installed from the main thread; the test process owns its signals
+        self.server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        threading.Thread(target=self.server.run, name="odds-fixture-server", daemon=True).start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the odds fixture server did not start")
+            time.sleep(0.01)
+        self.port: int = self.server.servers[0].sockets[0].getsockname()[1]
+
+    @classmethod
+    def shared(cls) -> _LoopbackServer:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def register(self, provider: FakeProvider) -> str:
+        provider_id = f"p{next(self._ids)}"
+        self.providers[provider_id] = provider
+        return provider_id
+
+    async def _route(self, request: Request) -> Response:
+        return await self.providers[request.path_params["provider"]].handle(request)
+
+
+class _LoopbackTransport(httpx.AsyncBaseTransport):
+    """Sends every request over real HTTP to the fixture server, under this provider's prefix."""
+
+    def __init__(self, port: int, provider_id: str) -> None:
+        self._base = f"http://127.0.0.1:{port}/{provider_id}"
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = httpx.URL(self._base + request.url.raw_path.decode("ascii"))
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
+        forwarded = httpx.Request(request.method, url, headers=headers, content=await request.aread())
+        return await self._inner.handle_async_request(forwarded)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class FakeClock:
