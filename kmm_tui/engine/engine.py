@@ -743,7 +743,7 @@ class Engine:
             start_source=match.start_source,
             start_margin_ms=match.spec.settings.start_margin_ms,
             market_statuses=(market_a.status, market_b.status),
-            feed_stale=market_a.stale or market_b.stale,
+            feed_stale=market_a.stale or market_b.stale or market_a.scale_suspect or market_b.scale_suspect,
             feed_silent_ms=0,
             theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
             theo_max_age_ms=self._feed.settings.max_age_ms if self._feed else 120_000,
@@ -1096,6 +1096,8 @@ class Engine:
                 if order is not None:
                     order.shadow = None
             market.book, market.stale, market.book_ts_ms = event.book, event.stale, now
+            if (problem := market.check_scale()) is not None:
+                self._log(Level.ERROR, problem)
             self._emit(BookUpdated(event.ticker, event.book, now, event.stale))
             self._wake_ticker(event.ticker)
         elif isinstance(event, FillSeen):

@@ -368,6 +368,8 @@ class ExchangePort:
             exchange_index=market.exchange_index,
             fee_type=fee_type,
             fee_multiplier=multiplier,
+            rest_yes_ask=market.yes_ask,
+            rest_read_ms=self._clock(),
         )
 
     async def _fees(self, event_ticker: str) -> tuple[FeeType, Decimal]:

@@ -2,11 +2,12 @@
 
 from dataclasses import replace
 
+from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Count, Money, Price, contracts
+from kmm_tui.domain.prices import Count, Money, Price, TickGrid, contracts
 from kmm_tui.engine import guards
 from kmm_tui.engine.guards import GuardAction, GuardContext
-from kmm_tui.engine.markets import start_from_ticker
+from kmm_tui.engine.markets import MarketState, start_from_ticker
 
 START = 1_795_890_600_000  # 2026-11-28T18:30:00Z
 
@@ -88,3 +89,33 @@ def test_ticker_start_guess_reads_us_eastern_hhmm() -> None:
     midnight_eastern = start_from_ticker("KXNBAGAME-26NOV28BOSNYK")
     assert midnight_eastern is not None and midnight_eastern < START
     assert start_from_ticker("NOTATICKER") is None
+
+
+def _market(rest_ask_cents: int, feed_ask_cents: int) -> MarketState:
+    market = MarketState(
+        "T-A", "T", "A", TickGrid.linear_cent(), "active", rest_yes_ask=Price(rest_ask_cents * 100)
+    )
+    market.book = Book(asks=((Price(feed_ask_cents * 100), contracts(5)),))
+    market.stale = False
+    market.rest_read_ms, market.book_ts_ms = 1_000, 2_000
+    return market
+
+
+def test_feed_asks_mirrored_around_50c_stop_quoting_once_checked() -> None:
+    market = _market(rest_ask_cents=72, feed_ask_cents=29)  # 1 - 0.72 = 0.28: the NO leg read as YES
+    assert market.check_scale() is not None
+    assert market.scale_suspect
+    assert market.check_scale() is None, "checked once per session"
+
+
+def test_a_book_that_merely_moved_since_the_rest_read_passes_the_scale_check() -> None:
+    assert _market(rest_ask_cents=72, feed_ask_cents=70).check_scale() is None
+    assert (
+        _market(rest_ask_cents=52, feed_ask_cents=47).check_scale() is None
+    )  # near 50c: ambiguous, not flagged
+
+
+def test_the_scale_check_skips_a_rest_read_too_old_to_compare() -> None:
+    market = _market(rest_ask_cents=72, feed_ask_cents=29)
+    market.book_ts_ms = market.rest_read_ms + 60_000  # the market may simply have moved since
+    assert market.check_scale() is None and not market.scale_suspect
