@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,17 @@ def build_engine(
     )
 
 
+def open_journal(path: Path) -> Journal:
+    """The journal, or one clear line saying why it cannot be used (never a traceback)."""
+    try:
+        return Journal(path)
+    except (sqlite3.Error, OSError, RuntimeError) as error:
+        raise BootstrapError(
+            f"the journal {path} cannot be opened ({error}); if it is damaged, move it aside "
+            "(kmm starts a new one and still cancels any resting orders of ours at start-up)"
+        ) from None
+
+
 def journal_path(state_dir: Path, environment: str) -> Path:
     """One journal per environment: sim, demo and prod histories never mix."""
     base = journal_file(state_dir)
@@ -208,7 +220,7 @@ async def open_engine(
             connection = connection_for(environment, settings, state_dir)
         journal = None
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
-            journal = Journal(journal_path(state_dir, connection.environment))
+            journal = open_journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
         sources = odds_sources(settings, state_dir)
         for source in sources:

@@ -113,3 +113,13 @@ async def test_an_unknown_ticker_is_one_clear_message_listing_the_open_matches(t
         assert "unknown ticker KXCS2GAME-NOPE-VIT" in text and "Traceback" not in text + out.decode()
         cs2 = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
         assert cs2.tickers[0] in text and cs2.tickers[1] in text
+
+
+async def test_a_damaged_journal_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    async with SimServer(QUIET, agents=False, state_dir=tmp_path / "sim") as sim:
+        (tmp_path / "journal-sim.sqlite3").write_bytes(b"this is not a database" * 100)
+        process = await launch(sim, tmp_path)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        text = err.decode() + out.decode()
+        assert process.returncode == 2, text
+        assert "cannot be opened" in text and "move it aside" in text and "Traceback" not in text
