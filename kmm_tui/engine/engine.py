@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from kmm_tui.domain.book import Book
+from kmm_tui.domain.fees import FeeType
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import (
     CENT,
@@ -66,7 +69,7 @@ from kmm_tui.engine.exchange import (
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.markets import MarketState, start_from_ticker
-from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.pricing_inputs import describe_theo, theo_prices
 from kmm_tui.engine.reconciler import (
@@ -110,6 +113,26 @@ SHADOW_MS = 1_500  # how long an acknowledged write may take to show in the feed
 DIVERGENCE_THRESHOLD = Price(15 * CENT)  # theo this far from Kalshi's mid suggests a wrong mapping
 MAX_REJECTIONS = 5  # rejected writes within REJECTION_WINDOW_MS halt the match
 REJECTION_WINDOW_MS = 60_000
+
+
+@functools.lru_cache(maxsize=1024)
+def quote_settings(
+    settings: MatchSettings, fee_type: FeeType, fee_multiplier: Decimal, rebalance: bool
+) -> QuoteSettings:
+    """The pricing core's settings for a match. Cached: building them validates and reduces the fee
+    rate (~6 us), and every decision on the quote path needs them while they rarely change."""
+    return QuoteSettings(
+        edge=settings.edge,
+        contracts=settings.contracts,
+        inventory_max=settings.inventory_max,
+        retest_interval_ms=settings.retest_interval_ms,
+        backoff_ticks=settings.backoff_ticks,
+        fee_aware=settings.fee_aware,
+        start_margin_ms=settings.start_margin_ms,
+        rebalance=rebalance,
+        fee_type=fee_type,
+        fee_multiplier=fee_multiplier,
+    )
 
 
 def wall_clock_ms() -> int:
@@ -818,21 +841,10 @@ class Engine:
     def _quote_settings(
         spec: MatchSpec, market: MarketState | None, three_way: bool = False
     ) -> QuoteSettings:
-        s = spec.settings
-        kwargs = {}
-        if market is not None:
-            kwargs = {"fee_type": market.fee_type, "fee_multiplier": market.fee_multiplier}
-        return QuoteSettings(
-            edge=s.edge,
-            contracts=s.contracts,
-            inventory_max=s.inventory_max,
-            retest_interval_ms=s.retest_interval_ms,
-            backoff_ticks=s.backoff_ticks,
-            fee_aware=s.fee_aware,
-            start_margin_ms=s.start_margin_ms,
-            rebalance=not three_way and spec.theo.odds_draw is None,
-            **kwargs,
-        )
+        fee_type = market.fee_type if market is not None else FeeType.QUADRATIC
+        multiplier = market.fee_multiplier if market is not None else Decimal(1)
+        rebalance = not three_way and spec.theo.odds_draw is None
+        return quote_settings(spec.settings, fee_type, multiplier, rebalance)
 
     def _record_decision(self, match: MatchRuntime, decision: Decision, now: int) -> None:
         """Keep the latest decision; log and journal a side only when its reason, price or size changed
