@@ -209,7 +209,7 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                     raise EngineError(error.user_message + hint, error.field) from None
                 raise
             while not stop.is_set():
-                with _suppress_timeout():
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
                 view = next((m for m in engine.snapshot().matches if m.spec.match_id == spec.match_id), None)
                 # with the API up, the process outlives its first match (more can be added): Ctrl-C ends it
@@ -259,14 +259,6 @@ async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
     await engine.execute(cmd.UpdateMatch(earlier.match_id, theo=spec.theo, settings=spec.settings))
     await engine.execute(cmd.StartMatch(earlier.match_id))
     return earlier
-
-
-class _suppress_timeout:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, value: object, tb: object) -> bool:
-        return kind is TimeoutError
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

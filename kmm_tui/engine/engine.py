@@ -445,7 +445,21 @@ class Engine:
         """Pull every order (verified), stop background work, close connections. Idempotent."""
         if self._closed:
             return 0
-        left = await self.kill_all(reason)
+        try:
+            left = await self.kill_all(reason)
+        except Exception:  # a bug must not skip the last pull nor leave connections open
+            log.exception("kill all failed during close; pulling by client-id prefix as a last resort")
+            runners = [m.task for m in self._matches.values() if m.task is not None]
+            for match in self._matches.values():
+                match.status = MatchStatus.STOPPING  # nothing may place another order
+            for task in runners:
+                task.cancel()
+            await asyncio.gather(*runners, return_exceptions=True)
+            try:
+                _, left = await self._x.cancel_all_ours()
+            except Exception:
+                log.exception("last-resort cancel failed: orders of ours may still rest")
+                left = 1
         self._closed = True
         for task in self._tasks:
             task.cancel()

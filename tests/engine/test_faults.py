@@ -168,3 +168,16 @@ async def test_the_rest_backup_cancels_strays_and_notices_orders_gone_silently(t
     await t.engine._reconcile_orders()
     assert stray.order_id not in {o.order_id for o in t.resting()}
     await eventually(lambda: len(t.resting(a)) == 1, what="side A quoted again after the silent cancel")
+
+
+async def test_close_still_pulls_every_order_when_kill_all_itself_fails(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+
+    async def broken(reason: str) -> int:
+        raise RuntimeError("a bug in kill_all")
+
+    t.engine._kill_all = broken  # type: ignore[method-assign]
+    assert await t.engine.close() == 0
+    assert t.resting() == []
