@@ -27,29 +27,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
+from kmm_tui.bootstrap import Connection, build_engine
 from kmm_tui.domain.prices import PRICE_SCALE, Price, contracts
 from kmm_tui.engine import commands as cmd
-from kmm_tui.engine.engine import Engine, wall_clock_ms
-from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.kalshi.auth import Signer
-from kmm_tui.kalshi.rest import KalshiRest
-from kmm_tui.kalshi.ws import KalshiFeed
 from kmm_tui.sim import SimServer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "chaos.json"
 
 
 async def start_engine(sim: SimServer, journal_path: Path) -> Engine:
-    account = sim.demo_account
-    key = load_pem_private_key(account.private_key_pem, password=None)
-    signer = Signer(account.key_id, key)  # type: ignore[arg-type]
-    port = ExchangePort(KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer, watchdog_s=5),
-                        clock=wall_clock_ms)
-    engine = Engine(port, environment="sim", journal=Journal(journal_path))
+    """The engine as the app builds it (bootstrap), journaling to ``journal_path``."""
+    signer = Signer.from_pem(sim.demo_account.key_id, sim.demo_account.private_key_pem)
+    engine = build_engine(Connection("sim", sim.base_url, sim.ws_url, signer), journal=Journal(journal_path))
     await engine.start()
     return engine
 

@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/bench_x.py` puts bench/ first, not the project root
     sys.path.insert(0, str(ROOT))
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key  # noqa: E402
 
 from kmm_tui.domain.prices import Price, contracts  # noqa: E402
 from kmm_tui.engine.engine import Engine, wall_clock_ms  # noqa: E402
@@ -122,8 +121,7 @@ def bench_spec(match_id: str, ticker_a: str, ticker_b: str) -> MatchSpec:
 
 
 def signer_for(account: SimAccount) -> Signer:
-    key = load_pem_private_key(account.private_key_pem, password=None)
-    return Signer(account.key_id, key)  # type: ignore[arg-type]
+    return Signer.from_pem(account.key_id, account.private_key_pem)
 
 
 def engine_for(

@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
 from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.domain.prices import CENT, PRICE_SCALE, Price, contracts
 from kmm_tui.engine.commands import AddMatch
@@ -214,7 +212,7 @@ async def open_engine(
                 )
             )
             account = sim.demo_account
-            signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+            signer = Signer.from_pem(account.key_id, account.private_key_pem)
             connection = Connection("sim", sim.base_url, sim.ws_url, signer, "basic")
         else:
             connection = connection_for(environment, settings, state_dir)

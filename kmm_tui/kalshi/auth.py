@@ -125,6 +125,11 @@ class Signer:
     def from_file(cls, key_id: str, path: Path) -> Signer:
         return cls(key_id, load_private_key(path))
 
+    @classmethod
+    def from_pem(cls, key_id: str, pem: bytes) -> Signer:
+        """A key held in memory (the simulator's demo account): unencrypted PEM, RSA or Ed25519."""
+        return cls(key_id, serialization.load_pem_private_key(pem, password=None))  # type: ignore[arg-type]
+
     @property
     def algorithm(self) -> str:
         return "RSA-PSS" if isinstance(self._key, rsa.RSAPrivateKey) else "Ed25519"

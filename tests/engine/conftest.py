@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from kmm_tui.domain.prices import Count, Price, contracts
 from kmm_tui.engine.engine import Engine
@@ -106,7 +105,7 @@ async def connect(
     retry: RetryPolicy | None = None,
 ) -> tuple[Engine, KalshiFeed]:
     account = sim.demo_account
-    signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
+    signer = Signer.from_pem(account.key_id, account.private_key_pem)
     rest = KalshiRest(sim.base_url, signer=signer, timeout_s=timeout_s, retry=retry)
     feed = KalshiFeed(sim.ws_url, signer, watchdog_s=5)
     clock = clock or _wall

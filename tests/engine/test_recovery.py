@@ -6,29 +6,24 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
+from kmm_tui.bootstrap import Connection, build_engine
 from kmm_tui.domain.prices import contracts
 from kmm_tui.engine import commands as cmd
-from kmm_tui.engine.engine import Engine, wall_clock_ms
-from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.kalshi.auth import Signer
-from kmm_tui.kalshi.rest import KalshiRest
-from kmm_tui.kalshi.ws import KalshiFeed
 from kmm_tui.sim import SimServer
 
 from .conftest import QUIET, Trading, eventually, spec
 
 
-async def start_engine(sim: SimServer, journal: Journal) -> Engine:
-    account = sim.demo_account
-    signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
-    port = ExchangePort(
-        KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer), clock=wall_clock_ms
+async def start_engine(sim: SimServer, journal: Journal, *, adopt: bool = False) -> Engine:
+    """The engine as the app builds it (bootstrap), over loopback, with this journal."""
+    signer = Signer.from_pem(sim.demo_account.key_id, sim.demo_account.private_key_pem)
+    engine = build_engine(
+        Connection("sim", sim.base_url, sim.ws_url, signer), journal=journal, adopt_orders=adopt
     )
-    engine = Engine(port, environment="sim", journal=journal)
     await engine.start()
     return engine
 
@@ -120,13 +115,7 @@ async def test_restart_with_adopt_keeps_the_resting_orders_and_resumes_quoting(t
         before = {o.order_id for o in t.resting()}
         await crash(engine)
 
-        account = sim.demo_account
-        signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, password=None))  # type: ignore[arg-type]
-        port = ExchangePort(
-            KalshiRest(sim.base_url, signer=signer), KalshiFeed(sim.ws_url, signer), clock=wall_clock_ms
-        )
-        restarted = Engine(port, environment="sim", journal=Journal(path), adopt_on_restart=True)
-        await restarted.start()
+        restarted = await start_engine(sim, Journal(path), adopt=True)
         try:
             assert {o.order_id for o in t.resting()} == before, "the same orders, not cancelled"
             view = next(m for m in restarted.snapshot().matches if m.spec.match_id == "m1")

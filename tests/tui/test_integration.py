@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from textual.pilot import Pilot
 
 from kmm_tui.bootstrap import Connection, build_engine
@@ -53,7 +52,7 @@ async def sim_and_engine(tmp_path: Path) -> AsyncIterator[tuple[SimServer, Engin
     """A quiet simulator and the real engine connected to it over loopback (REST + WebSocket)."""
     async with SimServer(agents=False, state_dir=tmp_path, seed=11) as sim:
         account = sim.demo_account
-        signer = Signer(account.key_id, load_pem_private_key(account.private_key_pem, None))  # type: ignore[arg-type]
+        signer = Signer.from_pem(account.key_id, account.private_key_pem)
         engine = build_engine(Connection("sim", sim.base_url, sim.ws_url, signer))  # the app's composition
         await engine.start()
         try:
