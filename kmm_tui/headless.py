@@ -20,7 +20,6 @@ from typing import TextIO
 from kmm_tui.bootstrap import BootstrapError, open_engine
 from kmm_tui.config import Settings
 from kmm_tui.domain.prices import (
-    Price,
     WireFormatError,
     format_cents,
     format_contracts,
@@ -271,4 +270,4 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
 
 
-__all__ = ["Price", "build_spec", "main", "run_match"]
+__all__ = ["build_spec", "main", "run_match"]

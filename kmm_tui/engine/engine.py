@@ -69,7 +69,7 @@ from kmm_tui.engine.exchange import (
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.markets import MarketState, start_from_ticker
-from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.pricing_inputs import describe_theo, theo_prices
 from kmm_tui.engine.reconciler import (
@@ -1403,4 +1403,4 @@ def side_quote_text(quote: SideQuote | None) -> str:
     return f"{price} x{quote.size // COUNT_SCALE} ({quote.reason.value}: {quote.detail})"
 
 
-__all__ = ["Engine", "MatchRuntime", "PairInfo", "Preview", "TheoInput", "side_quote_text", "wall_clock_ms"]
+__all__ = ["Engine", "MatchRuntime", "PairInfo", "Preview", "side_quote_text", "wall_clock_ms"]

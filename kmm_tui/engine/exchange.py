@@ -437,12 +437,8 @@ class ExchangePort:
             )
         except kx.DuplicateClientOrderId:
             return WriteOutcome(ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt")
-        except kx.OrderRejected as error:
-            return _rejected(error)
-        except (kx.Unavailable, kx.BadResponse) as error:
-            return WriteOutcome(ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}")
         except kx.KalshiError as error:
-            return _rejected(error)
+            return _failed(error)
         remaining = ack.remaining_count if ack.remaining_count is not None else intent.count
         if ack.cancelled_on_arrival:
             return WriteOutcome(
@@ -472,7 +468,7 @@ class ExchangePort:
         except kx.NotFoundError:
             return await self._gone(order)
         except kx.KalshiError as error:
-            return await self._write_failed(order, error)
+            return _failed(error)
         return _after_ack(ack)
 
     async def decrease(self, order: OwnOrder, reduce_to: Count) -> WriteOutcome:
@@ -488,7 +484,7 @@ class ExchangePort:
         except kx.NotFoundError:
             return await self._gone(order)
         except kx.KalshiError as error:
-            return await self._write_failed(order, error)
+            return _failed(error)
         return _after_ack(ack)
 
     async def cancel(self, order: OwnOrder) -> WriteOutcome:
@@ -499,20 +495,13 @@ class ExchangePort:
         except kx.NotFoundError:
             return await self._gone(order)
         except kx.KalshiError as error:
-            return await self._write_failed(order, error)
+            return _failed(error)
         return WriteOutcome(ok=True, state=OrderState.CANCELLED)
 
     async def _gone(self, order: OwnOrder) -> WriteOutcome:
         """A 404 proves nothing (cancelled, executed and unknown all answer it): read the order."""
         state = await self._lookup_state(order)
         return WriteOutcome(ok=state is OrderState.CANCELLED, state=state, detail="order no longer resting")
-
-    async def _write_failed(self, order: OwnOrder, error: kx.KalshiError) -> WriteOutcome:
-        if isinstance(error, kx.OrderRejected):
-            return _rejected(error)
-        if isinstance(error, kx.Unavailable | kx.BadResponse | kx.RateLimited):
-            return WriteOutcome(ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}")
-        return _rejected(error)
 
     async def _lookup_state(self, order: OwnOrder) -> OrderState:
         if order.order_id is None:
@@ -688,6 +677,14 @@ def _after_ack(ack: OrderAck) -> WriteOutcome:
     if remaining is not None and remaining <= 0:
         return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.EXECUTED)
     return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.RESTING)
+
+
+def _failed(error: kx.KalshiError) -> WriteOutcome:
+    """One classification for every write: no answer (the write may or may not have landed: look it
+    up before anything else) versus a rejection (it did not happen; counts toward the halt)."""
+    if isinstance(error, kx.Unavailable | kx.BadResponse | kx.RateLimited):
+        return WriteOutcome(ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}")
+    return _rejected(error)
 
 
 def _rejected(error: kx.KalshiError) -> WriteOutcome:

@@ -181,3 +181,12 @@ async def test_close_still_pulls_every_order_when_kill_all_itself_fails(trading:
     t.engine._kill_all = broken  # type: ignore[method-assign]
     assert await t.engine.close() == 0
     assert t.resting() == []
+
+
+async def test_creates_refused_by_a_long_429_storm_never_count_as_rejections(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t)))
+    await t.engine.execute(cmd.StartMatch("m1"))
+    t.sim.faults.rate_limit(60)  # longer than the client's retries: creates end without an answer
+    await eventually(lambda: len(t.resting()) == 2, within=30, what="both bids once the storm passes")
+    assert t.view().status is MatchStatus.QUOTING, t.view().status_reason
