@@ -283,7 +283,7 @@ def _position(fills: Iterable[JournalFill]) -> str:
         ("A", inventory.count_long_a, inventory.avg_cost_a),
         ("B", inventory.count_long_b, inventory.avg_cost_b),
     ):
-        average = f" @ avg {format_cents(avg)}" if avg else ""
+        average = f" @ avg cost {format_cents(avg)}" if avg else ""  # fees included
         parts.append(f"long {side} {format_contracts(count)}{average}")
     return (
         f": {', '.join(parts)}; fees {_usd(inventory.fees)}; P&L if A wins "

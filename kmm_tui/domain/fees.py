@@ -4,6 +4,10 @@ Taker ``0.07·m·C·P·(1−P)``; maker ``0.0175·m·C·P·(1−P)`` only on ``q
 half the taker rate on ``quadratic_with_combo_maker_fees``, nothing on plain ``quadratic``. Each fill's
 fee is rounded UP to $0.0001. All arithmetic is exact (``Fraction``): the only rounding is the
 exchange's own ceiling, so our books reconcile with the ``fee_cost`` the exchange reports.
+
+Planning is stricter than booking: the account is charged whole cents, with each order's total fee
+rounded up to the next cent (§10), so quotes are planned with ``planned_fee_per_contract`` — an
+order's fee rounded up to the cent, spread over its contracts and rounded up again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ TAKER_RATE = Fraction(7, 100)
 MAKER_RATE = Fraction(175, 10_000)
 FEE_QUANTUM: Money = Money(MONEY_SCALE // PRICE_SCALE)  # $0.0001 in micro-dollars
 _MONEY_PER_PRICE_UNIT = MONEY_SCALE // PRICE_SCALE
+_CENT_IN_PRICE = PRICE_SCALE // 100
 
 
 class FeeError(ValueError):
@@ -88,6 +93,23 @@ def maker_fee(price: Price, count: Count, fee_type: FeeType, multiplier: Decimal
     """Fee for one maker fill (maker 5 @ 0.61 on quadratic_with_maker_fees, m = 1 → $0.0209)."""
     _check(price, count)
     return _fee(maker_rate(fee_type) * multiplier_fraction(multiplier), price, count)
+
+
+def planned_fee_per_contract(price: int, count: int, rate: tuple[int, int]) -> int:
+    """Fee per contract, in Price units, that an order of ``count`` at ``price`` is planned to cost.
+
+    ``rate`` is the maker rate × multiplier as ``(numerator, denominator)`` (``QuoteSettings.fee_rate``).
+    The order's whole fee is rounded up to the cent, as the exchange charges it, then divided by the
+    contracts and rounded up to $0.0001 (10 @ 50c maker: 4.375c → 5c → 0.5c each). Plain ints: this runs
+    on the quoting hot path.
+    """
+    num, den = rate
+    if num == 0 or count <= 0:
+        return 0
+    # cents = ceil(rate · count/COUNT_SCALE · price·(PS − price)/PS² · 100)
+    cents = -(-num * count * price * (PRICE_SCALE - price) * 100 // (den * COUNT_SCALE * PRICE_SCALE**2))
+    # per contract in Price units = cents · CENT / (count / COUNT_SCALE), rounded up
+    return -(-cents * _CENT_IN_PRICE * COUNT_SCALE // count)
 
 
 def maker_fee_per_contract_upper_bound(price: Price, fee_type: FeeType, multiplier: Decimal) -> Price:

@@ -4,8 +4,10 @@ A match is two markets (YES = team A wins, YES = team B wins); we only ever buy 
 plus one on B is a *locked pair*: exactly one pays $1. Whatever is not paired is *exposure*: the net
 count ``long A − long B`` says which way we lose if the wrong team wins.
 
-Costs are kept as exact ``Money`` (``price × count``); averages are derived only when asked and are
-rounded UP to the Price unit, so every rule built on them (the rebalance ceiling) errs on the safe side.
+Costs are kept as exact ``Money`` (``price × count``) and the fees paid are kept per side; the *cost
+basis* of a side is both together, because a contract bought for 48c with a 1c fee cost 49c. Averages
+are derived only when asked and are rounded UP to the Price unit, so every rule built on them (the
+rebalance ceiling) errs on the safe side.
 """
 
 from __future__ import annotations
@@ -37,16 +39,17 @@ def _ceil_div(numerator: int, denominator: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Inventory:
-    """Long YES counts and exact costs per side, plus all fees paid (Money)."""
+    """Long YES counts per side, their exact price cost (``price × count``) and the fees paid per side."""
 
     count_long_a: Count = _NO_COUNT
     count_long_b: Count = _NO_COUNT
     cost_long_a: Money = _NO_MONEY
     cost_long_b: Money = _NO_MONEY
-    fees: Money = _NO_MONEY
+    fees_a: Money = _NO_MONEY
+    fees_b: Money = _NO_MONEY
 
     def __post_init__(self) -> None:
-        for name in ("count_long_a", "count_long_b", "cost_long_a", "cost_long_b", "fees"):
+        for name in ("count_long_a", "count_long_b", "cost_long_a", "cost_long_b", "fees_a", "fees_b"):
             if getattr(self, name) < 0:
                 raise ValueError(
                     f"inventory {name.replace('_', ' ')} cannot be negative ({getattr(self, name)}); "
@@ -71,11 +74,13 @@ class Inventory:
         if side is Side.A:
             return Inventory(
                 Count(self.count_long_a + count), self.count_long_b,
-                Money(self.cost_long_a + spent), self.cost_long_b, Money(self.fees + fee),
+                Money(self.cost_long_a + spent), self.cost_long_b,
+                Money(self.fees_a + fee), self.fees_b,
             )
         return Inventory(
             self.count_long_a, Count(self.count_long_b + count),
-            self.cost_long_a, Money(self.cost_long_b + spent), Money(self.fees + fee),
+            self.cost_long_a, Money(self.cost_long_b + spent),
+            self.fees_a, Money(self.fees_b + fee),
         )
 
     def with_positions(self, pos_a: Count, pos_b: Count) -> Inventory:
@@ -85,7 +90,8 @@ class Inventory:
         what we know). A side that grows from zero, without any fill we know of, has no known cost:
         it is booked at $1 per contract, the most a YES can cost. That keeps every derived number
         conservative — P&L shows the worst case and no rebalance ceiling is built on a guessed cost —
-        until the fills arrive or the user corrects the cost by hand. Fees are unchanged.
+        until the fills arrive or the user corrects the cost by hand. Fees paid are unchanged (they were
+        paid), so a shrinking side's average cost basis rises: again the conservative direction.
         """
         if pos_a < 0 or pos_b < 0:
             raise ValueError(
@@ -96,8 +102,36 @@ class Inventory:
             pos_a, pos_b,
             _rescale(self.cost_long_a, self.count_long_a, pos_a),
             _rescale(self.cost_long_b, self.count_long_b, pos_b),
-            self.fees,
+            self.fees_a, self.fees_b,
         )
+
+    def corrected(
+        self, count_a: Count, count_b: Count, avg_price_a: Price | None, avg_price_b: Price | None
+    ) -> Inventory:
+        """The inventory after the user corrects the counts by hand (fees paid are kept).
+
+        A side's average price may be left out only when we already hold that side: the current average
+        price (without fees) is kept. A non-zero count with no price and nothing held is refused — booking
+        it at $0 would let the other side's rebalance ceiling climb to 99c.
+        """
+        sides = []
+        for name, count, avg, held, spent in (
+            ("A", count_a, avg_price_a, self.count_long_a, self.cost_long_a),
+            ("B", count_b, avg_price_b, self.count_long_b, self.cost_long_b),
+        ):
+            if count < 0:
+                raise ValueError(f"side {name}: the count cannot be negative")
+            if avg is not None and not 0 < avg <= PRICE_SCALE:
+                raise ValueError(f"side {name}: the average price must be above 0c and at most 100c")
+            if count == 0:
+                sides.append(Money(0))
+            elif avg is not None:
+                sides.append(Money(avg * count))
+            elif held > 0:
+                sides.append(Money(_ceil_div(spent * count, held)))
+            else:
+                raise ValueError(f"side {name}: enter the average price paid for the {count // 100} held")
+        return Inventory(count_a, count_b, sides[0], sides[1], self.fees_a, self.fees_b)
 
     # --- derived numbers -------------------------------------------------------------------------
 
@@ -112,14 +146,19 @@ class Inventory:
         return Count(min(self.count_long_a, self.count_long_b))
 
     @property
+    def fees(self) -> Money:
+        """All fees paid on this match."""
+        return Money(self.fees_a + self.fees_b)
+
+    @property
     def avg_cost_a(self) -> Price | None:
-        """Average price paid on A, rounded up to $0.0001; None when flat."""
-        return _avg(self.cost_long_a, self.count_long_a)
+        """Average cost basis of A per contract (price plus fees), rounded up to $0.0001; None when flat."""
+        return _avg(self.cost_long_a + self.fees_a, self.count_long_a)
 
     @property
     def avg_cost_b(self) -> Price | None:
-        """Average price paid on B, rounded up to $0.0001; None when flat."""
-        return _avg(self.cost_long_b, self.count_long_b)
+        """Average cost basis of B per contract (price plus fees), rounded up to $0.0001; None when flat."""
+        return _avg(self.cost_long_b + self.fees_b, self.count_long_b)
 
     def avg_cost(self, side: Side) -> Price | None:
         return self.avg_cost_a if side is Side.A else self.avg_cost_b
@@ -129,7 +168,7 @@ class Inventory:
 
     @property
     def locked_profit(self) -> Money:
-        """Profit the locked pairs guarantee, at exact average cost, minus ALL fees paid so far.
+        """Profit the locked pairs guarantee, at exact average price, minus ALL fees paid so far.
 
         Charging the unpaired surplus's fees here too is deliberately conservative. Rounded down.
         """
@@ -154,11 +193,13 @@ class Inventory:
         return Money(self.count_long_b * PRICE_SCALE - self.cost_long_a - self.cost_long_b - self.fees)
 
     def rebalance_ceiling(self, side: Side) -> Price | None:
-        """Highest price at which buying ``side`` still pairs with the other side at a profit.
+        """Highest cost (price plus this leg's fee) at which buying ``side`` still pairs at a profit.
 
-        ``100c − avg cost of the other (long) side − 1c``: the average is rounded up, so this is
-        rounded down; a pair bought at or below it pays at least 1c before fees. None when the other
-        side is flat or the result is not a positive price. Callers snap it down onto the tick grid.
+        ``100c − cost basis of the other (long) side − 1c``, where the cost basis includes the fees that
+        side paid. The average is rounded up, so this is rounded down: a pair whose new leg costs at most
+        this, fee included, keeps at least 1c after both legs' fees. Callers take the new leg's planned
+        fee off (``quoting``) and snap down onto the tick grid. None when the other side is flat or the
+        result is not a positive price.
         """
         other = self.avg_cost(side.other)
         if other is None:

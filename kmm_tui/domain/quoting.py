@@ -6,9 +6,11 @@ keeps no state. ``docs/pricing.md`` explains every rule for traders. In short, p
 
 1. No quote at all when the event has started or is inside the start margin, the market is not open,
    the theo is stale or missing, or the side would add exposure beyond ``inventory_max``.
-2. Ceiling = the highest grid price ``p`` with ``p ≤ theo − edge`` (and ``p + maker fee(p) ≤ theo −
-   edge`` when fee-aware). At the exposure limit the reducing side may use the rebalance ceiling
-   (breakeven against the other side's average cost) when that is higher.
+2. Ceiling = the highest grid price ``p`` with ``p + planned maker fee(p) ≤ theo − edge`` (the fee term
+   when fee-aware, the default; planned as the exchange charges it: the order's fee rounded up to the
+   cent). ``theo`` is floored to $0.0001, so the ceiling is the floor of the exact value, never rounded
+   up. At the exposure limit the reducing side may use the rebalance ceiling (breakeven against the
+   other side's cost basis, fees included, minus this leg's planned fee) when that is higher.
 3. Price: one tick above the best competing bid, never above the ceiling; a competitor above the
    ceiling → sit ``backoff_ticks`` below it; empty book → ``max_join_depth`` ticks below the ceiling
    (or the grid minimum). Once at the ceiling, stay (sticky) and retest lower every
@@ -24,17 +26,18 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.fees import FeeError, FeeType, maker_rate, multiplier_fraction
+from kmm_tui.domain.fees import FeeError, FeeType, maker_rate, multiplier_fraction, planned_fee_per_contract
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import (
     COUNT_SCALE,
-    PRICE_SCALE,
     Count,
     Price,
     TickGrid,
     format_cents,
     format_contracts,
 )
+
+MIN_EDGE = Price(10)  # one tick of Kalshi's finest grid (0.1c)
 
 
 class Reason(StrEnum):
@@ -71,13 +74,13 @@ class Reason(StrEnum):
 class QuoteSettings:
     """Per-match quoting parameters (Price/Count units, see CONVENTIONS.md)."""
 
-    edge: Price  # below theo, e.g. 200 = 2c
+    edge: Price  # below theo, e.g. 200 = 2c; at least MIN_EDGE (a zero edge pays away the whole spread)
     contracts: Count  # size per side
     inventory_max: Count  # |long A − long B| our own quotes may never push past
     retest_interval_ms: int = 30_000
     backoff_ticks: int = 0  # ticks under the ceiling to sit when a competitor is above it
     max_join_depth: int | None = None  # deepest we sit under the ceiling in an empty/thin book
-    fee_aware: bool = False
+    fee_aware: bool = True
     fee_type: FeeType = FeeType.QUADRATIC
     fee_multiplier: Decimal = Decimal(1)
     start_margin_ms: int = 0
@@ -93,6 +96,9 @@ class QuoteSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number >= 0 (got {value!r})")
+        if self.edge < MIN_EDGE:
+            raise ValueError(f"edge must be at least one tick ({format_cents(MIN_EDGE)}), got "
+                             f"{format_cents(self.edge)}: a zero edge completes pairs that lose after fees")
         if self.max_join_depth is not None and self.max_join_depth < 0:
             raise ValueError(f"max join depth must be >= 0 ticks or unset (got {self.max_join_depth})")
         fee_type = FeeType(self.fee_type)
@@ -217,12 +223,12 @@ def _side(
                      f"fee-aware quoting cannot price the {s.fee_type.value!r} fee schedule; turn it off")
     grid = inp.grid
     min_price = grid.min_price
-    ceiling = _ceiling(theo - s.edge, grid, fee_rate)
 
     # Exposure: quoting this side may never take |net| past inventory_max (room floored to contracts).
     room = s.inventory_max - exposure
     room -= room % COUNT_SCALE
     size = s.contracts if s.contracts < room else room
+    ceiling = _ceiling(theo - s.edge, grid, fee_rate, size if size > 0 else s.contracts)
     if size <= 0:
         if s.contracts <= 0:
             return _none(Reason.NO_SIZE, "size is 0 contracts: set contracts per side", ceiling)
@@ -230,12 +236,15 @@ def _side(
                      f"not quoting {side.name}: long {format_contracts(exposure)} more {side.name} than "
                      f"{side.other.name}, limit {format_contracts(s.inventory_max)}", ceiling)
 
-    # At the limit, the reducing side may pay up to breakeven against the other side's cost.
+    # At the limit, the reducing side may pay up to breakeven against the other side's cost basis (fees
+    # included). This leg's own planned fee always comes off, fee-aware or not: a rebalance must never
+    # complete a pair that loses after fees, so an unpriceable fee schedule never rebalances.
     rebalance: Price | None = None
-    if s.rebalance and exposure < 0 and -exposure >= s.inventory_max:
+    if s.rebalance and s.fee_rate is not None and exposure < 0 and -exposure >= s.inventory_max:
         raw = inventory.rebalance_ceiling(side)
         if raw is not None:
-            rebalance = _ceiling(raw, grid, fee_rate)
+            surplus = -exposure
+            rebalance = _ceiling(raw, grid, s.fee_rate, size if size < surplus else surplus)
             if rebalance is not None and ceiling is not None and rebalance <= ceiling:
                 rebalance = None
     top = rebalance if rebalance is not None else ceiling
@@ -350,17 +359,17 @@ def _classify(price: int, top: int, best: int | None, resting: int | None, thin:
                               f"one tick above {format_cents(best)}")
 
 
-def _ceiling(limit: int, grid: TickGrid, fee_rate: tuple[int, int] | None) -> Price | None:
-    """Highest quotable grid price p with p (+ its maker fee per contract, if given) ≤ limit."""
+def _ceiling(limit: int, grid: TickGrid, fee_rate: tuple[int, int] | None, size: int) -> Price | None:
+    """Highest quotable grid price p with p (+ its planned maker fee per contract for an order of
+    ``size``, if a rate is given) ≤ limit. ``limit`` is exact (theo is floored, never rounded up), and
+    p only ever moves down from its floor: the ceiling never rounds up."""
     min_price = grid.min_price
     if limit < min_price:
         return None
     max_price = grid.max_price
     price = grid.floor(limit if limit < max_price else max_price)
     if fee_rate is not None:
-        num, den = fee_rate
-        den *= PRICE_SCALE
-        while price + -(-num * price * (PRICE_SCALE - price) // den) > limit:
+        while price + planned_fee_per_contract(price, size, fee_rate) > limit:
             if price <= min_price:
                 return None
             price = grid.down(price)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from typing import Literal
 
@@ -224,10 +224,15 @@ def _odds_ratio(q: list[Decimal]) -> list[Decimal]:
 
 
 def prob_to_price(p: Decimal) -> Price:
-    """Probability → Price, rounded half-even to $0.0001 (0.53565 → 5356)."""
+    """Probability → Price, floored to $0.0001 (0.535659 → 5356).
+
+    Floored, never rounded: the ceiling is ``theo − edge`` snapped down onto the grid, and a theo rounded
+    up would lift it over the exact value (odds 1.06/7.77, edge 2c: exact limit 85.995c, rounded theo
+    88.00c gave a ceiling of 86c). Floored theos of a match also never add up to more than 100c.
+    """
     if not isinstance(p, Decimal) or not p.is_finite() or not 0 <= p <= 1:
         raise OddsError(f"probability {p!r} must be a Decimal between 0 and 1")
-    return Price(int((p * PRICE_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN)))
+    return Price(int((p * PRICE_SCALE).to_integral_value(rounding=ROUND_FLOOR)))
 
 
 # --- consensus over several books ---------------------------------------------------------------

@@ -680,17 +680,12 @@ class Engine:
 
     def _correct_inventory(self, correction: cmd.CorrectInventory) -> None:
         match = self._match(correction.match_id)
-        if correction.count_long_a < 0 or correction.count_long_b < 0:
-            raise EngineError("inventory counts cannot be negative", field="count_long_a")
-        avg_a = correction.avg_cost_a if correction.avg_cost_a is not None else match.inventory.avg_cost_a
-        avg_b = correction.avg_cost_b if correction.avg_cost_b is not None else match.inventory.avg_cost_b
-        match.inventory = Inventory(
-            count_long_a=correction.count_long_a,
-            count_long_b=correction.count_long_b,
-            cost_long_a=Money((avg_a or 0) * correction.count_long_a),
-            cost_long_b=Money((avg_b or 0) * correction.count_long_b),
-            fees=match.inventory.fees,
-        )
+        try:
+            match.inventory = match.inventory.corrected(
+                correction.count_long_a, correction.count_long_b, correction.avg_cost_a, correction.avg_cost_b
+            )
+        except ValueError as error:
+            raise EngineError(str(error), field="count_long_a") from None
         self._log(
             Level.WARNING,
             f"inventory corrected by hand: A {format_contracts(correction.count_long_a)}, "

@@ -60,7 +60,7 @@ class MatchSettings:
     start_margin_ms: int = 5 * 60_000
     retest_interval_ms: int = 30_000
     backoff_ticks: int = 0
-    fee_aware: bool = False
+    fee_aware: bool = True  # plan the maker fee into every ceiling (a pair must profit after fees)
     post_only: bool = True
     max_loss: Money | None = None  # halt when P&L marked to theo falls below -max_loss
 

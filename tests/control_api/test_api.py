@@ -148,9 +148,9 @@ async def test_add_with_start_and_decimal_odds_as_json_numbers(rig: ApiRig) -> N
     assert added.status_code == 201, added.text
     match = added.json()["match"]
     assert match["status"] == "quoting" and "start_error" not in added.json()
-    # 1.5 / 3 have no vig: exactly 2/3 and 1/3, rounded to the Price grid, odds kept as typed
+    # 1.5 / 3 have no vig: exactly 2/3 and 1/3, floored to the Price grid, odds kept as typed
     assert match["theo"]["input"]["odds_a"] == "1.5" and match["theo"]["input"]["odds_b"] == "3"
-    assert match["theo"]["a"] == "66.67" and match["theo"]["b"] == "33.33"
+    assert match["theo"]["a"] == "66.66" and match["theo"]["b"] == "33.33"
     assert match["ticker_a"] == a and match["settings"]["contracts"] == "2"
     await eventually(lambda: t.resting(a) != [] and t.resting(b) != [], what="bids on both teams")
     assert {o.remaining for o in t.resting()} == {200}

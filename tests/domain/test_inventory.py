@@ -48,7 +48,7 @@ def test_locked_profit_counts_pairs_at_average_cost_minus_fees() -> None:
            .apply_fill(Side.B, C(49), contracts(4), parse_money("0.02")))
     # 4 pairs * (1 - 0.48 - 0.49) = 0.12, minus all fees 0.07
     assert inv.locked_profit == parse_money("0.05")
-    assert Inventory(fees=parse_money("0.01")).locked_profit == -parse_money("0.01")
+    assert Inventory(fees_a=parse_money("0.01")).locked_profit == -parse_money("0.01")
 
 
 def test_rebalance_ceiling_is_breakeven_minus_a_cent_against_the_other_side() -> None:
@@ -84,12 +84,14 @@ def test_rebalance_ceiling_guarantees_pair_profit(fills: list[tuple[int, int]], 
     assert locked.locked_profit >= 0
 
 
-def test_synced_positions_keep_average_cost_when_shrinking_or_growing() -> None:
+def test_synced_positions_keep_average_price_and_the_fees_paid() -> None:
     inv = Inventory().apply_fill(Side.A, C(48), contracts(10), parse_money("0.03"))
+    assert inv.avg_cost_a == C("48.3")  # cost basis: 4.80 + 0.03 fees over 10 contracts
     smaller = inv.with_positions(contracts(4), 0)
-    assert smaller.count_long_a == contracts(4) and smaller.avg_cost_a == C(48)
+    assert smaller.count_long_a == contracts(4) and smaller.cost_long_a == parse_money("1.92")
+    assert smaller.avg_cost_a == C("48.75")  # the fees were paid: fewer contracts carry them
     larger = inv.with_positions(contracts(15), 0)
-    assert larger.cost_long_a == parse_money("7.20") and larger.avg_cost_a == C(48)
+    assert larger.cost_long_a == parse_money("7.20") and larger.avg_cost_a == C("48.2")
     assert larger.fees == inv.fees
     assert inv.with_positions(contracts(10), 0) == inv
 
@@ -128,3 +130,18 @@ def test_negative_or_inconsistent_inventory_cannot_be_built() -> None:
 def test_side_other() -> None:
     assert Side.A.other is Side.B and Side.B.other is Side.A
     assert Side("a") is Side.A
+
+
+def test_correction_without_a_price_keeps_the_average_price_of_what_is_held() -> None:
+    inv = Inventory().apply_fill(Side.A, C(48), contracts(10), parse_money("0.03"))
+    fixed = inv.corrected(contracts(12), 0, None, None)
+    assert fixed.cost_long_a == parse_money("5.76") and fixed.fees == inv.fees
+
+
+def test_correction_refuses_a_count_with_no_price_on_a_side_not_held() -> None:
+    """Booking 10 B at $0 would lift A's rebalance ceiling to 99c."""
+    inv = Inventory().apply_fill(Side.A, C(48), contracts(10), 0)
+    with pytest.raises(ValueError, match="side B: enter the average price"):
+        inv.corrected(contracts(10), contracts(10), None, None)
+    fixed = inv.corrected(contracts(10), contracts(10), None, C(50))
+    assert fixed.rebalance_ceiling(Side.A) == C(49)

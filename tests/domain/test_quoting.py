@@ -123,7 +123,7 @@ def test_ceiling_is_floored_onto_the_tick_grid() -> None:
 
 
 def test_ceiling_is_capped_at_the_grid_maximum() -> None:
-    q = run(side(100, bids=((98, 5),)), edge=0).a
+    q = run(side(100, bids=((98, 5),)), edge=c("0.1")).a
     assert (q.ceiling, q.price) == (c(99), c(99))
 
 
@@ -135,7 +135,7 @@ def test_no_quote_when_ceiling_is_below_the_lowest_price() -> None:
 
 def test_fee_aware_ceiling_leaves_room_for_the_maker_fee() -> None:
     a = side(55, bids=((57, 5),))
-    plain = run(a, fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES).a
+    plain = run(a, fee_aware=False, fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES).a
     aware = run(a, fee_aware=True, fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES, fee_multiplier=Decimal(1)).a
     assert plain.ceiling == c(53)
     assert aware.ceiling == c(52)  # 53c + 0.44c fee > 53c; 52c + 0.44c <= 53c
@@ -149,7 +149,7 @@ def test_fee_aware_changes_nothing_where_makers_pay_no_fee() -> None:
 def test_fee_aware_on_an_unsupported_fee_schedule_does_not_quote() -> None:
     q = run(side(55), fee_aware=True, fee_type=FeeType.FLAT).a
     assert (q.price, q.reason) == (None, Reason.FEE_UNSUPPORTED)
-    assert run(side(55), fee_type=FeeType.FLAT).a.price is not None  # not fee-aware: fees not needed
+    assert run(side(55), fee_aware=False, fee_type=FeeType.FLAT).a.price is not None  # fees not needed
 
 
 # --- sticky ceiling and retest -------------------------------------------------------------------
@@ -386,3 +386,47 @@ def test_three_way_matches_never_lift_the_ceiling_to_rebalance() -> None:
     assert decide(*inputs, two_way, long_a, QuoteMemo(), 0, None).b.reason is Reason.REBALANCING
     quote = decide(*inputs, three_way, long_a, QuoteMemo(), 0, None).b
     assert quote.reason is not Reason.REBALANCING and (quote.price is None or quote.price <= 3800)
+
+
+# --- money after fees (order-ledger issue, findings 4 and 5) -------------------------------------
+
+
+def test_ceiling_from_odds_is_the_floor_of_the_exact_value_never_rounded_up() -> None:
+    """Odds 1.06/7.77, edge 2c: theo A is exactly 87.99547c, so theo − edge is 85.99547c → 85c, not 86c."""
+    from kmm_tui.domain.theo import devig, prob_to_price
+
+    theo_a = prob_to_price(devig([Decimal("1.06"), Decimal("7.77")])[0])
+    q = decide(SideInput(theo_a, Book(), None, 0, LINEAR), side(10), settings(), Inventory(), QuoteMemo(),
+               0, None).a
+    assert q.ceiling == c(85)
+
+
+def test_rebalance_after_a_taker_filled_leg_still_locks_a_profit_after_both_fees() -> None:
+    """A filled as taker at 60c on a maker-fee series (1.68c fee each): B's rebalance bid must leave the
+    pair profitable after A's taker fee and B's own maker fee (the old rule bid 39c and lost 1.19c)."""
+    from kmm_tui.domain.fees import maker_fee, taker_fee
+
+    fees = {"fee_type": FeeType.QUADRATIC_WITH_MAKER_FEES, "fee_multiplier": Decimal(1)}
+    fee_a = taker_fee(c(60), contracts(20), Decimal(1))
+    inv = Inventory().apply_fill(Side.A, c(60), contracts(20), fee_a)
+    q = run(side(55), side(30, bids=((45, 5),)), inv=inv, **fees).b
+    assert q.reason is Reason.REBALANCING and q.price is not None
+    fee_b = maker_fee(q.price, q.size, FeeType.QUADRATIC_WITH_MAKER_FEES, Decimal(1))
+    fee_b = -(-fee_b // 10_000) * 10_000  # the exchange charges the order's fee in whole cents
+    locked = inv.apply_fill(Side.B, q.price, q.size, fee_b)
+    per_pair = locked.locked_profit * 100 // q.size  # Money per contract (micro-dollars)
+    assert q.price == c(36)  # 100 − 61.68 (cost basis with fee) − 1 = 37.32; minus 0.5c planned fee
+    assert locked.pnl_if_b_wins - inv.pnl_if_b_wins > 0 and per_pair > 0
+
+
+def test_fee_aware_quoting_is_the_default_and_an_edge_below_one_tick_is_refused() -> None:
+    assert QuoteSettings(edge=c(2), contracts=contracts(1), inventory_max=contracts(1)).fee_aware
+    with pytest.raises(ValueError, match="at least one tick"):
+        QuoteSettings(edge=0, contracts=contracts(1), inventory_max=contracts(1))
+
+
+def test_fees_are_planned_per_order_rounded_up_to_the_cent() -> None:
+    """10 @ 53c on a maker-fee series: 0.0175·10·0.53·0.47 = 4.36c → 5c per order → 0.5c per contract,
+    so 53c + 0.5c > 53c and the ceiling under a 55c theo (edge 2c) is 52c."""
+    q = run(side(55), fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES).a
+    assert q.ceiling == c(52)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.fees import FeeType, maker_fee_per_contract_upper_bound
+from kmm_tui.domain.fees import FeeType, maker_fee
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import CENT, COUNT_SCALE, PRICE_SCALE, TickGrid
 from kmm_tui.domain.quoting import (
@@ -73,7 +73,7 @@ def inventories(draw: st.DrawFn) -> Inventory:
 @st.composite
 def quote_settings(draw: st.DrawFn) -> QuoteSettings:
     return QuoteSettings(
-        edge=draw(st.integers(0, 1_000)),
+        edge=draw(st.integers(10, 1_000)),
         contracts=draw(st.one_of(st.sampled_from([1_000, 500, 100]), st.integers(0, 2_000))),
         inventory_max=draw(st.one_of(st.sampled_from([2_000, 1_000, 3_000]), st.integers(0, 3_000))),
         retest_interval_ms=draw(st.integers(0, 60_000)),
@@ -97,14 +97,21 @@ def memos(draw: st.DrawFn, grid_a: TickGrid, grid_b: TickGrid) -> QuoteMemo:
     return QuoteMemo(one(grid_a), one(grid_b))
 
 
-def brute_ceiling(limit: int, grid: TickGrid, s: QuoteSettings) -> int | None:
-    """Highest legal quotable p with p (+ maker fee bound if fee-aware) <= limit, by exhaustive search."""
+def planned_fee(p: int, size: int, s: QuoteSettings) -> int:
+    """The per-contract fee an order is planned to cost, straight from the exact maker fee of the whole
+    order rounded up to the cent (independent of the fast integer formula decide() uses)."""
+    fee = maker_fee(p, size, s.fee_type, s.fee_multiplier)  # Money, rounded up to $0.0001
+    cents = -(-fee // 10_000)  # the exchange charges whole cents per order
+    return -(-cents * CENT * COUNT_SCALE // size)
+
+
+def brute_ceiling(limit: int, grid: TickGrid, s: QuoteSettings, size: int, fees: bool) -> int | None:
+    """Highest legal quotable p with p (+ planned fee if ``fees``) <= limit, by exhaustive search."""
     top = min(limit, grid.max_price)
-    for p in range(top, max(grid.min_price, top - 400) - 1, -1):
+    for p in range(top, max(grid.min_price, top - 600) - 1, -1):
         if not grid.is_valid(p):
             continue
-        fee = maker_fee_per_contract_upper_bound(p, s.fee_type, s.fee_multiplier) if s.fee_aware else 0
-        if p + fee <= limit:
+        if p + (planned_fee(p, size, s) if fees else 0) <= limit:
             return p
     return None
 
@@ -121,12 +128,15 @@ def check_side(side: Side, q: SideQuote, inp: SideInput, s: QuoteSettings, inv: 
         assert q.price < inp.book.asks[0][0]  # never crosses
     assert q.ceiling is not None and q.price <= q.ceiling
     assert inp.theo is not None and inp.market_open
-    normal = brute_ceiling(inp.theo - s.edge, grid, s)
+    room = s.inventory_max - net
+    size = min(s.contracts, room - room % COUNT_SCALE)
+    normal = brute_ceiling(inp.theo - s.edge, grid, s, size, s.fee_aware)
     if q.reason is Reason.REBALANCING:
         assert normal is None or q.price > normal
-        other = inv.avg_cost(side.other)
+        other = inv.avg_cost(side.other)  # cost basis: price plus the fees that side paid
         assert other is not None
-        assert q.price + other <= PRICE_SCALE - CENT  # the pair it completes makes at least 1c
+        # the pair it completes makes at least 1c after both legs' fees
+        assert q.price + planned_fee(q.price, q.size, s) + other <= PRICE_SCALE - CENT
         assert q.size <= -net  # only the surplus is bought above the normal ceiling
     else:
         assert normal is not None and q.price <= normal
@@ -177,5 +187,29 @@ def test_invariants_hold_over_a_sequence_of_decisions_with_fills(data: st.DataOb
             resting[side] = quote.price
             if quote.price is not None and data.draw(st.integers(0, 3)) == 0:
                 before = abs(inv.net_exposure)
-                inv = inv.apply_fill(side, quote.price, quote.size, 0)
+                fee = maker_fee(quote.price, quote.size, s.fee_type, s.fee_multiplier)
+                inv = inv.apply_fill(side, quote.price, quote.size, fee)
                 assert abs(inv.net_exposure) <= max(before, s.inventory_max)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_two_bids_resting_at_once_never_complete_a_pair_that_loses_after_fees(data: st.DataObject) -> None:
+    """Fee-aware (the default), theos that add up to at most 100c: whatever the books, inventory and
+    memo, both bids together leave 100 − a − b − fee(a) − fee(b) ≥ 2 × edge."""
+    grid = data.draw(st.sampled_from(GRIDS))
+    a, b = data.draw(side_inputs(grid)), data.draw(side_inputs(grid))
+    theo_a = data.draw(st.integers(1, PRICE_SCALE - 1))
+    theo_b = data.draw(st.integers(1, PRICE_SCALE - theo_a))
+    a = SideInput(theo_a, a.book, a.resting_price, a.resting_size, grid)
+    b = SideInput(theo_b, b.book, b.resting_price, b.resting_size, grid)
+    s = data.draw(quote_settings())
+    s = QuoteSettings(s.edge, s.contracts, s.inventory_max, s.retest_interval_ms, s.backoff_ticks,
+                      s.max_join_depth, True, s.fee_type, s.fee_multiplier)
+    decision = decide(a, b, s, data.draw(inventories()), data.draw(memos(grid, grid)), 0, None)
+    qa, qb = decision.a, decision.b
+    if qa.price is None or qb.price is None:
+        return
+    fees = planned_fee(qa.price, qa.size, s) + planned_fee(qb.price, qb.size, s)
+    pair = PRICE_SCALE - qa.price - qb.price - fees
+    assert pair >= 2 * s.edge

@@ -150,10 +150,10 @@ def test_devig_needs_two_or_three_outcomes(count: int) -> None:
         devig([Decimal(3)] * count, DevigMethod.MULTIPLICATIVE)
 
 
-def test_prob_to_price_rounds_half_even_to_a_hundredth_cent() -> None:
+def test_prob_to_price_floors_to_a_hundredth_cent() -> None:
     assert prob_to_price(Decimal("0.53565")) == 5356
-    assert prob_to_price(Decimal("0.53575")) == 5358
-    assert prob_to_price(Decimal("0.535651")) == 5357
+    assert prob_to_price(Decimal("0.53575")) == 5357
+    assert prob_to_price(Decimal("0.535659")) == 5356
     assert prob_to_price(Decimal(1)) == 10_000
     with pytest.raises(OddsError):
         prob_to_price(Decimal("1.01"))

@@ -87,7 +87,7 @@ def test_match_history_in_time_order_with_cents_and_utc_times(
     assert "Theo     odds 1.62 / 2.42 (power)" in out
     assert "edge 1.5c, 5 contracts, inventory max 50, start margin 5 min" in out
     # 5 @ 55c + 2.5 @ 35.5c cost $3.6375, fees $0.0035: A wins 5 - 3.641, B wins 2.5 - 3.641
-    assert "Fills    2: long A 5 @ avg 55c, long B 2.5 @ avg 35.5c; fees $0.0035" in out
+    assert "Fills    2: long A 5 @ avg cost 55.07c, long B 2.5 @ avg cost 35.5c; fees $0.0035" in out
     assert "P&L if A wins $1.359, if B wins -$1.141" in out
     history = [line.strip() for line in out.splitlines() if line.startswith("  2025-")]
     kinds = [line.split()[2] for line in history]

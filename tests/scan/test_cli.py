@@ -147,8 +147,8 @@ async def test_theo_prompt_reasks_on_bad_input_and_prints_ceilings(
     assert "if these are decimal odds, type 'o 1.9 2.0'" in out
     assert prompts[0] == prompts[1] and prompts[2] != prompts[1] and prompts[2] == prompts[3]
     assert "theo 55c → ceiling 53c" in out and "theo 45c → ceiling 43c" in out  # edge 2c, 1c grid
-    # 1.9 / 2.0 de-vigged multiplicatively: 51.28c and 48.72c; minus 2c, floored to the cent grid
-    assert "theo 51.28c → ceiling 49c" in out and "theo 48.72c → ceiling 46c" in out
+    # 1.9 / 2.0 de-vigged multiplicatively: 51.28c and 48.71c (floored); minus 2c, floored to the cent grid
+    assert "theo 51.28c → ceiling 49c" in out and "theo 48.71c → ceiling 46c" in out
     assert "Ceilings for 2 matches:" in out and "(typed: o 1.9 2.0)" in out
 
 
