@@ -43,7 +43,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import kmm_tui.engine.engine as engine_module
+import kmm_tui.engine.strategy as strategy_module
 from bench.common import (
     EDGE_CENTS,
     THEO_A_CENTS,
@@ -222,19 +222,19 @@ class SimProcess:
 
 @contextlib.contextmanager
 def counting_decisions() -> Iterator[list[int]]:
-    """Count the engine's calls of ``domain.quoting.decide`` (the module global it calls)."""
-    original = engine_module.decide
+    """Count the strategy runner's calls of ``domain.quoting.decide`` (the module global it calls)."""
+    original = strategy_module.decide
     count = [0]
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         count[0] += 1
         return original(*args, **kwargs)
 
-    engine_module.decide = counted  # type: ignore[assignment]
+    strategy_module.decide = counted  # type: ignore[assignment]
     try:
         yield count
     finally:
-        engine_module.decide = original
+        strategy_module.decide = original
 
 
 def memory_mb() -> tuple[float, float]:

@@ -14,45 +14,44 @@ What was found is reported as one log line per step. Quoting starts only after t
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.inventory import Side
+from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Level
-from kmm_tui.engine.exchange import order_state
+from kmm_tui.engine.exchange import ExchangePort, order_state
+from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.journal import Journal, JournalFill, JournalOrder
+from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX
+from kmm_tui.engine.portfolio import Portfolio, inventory_from_fills
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.models import Order
-
-if TYPE_CHECKING:
-    from kmm_tui.engine.engine import Engine
-    from kmm_tui.engine.exchange import ExchangePort
-
-log = logging.getLogger(__name__)
 
 LOOKBACK_WITHOUT_HISTORY_MS = 24 * 3_600_000
 
 
-def inventory_from_fills(fills: list[JournalFill]) -> Inventory:
-    """A match's inventory is a pure function of its journaled fills, oldest first."""
-    inventory = Inventory()
-    for fill in sorted(fills, key=lambda f: (f.ts_ms, f.trade_id)):
-        inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
-    return inventory
+@dataclass(frozen=True, slots=True)
+class Components:
+    """The parts of the engine that recovery rebuilds: it never goes through the facade."""
+
+    bus: Bus
+    port: ExchangePort
+    lifecycle: Lifecycle
+    execution: Execution
+    portfolio: Portfolio
 
 
-async def recover(
-    engine: Engine, port: ExchangePort, journal: Journal | None, *, adopt: bool = False
-) -> None:
+async def recover(parts: Components, journal: Journal | None, *, adopt: bool = False) -> None:
     """Run the five steps above. Network failures are reported and re-raised: never quote blind.
 
     With ``adopt``, resting orders of matches that were quoting when the last run ended are kept and
     handed to those matches, which resume quoting once reconciliation is complete; every other order
     of ours is still cancelled.
     """
-    now = engine.now_ms()
+    bus, port, lifecycle = parts.bus, parts.port, parts.lifecycle
+    now = bus.clock()
     adopted: list[tuple[JournalOrder, Order]] = []
     resumable: set[str] = set()
     try:
@@ -64,32 +63,30 @@ async def recover(
         orphans, left = await port.cancel_all_ours(keep=keep)
         backfilled = await _backfill(port, journal, now)
     except KalshiError as error:
-        engine.report(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
+        bus.log(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
         raise
     if journal is None:
         if left:
-            engine.report(Level.ERROR, f"{left} order(s) of ours are still resting — check the exchange")
+            bus.log(Level.ERROR, f"{left} order(s) of ours are still resting — check the exchange")
         return
-    restored = await _restore_matches(engine, journal)
+    restored = await _restore_matches(bus, lifecycle, journal)
     for row, order in adopted:
-        engine.adopt_order(row.match_id, Side(row.side), order)
-    parts = [
+        parts.execution.adopt(row.match_id, Side(row.side), order)
+    found = [
         f"{restored} match(es) loaded",
         f"{orphans} resting order(s) of ours cancelled" if orphans else "no orders of ours were resting",
         f"{backfilled} fill(s) back-filled",
     ]
     if bound:
-        parts.append(f"{bound} unacknowledged order(s) found on the exchange")
+        found.append(f"{bound} unacknowledged order(s) found on the exchange")
     if adopted:
-        parts.append(f"{len(adopted)} resting order(s) adopted")
-    engine.report(Level.WARNING if orphans or backfilled else Level.INFO, "recovery: " + ", ".join(parts))
+        found.append(f"{len(adopted)} resting order(s) adopted")
+    bus.log(Level.WARNING if orphans or backfilled else Level.INFO, "recovery: " + ", ".join(found))
     if left:
-        engine.report(
-            Level.ERROR, f"{left} order(s) of ours are still resting after cancel — check the exchange"
-        )
-    await engine.sync_positions()
-    for match_id in sorted(resumable & engine.match_ids()):
-        await engine.resume(match_id)
+        bus.log(Level.ERROR, f"{left} order(s) of ours are still resting after cancel — check the exchange")
+    await parts.portfolio.sync_positions()
+    for match_id in sorted(resumable & lifecycle.match_ids()):
+        await lifecycle.resume(match_id)
 
 
 def _adoptable(
@@ -180,7 +177,7 @@ async def _backfill(port: ExchangePort, journal: Journal | None, now: int) -> in
     return added
 
 
-async def _restore_matches(engine: Engine, journal: Journal) -> int:
+async def _restore_matches(bus: Bus, lifecycle: Lifecycle, journal: Journal) -> int:
     restored = 0
     for record in journal.matches():
         inventory = inventory_from_fills(journal.fills(record.spec.match_id))
@@ -188,11 +185,9 @@ async def _restore_matches(engine: Engine, journal: Journal) -> int:
         status = MatchStatus.HALTED if record.status == MatchStatus.HALTED.value else MatchStatus.STOPPED
         reason = record.reason if status is MatchStatus.HALTED else "restored after restart; start to quote"
         try:
-            await engine.restore_match(record.spec, status, reason, inventory, seen, record.order_group_id)
+            await lifecycle.restore(record.spec, status, reason, inventory, seen, record.order_group_id)
         except Exception as error:  # a market that no longer exists must not block the others
-            engine.report(
-                Level.WARNING, f"could not restore {record.spec.name or record.spec.match_id}: {error}"
-            )
+            bus.log(Level.WARNING, f"could not restore {record.spec.name or record.spec.match_id}: {error}")
             continue
         restored += 1
     return restored

@@ -1,0 +1,323 @@
+"""Execution: desired quotes in, order writes out, and every answer folded back into our orders.
+
+Owns our orders' lifecycle after the strategy has decided: ``reconciler.plan_side`` turns a desired
+quote into the fewest writes; this module sends them through the exchange port (create / amend /
+decrease / cancel), applies each ``WriteOutcome`` and each WebSocket ``user_order`` to the ``OrderBook``,
+looks up writes that got no answer, and pulls a match's orders when it halts. Order groups (the
+exchange-side kill switch) are opened and closed here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.quoting import Decision
+from kmm_tui.engine.bus import Bus
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.events import Level, OrderAction, OrderChanged
+from kmm_tui.engine.exchange import ExchangePort, GroupTriggered, OrderIntent, OrderUpdate, WriteOutcome
+from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.orders import OrderBook, OrderState, OwnOrder, new_client_order_id
+from kmm_tui.engine.reconciler import (
+    Action,
+    Amend,
+    Cancel,
+    Create,
+    Decrease,
+    Priority,
+    order_actions,
+    plan_side,
+)
+from kmm_tui.engine.risk import Risk
+from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.models import Order
+
+EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
+SHADOW_MS = 1_500  # how long an acknowledged write may take to show in the feed's book
+
+
+class Execution:
+    """Writes of every match and their outcomes (engine loop only)."""
+
+    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderBook, risk: Risk) -> None:
+        self._bus = bus
+        self._x = port
+        self._matches = matches
+        self.orders = orders
+        self._risk = risk
+
+    # --- desired quotes -> writes -------------------------------------------------------------------
+
+    async def pursue(self, match: MatchRuntime, decision: Decision) -> None:
+        """Make the match's resting orders what ``decision`` wants, in one round of writes."""
+        actions: list[Action] = []
+        for side, quote in ((Side.A, decision.a), (Side.B, decision.b)):
+            orders = self.orders.live(match.match_id, side)
+            actions.extend(plan_side(side, quote.price, quote.size, orders))
+        if actions:
+            await asyncio.gather(*(self._apply(match, action) for action in order_actions(actions)))
+
+    async def _apply(self, match: MatchRuntime, action: Action) -> None:
+        if isinstance(action, Create):
+            await self._create(match, action)
+        elif isinstance(action, Amend):
+            await self._write(
+                match,
+                action.order,
+                OrderAction.AMENDED,
+                action.price,
+                action.remaining,
+                self._x.amend(
+                    action.order, action.price, action.remaining, safer=action.priority is Priority.SAFER
+                ),
+            )
+        elif isinstance(action, Decrease):
+            await self._write(
+                match,
+                action.order,
+                OrderAction.DECREASED,
+                action.order.price,
+                action.reduce_to,
+                self._x.decrease(action.order, action.reduce_to),
+            )
+        elif isinstance(action, Cancel):
+            await self._write(
+                match,
+                action.order,
+                OrderAction.CANCELLED,
+                action.order.price,
+                Count(0),
+                self._x.cancel(action.order),
+            )
+
+    async def _create(self, match: MatchRuntime, action: Create) -> None:
+        order = OwnOrder(
+            client_order_id=new_client_order_id(),
+            match_id=match.match_id,
+            side=action.side,
+            ticker=match.ticker(action.side),
+            price=action.price,
+            initial=action.count,
+            busy=True,
+        )
+        self.orders.add(order)
+        self._bus.rec.intent(
+            order, self._bus.clock()
+        )  # recorded before sending: a timeout is resolved by lookup
+        intent = OrderIntent(
+            order.ticker,
+            order.price,
+            order.initial,
+            order.client_order_id,
+            match.order_group_id,
+            post_only=match.spec.settings.post_only,
+            expiration_s=self._expiration_s(match),
+        )
+        outcome = await self._x.create(intent)
+        order.busy = False
+        self._after_write(match, order, OrderAction.PLACED, outcome)
+
+    def _expiration_s(self, match: MatchRuntime) -> int | None:
+        """Orders expire on the exchange a minute after the planned pull, so even ``kill -9`` is safe."""
+        if match.start_ms is None:
+            return None
+        pull_ms = match.start_ms - match.spec.settings.start_margin_ms
+        if pull_ms - self._bus.clock() < 10_000:
+            return None
+        return pull_ms // 1000 + EXPIRY_AFTER_PULL_S
+
+    async def _write(
+        self,
+        match: MatchRuntime,
+        order: OwnOrder,
+        kind: OrderAction,
+        price: Price,
+        remaining: Count,
+        call: Awaitable[WriteOutcome],
+    ) -> None:
+        order.busy = True
+        before = (order.price, order.remaining)
+        try:
+            outcome = await call
+        finally:
+            order.busy = False
+        if outcome.ok:
+            if before[1] > 0:
+                order.shadow = (before[0], before[1], self._bus.clock() + SHADOW_MS)
+            order.price = price
+            order.initial = (
+                Count(order.filled + remaining) if kind is not OrderAction.CANCELLED else order.initial
+            )
+        self._after_write(match, order, kind, outcome)
+
+    def _after_write(
+        self, match: MatchRuntime, order: OwnOrder, kind: OrderAction, outcome: WriteOutcome
+    ) -> None:
+        now = self._bus.clock()
+        order.last_write_ms = now
+        if outcome.order_id and order.order_id is None:
+            self.orders.bind(order, outcome.order_id)
+        if outcome.filled is not None and outcome.filled > order.filled:
+            order.filled = outcome.filled
+        if outcome.state is not None:
+            order.state = outcome.state
+        if order.state is OrderState.UNKNOWN and not order.busy:
+            self._bus.spawn(self._resolve_soon(match, order), f"resolve-{order.client_order_id}")
+        action = kind if outcome.ok else OrderAction.REJECTED
+        self._bus.rec.order(order, action.value, outcome.detail, now)
+        self._bus.emit(
+            OrderChanged(
+                match.match_id,
+                order.ticker,
+                action,
+                order.order_id,
+                order.client_order_id,
+                order.price,
+                order.remaining,
+                now,
+                outcome.detail,
+            )
+        )
+        if not outcome.ok:
+            self._bus.log(Level.WARNING, f"{kind.value} rejected: {outcome.detail}", match.match_id)
+            if outcome.counts_as_rejection and (reason := self._risk.rejected(match, outcome.detail, now)):
+                self.halt_soon(match, reason)
+            if outcome.halt_reason:
+                self.halt_soon(match, outcome.halt_reason)
+        match.wake.set()
+
+    async def _resolve_soon(self, match: MatchRuntime, order: OwnOrder) -> None:
+        """An order whose write got no answer: look it up (with back-off) before anything else is done."""
+        for attempt in range(6):
+            await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
+            if order.state is not OrderState.UNKNOWN or order.busy:
+                return
+            order.busy = True
+            try:
+                await self._x.resolve(order)
+            finally:
+                order.busy = False
+            if order.state is not OrderState.UNKNOWN:
+                self._bus.log(
+                    Level.INFO, f"order {order.client_order_id} resolved: {order.state.value}", match.match_id
+                )
+                match.wake.set()
+                return
+
+    # --- what the exchange tells us -----------------------------------------------------------------
+
+    def on_order_update(self, update: OrderUpdate) -> None:
+        order = self.orders.by_order_id(update.order_id) or self.orders.by_client(update.client_order_id)
+        if order is None or order.busy:
+            return
+        if order.order_id is None and update.order_id:
+            self.orders.bind(order, update.order_id)
+        order.filled = max(order.filled, update.filled)
+        if update.state is not OrderState.RESTING or order.state is OrderState.PENDING:
+            order.state = update.state
+        if update.state is OrderState.RESTING:
+            order.price = update.price
+            order.initial = Count(update.filled + update.remaining)
+        match = self._matches.get(order.match_id)
+        if match is not None:
+            match.wake.set()
+
+    def on_book_echo(self, client_order_id: str) -> None:
+        """The feed's book now shows this write of ours: its shadow is no longer needed."""
+        order = self.orders.by_client(client_order_id)
+        if order is not None:
+            order.shadow = None
+
+    def on_group_triggered(self, event: GroupTriggered) -> None:
+        for match in self._matches.values():
+            if match.order_group_id == event.order_group_id:
+                match.group_triggered = True
+                match.wake.set()
+
+    def adopt(self, match_id: str, side: Side, order: Order) -> None:
+        """Take over a resting order found at restart instead of cancelling it (``adopt`` recovery)."""
+        own = OwnOrder(
+            client_order_id=order.client_order_id or "",
+            match_id=match_id,
+            side=side,
+            ticker=order.ticker,
+            price=order.price,
+            initial=order.initial_count,
+            filled=order.fill_count,
+            order_id=order.order_id,
+            state=OrderState.RESTING,
+        )
+        self.orders.add(own)
+        self._bus.rec.order(own, "adopted", "kept at restart", self._bus.clock())
+
+    # --- order groups -------------------------------------------------------------------------------
+
+    async def open_group(self, match: MatchRuntime, exchange_index: int, *, dry_run: bool) -> None:
+        """Give a match a fresh order group unless it has a usable one (a triggered one rejects orders);
+        a dry run sends nothing, so it needs none."""
+        if match.group_triggered:
+            match.order_group_id, match.group_triggered = None, False
+        if not dry_run and match.order_group_id is None:
+            limit = Count(4 * max(match.spec.settings.inventory_max, match.spec.settings.contracts))
+            match.order_group_id = await self._x.create_order_group(limit, exchange_index)
+
+    async def close_group(self, match: MatchRuntime) -> None:
+        if match.order_group_id:
+            with contextlib.suppress(EngineError):
+                await self._x.delete_order_group(match.order_group_id)
+
+    # --- pulling orders -----------------------------------------------------------------------------
+
+    def halt_soon(self, match: MatchRuntime, reason: str) -> None:
+        """Halt a match from inside its own runner (cannot await the runner from itself)."""
+        if match.status in RUNNING:
+            match.status = MatchStatus.STOPPING
+            self._bus.spawn(self._finish_halt(match, reason), f"halt-{match.match_id}")
+
+    async def _finish_halt(self, match: MatchRuntime, reason: str) -> None:
+        await join_runner(match)
+        await self.cancel_orders(self.orders.live(match.match_id))
+        set_status(self._bus, match, MatchStatus.HALTED, reason)
+
+    async def cancel_orders(self, orders: list[OwnOrder]) -> int:
+        """Cancel these orders and verify with the exchange. Returns how many are still resting."""
+        if not orders:
+            return 0
+        left = await self._x.cancel_and_verify(orders)
+        now = self._bus.clock()
+        for order in orders:
+            if order.order_id not in left:
+                if order.state is not OrderState.EXECUTED:
+                    order.state = OrderState.CANCELLED
+                self._bus.rec.order(order, "cancelled", "pulled", now)
+                self._bus.emit(
+                    OrderChanged(
+                        order.match_id,
+                        order.ticker,
+                        OrderAction.CANCELLED,
+                        order.order_id,
+                        order.client_order_id,
+                        order.price,
+                        Count(0),
+                        now,
+                        "pulled",
+                    )
+                )
+        return len(left)
+
+    async def cancel_everything(self) -> int:
+        """Cancel every order we know of plus any resting order the exchange shows as ours."""
+        left = await self.cancel_orders(self.orders.live())
+        try:
+            _, stray = await self._x.cancel_all_ours()
+        except KalshiError as error:
+            self._bus.log(Level.ERROR, f"could not verify that no orders rest: {error.user_message}")
+            return left + 1
+        if stray:
+            self._bus.log(Level.ERROR, f"{stray} order(s) still resting after cancel — check the exchange")
+        return left + stray

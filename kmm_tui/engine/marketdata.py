@@ -1,0 +1,212 @@
+"""Market data: every market the engine watches, its live book, status, metadata and staleness.
+
+Owns the ``ticker -> MarketState`` registry and the ``ticker -> matches`` index. Feed events (books,
+lifecycle, feed health) land here first; each change wakes only the matches that trade that ticker.
+It also answers "what does the book look like without our own bids" (``side_input``), so the strategy
+never mistakes our own level for a competitor's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from kmm_tui.domain.book import Book
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import CENT, Count, Price, TickGrid
+from kmm_tui.domain.quoting import SideInput
+from kmm_tui.engine.bus import Bus
+from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.events import BookUpdated, FeedHealthChanged, Level
+from kmm_tui.engine.exchange import BookChange, ExchangePort, FeedStatus, MarketStatus
+from kmm_tui.engine.markets import MarketState, start_from_ticker
+from kmm_tui.engine.match import RUNNING, Matches
+from kmm_tui.engine.orders import OrderState, OwnOrder
+from kmm_tui.engine.state import MarketView
+from kmm_tui.odds.consensus import divergence_warning
+
+DIVERGENCE_THRESHOLD = Price(15 * CENT)  # theo this far from Kalshi's mid suggests a wrong mapping
+
+
+@dataclass(frozen=True, slots=True)
+class PairInfo:
+    """What the exchange says about a proposed match: for the setup form and AddMatch validation."""
+
+    event_ticker: str
+    event_title: str
+    team_a: str
+    team_b: str
+    start_ms: int | None
+    start_source: str
+    markets: tuple[MarketState, MarketState]
+    three_way: bool = False  # a third outcome (soccer TIE) exists: YES on both teams is no locked pair
+
+
+class MarketData:
+    """Books, statuses and feed health of the watched markets (engine loop only)."""
+
+    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches) -> None:
+        self._bus = bus
+        self._x = port
+        self._matches = matches
+        self.markets: dict[str, MarketState] = {}
+        self.by_ticker: dict[str, list[str]] = {}
+        self.feed_connected = False
+        self.feed_detail = "not connected"
+
+    # --- metadata ---------------------------------------------------------------------------------
+
+    async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairInfo:
+        """Look both markets up and check they form one match. Raises EngineError(field=...)."""
+        ticker_a, ticker_b = ticker_a.strip().upper(), ticker_b.strip().upper()
+        if not ticker_a:
+            raise EngineError("enter the market ticker for team A", field="ticker_a")
+        if not ticker_b:
+            raise EngineError("enter the market ticker for team B", field="ticker_b")
+        if ticker_a == ticker_b:
+            raise EngineError("team A and team B must be different markets", field="ticker_b")
+        market_a = await self._x.load_market(ticker_a, field="ticker_a")
+        market_b = await self._x.load_market(ticker_b, field="ticker_b")
+        if market_a.event_ticker != market_b.event_ticker:
+            raise EngineError(
+                f"{ticker_a} belongs to {market_a.event_ticker} but {ticker_b} belongs to "
+                f"{market_b.event_ticker}: both teams must be from one event",
+                field="ticker_b",
+            )
+        title, start_ms, outcomes = await self._x.load_event(market_a.event_ticker)
+        source = "milestone" if start_ms is not None else "unknown"
+        if start_ms is None:
+            start_ms = start_from_ticker(market_a.event_ticker)
+            source = "ticker (guess)" if start_ms is not None else "unknown"
+        return PairInfo(
+            market_a.event_ticker,
+            title,
+            market_a.title,
+            market_b.title,
+            start_ms,
+            source,
+            (market_a, market_b),
+            three_way=outcomes > 2,
+        )
+
+    def track(self, markets: tuple[MarketState, ...]) -> None:
+        """Start tracking these markets (a market already tracked keeps its live state)."""
+        for market in markets:
+            self.markets.setdefault(market.ticker, market)
+
+    def index(self) -> None:
+        """Rebuild ticker -> match ids (a book update wakes only the matches that trade it)."""
+        self.by_ticker = {}
+        for match in self._matches.values():
+            for ticker in (match.spec.ticker_a, match.spec.ticker_b):
+                self.by_ticker.setdefault(ticker, []).append(match.match_id)
+
+    def forget_unused(self, tickers: tuple[str, ...]) -> list[str]:
+        """Stop tracking those of ``tickers`` no match trades any more; returns them (to unwatch)."""
+        still_used = {t for m in self._matches.values() for t in (m.spec.ticker_a, m.spec.ticker_b)}
+        gone = [t for t in tickers if t not in still_used]
+        for ticker in gone:
+            self.markets.pop(ticker, None)
+        return gone
+
+    async def wait_fresh(self, tickers: tuple[str, ...], within_s: float) -> None:
+        """Wait (at most ``within_s``) until none of these books is stale."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + within_s
+        while any(self.markets[t].stale for t in tickers) and loop.time() < end:  # noqa: ASYNC110 - bounded, once per restart
+            await asyncio.sleep(0.02)
+
+    # --- feed events ------------------------------------------------------------------------------
+
+    def on_book(self, event: BookChange) -> None:
+        market = self.markets.get(event.ticker)
+        if market is None:
+            return
+        now = self._bus.clock()
+        market.book, market.stale, market.book_ts_ms = event.book, event.stale, now
+        if (problem := market.check_scale()) is not None:
+            self._bus.log(Level.ERROR, problem)
+        self._bus.emit(BookUpdated(event.ticker, event.book, now, event.stale))
+        self.wake_ticker(event.ticker)
+
+    def on_status(self, event: MarketStatus) -> None:
+        market = self.markets.get(event.ticker)
+        if market is not None and market.status != event.status:
+            market.status = event.status
+            self._bus.log(Level.WARNING, f"{event.ticker} is now {event.status} ({event.detail})")
+            self.wake_ticker(event.ticker)
+
+    def on_feed_status(self, event: FeedStatus) -> None:
+        self.feed_connected, self.feed_detail = event.connected, event.detail
+        for ticker in event.stale_tickers:
+            market = self.markets.get(ticker)
+            if market is not None:
+                market.stale = True
+                self.wake_ticker(ticker)
+        self._bus.emit(
+            FeedHealthChanged(event.connected, event.stale_tickers, event.detail, self._bus.clock())
+        )
+
+    def wake_ticker(self, ticker: str) -> None:
+        for match_id in self.by_ticker.get(ticker, ()):
+            match = self._matches.get(match_id)
+            if match is not None and match.status in RUNNING:
+                match.wake.set()
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    def side_input(
+        self, market: MarketState | None, theo: Price | None, orders: list[OwnOrder], side: Side
+    ) -> SideInput:
+        """One side's pricing input: the book with our own bids (and their shadows) subtracted.
+
+        ``orders`` are every order of the match; those of other sides and markets are skipped.
+        """
+        if market is None:
+            return SideInput(theo, Book(), None, Count(0), TickGrid.linear_cent(), market_open=False)
+        now = self._bus.clock()
+        mine: list[tuple[Price, Count]] = []
+        own: list[OwnOrder] = []
+        for order in orders:
+            if order.side is not side or order.ticker != market.ticker:
+                continue
+            if order.is_live:
+                own.append(order)
+                if order.remaining > 0:
+                    mine.append((order.price, order.remaining))
+            if order.shadow is not None:  # what the book may still show of it from before our last write
+                price, count, until_ms = order.shadow
+                if now < until_ms:
+                    mine.append((price, count))
+                else:
+                    order.shadow = None
+        visible = market.book.without(own_bids=mine)
+        resting = next((o for o in own if o.state is OrderState.RESTING), None)
+        return SideInput(
+            theo,
+            visible,
+            resting.price if resting else None,
+            resting.remaining if resting else Count(0),
+            market.grid,
+            market_open=market.is_open,
+        )
+
+    def divergence(self, sides: tuple[tuple[str, str, Price | None], ...]) -> list[str]:
+        """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so."""
+        warnings = []
+        for ticker, label, theo in sides:
+            market = self.markets.get(ticker)
+            if market is None or market.stale or theo is None:
+                continue
+            bid, ask = market.book.best_bid, market.book.best_ask
+            mid = Price((bid + ask) // 2) if bid is not None and ask is not None else None
+            warning = divergence_warning(theo, mid, DIVERGENCE_THRESHOLD)
+            if warning:
+                warnings.append(f"team {label}: {warning}")
+        return warnings
+
+    def view(self, ticker: str) -> MarketView | None:
+        market = self.markets.get(ticker)
+        if market is None:
+            return None
+        return MarketView(market.ticker, market.title, market.book, market.status, market.stale)

@@ -1,0 +1,103 @@
+"""One match's live record, shared by the components that each own a part of it.
+
+Market data wakes it, the strategy runner decides on it, execution writes its orders, the portfolio
+keeps its inventory and fills, risk reads it. Mutable, touched only on the engine's loop. Also the one
+place a match's status changes (journaled, logged and emitted together).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import Price
+from kmm_tui.domain.quoting import Decision, QuoteMemo
+from kmm_tui.engine.bus import Bus
+from kmm_tui.engine.events import Level, MatchStatusChanged
+from kmm_tui.engine.model import MatchSpec, MatchStatus
+from kmm_tui.engine.state import DecisionLogEntry, FillView
+
+log = logging.getLogger(__name__)
+
+RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
+MAX_REJECTIONS = 5  # rejected writes within risk.REJECTION_WINDOW_MS halt the match
+
+
+@dataclass(slots=True)
+class MatchRuntime:
+    """One match's live state (mutable; engine loop only)."""
+
+    spec: MatchSpec
+    event_ticker: str
+    event_title: str
+    theo_a: Price | None
+    theo_b: Price | None
+    status: MatchStatus = MatchStatus.NEW
+    reason: str = "added"
+    inventory: Inventory = field(default_factory=Inventory)
+    memo: QuoteMemo = field(default_factory=QuoteMemo)
+    decision: Decision | None = None
+    start_ms: int | None = None
+    start_source: str = "unknown"
+    order_group_id: str | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    fills: deque[FillView] = field(default_factory=lambda: deque(maxlen=200))
+    decisions: deque[DecisionLogEntry] = field(default_factory=lambda: deque(maxlen=200))
+    history: deque[tuple[int, Price | None, Price | None, Price | None, Price | None]] = field(
+        default_factory=lambda: deque(maxlen=240)
+    )
+    seen_trades: set[str] = field(default_factory=set)
+    drift_since_ms: int | None = None
+    three_way: bool = False
+    theo_priced_ms: int | None = None  # feed-priced matches: time of the newest sportsbook price used
+    theo_summary: str = ""
+    group_triggered: bool = False
+    rejections: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_REJECTIONS))
+
+    @property
+    def match_id(self) -> str:
+        return self.spec.match_id
+
+    @property
+    def active(self) -> bool:
+        """Running, or on its way there (a runner or feed loop may still be needed)."""
+        return self.status in RUNNING or self.status is MatchStatus.STARTING
+
+    def ticker(self, side: Side) -> str:
+        return self.spec.ticker_a if side is Side.A else self.spec.ticker_b
+
+
+Matches = dict[str, MatchRuntime]
+
+
+def set_status(bus: Bus, match: MatchRuntime, status: MatchStatus, reason: str) -> None:
+    """Change a match's status: journaled, logged and emitted once (a repeat is a no-op)."""
+    if (match.status, match.reason) == (status, reason):
+        return
+    match.status, match.reason = status, reason
+    bus.rec.match(match.spec, status.value, reason, match.order_group_id, bus.clock())
+    level = Level.WARNING if status is MatchStatus.HALTED else Level.INFO
+    bus.log(level, f"{status.value}: {reason}", match.match_id)
+    bus.emit(MatchStatusChanged(match.match_id, status, reason, bus.clock()))
+
+
+async def join_runner(match: MatchRuntime) -> None:
+    """Wait for a match's runner to finish (it was told to stop); cancel it after 10 s."""
+    task = match.task
+    if task is None or task is asyncio.current_task():
+        return
+    match.wake.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=10)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    except Exception:
+        log.exception("runner %s ended with an error", match.match_id)
+    match.task = None

@@ -1,0 +1,84 @@
+"""Risk: every guard that may pull a match's quotes or halt it, evaluated with the inputs it needs.
+
+The guards themselves are pure named checks in ``guards`` (each trip carries the guard's name and a
+reason for the user). This component gathers their inputs for one match at one instant — market
+statuses and staleness from market data, inventory and exchange positions from the portfolio, theo age —
+and also keeps the one guard that counts over time: too many rejected writes in a minute.
+"""
+
+from __future__ import annotations
+
+from kmm_tui.domain.prices import Count, Money
+from kmm_tui.engine import guards
+from kmm_tui.engine.guards import GuardContext, GuardTrip
+from kmm_tui.engine.markets import MarketState
+from kmm_tui.engine.match import MAX_REJECTIONS, MatchRuntime
+from kmm_tui.engine.portfolio import Portfolio
+from kmm_tui.engine.theo_feed import TheoFeed
+
+DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
+REJECTION_WINDOW_MS = 60_000
+MANUAL_THEO_MAX_AGE_MS = 120_000  # without an odds feed no theo ages; the limit is then never reached
+
+
+class Risk:
+    """Guards for one match at a time; the portfolio is read, never changed."""
+
+    def __init__(self, portfolio: Portfolio, feed: TheoFeed | None) -> None:
+        self._portfolio = portfolio
+        self.feed = feed
+
+    def check(
+        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
+    ) -> GuardTrip | None:
+        """The first guard that trips for this match now (HALT guards before PULL guards), or None."""
+        return guards.check(self._context(match, market_a, market_b, now))
+
+    def _context(
+        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
+    ) -> GuardContext:
+        return GuardContext(
+            now_ms=now,
+            start_ms=match.start_ms,
+            start_source=match.start_source,
+            start_margin_ms=match.spec.settings.start_margin_ms,
+            market_statuses=(market_a.status, market_b.status),
+            feed_stale=market_a.stale or market_b.stale or market_a.scale_suspect or market_b.scale_suspect,
+            feed_silent_ms=0,
+            theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
+            theo_max_age_ms=self.feed.settings.max_age_ms if self.feed else MANUAL_THEO_MAX_AGE_MS,
+            inventory=match.inventory,
+            exchange_positions=self._persistent_drift(match, now),
+            drift_tolerance=Count(0),
+            order_group_triggered=match.group_triggered,
+            mark_a=match.theo_a,
+            mark_b=match.theo_b,
+            max_loss_match=match.spec.settings.max_loss,
+            session_pnl=Money(0),
+            max_loss_session=None,
+        )
+
+    def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, Count] | None:
+        """Exchange positions, once they have disagreed with our inventory for longer than the grace
+        period (a position update may arrive just before or after its fill)."""
+        pos_a = self._portfolio.positions.get(match.spec.ticker_a)
+        pos_b = self._portfolio.positions.get(match.spec.ticker_b)
+        if pos_a is None or pos_b is None:
+            return None
+        inv = match.inventory
+        if (pos_a, pos_b) == (inv.count_long_a, inv.count_long_b):
+            match.drift_since_ms = None
+            return None
+        if match.drift_since_ms is None:
+            match.drift_since_ms = now
+        if now - match.drift_since_ms < DRIFT_GRACE_MS:
+            return None
+        return pos_a, pos_b
+
+    @staticmethod
+    def rejected(match: MatchRuntime, detail: str, now: int) -> str | None:
+        """Count one rejected write; the halt reason once ``MAX_REJECTIONS`` fall within a minute."""
+        match.rejections.append(now)
+        if len(match.rejections) >= MAX_REJECTIONS and now - match.rejections[0] < REJECTION_WINDOW_MS:
+            return f"{MAX_REJECTIONS} rejected orders within a minute: {detail}"
+        return None

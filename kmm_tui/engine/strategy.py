@@ -1,0 +1,229 @@
+"""Strategy runner: one task per running match that turns current inputs into desired quotes.
+
+On every wake-up (a book, fill, order or theo change, or at least once a second for time-based rules)
+the runner asks ``risk`` whether a guard trips, else calls ``domain.quoting.decide`` with the books as
+market data shows them (our own bids subtracted), the match's inventory and theo, and hands the
+decision to ``execution``. It knows nothing about HTTP or the wire; it also refreshes feed-priced theo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kmm_tui.domain.fees import FeeType
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, SideQuote, decide
+from kmm_tui.engine.bus import Bus
+from kmm_tui.engine.events import Level, QuoteDecided
+from kmm_tui.engine.execution import Execution
+from kmm_tui.engine.guards import GuardAction, GuardTrip
+from kmm_tui.engine.marketdata import MarketData
+from kmm_tui.engine.markets import MarketState
+from kmm_tui.engine.match import RUNNING, MatchRuntime, set_status
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
+from kmm_tui.engine.risk import Risk
+from kmm_tui.engine.state import DecisionLogEntry
+from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed
+from kmm_tui.odds.models import MatchRef
+
+log = logging.getLogger(__name__)
+
+TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-checked at least this often
+HISTORY_STEP_MS = 1_000  # theo/best-bid history for sparklines: at most one point a second
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Would-be quotes for a spec from the current books: the setup form's live preview."""
+
+    theo_a: Price | None
+    theo_b: Price | None
+    decision: Decision
+    warnings: tuple[str, ...] = ()  # e.g. theo far from Kalshi's mid: check the mapping before starting
+
+
+@functools.lru_cache(maxsize=1024)
+def quote_settings(
+    settings: MatchSettings, fee_type: FeeType, fee_multiplier: Decimal, rebalance: bool
+) -> QuoteSettings:
+    """The pricing core's settings for a match. Cached: building them validates and reduces the fee
+    rate (~6 us), and every decision on the quote path needs them while they rarely change."""
+    return QuoteSettings(
+        edge=settings.edge,
+        contracts=settings.contracts,
+        inventory_max=settings.inventory_max,
+        retest_interval_ms=settings.retest_interval_ms,
+        backoff_ticks=settings.backoff_ticks,
+        fee_aware=settings.fee_aware,
+        start_margin_ms=settings.start_margin_ms,
+        rebalance=rebalance,
+        fee_type=fee_type,
+        fee_multiplier=fee_multiplier,
+    )
+
+
+def match_settings(spec: MatchSpec, market: MarketState | None, three_way: bool = False) -> QuoteSettings:
+    fee_type = market.fee_type if market is not None else FeeType.QUADRATIC
+    multiplier = market.fee_multiplier if market is not None else Decimal(1)
+    rebalance = not three_way and spec.theo.odds_draw is None
+    return quote_settings(spec.settings, fee_type, multiplier, rebalance)
+
+
+def match_ref(
+    event_ticker: str, title: str, markets: tuple[MarketState, MarketState], start_ms: int | None
+) -> MatchRef:
+    """How the odds sources are asked about a match."""
+    a, b = markets
+    return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
+
+
+class StrategyRunner:
+    """Runs every match's decide loop (engine loop only)."""
+
+    def __init__(
+        self, bus: Bus, data: MarketData, risk: Risk, execution: Execution, feed: TheoFeed | None
+    ) -> None:
+        self._bus = bus
+        self._data = data
+        self._risk = risk
+        self._execution = execution
+        self.feed = feed
+
+    def start(self, match: MatchRuntime) -> None:
+        """Start the match's runner task (and its theo refresh when feed-priced)."""
+        match.task = asyncio.create_task(self._run(match), name=f"runner-{match.match_id}")
+        if match.spec.theo.from_feed:
+            self.follow_feed(match)
+        match.wake.set()
+
+    def follow_feed(self, match: MatchRuntime) -> None:
+        if self.feed is None:
+            self._bus.log(
+                Level.WARNING, "theo from the odds feed, but no odds source is configured", match.match_id
+            )
+        else:
+            self._bus.spawn(self._feed_loop(match, self.feed), f"feed-{match.match_id}")
+
+    def preview(
+        self, spec: MatchSpec, runtime: MatchRuntime | None, theo: tuple[Price | None, Price | None]
+    ) -> Decision:
+        """What the runner would decide for ``spec`` now, from a fresh memo (pure: no writes)."""
+        theo_a, theo_b = theo
+        market_a = self._data.markets.get(spec.ticker_a)
+        market_b = self._data.markets.get(spec.ticker_b)
+        orders = self._execution.orders.all(spec.match_id)
+        return decide(
+            self._data.side_input(market_a, theo_a, orders, Side.A),
+            self._data.side_input(market_b, theo_b, orders, Side.B),
+            match_settings(spec, market_a, runtime.three_way if runtime else False),
+            runtime.inventory if runtime else Inventory(),
+            QuoteMemo(),
+            self._bus.clock(),
+            spec.start_ms or (runtime.start_ms if runtime else None),
+        )
+
+    async def _run(self, match: MatchRuntime) -> None:
+        """One task per running match: decide on every wake-up, never more than one pass in flight."""
+        try:
+            while match.status in RUNNING:
+                if not match.wake.is_set():  # asyncio.timeout, unlike wait_for, spawns no task per wait
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(TIMED_REEVALUATION_S):
+                            await match.wake.wait()
+                match.wake.clear()
+                if match.status not in RUNNING:
+                    break
+                await self._decide_and_act(match)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # one bad match must not take the others down
+            log.exception("runner for %s failed", match.match_id)
+            set_status(self._bus, match, MatchStatus.HALTED, f"internal error: {error!r}")
+            await self._execution.cancel_orders(self._execution.orders.live(match.match_id))
+
+    async def _decide_and_act(self, match: MatchRuntime) -> None:
+        now = self._bus.clock()
+        market_a = self._data.markets[match.spec.ticker_a]
+        market_b = self._data.markets[match.spec.ticker_b]
+        trip = self._risk.check(match, market_a, market_b, now)
+        if trip is not None and trip.action is GuardAction.HALT:
+            self._trip(match, trip)
+            return
+        if trip is not None:  # PULL: no quotes until the condition clears by itself
+            pulled = SideQuote(None, Count(0), Reason.THEO_STALE, trip.reason, None)
+            decision = Decision(pulled, pulled, match.memo)
+        else:
+            orders = self._execution.orders.all(match.match_id)
+            decision = decide(
+                self._data.side_input(market_a, match.theo_a, orders, Side.A),
+                self._data.side_input(market_b, match.theo_b, orders, Side.B),
+                match_settings(match.spec, market_a, match.three_way),
+                match.inventory,
+                match.memo,
+                now,
+                match.start_ms,
+            )
+        match.memo = decision.memo
+        self._record_decision(match, decision, now)
+        if match.status is MatchStatus.DRY_RUN:
+            return
+        await self._execution.pursue(match, decision)
+
+    def _trip(self, match: MatchRuntime, trip: GuardTrip) -> None:
+        self._bus.log(Level.WARNING, f"guard {trip.guard}: {trip.reason}", match.match_id)
+        self._bus.rec.guard_trip(match.match_id, trip.guard, trip.reason, self._bus.clock())
+        halted = SideQuote(None, Count(0), Reason.HALTED, trip.reason, None)
+        self._record_decision(match, Decision(halted, halted, match.memo), self._bus.clock())
+        self._execution.halt_soon(match, trip.reason)
+
+    def _record_decision(self, match: MatchRuntime, decision: Decision, now: int) -> None:
+        """Keep the latest decision; log and journal a side only when its reason, price or size changed
+        (details such as a retest countdown change every second and would drown the log)."""
+        previous = match.decision
+        match.decision = decision
+        if not match.history or now - match.history[-1][0] >= HISTORY_STEP_MS:
+            market_a = self._data.markets[match.spec.ticker_a]
+            market_b = self._data.markets[match.spec.ticker_b]
+            match.history.append(
+                (now, match.theo_a, market_a.book.best_bid, match.theo_b, market_b.book.best_bid)
+            )
+        changed = False
+        for side, quote, old in (
+            ("a", decision.a, previous.a if previous else None),
+            ("b", decision.b, previous.b if previous else None),
+        ):
+            if old is None or (quote.reason, quote.price, quote.size) != (old.reason, old.price, old.size):
+                match.decisions.appendleft(
+                    DecisionLogEntry(now, side, quote.reason.value, quote.detail, quote.price)
+                )
+                self._bus.rec.decision(
+                    match.match_id, now, side, quote.reason.value, quote.detail, quote.price
+                )
+                changed = True
+        if changed:
+            self._bus.emit(QuoteDecided(match.match_id, decision, now))
+
+    async def _feed_loop(self, match: MatchRuntime, feed: TheoFeed) -> None:
+        """Refresh a feed-priced match's theo while it runs; report each new kind of failure once."""
+        last_problem = ""
+        markets = (self._data.markets[match.spec.ticker_a], self._data.markets[match.spec.ticker_b])
+        ref = match_ref(match.event_ticker, match.event_title, markets, match.start_ms)
+        while match.active:
+            result = await feed.theo(ref, match.spec.theo.method)
+            if isinstance(result, FeedTheo):
+                match.theo_a, match.theo_b = result.theo_a, result.theo_b
+                match.theo_priced_ms, match.theo_summary = result.priced_ms, result.summary
+                if result.commence_ms is not None and match.start_source in ("unknown", "ticker (guess)"):
+                    match.start_ms, match.start_source = result.commence_ms, "odds feed"
+                last_problem = ""
+                match.wake.set()
+            elif result.reason != last_problem:
+                last_problem = result.reason
+                self._bus.log(Level.WARNING, f"odds feed: {result.reason}", match.match_id)
+            await asyncio.sleep(feed.settings.refresh_ms / 1000)
