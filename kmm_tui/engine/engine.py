@@ -87,25 +87,25 @@ class Engine:
         self._tasks = self._bus.tasks
         self._matches: dict[str, MatchRuntime] = {}
         self._orders = OrderBook()
-        self.data = MarketData(self._bus, exchange, self._matches)
-        self.portfolio = Portfolio(self._bus, exchange, self._matches, self._orders, journal)
-        self.risk = Risk(self.portfolio, theo_feed)
-        self.execution = Execution(self._bus, exchange, self._matches, self._orders, self.risk)
-        self.sweeps = Sweeps(self._bus, exchange, self._matches, self._orders)
-        self.strategy = StrategyRunner(self._bus, self.data, self.risk, self.execution, theo_feed)
-        self.lifecycle = Lifecycle(
-            self._bus, exchange, self._matches, self.data, self.execution, self.strategy
+        self._data = MarketData(self._bus, exchange, self._matches)
+        self._portfolio = Portfolio(self._bus, exchange, self._matches, self._orders, journal)
+        self._risk = Risk(self._portfolio, theo_feed)
+        self._execution = Execution(self._bus, exchange, self._matches, self._orders, self._risk)
+        self._sweeps = Sweeps(self._bus, exchange, self._matches, self._orders)
+        self._strategy = StrategyRunner(self._bus, self._data, self._risk, self._execution, theo_feed)
+        self._lifecycle = Lifecycle(
+            self._bus, exchange, self._matches, self._data, self._execution, self._strategy
         )
         self._feed = theo_feed
 
     @property
     def _feed(self) -> TheoFeed | None:
         """The odds feed (None without one); replacing it reaches every component that prices with it."""
-        return self.strategy.feed
+        return self._strategy.feed
 
     @_feed.setter
     def _feed(self, feed: TheoFeed | None) -> None:
-        self.strategy.feed = self.risk.feed = feed
+        self._strategy.feed = self._risk.feed = feed
 
     # --- front-end surface -----------------------------------------------------------------------
 
@@ -119,16 +119,16 @@ class Engine:
         """Connect, then reconcile with the exchange (orphans, fills, positions) before anything quotes."""
         self._x.on_event(self._on_exchange_event)
         await self._x.start()
-        parts = Components(self._bus, self._x, self.lifecycle, self.execution, self.portfolio)
+        parts = Components(self._bus, self._x, self._lifecycle, self._execution, self._portfolio)
         await recover(parts, self._journal, adopt=self._adopt)
         self._tasks.append(asyncio.create_task(self._upkeep(), name="engine-upkeep"))
-        await self.portfolio.refresh_balance()
+        await self._portfolio.refresh_balance()
 
     async def execute(self, command: cmd.Command) -> None:
         """Apply one command. Raises EngineError with a user-facing message for bad input."""
         if self._closed and not isinstance(command, cmd.Shutdown):
             raise EngineError("the engine is shutting down")
-        lifecycle = self.lifecycle
+        lifecycle = self._lifecycle
         match command:
             case cmd.AddMatch(spec=spec, start=start):
                 await lifecycle.add(spec)
@@ -141,7 +141,7 @@ class Engine:
             case cmd.UpdateMatch():
                 lifecycle.update(command)
             case cmd.CorrectInventory():
-                self.portfolio.correct(command)
+                self._portfolio.correct(command)
             case cmd.DeleteMatch(match_id=match_id):
                 await lifecycle.delete(match_id)
             case cmd.KillAll(reason=reason):
@@ -154,10 +154,10 @@ class Engine:
         read, write = self._x.headroom()
         return EngineView(
             environment=self.environment,
-            matches=tuple(match_view(m, self.data, self._orders, now) for m in self._matches.values()),
-            balance=self.portfolio.balance,
-            feed_connected=self.data.feed_connected,
-            feed_detail=self.data.feed_detail,
+            matches=tuple(match_view(m, self._data, self._orders, now) for m in self._matches.values()),
+            balance=self._portfolio.balance,
+            feed_connected=self._data.feed_connected,
+            feed_detail=self._data.feed_detail,
             read_headroom=read,
             write_headroom=write,
             resting_orders=len(self._orders.live()),
@@ -168,7 +168,7 @@ class Engine:
 
     async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairInfo:
         """Look both markets up and check they form one match. Raises EngineError(field=...)."""
-        return await self.data.describe_pair(ticker_a, ticker_b)
+        return await self._data.describe_pair(ticker_a, ticker_b)
 
     def preview(self, spec: MatchSpec) -> Preview:
         """Would-be quotes for ``spec`` against the books we already watch (pure: no network)."""
@@ -176,13 +176,13 @@ class Engine:
         runtime = self._matches.get(spec.match_id)
         if theo_a is None and runtime is not None:  # feed-priced: its latest theo
             theo_a, theo_b = runtime.theo_a, runtime.theo_b
-        decision = self.strategy.preview(spec, runtime, (theo_a, theo_b))
-        warnings = self.data.divergence(((spec.ticker_a, "A", theo_a), (spec.ticker_b, "B", theo_b)))
+        decision = self._strategy.preview(spec, runtime, (theo_a, theo_b))
+        warnings = self._data.divergence(((spec.ticker_a, "A", theo_a), (spec.ticker_b, "B", theo_b)))
         return Preview(theo_a, theo_b, decision, tuple(warnings))
 
     async def preview_live(self, spec: MatchSpec) -> Preview:
         """Like :meth:`preview`, but for a pair not watched yet: one REST read of both books first."""
-        markets = self.data.markets
+        markets = self._data.markets
         if spec.ticker_a in markets and spec.ticker_b in markets:
             return self.preview(spec)
         info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
@@ -225,7 +225,7 @@ class Engine:
 
     def divergence_warnings(self, match_id: str) -> list[str]:
         """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so."""
-        return self.lifecycle.divergence_warnings(self.lifecycle.match(match_id))
+        return self._lifecycle.divergence_warnings(self._lifecycle.match(match_id))
 
     def now_ms(self) -> int:
         return self._bus.clock()
@@ -241,14 +241,14 @@ class Engine:
 
     async def kill_all(self, reason: str = "kill switch") -> int:
         """Stop every match and cancel every order we own, verified. Returns orders left (0 = clean)."""
-        self.lifecycle.killing = True
+        self._lifecycle.killing = True
         try:
             return await self._kill_all(reason)
         finally:
-            self.lifecycle.killing = False
+            self._lifecycle.killing = False
 
     async def _kill_all(self, reason: str) -> int:
-        return await self.lifecycle.stop_all(reason)
+        return await self._lifecycle.stop_all(reason)
 
     async def close(self, reason: str = "shutdown") -> int:
         """Pull every order (verified), stop background work, close connections. Idempotent."""
@@ -282,28 +282,28 @@ class Engine:
 
     def _on_exchange_event(self, event: object) -> None:
         if isinstance(event, BookChange):
-            if event.ticker not in self.data.markets:
+            if event.ticker not in self._data.markets:
                 return
             if event.client_order_id is not None:  # the feed now shows our write: no shadow needed
-                self.execution.on_book_echo(event.client_order_id)
-            self.data.on_book(event)
+                self._execution.on_book_echo(event.client_order_id)
+            self._data.on_book(event)
         elif isinstance(event, FillSeen):
-            self.portfolio.on_fill(event)
+            self._portfolio.on_fill(event)
         elif isinstance(event, OrderUpdate):
-            self.execution.on_order_update(event)
+            self._execution.on_order_update(event)
         elif isinstance(event, MarketStatus):
-            self.data.on_status(event)
+            self._data.on_status(event)
         elif isinstance(event, PositionSeen):
-            self.portfolio.on_position(event)
+            self._portfolio.on_position(event)
         elif isinstance(event, GroupTriggered):
-            self.execution.on_group_triggered(event)
+            self._execution.on_group_triggered(event)
         elif isinstance(event, FeedStatus):
-            self.data.on_feed_status(event)
+            self._data.on_feed_status(event)
 
     # --- upkeep -----------------------------------------------------------------------------------
 
     async def _reconcile_orders(self) -> None:
-        await self.sweeps.reconcile_orders()
+        await self._sweeps.reconcile_orders()
 
     async def _upkeep(self) -> None:
         """Every few seconds: balance, positions, rate headroom, orders whose state is unknown; every
@@ -312,15 +312,15 @@ class Engine:
         while True:
             await asyncio.sleep(UPKEEP_S)
             try:
-                await self.portfolio.refresh_balance()
-                await self.portfolio.sync_positions()
+                await self._portfolio.refresh_balance()
+                await self._portfolio.sync_positions()
                 read, write = self._x.headroom()
                 self._bus.emit(RateHeadroom(read, write, self._bus.clock()))
                 cycle += 1
                 if cycle % 3 == 0:
                     await self._reconcile_orders()
-                    self.sweeps.forget_finished()
-                await self.sweeps.resolve_unknown()
+                    self._sweeps.forget_finished()
+                await self._sweeps.resolve_unknown()
             except asyncio.CancelledError:
                 raise
             except Exception as error:

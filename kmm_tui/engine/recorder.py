@@ -1,6 +1,6 @@
 """What the engine writes to the journal, in the engine's own terms (a no-op without a journal).
 
-Keeps ``engine.py`` free of SQL-shaped calls and ``if journal`` checks: the engine says what happened,
+Keeps the components free of SQL-shaped calls and ``if journal`` checks: the engine says what happened,
 the recorder turns it into journal rows.
 """
 

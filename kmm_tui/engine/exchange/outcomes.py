@@ -1,0 +1,48 @@
+"""Write classification: every answer (or non-answer) to a write becomes one ``WriteOutcome``.
+
+Three kinds, and the engine acts on each differently: *done* (acknowledged, with the order's new
+state); *no answer* (timeout, 5xx, a 429 storm longer than the client's retries — the write may or may
+not have landed, so the order is looked up before anything else is sent); *rejected* (it did not happen;
+counts toward the rejection guard, and some codes halt the match at once).
+"""
+
+from __future__ import annotations
+
+from kmm_tui.engine.exchange.values import WriteOutcome
+from kmm_tui.engine.orders import OrderState
+from kmm_tui.kalshi import errors as kx
+from kmm_tui.kalshi.models import OrderAck
+
+HALT_CODES = frozenset(
+    {"market_closed", "market_inactive", "insufficient_balance", "available_balance_too_low"}
+)
+
+
+def after_ack(ack: OrderAck) -> WriteOutcome:
+    """An acknowledged amend or decrease: the order rests, or it filled completely on the way."""
+    remaining = ack.remaining_count
+    if remaining is not None and remaining <= 0:
+        return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.EXECUTED)
+    return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.RESTING)
+
+
+def failed(error: kx.KalshiError) -> WriteOutcome:
+    """One classification for every write: no answer (the write may or may not have landed: look it
+    up before anything else) versus a rejection (it did not happen; counts toward the halt)."""
+    if isinstance(error, kx.Unavailable | kx.BadResponse | kx.RateLimited):
+        return WriteOutcome(ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}")
+    return _rejected(error)
+
+
+def _rejected(error: kx.KalshiError) -> WriteOutcome:
+    code = error.code or ""
+    text = f"{code}: {error.user_message}" if code else error.user_message
+    post_only = "post only" in (getattr(error, "details", "") or "").lower()
+    halt = None
+    if code in HALT_CODES:
+        halt = f"exchange rejected an order: {error.user_message}"
+    if isinstance(error, kx.AuthError):
+        halt = f"not authorised: {error.user_message}"
+    return WriteOutcome(
+        ok=False, state=OrderState.CANCELLED, detail=text, counts_as_rejection=not post_only, halt_reason=halt
+    )

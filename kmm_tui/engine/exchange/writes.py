@@ -1,0 +1,226 @@
+"""Order writes through the REST client: create, amend, decrease, cancel, look-ups and verified cancels.
+
+Every write answers with a ``WriteOutcome`` (classified in ``outcomes``); a 404 is never taken at its
+word (cancelled, executed and unknown all answer it), so the order is read back. ``cancel_and_verify``
+and ``cancel_all_ours`` list resting orders again until ours are gone: Kalshi has no cancel-on-disconnect,
+so a pull is only done when the exchange confirms it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import Count, Price
+from kmm_tui.engine.exchange.outcomes import after_ack, failed
+from kmm_tui.engine.exchange.values import OrderIntent, WriteOutcome, order_state
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
+from kmm_tui.kalshi import errors as kx
+from kmm_tui.kalshi.ratelimit import Priority
+from kmm_tui.kalshi.rest import KalshiRest
+
+log = logging.getLogger(__name__)
+
+CANCEL_DEADLINE_S = 15.0
+
+
+class OrderWrites:
+    """Writes of our YES bids and the reads that settle their outcome."""
+
+    def __init__(self, rest: KalshiRest) -> None:
+        self.rest = rest
+
+    async def create(self, intent: OrderIntent) -> WriteOutcome:
+        """Place one YES bid. A timeout leaves the order UNKNOWN, to be looked up, never resent blindly."""
+        try:
+            ack = await self.rest.create_order(
+                intent.ticker,
+                "bid",
+                intent.price,
+                intent.count,
+                intent.client_order_id,
+                post_only=intent.post_only,
+                order_group_id=intent.order_group_id,
+                cancel_order_on_pause=True,
+                expiration_ts=intent.expiration_s,
+                priority=Priority.LOW,  # new quotes wait behind cancels and moves toward safety
+            )
+        except kx.DuplicateClientOrderId:
+            return WriteOutcome(ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt")
+        except kx.KalshiError as error:
+            return failed(error)
+        remaining = ack.remaining_count if ack.remaining_count is not None else intent.count
+        if ack.cancelled_on_arrival:
+            return WriteOutcome(
+                ok=False,
+                order_id=ack.order_id,
+                filled=Count(0),
+                state=OrderState.CANCELLED,
+                detail="cancelled on arrival (post-only cross or self-trade)",
+            )
+        state = OrderState.RESTING if remaining > 0 else OrderState.EXECUTED
+        return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=state)
+
+    async def amend(
+        self, order: OwnOrder, price: Price, remaining: Count, *, safer: bool = False
+    ) -> WriteOutcome:
+        if order.order_id is None:
+            return WriteOutcome(ok=False, detail="order has no exchange id yet")
+        try:
+            ack = await self.rest.amend_order(
+                order.order_id,
+                order.ticker,
+                "bid",
+                price,
+                Count(order.filled + remaining),
+                priority=Priority.NORMAL if safer else Priority.LOW,
+            )
+        except kx.NotFoundError:
+            return await self._gone(order)
+        except kx.KalshiError as error:
+            return failed(error)
+        return after_ack(ack)
+
+    async def decrease(self, order: OwnOrder, reduce_to: Count) -> WriteOutcome:
+        if order.order_id is None:
+            return WriteOutcome(ok=False, detail="order has no exchange id yet")
+        reduce_by = Count(order.remaining - reduce_to)
+        if reduce_by <= 0:
+            return WriteOutcome(ok=True, state=order.state)
+        try:
+            ack = await self.rest.decrease_order(
+                order.order_id, market_ticker=order.ticker, reduce_by=reduce_by, priority=Priority.NORMAL
+            )
+        except kx.NotFoundError:
+            return await self._gone(order)
+        except kx.KalshiError as error:
+            return failed(error)
+        return after_ack(ack)
+
+    async def cancel(self, order: OwnOrder) -> WriteOutcome:
+        if order.order_id is None:
+            return WriteOutcome(ok=False, detail="order has no exchange id yet")
+        try:
+            await self.rest.cancel_order(order.order_id, order.ticker)
+        except kx.NotFoundError:
+            return await self._gone(order)
+        except kx.KalshiError as error:
+            return failed(error)
+        return WriteOutcome(ok=True, state=OrderState.CANCELLED)
+
+    async def _gone(self, order: OwnOrder) -> WriteOutcome:
+        """A 404 proves nothing (cancelled, executed and unknown all answer it): read the order."""
+        state = await self._lookup_state(order)
+        return WriteOutcome(ok=state is OrderState.CANCELLED, state=state, detail="order no longer resting")
+
+    async def _lookup_state(self, order: OwnOrder) -> OrderState:
+        if order.order_id is None:
+            return OrderState.UNKNOWN
+        try:
+            found = await self.rest.get_order(order.order_id)
+        except kx.NotFoundError:
+            return OrderState.CANCELLED
+        except kx.KalshiError:
+            return OrderState.UNKNOWN
+        order.filled = max(order.filled, found.fill_count)
+        return order_state(found.status, found.remaining_count)
+
+    async def resolve(self, order: OwnOrder) -> None:
+        """Settle an UNKNOWN order: find it by client id among the market's orders (no lookup by client id
+        exists), or by order id. Not found at all means the create never landed."""
+        if order.order_id is not None:
+            order.state = await self._lookup_state(order)
+            return
+        try:
+            candidates = await self.rest.list_orders(ticker=order.ticker)
+        except kx.KalshiError as error:
+            log.warning("could not resolve order %s: %s", order.client_order_id, error)
+            return
+        for found in candidates:
+            if found.client_order_id == order.client_order_id:
+                order.order_id = found.order_id
+                order.filled = max(order.filled, found.fill_count)
+                order.price = found.price
+                order.initial = found.initial_count
+                order.state = order_state(found.status, found.remaining_count)
+                return
+        order.state = OrderState.CANCELLED
+
+    async def cancel_and_verify(
+        self, orders: list[OwnOrder], deadline_s: float = CANCEL_DEADLINE_S
+    ) -> set[str]:
+        """Batch-cancel these orders, then list resting orders until none of them remain (or the deadline).
+
+        Returns the exchange ids still resting. Orders whose create is unresolved are resolved first so
+        an order that landed during a timeout is not forgotten.
+        """
+        for order in orders:
+            if order.order_id is None:
+                await self.resolve(order)
+        targets = {
+            o.order_id: o for o in orders if o.order_id is not None and o.state is not OrderState.CANCELLED
+        }
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline_s
+        attempt = 0
+        while targets:
+            if attempt:
+                await asyncio.sleep(min(0.2 * attempt, 1.0))
+            attempt += 1
+            try:
+                results = await self.rest.batch_cancel([(oid, o.ticker) for oid, o in targets.items()])
+                for result in results:
+                    if result.error is not None and not isinstance(result.error, kx.NotFoundError):
+                        log.warning("cancel of %s failed: %s", result.order_id, result.error)
+                tickers = sorted({o.ticker for o in targets.values()})
+                resting = {
+                    o.order_id
+                    for t in tickers
+                    for o in await self.rest.list_orders(status="resting", ticker=t)
+                }
+            except kx.KalshiError as error:
+                log.warning("cancel round %d failed: %s", attempt, error)
+                if loop.time() > end:
+                    break
+                continue
+            for order_id in list(targets):
+                if order_id not in resting:
+                    targets.pop(order_id).state = OrderState.CANCELLED
+            if loop.time() > end:
+                break
+        return set(targets)
+
+    async def cancel_all_ours(self, keep: frozenset[str | None] = frozenset()) -> tuple[int, int]:
+        """Cancel every resting order on the account that carries our client id prefix, verified,
+        except the order ids in ``keep``.
+
+        Returns (how many were resting, how many still rest). Orders of other tools are left alone.
+        """
+        try:
+            resting = await self.rest.list_orders(status="resting")
+        except kx.KalshiError as error:
+            log.error("could not list resting orders: %s", error)
+            raise
+        ours = [
+            o
+            for o in resting
+            if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX) and o.order_id not in keep
+        ]
+        if not ours:
+            return 0, 0
+        stand_ins = [
+            OwnOrder(
+                o.client_order_id or "",
+                "",
+                Side.A,
+                o.ticker,
+                o.price,
+                o.initial_count,
+                o.fill_count,
+                o.order_id,
+                OrderState.RESTING,
+            )
+            for o in ours
+        ]
+        return len(ours), len(await self.cancel_and_verify(stand_ins))
