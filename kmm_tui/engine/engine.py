@@ -35,17 +35,18 @@ from kmm_tui.engine.exchange import (
     FeedStatus,
     FillSeen,
     GroupTriggered,
+    MarketGrid,
     MarketStatus,
     OrderUpdate,
     PositionSeen,
 )
 from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.marketdata import MarketData, PairInfo
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.model import MatchSpec, MatchStatus
-from kmm_tui.engine.orders import OrderBook
 from kmm_tui.engine.portfolio import Portfolio
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.recorder import Recorder
@@ -60,7 +61,7 @@ from kmm_tui.kalshi.rest import KalshiRest
 
 log = logging.getLogger(__name__)
 
-UPKEEP_S = 5  # balance, positions, headroom and unknown orders; every third cycle the REST backup
+UPKEEP_S = 5  # balance, positions, headroom, unknown orders and the sweep of resting orders
 
 
 class Engine:
@@ -86,8 +87,8 @@ class Engine:
         self._bus = Bus(clock, Recorder(journal))
         self._tasks = self._bus.tasks
         self._matches: dict[str, MatchRuntime] = {}
-        self._orders = OrderBook()
-        self._data = MarketData(self._bus, exchange, self._matches)
+        self._orders = OrderLedger()
+        self._data = MarketData(self._bus, exchange, self._matches, self._orders)
         self._portfolio = Portfolio(self._bus, exchange, self._matches, self._orders, journal)
         self._risk = Risk(self._portfolio, theo_feed)
         self._execution = Execution(self._bus, exchange, self._matches, self._orders, self._risk)
@@ -284,8 +285,6 @@ class Engine:
         if isinstance(event, BookChange):
             if event.ticker not in self._data.markets:
                 return
-            if event.client_order_id is not None:  # the feed now shows our write: no shadow needed
-                self._execution.on_book_echo(event.client_order_id)
             self._data.on_book(event)
         elif isinstance(event, FillSeen):
             self._portfolio.on_fill(event)
@@ -293,6 +292,8 @@ class Engine:
             self._execution.on_order_update(event)
         elif isinstance(event, MarketStatus):
             self._data.on_status(event)
+        elif isinstance(event, MarketGrid):
+            self._data.on_grid(event.ticker, event.grid)
         elif isinstance(event, PositionSeen):
             self._portfolio.on_position(event)
         elif isinstance(event, GroupTriggered):
@@ -306,8 +307,8 @@ class Engine:
         await self._sweeps.reconcile_orders()
 
     async def _upkeep(self) -> None:
-        """Every few seconds: balance, positions, rate headroom, orders whose state is unknown; every
-        15 s a REST read of resting orders backs up the WebSocket."""
+        """Every few seconds: balance, positions, rate headroom, the ledger's sweep against a REST read
+        of our resting orders, and orders whose state is unknown."""
         cycle = 0
         while True:
             await asyncio.sleep(UPKEEP_S)
@@ -317,8 +318,8 @@ class Engine:
                 read, write = self._x.headroom()
                 self._bus.emit(RateHeadroom(read, write, self._bus.clock()))
                 cycle += 1
+                await self._reconcile_orders()
                 if cycle % 3 == 0:
-                    await self._reconcile_orders()
                     self._sweeps.forget_finished()
                 await self._sweeps.resolve_unknown()
             except asyncio.CancelledError:

@@ -2,7 +2,7 @@
 
 Owns our orders' lifecycle after the strategy has decided: ``reconciler.plan_side`` turns a desired
 quote into the fewest writes; this module sends them through the exchange port (create / amend /
-decrease / cancel), applies each ``WriteOutcome`` and each WebSocket ``user_order`` to the ``OrderBook``,
+decrease / cancel), applies each ``WriteOutcome`` and each WebSocket ``user_order`` to the ``OrderLedger``,
 looks up writes that got no answer, and pulls a match's orders when it halts. Order groups (the
 exchange-side kill switch) are opened and closed here too.
 """
@@ -20,9 +20,10 @@ from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import Level, OrderAction, OrderChanged
 from kmm_tui.engine.exchange import ExchangePort, GroupTriggered, OrderIntent, OrderUpdate, WriteOutcome
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
 from kmm_tui.engine.model import MatchStatus
-from kmm_tui.engine.orders import OrderBook, OrderState, OwnOrder, new_client_order_id
+from kmm_tui.engine.orders import OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.reconciler import (
     Action,
     Amend,
@@ -38,13 +39,14 @@ from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.models import Order
 
 EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
-SHADOW_MS = 1_500  # how long an acknowledged write may take to show in the feed's book
 
 
 class Execution:
     """Writes of every match and their outcomes (engine loop only)."""
 
-    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderBook, risk: Risk) -> None:
+    def __init__(
+        self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderLedger, risk: Risk
+    ) -> None:
         self._bus = bus
         self._x = port
         self._matches = matches
@@ -141,33 +143,33 @@ class Execution:
         call: Awaitable[WriteOutcome],
     ) -> None:
         order.busy = True
-        before = (order.price, order.remaining)
         try:
             outcome = await call
         finally:
             order.busy = False
-        if outcome.ok:
-            if before[1] > 0:
-                order.shadow = (before[0], before[1], self._bus.clock() + SHADOW_MS)
+        if outcome.ok and kind is not OrderAction.CANCELLED:
             order.price = price
-            order.initial = (
-                Count(order.filled + remaining) if kind is not OrderAction.CANCELLED else order.initial
-            )
+            order.initial = Count(order.filled + remaining)
         self._after_write(match, order, kind, outcome)
 
     def _after_write(
         self, match: MatchRuntime, order: OwnOrder, kind: OrderAction, outcome: WriteOutcome
     ) -> None:
+        """Fold one write's outcome into the ledger. Only an acknowledgement, or a state the exchange was
+        read for, decides the order's state; a rejection or no answer leaves it UNKNOWN and reads it back
+        (at once after a rejection, after a pause when the write may still be landing)."""
         now = self._bus.clock()
         order.last_write_ms = now
-        if outcome.order_id and order.order_id is None:
+        if outcome.order_id:  # an amend may answer with a new id: the order lives on under it
             self.orders.bind(order, outcome.order_id)
         if outcome.filled is not None and outcome.filled > order.filled:
             order.filled = outcome.filled
         if outcome.state is not None:
             order.state = outcome.state
         if order.state is OrderState.UNKNOWN and not order.busy:
-            self._bus.spawn(self._resolve_soon(match, order), f"resolve-{order.client_order_id}")
+            self._bus.spawn(
+                self._resolve_soon(match, order, at_once=outcome.answered), f"resolve-{order.client_order_id}"
+            )
         action = kind if outcome.ok else OrderAction.REJECTED
         self._bus.rec.order(order, action.value, outcome.detail, now)
         self._bus.emit(
@@ -191,10 +193,11 @@ class Execution:
                 self.halt_soon(match, outcome.halt_reason)
         match.wake.set()
 
-    async def _resolve_soon(self, match: MatchRuntime, order: OwnOrder) -> None:
-        """An order whose write got no answer: look it up (with back-off) before anything else is done."""
+    async def _resolve_soon(self, match: MatchRuntime, order: OwnOrder, *, at_once: bool) -> None:
+        """An order whose write did not settle its fate: read it (with back-off) before anything else is
+        done on its side. The upkeep's sweep keeps trying if these attempts all fail."""
         for attempt in range(6):
-            await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
+            await asyncio.sleep(0 if at_once and attempt == 0 else min(0.25 * 2**attempt, 4.0))
             if order.state is not OrderState.UNKNOWN or order.busy:
                 return
             order.busy = True
@@ -227,16 +230,20 @@ class Execution:
         if match is not None:
             match.wake.set()
 
-    def on_book_echo(self, client_order_id: str) -> None:
-        """The feed's book now shows this write of ours: its shadow is no longer needed."""
-        order = self.orders.by_client(client_order_id)
-        if order is not None:
-            order.shadow = None
-
     def on_group_triggered(self, event: GroupTriggered) -> None:
+        """The exchange triggered a match's order group: it rejects every new order from now on. The
+        match forgets the group at once — in memory and in the journal, so a restart, like the next
+        start, opens a fresh one — and the order-group guard halts it."""
         for match in self._matches.values():
             if match.order_group_id == event.order_group_id:
+                now = self._bus.clock()
                 match.group_triggered = True
+                match.order_group_id = None
+                self._bus.rec.guard_trip(
+                    match.match_id, "order_group", f"order group {event.order_group_id} triggered", now
+                )
+                self._bus.rec.match(match.spec, match.status.value, match.reason, None, now)
+                self._bus.spawn(self._delete_group(event.order_group_id), f"group-{event.order_group_id}")
                 match.wake.set()
 
     def adopt(self, match_id: str, side: Side, order: Order) -> None:
@@ -265,6 +272,11 @@ class Execution:
         if not dry_run and match.order_group_id is None:
             limit = Count(4 * max(match.spec.settings.inventory_max, match.spec.settings.contracts))
             match.order_group_id = await self._x.create_order_group(limit, exchange_index)
+
+    async def _delete_group(self, order_group_id: str) -> None:
+        """Best effort: a triggered group is useless, and the exchange keeps groups until deleted."""
+        with contextlib.suppress(EngineError):
+            await self._x.delete_order_group(order_group_id)
 
     async def close_group(self, match: MatchRuntime) -> None:
         if match.order_group_id:

@@ -3,7 +3,9 @@
 Owns the ``ticker -> MarketState`` registry and the ``ticker -> matches`` index. Feed events (books,
 lifecycle, feed health) land here first; each change wakes only the matches that trade that ticker.
 It also answers "what does the book look like without our own bids" (``side_input``), so the strategy
-never mistakes our own level for a competitor's.
+never mistakes our own level for a competitor's: what is subtracted is what the feed's book shows of
+us (``presence``), which follows the feed's own attributed deltas rather than the ledger, so neither a
+fill the feed has not shown yet nor an amend the feed showed before its reply makes us outbid ourselves.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import BookUpdated, FeedHealthChanged, Level
 from kmm_tui.engine.exchange import BookChange, ExchangePort, FeedStatus, MarketStatus
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.match import RUNNING, Matches
-from kmm_tui.engine.orders import OrderState, OwnOrder
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
+from kmm_tui.engine.presence import FeedPresence
 from kmm_tui.engine.state import MarketView
 from kmm_tui.odds.consensus import divergence_warning
 
@@ -45,10 +49,12 @@ class PairInfo:
 class MarketData:
     """Books, statuses and feed health of the watched markets (engine loop only)."""
 
-    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches) -> None:
+    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderLedger) -> None:
         self._bus = bus
         self._x = port
         self._matches = matches
+        self._orders = orders
+        self.presence = FeedPresence()
         self.markets: dict[str, MarketState] = {}
         self.by_ticker: dict[str, list[str]] = {}
         self.feed_connected = False
@@ -107,6 +113,7 @@ class MarketData:
         gone = [t for t in tickers if t not in still_used]
         for ticker in gone:
             self.markets.pop(ticker, None)
+            self.presence.forget(ticker)
         return gone
 
     async def wait_fresh(self, tickers: tuple[str, ...], within_s: float) -> None:
@@ -123,6 +130,10 @@ class MarketData:
         if market is None:
             return
         now = self._bus.clock()
+        if event.snapshot:
+            self.presence.on_snapshot(event.ticker, _resting_levels(self._orders.all(), event.ticker))
+        elif event.delta is not None and (event.client_order_id or "").startswith(CLIENT_ID_PREFIX):
+            self.presence.on_delta(event.ticker, *event.delta)
         market.book, market.stale, market.book_ts_ms = event.book, event.stale, now
         if (problem := market.check_scale()) is not None:
             self._bus.log(Level.ERROR, problem)
@@ -158,30 +169,23 @@ class MarketData:
     def side_input(
         self, market: MarketState | None, theo: Price | None, orders: list[OwnOrder], side: Side
     ) -> SideInput:
-        """One side's pricing input: the book with our own bids (and their shadows) subtracted.
+        """One side's pricing input: the book without what the feed shows of our own bids.
 
         ``orders`` are every order of the match; those of other sides and markets are skipped.
         """
         if market is None:
             return SideInput(theo, Book(), None, Count(0), TickGrid.linear_cent(), market_open=False)
-        now = self._bus.clock()
-        mine: list[tuple[Price, Count]] = []
-        own: list[OwnOrder] = []
-        for order in orders:
-            if order.side is not side or order.ticker != market.ticker:
-                continue
-            if order.is_live:
-                own.append(order)
-                if order.remaining > 0:
-                    mine.append((order.price, order.remaining))
-            if order.shadow is not None:  # what the book may still show of it from before our last write
-                price, count, until_ms = order.shadow
-                if now < until_ms:
-                    mine.append((price, count))
-                else:
-                    order.shadow = None
-        visible = market.book.without(own_bids=mine)
-        resting = next((o for o in own if o.state is OrderState.RESTING), None)
+        ticker = market.ticker
+        mine = self.presence.settle(ticker, _resting_levels(orders, ticker), self._bus.clock())
+        visible = market.book.without(own_bids=mine.items()) if mine else market.book
+        resting = next(
+            (
+                o
+                for o in orders
+                if o.side is side and o.ticker == ticker and o.state is OrderState.RESTING
+            ),
+            None,
+        )
         return SideInput(
             theo,
             visible,
@@ -205,8 +209,22 @@ class MarketData:
                 warnings.append(f"team {label}: {warning}")
         return warnings
 
+    def on_grid(self, ticker: str, grid: TickGrid) -> None:
+        """The exchange changed a market's tick structure: quote on the new grid from the next decision
+        (a resting order off the new grid is amended onto it by the normal plan)."""
+        market = self.markets.get(ticker)
+        if market is not None and market.grid != grid:
+            market.grid = grid
+            self._bus.log(Level.WARNING, f"{ticker}: the exchange changed its tick sizes; requoting on them")
+            self.wake_ticker(ticker)
+
     def view(self, ticker: str) -> MarketView | None:
         market = self.markets.get(ticker)
         if market is None:
             return None
         return MarketView(market.ticker, market.title, market.book, market.status, market.stale)
+
+
+def _resting_levels(orders: list[OwnOrder], ticker: str) -> list[tuple[Price, Count]]:
+    """The ledger's view of our bids on one market: every live order at its price and remaining size."""
+    return [(o.price, o.remaining) for o in orders if o.ticker == ticker and o.is_live and o.remaining > 0]

@@ -15,8 +15,9 @@ from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import BalanceChanged, Filled, InventoryChanged, Level
 from kmm_tui.engine.exchange import ExchangePort, FillSeen, PositionSeen
 from kmm_tui.engine.journal import Journal, JournalFill
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import Matches, MatchRuntime
-from kmm_tui.engine.orders import OrderBook, OrderState, OwnOrder
+from kmm_tui.engine.orders import OrderState, OwnOrder
 from kmm_tui.engine.state import FillView
 
 
@@ -32,7 +33,7 @@ class Portfolio:
     """Inventory per match, exchange positions and balance (engine loop only)."""
 
     def __init__(
-        self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderBook, journal: Journal | None
+        self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderLedger, journal: Journal | None
     ) -> None:
         self._bus = bus
         self._x = port

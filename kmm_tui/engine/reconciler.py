@@ -59,7 +59,8 @@ def plan_side(side: Side, price: Price | None, size: Count, orders: list[OwnOrde
     """Actions that make ``orders`` (our live orders on this side) rest exactly ``size`` at ``price``.
 
     Returns nothing while any order of the side has a write in flight or an unresolved state: the next
-    decision, made with fresher information, will plan again (one action in flight per side).
+    decision, made with fresher information, will plan again (one action in flight per side). A partly
+    filled order at the right price is not topped up: a fill never causes a write by itself.
     """
     if any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders):
         return []
@@ -73,7 +74,9 @@ def plan_side(side: Side, price: Price | None, size: Count, orders: list[OwnOrde
     if keep.price == price:
         if keep.remaining > size:
             actions.append(Decrease(keep, size))
-        elif keep.remaining < size:
+        elif keep.remaining < size and keep.filled == 0:
+            # Topping up after a partial fill would be a write caused by the fill alone, and raising the
+            # count costs the order its place in the queue: a partly filled order rests on as it is.
             actions.append(Amend(keep, price, size, Priority.OTHER))
     else:
         safer = price < keep.price and size <= keep.remaining

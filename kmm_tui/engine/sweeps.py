@@ -1,18 +1,21 @@
 """Execution's REST backup: periodic reads that catch what the WebSocket did not tell us.
 
-The feed can drop a ``user_order`` message, and a write can end without an answer. Every few seconds
-the engine's upkeep asks this module to look up orders whose state is unknown; every 15 s it compares
-our resting orders with a REST read — an order of ours that stopped resting silently is looked up, and
-a resting order with our prefix that this session does not know is cancelled.
+The feed can drop a ``user_order`` message, and a write can end without an answer or be rejected. Every
+few seconds the engine's upkeep asks this module to look up orders whose state is unknown and to compare
+the ledger with a REST read of our resting orders — an order of ours that stopped resting silently is
+looked up, and a resting order with our prefix that the ledger does not own as live is cancelled.
 """
 
 from __future__ import annotations
 
+from kmm_tui.domain.prices import format_cents
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Level
 from kmm_tui.engine.exchange import ExchangePort
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import Matches
-from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderBook, OrderState
+from kmm_tui.engine.orders import OrderState
+from kmm_tui.kalshi.errors import KalshiError
 
 READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only orders older than this
 
@@ -20,45 +23,44 @@ READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only order
 class Sweeps:
     """The REST backup of our orders' state (engine loop only)."""
 
-    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderBook) -> None:
+    def __init__(self, bus: Bus, port: ExchangePort, matches: Matches, orders: OrderLedger) -> None:
         self._bus = bus
         self._x = port
         self._matches = matches
         self._orders = orders
+        self.strays_cancelled = 0  # resting orders of ours the ledger did not own (should stay 0)
 
     async def reconcile_orders(self) -> None:
-        """Back up the WebSocket with a REST read: our orders that stopped resting without us hearing,
-        and resting orders with our prefix that we do not know (cancelled at once)."""
-        resting = await self._x.resting_order_ids()
-        if resting is None:
+        """Compare the ledger with one REST read of our resting orders (``OrderLedger.sweep``): cancel,
+        verified, every resting order of ours the ledger does not own as live, and read back every live
+        order the exchange no longer shows. Returns after one round; the upkeep repeats it."""
+        try:
+            found = await self._x.resting_orders_of_ours()
+        except KalshiError as error:
+            self._bus.log(Level.WARNING, f"resting orders not readable: {error.user_message}")
             return
-        settled_before = self._bus.clock() - READ_LAG_MS  # REST reads lag writes: judge only older orders
-        for order in self._orders.live():
-            if (
-                order.state is OrderState.RESTING
-                and not order.busy
-                and order.last_write_ms < settled_before
-                and order.order_id not in resting
-            ):
-                order.busy = True
-                try:
-                    await self._x.resolve(order)
-                finally:
-                    order.busy = False
-                if (match := self._matches.get(order.match_id)) is not None:
-                    match.wake.set()
-        known = {o.order_id for o in self._orders.all()}
-        stray = [
-            oid
-            for oid, cid in resting.items()
-            if oid not in known and (cid or "").startswith(CLIENT_ID_PREFIX)
-        ]
-        if stray:
+        plan = self._orders.sweep(
+            {o.order_id: o.client_order_id for o in found}, self._bus.clock() - READ_LAG_MS
+        )
+        for order in plan.look_up:
+            order.busy = True
+            try:
+                await self._x.resolve(order)
+            finally:
+                order.busy = False
+            if (match := self._matches.get(order.match_id)) is not None:
+                match.wake.set()
+        if plan.cancel:
+            strays = [o for o in found if o.order_id in plan.cancel]
+            self.strays_cancelled += len(strays)
             self._bus.log(
                 Level.WARNING,
-                f"{len(stray)} resting order(s) of ours not tracked by this session: cancelling",
+                f"{len(strays)} resting order(s) of ours that the ledger does not own as live: cancelling "
+                + ", ".join(f"{o.ticker} @ {format_cents(o.price)}" for o in strays),
             )
-            await self._x.cancel_all_ours(keep=frozenset(known))
+            left = await self._x.cancel_resting(strays)
+            if left:
+                self._bus.log(Level.ERROR, f"{left} stray order(s) still resting after cancel")
 
     def forget_finished(self) -> None:
         """Drop old finished orders so the index does not grow without bound."""

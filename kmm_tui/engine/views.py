@@ -5,14 +5,14 @@ Read-only: nothing here changes engine state, so a front-end may ask for a snaps
 
 from __future__ import annotations
 
+from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.marketdata import MarketData
 from kmm_tui.engine.match import MatchRuntime
-from kmm_tui.engine.orders import OrderBook
 from kmm_tui.engine.pricing_inputs import describe_theo
 from kmm_tui.engine.state import MatchView, OrderView
 
 
-def match_view(match: MatchRuntime, data: MarketData, orders: OrderBook, now: int) -> MatchView:
+def match_view(match: MatchRuntime, data: MarketData, orders: OrderLedger, now: int) -> MatchView:
     live = tuple(
         OrderView(
             o.client_order_id,

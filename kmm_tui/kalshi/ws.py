@@ -75,7 +75,9 @@ class BookEvent:
     seq: int | None
     ts_ms: int
     stale: bool
-    client_order_id: str | None = None
+    client_order_id: str | None = None  # the exchange attributed this delta to one of our orders
+    delta: tuple[Price, int] | None = None  # a YES-bid delta (price, signed count); None for NO-side changes
+    snapshot: bool = False  # a whole new book (no attribution): consumers re-derive our presence in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,7 +623,8 @@ class KalshiFeed:
         live.seq = seq if isinstance(seq, int) else None
         was_stale = live.stale
         live.stale = False
-        self._emit(BookEvent(snapshot.ticker, live.as_book(), live.seq, self._clock_ms(), False))
+        book = live.as_book()
+        self._emit(BookEvent(snapshot.ticker, book, live.seq, self._clock_ms(), False, snapshot=True))
         if was_stale and self._connected and not any(b.stale for b in self._books.values()):
             self._detail = "connected; all books live"
             self._emit(self.health())
@@ -649,6 +652,7 @@ class KalshiFeed:
                 delta.ts_ms if delta.ts_ms is not None else self._clock_ms(),
                 False,
                 delta.client_order_id,
+                (delta.price, delta.delta) if delta.side == "yes" else None,
             )
         )
 

@@ -45,8 +45,21 @@ def test_shrinks_with_decrease_to_keep_queue_priority() -> None:
     assert plan_side(Side.A, Price(5500), contracts(4), [order]) == [Decrease(order, contracts(4))]
 
 
-def test_tops_up_after_a_partial_fill_with_an_amend() -> None:
+def test_a_partial_fill_alone_causes_no_write() -> None:
+    """Topping up would cost the order its queue place and be a write caused by the fill alone."""
     order = resting(5500, 6, filled=4)
+    assert plan_side(Side.A, Price(5500), contracts(10), [order]) == []
+
+
+def test_a_partly_filled_order_is_resized_with_the_amend_that_moves_it() -> None:
+    order = resting(5500, 6, filled=4)
+    assert plan_side(Side.A, Price(5600), contracts(10), [order]) == [
+        Amend(order, Price(5600), contracts(10), Priority.OTHER)
+    ]
+
+
+def test_an_unfilled_order_grows_when_the_size_grows() -> None:
+    order = resting(5500, 5)
     assert plan_side(Side.A, Price(5500), contracts(10), [order]) == [
         Amend(order, Price(5500), contracts(10), Priority.OTHER)
     ]

@@ -17,6 +17,7 @@ from kmm_tui.engine.exchange.values import (
     ExchangeEvent,
     FeedStatus,
     GroupTriggered,
+    MarketGrid,
     MarketStatus,
     PositionSeen,
     fill_seen_from,
@@ -99,7 +100,16 @@ class FeedBridge:
         emit = self._listener
         if isinstance(event, BookEvent):
             if event.ticker in self._watched:
-                emit(BookChange(event.ticker, event.book, event.stale, event.client_order_id))
+                emit(
+                    BookChange(
+                        event.ticker,
+                        event.book,
+                        event.stale,
+                        event.client_order_id,
+                        event.delta,
+                        event.snapshot,
+                    )
+                )
         elif isinstance(event, FillEvent):
             self.note_fill(event.fill.created_ms)
             emit(fill_seen_from(event.fill))
@@ -111,6 +121,8 @@ class FeedBridge:
             status = _status_from_lifecycle(event.event_type, event.lifecycle.is_deactivated)
             if status is not None:
                 emit(MarketStatus(event.ticker, status, event.event_type))
+            if event.lifecycle.grid is not None and event.ticker in self._watched:
+                emit(MarketGrid(event.ticker, event.lifecycle.grid))
         elif isinstance(event, OrderGroupEvent):
             update = event.update
             if getattr(update, "event_type", "") == "triggered":
@@ -182,7 +194,7 @@ class FeedBridge:
                 return
             for ticker, snapshot in books.items():
                 if ticker in self._watched:
-                    self._listener(BookChange(ticker, snapshot.book(), stale=False))
+                    self._listener(BookChange(ticker, snapshot.book(), stale=False, snapshot=True))
 
 
 def _status_from_lifecycle(event_type: str, is_deactivated: bool | None) -> str | None:

@@ -2,8 +2,10 @@
 
 Three kinds, and the engine acts on each differently: *done* (acknowledged, with the order's new
 state); *no answer* (timeout, 5xx, a 429 storm longer than the client's retries — the write may or may
-not have landed, so the order is looked up before anything else is sent); *rejected* (it did not happen;
-counts toward the rejection guard, and some codes halt the match at once).
+not have landed, so the order is looked up after a pause); *rejected* (the exchange said no: counts
+toward the rejection guard, and some codes halt the match at once). A rejection does not settle the
+order's fate either — a rejected amend leaves the order resting at its old price, a rejected cancel
+leaves it resting — so both leave the order UNKNOWN, to be read back before its side quotes again.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def failed(error: kx.KalshiError) -> WriteOutcome:
     """One classification for every write: no answer (the write may or may not have landed: look it
     up before anything else) versus a rejection (it did not happen; counts toward the halt)."""
     if isinstance(error, kx.Unavailable | kx.BadResponse | kx.RateLimited):
-        return WriteOutcome(ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}")
+        return WriteOutcome(
+            ok=False, state=OrderState.UNKNOWN, detail=f"no answer: {error.user_message}", answered=False
+        )
     return _rejected(error)
 
 
@@ -44,5 +48,5 @@ def _rejected(error: kx.KalshiError) -> WriteOutcome:
     if isinstance(error, kx.AuthError):
         halt = f"not authorised: {error.user_message}"
     return WriteOutcome(
-        ok=False, state=OrderState.CANCELLED, detail=text, counts_as_rejection=not post_only, halt_reason=halt
+        ok=False, state=OrderState.UNKNOWN, detail=text, counts_as_rejection=not post_only, halt_reason=halt
     )

@@ -10,17 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.domain.prices import Count, Money, Price, TickGrid
 from kmm_tui.engine.orders import OrderState
 from kmm_tui.kalshi.models import Fill, Order
 
 
 @dataclass(frozen=True, slots=True)
 class BookChange:
+    """A market's book changed. ``delta`` is the change itself when it was one delta (YES-bid side,
+    price, signed count) and ``client_order_id`` is set when the exchange attributed it to one of our
+    orders; a snapshot (``snapshot``) carries no attribution at all."""
+
     ticker: str
     book: Book
     stale: bool
-    client_order_id: str | None = None  # set when the change was caused by one of our orders
+    client_order_id: str | None = None
+    delta: tuple[Price, int] | None = None  # a YES-bid delta: (price, signed count)
+    snapshot: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +82,23 @@ class PositionSeen:
     position: Count
 
 
+@dataclass(frozen=True, slots=True)
+class MarketGrid:
+    """The exchange changed a market's tick structure (``price_level_structure_updated``)."""
+
+    ticker: str
+    grid: TickGrid
+
+
 ExchangeEvent = (
-    BookChange | FillSeen | OrderUpdate | MarketStatus | FeedStatus | GroupTriggered | PositionSeen
+    BookChange
+    | FillSeen
+    | OrderUpdate
+    | MarketStatus
+    | MarketGrid
+    | FeedStatus
+    | GroupTriggered
+    | PositionSeen
 )
 
 
@@ -103,6 +124,7 @@ class WriteOutcome:
     detail: str = ""
     counts_as_rejection: bool = False
     halt_reason: str | None = None
+    answered: bool = True  # False: no reply at all (the write may still land: look it up after a pause)
 
 
 def order_state(status: str, remaining: Count) -> OrderState:

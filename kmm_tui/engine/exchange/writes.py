@@ -17,6 +17,7 @@ from kmm_tui.engine.exchange.outcomes import after_ack, failed
 from kmm_tui.engine.exchange.values import OrderIntent, WriteOutcome, order_state
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
 from kmm_tui.kalshi import errors as kx
+from kmm_tui.kalshi.models import Order
 from kmm_tui.kalshi.ratelimit import Priority
 from kmm_tui.kalshi.rest import KalshiRest
 
@@ -124,7 +125,11 @@ class OrderWrites:
         except kx.KalshiError:
             return OrderState.UNKNOWN
         order.filled = max(order.filled, found.fill_count)
-        return order_state(found.status, found.remaining_count)
+        state = order_state(found.status, found.remaining_count)
+        if state is OrderState.RESTING:  # a write that timed out may have moved it: take its real terms
+            order.price = found.price
+            order.initial = Count(found.fill_count + found.remaining_count)
+        return state
 
     async def resolve(self, order: OwnOrder) -> None:
         """Settle an UNKNOWN order: find it by client id among the market's orders (no lookup by client id
@@ -207,8 +212,12 @@ class OrderWrites:
             for o in resting
             if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX) and o.order_id not in keep
         ]
-        if not ours:
-            return 0, 0
+        return len(ours), await self.cancel_resting(ours)
+
+    async def cancel_resting(self, found: list[Order]) -> int:
+        """Cancel these orders, as a read of the exchange listed them, verified. Returns how many rest."""
+        if not found:
+            return 0
         stand_ins = [
             OwnOrder(
                 o.client_order_id or "",
@@ -221,6 +230,6 @@ class OrderWrites:
                 o.order_id,
                 OrderState.RESTING,
             )
-            for o in ours
+            for o in found
         ]
-        return len(ours), len(await self.cancel_and_verify(stand_ins))
+        return len(await self.cancel_and_verify(stand_ins))
