@@ -155,7 +155,10 @@ class Engine:
         read, write = self._x.headroom()
         return EngineView(
             environment=self.environment,
-            matches=tuple(match_view(m, self._data, self._orders, now) for m in self._matches.values()),
+            matches=tuple(
+                match_view(m, self._data, self._orders, self._portfolio.positions, now)
+                for m in self._matches.values()
+            ),
             balance=self._portfolio.balance,
             feed_connected=self._data.feed_connected,
             feed_detail=self._data.feed_detail,

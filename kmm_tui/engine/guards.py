@@ -55,6 +55,7 @@ class GuardContext:
     max_loss_match: Money | None
     session_pnl: Money
     max_loss_session: Money | None
+    corrected_by_hand: bool = False  # the inventory was corrected by hand since it last matched
 
 
 def _clock(ms: int) -> str:
@@ -106,12 +107,18 @@ def position_drift(ctx: GuardContext) -> GuardTrip | None:
     drift_a = abs(pos_a - ctx.inventory.count_long_a)
     drift_b = abs(pos_b - ctx.inventory.count_long_b)
     if max(drift_a, drift_b) > ctx.drift_tolerance:
+        hint = (
+            ": the inventory was corrected by hand to counts the exchange does not hold — correct it to "
+            "the exchange's position"
+            if ctx.corrected_by_hand
+            else ""
+        )
         return GuardTrip(
             "position_drift",
             GuardAction.HALT,
             f"exchange shows A {format_contracts(pos_a)} / B {format_contracts(pos_b)}, journal "
             f"A {format_contracts(ctx.inventory.count_long_a)} / "
-            f"B {format_contracts(ctx.inventory.count_long_b)}",
+            f"B {format_contracts(ctx.inventory.count_long_b)}{hint}",
         )
     return None
 

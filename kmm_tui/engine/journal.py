@@ -362,6 +362,7 @@ def spec_to_json(spec: MatchSpec) -> str:
         if theo[key] is not None:
             theo[key] = str(theo[key])
     theo["method"] = spec.theo.method.value
+    theo["max_margin"] = str(spec.theo.max_margin)
     return json.dumps(data, sort_keys=True)
 
 
@@ -376,6 +377,9 @@ def spec_from_json(text: str) -> MatchSpec:
         theo_a=theo.get("theo_a"),
         theo_b=theo.get("theo_b"),
         method=DevigMethod(theo.get("method", DevigMethod.MULTIPLICATIVE.value)),
+        from_feed=bool(theo.get("from_feed", False)),
+        margin_confirmed=bool(theo.get("margin_confirmed", False)),
+        **({"max_margin": Decimal(theo["max_margin"])} if theo.get("max_margin") else {}),
     )
     known = MatchSettings.__dataclass_fields__
     settings = MatchSettings(**{k: v for k, v in data.get("settings", {}).items() if k in known})

@@ -53,6 +53,7 @@ class MatchRuntime:
     )
     seen_trades: set[str] = field(default_factory=set)
     drift_since_ms: int | None = None
+    corrected_ms: int | None = None  # the inventory was last corrected by hand (a drift halt may follow)
     three_way: bool = False
     theo_priced_ms: int | None = None  # feed-priced matches: time of the newest sportsbook price used
     theo_summary: str = ""

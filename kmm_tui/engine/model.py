@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kmm_tui.domain.prices import CENT, COUNT_SCALE, Count, Money, Price
-from kmm_tui.domain.theo import DevigMethod
+from kmm_tui.domain.theo import MAX_OVERROUND, DevigMethod
 
 
 class MatchStatus(StrEnum):
@@ -39,6 +39,10 @@ class TheoInput:
     theo_b: Price | None = None
     method: DevigMethod = DevigMethod.MULTIPLICATIVE
     from_feed: bool = False  # theo comes from the configured odds sources, refreshed while quoting
+    # Typed odds whose bookmaker margin is above ``max_margin`` are refused unless the user confirmed
+    # them: a 43 % margin is nearly always a typo or a stale, one-sided price.
+    max_margin: Decimal = MAX_OVERROUND
+    margin_confirmed: bool = False
 
     @property
     def is_manual(self) -> bool:

@@ -125,6 +125,7 @@ class Portfolio:
             )
         except ValueError as error:
             raise EngineError(str(error), field="count_long_a") from None
+        match.corrected_ms = self._bus.clock()
         self._bus.log(
             Level.WARNING,
             f"inventory corrected by hand: A {format_contracts(correction.count_long_a)}, "

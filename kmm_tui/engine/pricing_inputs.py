@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kmm_tui.domain.prices import PRICE_SCALE, Price
-from kmm_tui.domain.theo import OddsError, devig, prob_to_price
+from kmm_tui.domain.prices import PRICE_SCALE, Price, format_cents
+from kmm_tui.domain.theo import OddsError, devig, overround, prob_to_price
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import TheoInput
 
@@ -18,6 +18,12 @@ def theo_prices(theo: TheoInput) -> tuple[Price | None, Price | None]:
         for name, value in (("theo_a", theo.theo_a), ("theo_b", theo_b)):
             if not 0 < value < PRICE_SCALE:
                 raise EngineError(f"{name.replace('_', ' ')} must be between 0 and 100 cents", field=name)
+        if theo.theo_a + theo_b > PRICE_SCALE:  # both bids could fill and lose: they cannot both be fair
+            raise EngineError(
+                f"theo A {format_cents(theo.theo_a)} and theo B {format_cents(theo_b)} add up to more "
+                "than 100c: exactly one team wins, so fair values add up to 100c at most",
+                field="theo_b",
+            )
         return theo.theo_a, theo_b
     if theo.odds_a is None or theo.odds_b is None:
         raise EngineError("enter decimal odds for both teams, or a theo in cents", field="odds_a")
@@ -27,6 +33,14 @@ def theo_prices(theo: TheoInput) -> tuple[Price | None, Price | None]:
     outcomes = (
         [theo.odds_a, theo.odds_b] if theo.odds_draw is None else [theo.odds_a, theo.odds_draw, theo.odds_b]
     )
+    margin = overround(outcomes)
+    if margin > theo.max_margin and not theo.margin_confirmed:
+        raise EngineError(
+            f"these odds carry a {margin * 100:.1f} % bookmaker margin, above the "
+            f"{theo.max_margin * 100:.0f} % cap: check them for a typo or a stale price, or confirm "
+            "to use them anyway",
+            field="odds_a",
+        )
     try:
         probabilities = devig(outcomes, theo.method)
     except OddsError as error:

@@ -56,6 +56,7 @@ class Risk:
             max_loss_match=match.spec.settings.max_loss,
             session_pnl=Money(0),
             max_loss_session=None,
+            corrected_by_hand=match.corrected_ms is not None,
         )
 
     def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, Count] | None:
@@ -67,7 +68,7 @@ class Risk:
             return None
         inv = match.inventory
         if (pos_a, pos_b) == (inv.count_long_a, inv.count_long_b):
-            match.drift_since_ms = None
+            match.drift_since_ms = match.corrected_ms = None
             return None
         if match.drift_since_ms is None:
             match.drift_since_ms = now

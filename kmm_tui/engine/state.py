@@ -81,6 +81,9 @@ class MatchView:
     theo_source: str = (
         ""  # "manual theo", "odds 1.62/2.42 (power)", "feed: pinnacle, fanduel (power), 8s old"
     )
+    # The exchange's positions (YES held on A, on B) as last read; None until the first read. The
+    # inventory correction dialog shows them live.
+    exchange_positions: tuple[Count, Count] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ Read-only: nothing here changes engine state, so a front-end may ask for a snaps
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from kmm_tui.domain.prices import Count
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.marketdata import MarketData
 from kmm_tui.engine.match import MatchRuntime
@@ -12,7 +15,9 @@ from kmm_tui.engine.pricing_inputs import describe_theo
 from kmm_tui.engine.state import MatchView, OrderView
 
 
-def match_view(match: MatchRuntime, data: MarketData, orders: OrderLedger, now: int) -> MatchView:
+def match_view(
+    match: MatchRuntime, data: MarketData, orders: OrderLedger, positions: Mapping[str, Count], now: int
+) -> MatchView:
     live = tuple(
         OrderView(
             o.client_order_id,
@@ -47,6 +52,11 @@ def match_view(match: MatchRuntime, data: MarketData, orders: OrderLedger, now: 
         start_ms=match.start_ms,
         start_source=match.start_source,
         theo_source=theo_source(match, now),
+        exchange_positions=(
+            (positions[match.spec.ticker_a], positions[match.spec.ticker_b])
+            if match.spec.ticker_a in positions and match.spec.ticker_b in positions
+            else None
+        ),
     )
 
 

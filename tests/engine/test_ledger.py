@@ -154,3 +154,23 @@ def test_the_sweep_plan_keeps_a_create_in_flight_and_cancels_what_the_ledger_gav
     plan = ledger.sweep({"p": "kmm-p", "g": "kmm-g", "x": "other-tool"}, settled_before_ms=10)
     assert plan.cancel == ("g",)  # ours, resting, but the ledger thinks it gone; other tools untouched
     assert plan.look_up == (live,)  # the ledger has it resting; the exchange does not show it
+
+
+async def test_a_wrong_hand_correction_halts_with_a_hint_and_the_exchange_position_is_shown(
+    trading: Trading,
+) -> None:
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    t.compete(a, 54)
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: t.our_price(a) == 5500, what="bid at 55c")
+    t.compete(a, 55, count=2, side="ask")
+    await eventually(lambda: t.view().inventory.count_long_a == contracts(2), what="fill of 2")
+    await t.engine._portfolio.sync_positions()
+    assert t.view().exchange_positions == (contracts(2), contracts(0))
+    await t.engine.execute(cmd.CorrectInventory("m1", contracts(5), contracts(0), None, None))
+    t.engine._matches["m1"].drift_since_ms = 0  # the grace period has long passed
+    t.engine._matches["m1"].wake.set()
+    await eventually(lambda: t.view().status is MatchStatus.HALTED, what="drift halt")
+    assert "corrected by hand" in t.view().status_reason
+    assert t.view().exchange_positions == (contracts(2), contracts(0))
