@@ -4,11 +4,15 @@ For ``--minutes`` (default 1) the engine quotes every match of the default scena
 simulator's scripted competitors and takers, while every few seconds one fault is injected at random:
 5xx bursts, 429 storms, latency spikes, dropped WebSockets, skipped sequence numbers, a paused market,
 or a crash of the whole engine (``kill -9`` semantics: nothing cancelled) followed by a restart from the
-journal. At the end the engine shuts down and the run prints the three numbers that must be zero:
+journal. At the end the engine shuts down and the run prints the five numbers that must be zero:
 
 * orders left resting on the exchange after exit;
 * fills on the exchange that are missing from the journal;
-* markets where the exchange's position differs from the journal's inventory.
+* markets where the exchange's position differs from the journal's inventory;
+* orders the ledger did not know: resting orders of ours its sweep had to cancel (not the orphans a
+  crash leaves, which the restart's recovery cancels before quoting);
+* self-outbids: decisions to raise a bid as "outbid" while no other trader's bid on the exchange was at
+  or above ours (our own level taken for a competitor's).
 
 Exit status 1 if any is non-zero. Results go to ``bench/results/chaos.json``. The baseline for the
 ratio line is the same run's fault-free first phase: fills per minute with and without faults.
@@ -29,8 +33,10 @@ from pathlib import Path
 
 from kmm_tui.bootstrap import Connection, build_engine
 from kmm_tui.domain.prices import PRICE_SCALE, Price, contracts
+from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
+from kmm_tui.engine.events import Event, QuoteDecided
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.kalshi.auth import Signer
@@ -87,6 +93,35 @@ async def restart_matches(engine: Engine) -> None:
             await engine.execute(cmd.StartMatch(view.spec.match_id))
 
 
+class SelfOutbids:
+    """Counts "outbid" raises with no other trader at or above our bid, reading the exchange itself
+    at the moment of the decision (the simulator runs in this process, on this loop)."""
+
+    def __init__(self, sim: SimServer) -> None:
+        self.sim = sim
+        self.count = 0
+        self.tickers: dict[str, tuple[str, str]] = {}
+
+    def watch(self, engine: Engine) -> None:
+        for view in engine.snapshot().matches:
+            self.tickers[view.spec.match_id] = (view.spec.ticker_a, view.spec.ticker_b)
+        engine.listen(self.on_event)
+
+    def on_event(self, event: Event) -> None:
+        if not isinstance(event, QuoteDecided) or event.match_id not in self.tickers:
+            return
+        account = self.sim.demo_account.user_id
+        sides = (event.decision.a, event.decision.b)
+        for ticker, quote in zip(self.tickers[event.match_id], sides, strict=True):
+            if quote.reason is not Reason.OUTBID or quote.price is None:
+                continue
+            book = self.sim.exchange.books[ticker]
+            ours = [o.price for o in book.orders() if o.side == "bid" and o.account_id == account]
+            others = [o.price for o in book.orders() if o.side == "bid" and o.account_id != account]
+            if ours and quote.price > max(ours) and not any(p >= max(ours) for p in others):
+                self.count += 1
+
+
 FAULTS = ("http_errors", "rate_limit", "latency", "drop_ws", "skip_seq", "pause", "crash")
 
 
@@ -141,6 +176,9 @@ async def run(minutes: float, seed: int, fault_every_s: float) -> dict[str, obje
         async with SimServer(None, agents=True, seed=seed) as sim:
             engine = await start_engine(sim, journal_path)
             await add_matches(engine, sim)
+            outbids = SelfOutbids(sim)
+            outbids.watch(engine)
+            strays = 0
             calm_s = min(20.0, minutes * 60 / 4)
             await asyncio.sleep(calm_s)
             calm_fills = len(sim.exchange.account(sim.demo_account.user_id).fills)
@@ -151,19 +189,24 @@ async def run(minutes: float, seed: int, fault_every_s: float) -> dict[str, obje
                 kind = rng.choice(FAULTS)
                 injected[kind] += 1
                 if kind == "crash":
+                    strays += engine._sweeps.strays_cancelled
                     await crash(engine)
                     await asyncio.sleep(rng.uniform(0.5, 3.0))  # takers keep hitting the orphans
                     engine = await start_engine(sim, journal_path)
+                    outbids.watch(engine)
                     await restart_matches(engine)
                 else:
                     await inject(kind, sim, rng)
             sim.faults.clear()
+            strays += engine._sweeps.strays_cancelled
             left = await engine.close("chaos run over")
             result = audit(sim, journal_path)
             total_fills = result["fills_on_exchange"]
             chaos_s = max(1.0, minutes * 60 - calm_s)
             return {
                 **result,
+                "orders_the_ledger_did_not_know": strays,
+                "self_outbids": outbids.count,
                 "engine_reported_left": left,
                 "faults_injected": injected,
                 "minutes": minutes,
@@ -187,7 +230,14 @@ def main() -> int:
     calm, chaos = result["fills_per_min_calm"], result["fills_per_min_chaos"]
     if calm:
         print(f"fills/min under chaos vs calm baseline: {chaos} / {calm} = {chaos / calm:.2f}x")  # type: ignore[operator]
-    bad = {k: result[k] for k in ("orders_left_resting", "fills_missing_from_journal", "position_mismatches")}
+    audited = (
+        "orders_left_resting",
+        "fills_missing_from_journal",
+        "position_mismatches",
+        "orders_the_ledger_did_not_know",
+        "self_outbids",
+    )
+    bad = {k: result[k] for k in audited}
     print("all zero" if not any(bad.values()) else f"FAILED: {bad}")
     return 0 if not any(bad.values()) else 1
 
