@@ -12,8 +12,8 @@ import asyncio
 from dataclasses import replace
 
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Price
-from kmm_tui.domain.quoting import QuoteMemo
+from kmm_tui.domain.prices import Price, format_cents
+from kmm_tui.domain.quoting import MIN_EDGE, QuoteMemo
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
@@ -22,7 +22,7 @@ from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.marketdata import MarketData, PairInfo
 from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
-from kmm_tui.engine.model import MatchSpec, MatchStatus
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.strategy import StrategyRunner
 
@@ -64,6 +64,7 @@ class Lifecycle:
     async def add(self, spec: MatchSpec) -> None:
         if spec.match_id in self._matches:
             raise EngineError(f"a match with id {spec.match_id!r} already exists", field="name")
+        check_settings(spec.settings)
         theo_a, theo_b = theo_prices(spec.theo)
         info = await self._data.describe_pair(spec.ticker_a, spec.ticker_b)
         for label, market in zip(("ticker_a", "ticker_b"), info.markets, strict=True):
@@ -134,6 +135,8 @@ class Lifecycle:
     def update(self, update: cmd.UpdateMatch) -> None:
         match = self.match(update.match_id)
         spec = match.spec
+        if update.settings is not None:
+            check_settings(update.settings)
         if update.theo is not None:
             theo_a, theo_b = theo_prices(update.theo)
             spec = replace(spec, theo=update.theo)
@@ -211,3 +214,13 @@ class Lifecycle:
             await self.start(match_id, dry_run=False)
         except EngineError as error:
             self._bus.log(Level.WARNING, f"could not resume: {error.user_message}", match_id)
+
+
+def check_settings(settings: MatchSettings) -> None:
+    """Refuse settings no match may quote with (the pricing core would refuse them on every decision)."""
+    if settings.edge < MIN_EDGE:
+        raise EngineError(
+            f"edge must be at least one tick ({format_cents(MIN_EDGE)}): a zero edge completes pairs that "
+            "lose after fees",
+            field="edge",
+        )

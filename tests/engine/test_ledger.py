@@ -7,11 +7,15 @@ exactly the orders the ledger owns as live.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import Money, Price, contracts
 from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.ledger import OrderLedger
@@ -174,3 +178,14 @@ async def test_a_wrong_hand_correction_halts_with_a_hint_and_the_exchange_positi
     await eventually(lambda: t.view().status is MatchStatus.HALTED, what="drift halt")
     assert "corrected by hand" in t.view().status_reason
     assert t.view().exchange_positions == (contracts(2), contracts(0))
+
+
+async def test_an_edge_below_one_tick_is_refused_on_add_and_on_edit(trading: Trading) -> None:
+    t = trading
+    with pytest.raises(EngineError, match="at least one tick") as refused:
+        await t.engine.execute(cmd.AddMatch(spec(t, edge=0)))
+    assert refused.value.field == "edge"
+    await t.engine.execute(cmd.AddMatch(spec(t)))
+    with pytest.raises(EngineError, match="at least one tick"):
+        await t.engine.execute(cmd.UpdateMatch("m1", settings=replace(spec(t).settings, edge=Price(0))))
+    assert t.view().spec.settings.edge == Price(200)
