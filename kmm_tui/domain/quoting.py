@@ -62,6 +62,7 @@ class Reason(StrEnum):
     EVENT_STARTED = "event_started"
     MARKET_NOT_OPEN = "market_not_open"
     THEO_STALE = "theo_stale"
+    BOOK_STALE = "book_stale"  # set by the engine when the stale-feed guard pulls the quotes
     NO_THEO = "no_theo"
     CEILING_BELOW_MIN = "ceiling_below_min"
     FEE_UNSUPPORTED = "fee_unsupported"

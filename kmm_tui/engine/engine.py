@@ -322,6 +322,7 @@ class Engine:
                 self._bus.emit(RateHeadroom(read, write, self._bus.clock()))
                 cycle += 1
                 await self._reconcile_orders()
+                await self._data.recheck_paused()
                 if cycle % 3 == 0:
                     self._sweeps.forget_finished()
                 await self._sweeps.resolve_unknown()

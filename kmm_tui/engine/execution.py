@@ -185,6 +185,8 @@ class Execution:
                 outcome.detail,
             )
         )
+        if outcome.market_paused:  # market data learns it now, not at the next lifecycle message
+            self._x.report_status(order.ticker, "inactive", f"{kind.value} refused: {outcome.detail}")
         if not outcome.ok:
             self._bus.log(Level.WARNING, f"{kind.value} rejected: {outcome.detail}", match.match_id)
             if outcome.counts_as_rejection and (reason := self._risk.rejected(match, outcome.detail, now)):

@@ -16,9 +16,8 @@ from enum import StrEnum
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import Count, Money, Price, format_contracts, format_usd
 
-CLOSED_STATUSES = frozenset(
-    {"inactive", "paused", "closed", "determined", "disputed", "amended", "finalized", "settled"}
-)
+PAUSED_STATUSES = frozenset({"inactive", "paused"})  # trading halted for now; it may resume
+CLOSED_STATUSES = frozenset({"closed", "determined", "disputed", "amended", "finalized", "settled"})
 
 
 class GuardAction(StrEnum):
@@ -56,6 +55,7 @@ class GuardContext:
     session_pnl: Money
     max_loss_session: Money | None
     corrected_by_hand: bool = False  # the inventory was corrected by hand since it last matched
+    resume_after_pause: bool = True  # a paused market pulls quotes and waits (False: halts the match)
 
 
 def _clock(ms: int) -> str:
@@ -78,10 +78,20 @@ def event_start(ctx: GuardContext) -> GuardTrip | None:
 
 
 def market_status(ctx: GuardContext) -> GuardTrip | None:
-    """Any market of the match paused, closed or determined: stop quoting it."""
+    """Any market of the match closed or determined: stop the match. Paused: pull and wait for it to
+    reopen (a pause→resume cancels every resting order on Kalshi), unless the match halts on pauses."""
     for label, status in zip("AB", ctx.market_statuses, strict=True):
         if status in CLOSED_STATUSES:
             return GuardTrip("market_status", GuardAction.HALT, f"market {label} is {status}")
+    for label, status in zip("AB", ctx.market_statuses, strict=True):
+        if status in PAUSED_STATUSES:
+            if not ctx.resume_after_pause:
+                return GuardTrip("market_status", GuardAction.HALT, f"market {label} is paused")
+            return GuardTrip(
+                "market_status",
+                GuardAction.PULL,
+                f"market {label} is paused: quotes pulled; quoting resumes when it reopens",
+            )
     return None
 
 

@@ -21,6 +21,7 @@ from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import BookUpdated, FeedHealthChanged, Level
 from kmm_tui.engine.exchange import BookChange, ExchangePort, FeedStatus, MarketStatus
+from kmm_tui.engine.guards import PAUSED_STATUSES
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.match import RUNNING, Matches
@@ -157,6 +158,16 @@ class MarketData:
         self._bus.emit(
             FeedHealthChanged(event.connected, event.stale_tickers, event.detail, self._bus.clock())
         )
+
+    async def recheck_paused(self) -> None:
+        """Read the status of every paused market a running match trades: reopening is not always
+        announced on the feed, and a match waiting on a pause must not wait forever."""
+        for ticker, match_ids in list(self.by_ticker.items()):
+            market = self.markets.get(ticker)
+            if market is None or market.status not in PAUSED_STATUSES:
+                continue
+            if any((m := self._matches.get(i)) is not None and m.status in RUNNING for i in match_ids):
+                await self._x.recheck_status(ticker)
 
     def wake_ticker(self, ticker: str) -> None:
         for match_id in self.by_ticker.get(ticker, ()):

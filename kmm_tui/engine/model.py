@@ -67,6 +67,7 @@ class MatchSettings:
     fee_aware: bool = True  # plan the maker fee into every ceiling (a pair must profit after fees)
     post_only: bool = True
     max_loss: Money | None = None  # halt when P&L marked to theo falls below -max_loss
+    resume_after_pause: bool = True  # a paused market pulls quotes and waits to reopen (False: halt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ class Risk:
             session_pnl=Money(0),
             max_loss_session=None,
             corrected_by_hand=match.corrected_ms is not None,
+            resume_after_pause=match.spec.settings.resume_after_pause,
         )
 
     def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, Count] | None:

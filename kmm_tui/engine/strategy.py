@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 
 TIMED_REEVALUATION_S = 1.0  # time-based rules (start margin, retest) are re-checked at least this often
 HISTORY_STEP_MS = 1_000  # theo/best-bid history for sparklines: at most one point a second
+# The reason a pulled side shows, by the guard that pulled it.
+PULL_REASONS = {
+    "stale_feed": Reason.BOOK_STALE,
+    "stale_theo": Reason.THEO_STALE,
+    "market_status": Reason.MARKET_NOT_OPEN,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +162,8 @@ class StrategyRunner:
             self._trip(match, trip)
             return
         if trip is not None:  # PULL: no quotes until the condition clears by itself
-            pulled = SideQuote(None, Count(0), Reason.THEO_STALE, trip.reason, None)
+            reason = PULL_REASONS.get(trip.guard, Reason.HALTED)
+            pulled = SideQuote(None, Count(0), reason, trip.reason, None)
             decision = Decision(pulled, pulled, match.memo)
         else:
             orders = self._execution.orders.all(match.match_id)

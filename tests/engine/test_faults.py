@@ -190,3 +190,37 @@ async def test_creates_refused_by_a_long_429_storm_never_count_as_rejections(tra
     t.sim.faults.rate_limit(60)  # longer than the client's retries: creates end without an answer
     await eventually(lambda: len(t.resting()) == 2, within=30, what="both bids once the storm passes")
     assert t.view().status is MatchStatus.QUOTING, t.view().status_reason
+
+
+async def test_a_brief_pause_pulls_and_quoting_resumes_when_the_market_reopens(trading: Trading) -> None:
+    """Kalshi cancels resting orders on a pause; the match waits (pulled, reason shown) and requotes."""
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    t.sim.faults.pause_market(a)
+    await eventually(lambda: t.resting() == [], what="both sides pulled")
+    view = t.view()
+    assert view.status is MatchStatus.QUOTING
+    assert view.quote_a is not None and "paused" in view.quote_a.detail
+    t.sim.faults.resume_market(a)
+    await eventually(lambda: len(t.resting()) == 2, what="quoting again after the pause")
+    assert t.view().status is MatchStatus.QUOTING
+
+
+async def test_a_pause_learnt_from_a_refused_write_waits_for_the_reopening(trading: Trading) -> None:
+    """The write is refused before the lifecycle message arrives: still a pause, not a halt; a REST
+    read finds the reopening even when no lifecycle message announces it."""
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    market = t.sim.exchange.market(a)
+    t.compete(a, 58)  # the engine will try to raise its bid...
+    market.status = "inactive"  # ...into a pause with no lifecycle message: 409 market_inactive
+    await eventually(lambda: t.engine._data.markets[a].status == "inactive", what="pause noticed")
+    await eventually(lambda: t.resting(a) == [], what="side A pulled")
+    assert t.view().status is MatchStatus.QUOTING
+    market.status = "active"  # reopened silently
+    await t.engine._data.recheck_paused()
+    await eventually(lambda: t.our_price(a) == 5800, what="quoting A again at 58c")

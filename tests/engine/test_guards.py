@@ -47,9 +47,17 @@ def test_event_start_pulls_a_margin_before_the_start() -> None:
     assert "18:30:00Z" in trip.reason and "milestone" in trip.reason
 
 
-def test_paused_market_halts() -> None:
+def test_a_paused_market_pulls_and_waits_unless_the_match_halts_on_pauses() -> None:
     trip = guards.check(ctx(market_statuses=("active", "inactive")))
-    assert trip is not None and trip.guard == "market_status" and "B is inactive" in trip.reason
+    assert trip is not None and trip.guard == "market_status" and trip.action is GuardAction.PULL
+    assert "B is paused" in trip.reason and "resumes when it reopens" in trip.reason
+    trip = guards.check(ctx(market_statuses=("active", "inactive"), resume_after_pause=False))
+    assert trip is not None and trip.action is GuardAction.HALT
+
+
+def test_a_closed_market_halts() -> None:
+    trip = guards.check(ctx(market_statuses=("closed", "active")))
+    assert trip is not None and trip.action is GuardAction.HALT and "A is closed" in trip.reason
 
 
 def test_stale_feed_only_pulls() -> None:

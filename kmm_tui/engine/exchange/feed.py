@@ -67,6 +67,10 @@ class FeedBridge:
     def on_event(self, listener: Callable[[ExchangeEvent], None]) -> None:
         self._listener = listener
 
+    def emit(self, event: ExchangeEvent) -> None:
+        """Hand the engine an event learnt some other way than the feed (a write's answer, a read)."""
+        self._listener(event)
+
     async def start(self) -> None:
         if self._feed is not None:
             self._feed.set_listener(self._on_feed_event)  # deliver straight onto the engine loop

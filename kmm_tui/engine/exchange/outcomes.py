@@ -15,9 +15,8 @@ from kmm_tui.engine.orders import OrderState
 from kmm_tui.kalshi import errors as kx
 from kmm_tui.kalshi.models import OrderAck
 
-HALT_CODES = frozenset(
-    {"market_closed", "market_inactive", "insufficient_balance", "available_balance_too_low"}
-)
+HALT_CODES = frozenset({"market_closed", "insufficient_balance", "available_balance_too_low"})
+PAUSE_CODES = frozenset({"market_inactive", "trading_is_paused", "market_paused"})  # may reopen: wait
 
 
 def after_ack(ack: OrderAck) -> WriteOutcome:
@@ -47,6 +46,12 @@ def _rejected(error: kx.KalshiError) -> WriteOutcome:
         halt = f"exchange rejected an order: {error.user_message}"
     if isinstance(error, kx.AuthError):
         halt = f"not authorised: {error.user_message}"
+    paused = code in PAUSE_CODES
     return WriteOutcome(
-        ok=False, state=OrderState.UNKNOWN, detail=text, counts_as_rejection=not post_only, halt_reason=halt
+        ok=False,
+        state=OrderState.UNKNOWN,
+        detail=text,
+        counts_as_rejection=not (post_only or paused),
+        halt_reason=halt,
+        market_paused=paused,
     )

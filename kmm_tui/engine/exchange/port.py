@@ -19,7 +19,7 @@ from kmm_tui.domain.prices import Count, Money
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.exchange.feed import FeedBridge
 from kmm_tui.engine.exchange.reference import Reference
-from kmm_tui.engine.exchange.values import ExchangeEvent, FillSeen, fill_seen_from
+from kmm_tui.engine.exchange.values import ExchangeEvent, FillSeen, MarketStatus, fill_seen_from
 from kmm_tui.engine.exchange.writes import OrderWrites
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX
@@ -96,6 +96,20 @@ class ExchangePort(OrderWrites):
         except kx.KalshiError as error:
             raise EngineError(f"order books not readable: {error.user_message}") from None
         return {ticker: snapshot.book() for ticker, snapshot in found.items()}
+
+    async def recheck_status(self, ticker: str) -> None:
+        """Read a market's status over REST and hand it to the engine as a ``MarketStatus`` (a paused
+        market's reopening may come without a lifecycle message)."""
+        try:
+            market = await self.rest.get_market(ticker)
+        except kx.KalshiError as error:
+            log.warning("status of %s not readable: %s", ticker, error)
+            return
+        self._bridge.emit(MarketStatus(ticker, market.status, "read over REST"))
+
+    def report_status(self, ticker: str, status: str, detail: str) -> None:
+        """A write's answer told us a market's status (e.g. refused as paused): pass it on as an event."""
+        self._bridge.emit(MarketStatus(ticker, status, detail))
 
     # --- account reads ----------------------------------------------------------------------------
 

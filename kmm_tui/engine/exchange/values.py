@@ -125,6 +125,7 @@ class WriteOutcome:
     counts_as_rejection: bool = False
     halt_reason: str | None = None
     answered: bool = True  # False: no reply at all (the write may still land: look it up after a pause)
+    market_paused: bool = False  # refused because the market is paused: the news reaches market data
 
 
 def order_state(status: str, remaining: Count) -> OrderState:
