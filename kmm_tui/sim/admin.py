@@ -135,6 +135,12 @@ class AdminApi:
     async def state(self, request: Request, body: dict[str, Any]) -> Any:
         return state_json(self.ctx)
 
+    async def fidelity(self, request: Request, body: dict[str, Any]) -> Any:
+        """GET: the switches; POST ``{"read_lag_ms": 400, ...}`` or ``{"preset": "adversarial"}``."""
+        if request.method == "POST":
+            self.ctx.fidelity.update(body)
+        return self.ctx.fidelity.as_dict()
+
     def routes(self) -> list[Route]:
         w = self.wrap
         return [
@@ -145,6 +151,7 @@ class AdminApi:
             Route("/admin/competitor/orders/{order_id}", w(self.competitor_cancel), methods=["DELETE"]),
             Route("/admin/accounts", w(self.create_account), methods=["POST"]),
             Route("/admin/state", w(self.state), methods=["GET"]),
+            Route("/admin/fidelity", w(self.fidelity), methods=["GET", "POST"]),
         ]
 
 

@@ -34,6 +34,7 @@ from kmm_tui.sim.events import (
     TradeEvent,
 )
 from kmm_tui.sim.fees import fill_fee
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.model import (
     STP_TYPES,
     TIME_IN_FORCE,
@@ -102,8 +103,14 @@ class OrderResult:
 class Exchange:
     """All markets, books and accounts of one simulated exchange."""
 
-    def __init__(self, clock: Callable[[], int], id_factory: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], int],
+        id_factory: Callable[[], str] | None = None,
+        fidelity: Fidelity | None = None,
+    ) -> None:
         self.clock = clock
+        self.fidelity = fidelity or Fidelity()
         self._new_id = id_factory or (lambda: str(uuid.uuid4()))
         self.series: dict[str, SeriesDef] = {}
         self.events: dict[str, EventDef] = {}

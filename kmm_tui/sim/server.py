@@ -27,6 +27,7 @@ from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.exchange import Exchange, OrderRequest
 from kmm_tui.sim.faults import Faults
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.ratelimit import tier_limits
 from kmm_tui.sim.scenario import build, load_scenario
 
@@ -51,6 +52,7 @@ class SimServer:
         tier: str = "basic",
         state_dir: Path | None = None,
         quiet: bool = False,
+        fidelity: Fidelity | None = None,
     ) -> None:
         tier_limits(tier)
         # Embedded in the full-screen app, uvicorn must not print to the terminal (it would tear the
@@ -59,12 +61,17 @@ class SimServer:
         self.host = host
         self.port = port
         self.clock = SimClock(time_scale)
-        self.exchange = Exchange(self.clock)
+        spec = load_scenario(scenario)
+        self.scenario = spec
+        if fidelity is None:
+            fidelity = Fidelity()
+            fidelity.rng.seed(seed)
+            fidelity.update(spec.fidelity)
+        self.fidelity = fidelity
+        self.exchange = Exchange(self.clock, fidelity=fidelity)
         self.ctx = SimContext(self.exchange, self.clock, default_tier=tier, state_dir=state_dir)
         self.faults = Faults(self.ctx)
         self.rng = random.Random(seed)
-        spec = load_scenario(scenario)
-        self.scenario = spec
         self.matches = build(spec, self.exchange, self.clock.now_ms(), self.rng)
         self.simulation = Simulation(self.exchange, self.matches, self.rng, spec.step_ms)
         self.simulation.enabled = agents
@@ -136,6 +143,7 @@ class SimServer:
         self._tick_task = asyncio.create_task(self._ticker())
 
     async def stop(self) -> None:
+        self.ctx.stopping.set()
         if self._tick_task is not None:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

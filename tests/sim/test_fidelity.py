@@ -1,0 +1,109 @@
+"""The adversarial exchange: each Fidelity switch makes the simulator behave as the real Kalshi does.
+
+One section per switch. Every test turns its switch on explicitly (``sim.fidelity.<name> = ...``),
+drives the behaviour over loopback HTTP/WebSocket (or the matching engine directly for pure
+accounting), and asserts what a client sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from kmm_tui.sim import SimServer
+from kmm_tui.sim.fidelity import Fidelity
+from tests.sim.simkit import Signed
+
+
+def order_body(ticker: str, side: str, price: str, count: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticker": ticker,
+        "side": side,
+        "price": price,
+        "count": count,
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+        **extra,
+    }
+
+
+def resting(sim: SimServer) -> list[Any]:
+    return sim.exchange.resting_orders(sim.demo_account.user_id)
+
+
+# --- switches ---------------------------------------------------------------------------------------
+
+
+def test_switches_validate_and_the_preset_turns_everything_on() -> None:
+    fid = Fidelity()
+    with pytest.raises(ValueError, match="unknown switch 'lag'"):
+        fid.update({"lag": 3})
+    with pytest.raises(ValueError, match="percentage"):
+        fid.update({"write_fail_after_pct": 150})
+    with pytest.raises(ValueError, match="true or false"):
+        fid.update({"strict_requests": "yes"})
+    fid.update({"preset": "adversarial", "read_lag_ms": 50})
+    assert fid.per_shard_cash and fid.strict_requests and fid.read_lag_ms == 50
+    assert fid.write_fail_after_pct > 0
+
+
+async def test_admin_sets_switches(sim: SimServer, http: httpx.AsyncClient) -> None:
+    r = await http.post(sim.admin_url + "/fidelity", json={"read_lag_ms": 300, "write_failures": ["drop"]})
+    assert r.status_code == 200 and r.json()["read_lag_ms"] == 300
+    assert sim.fidelity.read_lag_ms == 300 and sim.fidelity.write_failures == ("drop",)
+    r = await http.post(sim.admin_url + "/fidelity", json={"write_failures": ["explode"]})
+    assert r.status_code == 400 and "write_failures" in r.json()["error"]["message"]
+
+
+# --- 1. ambiguous writes ----------------------------------------------------------------------------
+
+
+async def test_a_5xx_after_the_write_leaves_the_order_placed(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.write_fail_after_pct = 100
+    sim.fidelity.write_failures = ("5xx",)
+    body = order_body(cs2, "bid", "0.2000", "3", client_order_id="retry-me")
+    r = await api.post("/portfolio/events/orders", json=body)
+    assert r.status_code in (500, 502, 503, 504)
+    assert [o.client_order_id for o in resting(sim)] == ["retry-me"]
+    sim.fidelity.write_fail_after_pct = 0
+    again = await api.post("/portfolio/events/orders", json=body)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "order_already_exists"
+
+
+async def test_a_5xx_before_the_write_changes_nothing(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.write_fail_before_pct = 100
+    sim.fidelity.write_failures = ("5xx",)
+    r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
+    assert r.status_code >= 500 and resting(sim) == []
+
+
+async def test_a_dropped_cancel_reply_still_cancels(sim: SimServer, api: Signed, cs2: str) -> None:
+    r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
+    order_id = r.json()["order_id"]
+    sim.fidelity.write_fail_after_pct = 100
+    sim.fidelity.write_failures = ("drop",)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await api.delete(f"/portfolio/events/orders/{order_id}?market_ticker={cs2}")
+    assert resting(sim) == []
+
+
+async def test_a_timeout_after_a_batch_create_places_every_order(
+    sim: SimServer, http: httpx.AsyncClient, cs2: str
+) -> None:
+    sim.fidelity.write_fail_after_pct = 100
+    sim.fidelity.write_failures = ("timeout",)
+    sim.fidelity.write_timeout_ms = 5_000
+    account = sim.demo_account
+    async with httpx.AsyncClient(timeout=0.5) as impatient:
+        api = Signed(impatient, sim.base_url, account.key_id, account.private_key_pem)
+        orders = [order_body(cs2, "bid", "0.2000", "1"), order_body(cs2, "bid", "0.2100", "1")]
+        with pytest.raises(httpx.ReadTimeout):
+            await api.post("/portfolio/events/orders/batched", json={"orders": orders})
+    assert sorted(o.price for o in resting(sim)) == [2000, 2100]
+
+
+async def test_reads_are_never_made_ambiguous(sim: SimServer, api: Signed) -> None:
+    sim.fidelity.write_fail_before_pct = sim.fidelity.write_fail_after_pct = 100
+    assert (await api.get("/portfolio/orders")).status_code == 200
