@@ -22,6 +22,7 @@ from kmm_tui.sim import errors, wire
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
+from kmm_tui.sim.lag import ReadHistory
 from kmm_tui.sim.model import STATUS_QUERY, Account
 from kmm_tui.sim.ratelimit import (
     BATCH_CANCEL_COST_PER_ORDER,
@@ -129,6 +130,7 @@ class RestApi:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
+        self.history = ReadHistory(ctx.exchange, ctx.clock.mono_ms)
 
     @property
     def ex(self):
@@ -378,6 +380,11 @@ class RestApi:
 
     # --- portfolio reads -----------------------------------------------------------------------
 
+    def _read_at(self) -> int | None:
+        """The moment this read's view of orders/fills/positions is from (None = live)."""
+        lag = self.ctx.fidelity.read_lag()
+        return self.history.as_of(lag) if lag > 0 else None
+
     async def balance(self, request: Request) -> Response:
         account = self.private(request)
         return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms()))
@@ -388,8 +395,9 @@ class RestApi:
         event_ticker = set(_csv(request, "event_ticker"))
         count_filter = set(_csv(request, "count_filter"))
         settlement = request.query_params.get("settlement_status", "unsettled")
+        seen = self.history.positions(account, self._read_at())
         tickers = []
-        for t, pos in account.positions.items():
+        for t, pos in seen.items():
             if ticker and t != ticker:
                 continue
             if event_ticker and self.ex.markets[t].event_ticker not in event_ticker:
@@ -407,8 +415,8 @@ class RestApi:
         return JSONResponse(
             {
                 "cursor": cursor,
-                "market_positions": [wire.position_json(self.ex, account, t) for t in page],
-                "event_positions": wire.event_positions_json(self.ex, account, page),
+                "market_positions": [wire.position_json(self.ex, account, t, seen[t]) for t in page],
+                "event_positions": wire.event_positions_json(self.ex, {t: seen[t] for t in page}),
             }
         )
 
@@ -420,7 +428,7 @@ class RestApi:
         max_ts = _int_query(request, "max_ts", "GetFills")
         items = [
             f
-            for f in reversed(account.fills)
+            for f in reversed(self.history.fills(account, self._read_at()))
             if (not tickers or f.ticker in tickers)
             and (not order_id or f.order_id == order_id)
             and (min_ts is None or f.created_ms >= min_ts * 1000)
@@ -445,7 +453,9 @@ class RestApi:
         subaccount = _int_query(request, "subaccount", "GetOrders")
         items = [
             o
-            for o in sorted(account.orders.values(), key=lambda o: o.created_ms, reverse=True)
+            for o in sorted(
+                self.history.orders(account, self._read_at()), key=lambda o: o.created_ms, reverse=True
+            )
             if (not status or o.status == status)
             and (not ticker or o.ticker == ticker)
             and (not events or self.ex.markets[o.ticker].event_ticker in events)
@@ -458,7 +468,11 @@ class RestApi:
 
     async def order_get(self, request: Request) -> Response:
         account = self.private(request, cost=GET_ORDER_COST)
-        order = self.ex.order(account.account_id, request.path_params["order_id"])
+        order = self.history.order(
+            self.ex.order(account.account_id, request.path_params["order_id"]), self._read_at()
+        )
+        if order is None:  # placed after the moment this read sees
+            raise errors.not_found()
         return JSONResponse({"order": wire.order_json(order)})
 
     async def queue_position(self, request: Request) -> Response:

@@ -26,6 +26,7 @@ from kmm_tui.sim.model import (
     Milestone,
     Order,
     OrderGroup,
+    Position,
     SeriesDef,
     Settlement,
     Trade,
@@ -365,8 +366,11 @@ def ws_fill_json(fill: Fill) -> dict[str, Any]:
     return out
 
 
-def position_json(exchange: Exchange, account: Account, ticker: str) -> dict[str, Any]:
-    pos = account.position(ticker)
+def position_json(
+    exchange: Exchange, account: Account, ticker: str, pos: Position | None = None
+) -> dict[str, Any]:
+    """REST market position; ``pos`` overrides the live one (a lagged read)."""
+    pos = pos or account.position(ticker)
     return {
         "ticker": ticker,
         "exchange_index": exchange.markets[ticker].exchange_index,
@@ -394,13 +398,15 @@ def ws_position_json(account: Account, ticker: str) -> dict[str, Any]:
     }
 
 
-def event_positions_json(exchange: Exchange, account: Account, tickers: list[str]) -> list[dict[str, Any]]:
+def event_positions_json(
+    exchange: Exchange, positions_by_ticker: dict[str, Position]
+) -> list[dict[str, Any]]:
     by_event: dict[str, list[str]] = {}
-    for ticker in tickers:
+    for ticker in positions_by_ticker:
         by_event.setdefault(exchange.markets[ticker].event_ticker, []).append(ticker)
     out = []
     for event_ticker, members in by_event.items():
-        positions = [account.position(t) for t in members]
+        positions = [positions_by_ticker[t] for t in members]
         out.append(
             {
                 "event_ticker": event_ticker,

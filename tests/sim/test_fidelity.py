@@ -7,6 +7,7 @@ accounting), and asserts what a client sees.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -107,3 +108,42 @@ async def test_a_timeout_after_a_batch_create_places_every_order(
 async def test_reads_are_never_made_ambiguous(sim: SimServer, api: Signed) -> None:
     sim.fidelity.write_fail_before_pct = sim.fidelity.write_fail_after_pct = 100
     assert (await api.get("/portfolio/orders")).status_code == 200
+
+
+# --- 2. reads lag writes ----------------------------------------------------------------------------
+
+
+async def test_reads_show_the_state_from_before_the_write(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.read_lag_ms = sim.fidelity.read_lag_min_ms = 300
+    r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
+    order_id = r.json()["order_id"]
+    assert (await api.get("/portfolio/orders")).json()["orders"] == []
+    assert (await api.get(f"/portfolio/orders/{order_id}")).status_code == 404
+    await asyncio.sleep(0.35)
+    assert (await api.get(f"/portfolio/orders/{order_id}")).json()["order"]["status"] == "resting"
+    await api.delete(f"/portfolio/events/orders/{order_id}?market_ticker={cs2}")
+    listed = (await api.get("/portfolio/orders?status=resting")).json()["orders"]
+    assert [o["order_id"] for o in listed] == [order_id], "an acknowledged cancel still reads resting"
+    await asyncio.sleep(0.35)
+    assert (await api.get("/portfolio/orders?status=resting")).json()["orders"] == []
+
+
+async def test_fills_and_positions_arrive_late(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.read_lag_ms = sim.fidelity.read_lag_min_ms = 300
+    sim.place_competitor_order(cs2, "ask", 4000, 500)
+    r = await api.post(
+        "/portfolio/events/orders",
+        json=order_body(cs2, "bid", "0.4000", "5", time_in_force="immediate_or_cancel"),
+    )
+    assert r.json()["fill_count"] == "5.00"
+    assert (await api.get("/portfolio/fills")).json()["fills"] == []
+    assert (await api.get("/portfolio/positions")).json()["market_positions"] == []
+    await asyncio.sleep(0.35)
+    assert len((await api.get("/portfolio/fills")).json()["fills"]) == 1
+    positions = (await api.get("/portfolio/positions")).json()["market_positions"]
+    assert [p["position_fp"] for p in positions] == ["5.00"]
+
+
+async def test_without_lag_reads_are_live(sim: SimServer, api: Signed, cs2: str) -> None:
+    await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
+    assert len((await api.get("/portfolio/orders")).json()["orders"]) == 1
