@@ -718,7 +718,8 @@ class Exchange:
     # --- market lifecycle -----------------------------------------------------------------------
 
     def pause_market(self, ticker: str) -> None:
-        """Trading halt: orders flagged ``cancel_order_on_pause`` are cancelled, others stay."""
+        """Trading halt: orders flagged ``cancel_order_on_pause`` are cancelled at once; the rest stay
+        until the resume (which cancels them too, unless ``Fidelity.resume_cancels_all`` is off)."""
         market = self.market(ticker)
         if market.status != "active":
             return
@@ -735,9 +736,15 @@ class Exchange:
         market = self.market(ticker)
         if market.status not in ("inactive", "initialized"):
             return
+        now = self.clock()
+        if market.status == "inactive" and self.fidelity.resume_cancels_all:
+            # Kalshi: a pause→resume cancels every resting order (§11.2), reported on user channels.
+            for order in list(self.books[ticker].orders()):
+                self._cancel_resting(order, now)
         market.status = "active"
-        market.updated_ms = self.clock()
+        market.updated_ms = now
         self._emit(LifecycleEvent(ticker, "activated", {"is_deactivated": False}))
+        self._flush_tickers(now)
 
     def close_market(self, ticker: str) -> None:
         """Stop trading for good: every resting order is cancelled, close time moves to now."""
