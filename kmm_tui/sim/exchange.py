@@ -125,6 +125,7 @@ class Exchange:
         self._expiries: list[tuple[int, str]] = []
         self._touched: set[str] = set()
         self._halted: set[str] = set()  # in-flight takers whose order group triggered mid-match
+        self._closing: dict[str, int] = {}  # closed market → when its leftover orders are cancelled
         self.exchange_active = True
         self.trading_active = True
 
@@ -746,19 +747,39 @@ class Exchange:
         self._emit(LifecycleEvent(ticker, "activated", {"is_deactivated": False}))
         self._flush_tickers(now)
 
-    def close_market(self, ticker: str) -> None:
-        """Stop trading for good: every resting order is cancelled, close time moves to now."""
+    def close_market(self, ticker: str, *, immediate: bool = False) -> None:
+        """Stop trading for good and move the close time to now. Resting orders are cancelled at once,
+        or (``Fidelity.close_at_close_time``) ``close_cancel_delay_ms`` later, as Kalshi does."""
         market = self.market(ticker)
-        if market.status in ("closed", "determined", "finalized"):
-            return
         now = self.clock()
+        if market.status not in ("closed", "determined", "finalized"):
+            market.status = "closed"
+            market.close_ms = now
+            market.updated_ms = now
+            self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": now // 1000}))
+            if not immediate and self.fidelity.close_at_close_time:
+                self._closing[ticker] = now + self.fidelity.close_cancel_delay_ms
+        if immediate or not self.fidelity.close_at_close_time:
+            self._cancel_leftovers(ticker, now)
+        self._flush_tickers(now)
+
+    def _cancel_leftovers(self, ticker: str, now: int) -> None:
+        self._closing.pop(ticker, None)
         for order in list(self.books[ticker].orders()):
             self._cancel_resting(order, now)
-        market.status = "closed"
-        market.close_ms = now
-        market.updated_ms = now
-        self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": now // 1000}))
-        self._flush_tickers(now)
+
+    def _close_due(self, now: int) -> None:
+        """Close markets whose close_time has passed (no lifecycle message: Kalshi sends none), then
+        cancel the leftovers of markets closed long enough."""
+        for market in self.markets.values() if self.fidelity.close_at_close_time else ():
+            if market.close_ms <= now and market.status in ("initialized", "active", "inactive"):
+                market.status = "closed"
+                market.updated_ms = now
+                self._closing[market.ticker] = market.close_ms + self.fidelity.close_cancel_delay_ms
+                self._touched.add(market.ticker)
+        for ticker, due in list(self._closing.items()):
+            if due <= now:
+                self._cancel_leftovers(ticker, now)
 
     def settle_market(self, ticker: str, result: str, value: Price | None = None) -> None:
         """Determine and pay out: YES holders get ``value`` per contract, NO holders 1 − value."""
@@ -771,7 +792,7 @@ class Exchange:
             if result == "scalar":
                 raise errors.invalid_parameters("a scalar result needs a settlement value")
             value = Price(PRICE_SCALE if result == "yes" else 0)
-        self.close_market(ticker)
+        self.close_market(ticker, immediate=True)
         now = self.clock()
         market.status = "determined"
         market.result = result
@@ -828,6 +849,8 @@ class Exchange:
             if order is None or order.status != "resting" or order.expiration_ms != exp:
                 continue
             self._cancel_resting(order, now)
+        if self.fidelity.close_at_close_time or self._closing:
+            self._close_due(now)
         self._flush_tickers(now)
 
     # --- helpers --------------------------------------------------------------------------------

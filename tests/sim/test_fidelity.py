@@ -13,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from kmm_tui.domain.prices import MONEY_SCALE, Count, Money, Price
 from kmm_tui.sim import SimServer
+from kmm_tui.sim.errors import SimError
+from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.fidelity import Fidelity
-from tests.sim.simkit import Signed
+from tests.sim.simkit import NBA, TICKER, FakeClock, Signed, feed, make_exchange, recv, recv_type, send
 
 
 def order_body(ticker: str, side: str, price: str, count: str, **extra: Any) -> dict[str, Any]:
@@ -147,3 +150,59 @@ async def test_fills_and_positions_arrive_late(sim: SimServer, api: Signed, cs2:
 async def test_without_lag_reads_are_live(sim: SimServer, api: Signed, cs2: str) -> None:
     await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
     assert len((await api.get("/portfolio/orders")).json()["orders"]) == 1
+
+
+# --- 4. market close --------------------------------------------------------------------------------
+
+
+def test_after_close_time_every_order_operation_is_refused_then_leftovers_go() -> None:
+    clock = FakeClock()
+    ex = make_exchange(clock)
+    ex.fidelity.close_at_close_time = True
+    ex.open_account("alice", Money(1000 * MONEY_SCALE))
+    order = ex.create_order("alice", OrderRequest(TICKER, "bid", Price(5000), Count(300))).order
+    other = ex.create_order("alice", OrderRequest(NBA, "bid", Price(5000), Count(300))).order
+    ex.markets[TICKER].close_ms = clock.now + 1_000
+    clock.now += 1_000
+    ex.sweep()
+    assert ex.markets[TICKER].status == "closed" and order.status == "resting"
+    for attempt in (
+        lambda: ex.cancel_order("alice", order.order_id),
+        lambda: ex.decrease_order("alice", order.order_id, reduce_by=Count(100)),
+        lambda: ex.amend_order("alice", order.order_id, AmendRequest(TICKER, "bid", Price(4900), Count(300))),
+        lambda: ex.create_order("alice", OrderRequest(TICKER, "bid", Price(4000), Count(100))),
+    ):
+        with pytest.raises(SimError) as info:
+            attempt()
+        assert (info.value.status, info.value.code) == (409, "market_closed")
+    clock.now += ex.fidelity.close_cancel_delay_ms
+    ex.sweep()
+    assert order.status == "canceled" and other.status == "resting"
+    assert ex.accounts["alice"].reserved == other.reserved
+
+
+def test_without_the_switch_close_time_passes_quietly() -> None:
+    clock = FakeClock()
+    ex = make_exchange(clock)
+    ex.markets[TICKER].close_ms = clock.now - 1
+    ex.sweep()
+    assert ex.markets[TICKER].status == "active"
+
+
+async def test_admin_close_cancels_leftovers_later_and_reports_them(
+    sim: SimServer, api: Signed, cs2: str
+) -> None:
+    sim.fidelity.close_at_close_time = True
+    r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "3"))
+    order_id = r.json()["order_id"]
+    async with feed(sim) as ws:
+        await send(ws, {"id": 1, "cmd": "subscribe", "params": {"channels": ["user_orders"]}})
+        await recv(ws)
+        sim.faults.close_market(cs2)
+        r = await api.delete(f"/portfolio/events/orders/{order_id}?market_ticker={cs2}")
+        assert r.status_code == 409 and r.json()["error"]["code"] == "market_closed"
+        r = await api.delete("/portfolio/events/orders/batched", json={"orders": [{"order_id": order_id}]})
+        assert r.json()["orders"][0]["error"]["code"] == "market_closed"
+        sim.faults.advance(sim.fidelity.close_cancel_delay_ms / 1000)
+        update = await recv_type(ws, "user_order")
+        assert update["msg"]["order_id"] == order_id and update["msg"]["status"] == "canceled"
