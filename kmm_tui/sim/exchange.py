@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kmm_tui.domain.prices import PRICE_SCALE, Count, Money, Price
+from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, Count, Money, Price
 from kmm_tui.sim import errors
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.events import (
@@ -52,6 +52,7 @@ from kmm_tui.sim.model import (
 from kmm_tui.sim.orderbook import OrderBook
 
 GROUP_WINDOW_MS = 15_000
+CENT_MONEY = MONEY_SCALE // 100
 MAX_COUNT = 100_000_000  # 1 000 000 contracts
 IOC = "immediate_or_cancel"
 FOK = "fill_or_kill"
@@ -208,7 +209,8 @@ class Exchange:
         if needed > account.available:
             raise errors.insufficient_balance()
         book = self.books[req.ticker]
-        if req.post_only and book.best_opposite(req.side, req.price) is not None:
+        post_only_cross = req.post_only and book.best_opposite(req.side, req.price) is not None
+        if post_only_cross and not self.fidelity.roll(self.fidelity.post_only_cancel_pct):
             raise errors.invalid_order("post only cross")
         group = None
         if req.order_group_id is not None:
@@ -249,6 +251,9 @@ class Exchange:
         account.orders[order.order_id] = order
         if group is not None:
             group.order_ids.append(order.order_id)
+        if post_only_cross:  # the other answer Kalshi gives: 201, cancelled on arrival (§5.5)
+            self._finish(order, now, cancelled=True)
+            return OrderResult(order, Count(0), now)
         filled = self._match_and_place(order, now)
         self._flush_tickers(now)
         return OrderResult(order, filled, now)
@@ -405,7 +410,7 @@ class Exchange:
                 order.maker_fill_cost = Money(order.maker_fill_cost + paid)
                 order.maker_fees = Money(order.maker_fees + fee)
                 self._set_reserved(account, order, Money(order.leg_price * order.remaining))
-            account.cash = Money(account.cash - paid - fee)
+            account.cash = Money(account.cash - self._book_debit(account, order, Money(paid + fee)))
             post = self._apply_position(account, market, order.side, leg, qty, fee, now)
             fill = Fill(
                 trade.trade_id,
@@ -441,6 +446,22 @@ class Exchange:
             if order.order_group_id is not None:
                 self._group_matched(order, qty, now)
         self._touched.add(maker.ticker)
+
+    def _book_debit(self, account: Account, order: Order, exact: Money) -> Money:
+        """What a fill takes from the balance. With ``Fidelity.rounding_fee`` (§10) the change is floored
+        to whole cents (the debit rounded up, the difference a rounding fee), and once the order has
+        overpaid its exact total rounded up to the cent by more than a cent, the excess is refunded."""
+        if not self.fidelity.rounding_fee:
+            return exact
+        debit = _ceil_cent(exact)
+        order.exact_debits = Money(order.exact_debits + exact)
+        order.booked_debits = Money(order.booked_debits + debit)
+        overpaid = order.booked_debits - _ceil_cent(order.exact_debits)
+        if overpaid > CENT_MONEY:
+            order.booked_debits = Money(order.booked_debits - overpaid)
+            debit = Money(debit - overpaid)
+        account.rounding_fees = Money(account.rounding_fees + debit - exact)
+        return debit
 
     def _apply_position(
         self, account: Account, market: Market, side: str, leg: int, qty: int, fee: Money, now: int
@@ -879,3 +900,8 @@ class Exchange:
 
     def all_orders(self) -> Iterable[Order]:
         return self._orders.values()
+
+
+def _ceil_cent(amount: int) -> Money:
+    """Round a Money amount up to a whole cent (toward +infinity)."""
+    return Money(-(-amount // CENT_MONEY) * CENT_MONEY)

@@ -141,6 +141,9 @@ class Order:
     maker_fees: Money = NO_MONEY
     reserved: Money = NO_MONEY
     exchange_index: int = 0
+    # Fidelity.rounding_fee: what the order's fills cost exactly, and what was taken from the balance.
+    exact_debits: Money = NO_MONEY
+    booked_debits: Money = NO_MONEY
 
     @property
     def leg_price(self) -> Price:
@@ -248,6 +251,7 @@ class Account:
     client_order_ids: set[str] = field(default_factory=set)
     groups: dict[str, OrderGroup] = field(default_factory=dict)
     name: str = ""
+    rounding_fees: Money = NO_MONEY  # whole-cent booking of fills (Fidelity.rounding_fee), net of refunds
 
     @property
     def available(self) -> Money:

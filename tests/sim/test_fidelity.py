@@ -206,3 +206,49 @@ async def test_admin_close_cancels_leftovers_later_and_reports_them(
         sim.faults.advance(sim.fidelity.close_cancel_delay_ms / 1000)
         update = await recv_type(ws, "user_order")
         assert update["msg"]["order_id"] == order_id and update["msg"]["status"] == "canceled"
+
+
+# --- 7. money as the exchange books it --------------------------------------------------------------
+
+
+def test_fills_are_booked_in_whole_cents_with_a_refunding_rounding_fee() -> None:
+    ex = make_exchange()
+    ex.fidelity.rounding_fee = True
+    start = Money(1000 * MONEY_SCALE)
+    for name in ("maker", "taker"):
+        ex.open_account(name, start)
+    maker = ex.accounts["maker"]
+    ex.create_order("maker", OrderRequest(NBA, "bid", Price(5000), Count(1000)))
+    debits = []
+    for _ in range(4):  # each maker fill: $0.50 + fee 0.004375 → $0.0044 = $0.5044 exact
+        ex.create_order("taker", OrderRequest(NBA, "ask", Price(5000), Count(100), "immediate_or_cancel"))
+        debits.append(start - maker.cash)
+    cent = MONEY_SCALE // 100
+    assert all(d % cent == 0 for d in debits), "the balance only ever moves in whole cents"
+    assert debits == [51 * cent, 102 * cent, 153 * cent, 202 * cent]  # 2c overpaid → refunded to $2.02
+    assert maker.rounding_fees == 202 * cent - 4 * 5044 * 100
+    assert sum(f.fee for f in maker.fills) == 4 * 4400, "fill fees keep their $0.0001 precision"
+
+
+def test_post_only_cross_may_be_accepted_and_cancelled_at_once() -> None:
+    ex = make_exchange()
+    ticker, user = TICKER, "maker"
+    for name in ("maker", "other"):
+        ex.open_account(name, Money(1000 * MONEY_SCALE))
+    ex.create_order("other", OrderRequest(ticker, "ask", Price(5000), Count(1000)))
+    cross = OrderRequest(ticker, "bid", Price(5000), Count(100), post_only=True, client_order_id="po-1")
+    with pytest.raises(SimError, match="post only cross"):
+        ex.create_order(user, cross)
+    ex.fidelity.post_only_cancel_pct = 100
+    result = ex.create_order(user, OrderRequest(ticker, "bid", Price(5000), Count(100), post_only=True))
+    assert result.order.status == "canceled" and result.filled_now == 0
+    assert result.order.fill_count == result.order.remaining == 0
+    assert ex.top_of_book(ticker)[1] == (5000, 1000), "nothing traded"
+
+
+async def test_post_only_cancel_answers_201_with_zero_counts(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.post_only_cancel_pct = 100
+    sim.place_competitor_order(cs2, "ask", 5000, 1000)
+    r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.5000", "1", post_only=True))
+    assert r.status_code == 201
+    assert (r.json()["fill_count"], r.json()["remaining_count"]) == ("0.00", "0.00")
