@@ -495,12 +495,39 @@ class RestApi:
 
     # --- order writes --------------------------------------------------------------------------
 
+    def _strict(
+        self, body: dict[str, Any], struct: str, flags: tuple[str, ...], strings: tuple[str, ...]
+    ) -> None:
+        """``Fidelity.strict_requests``: what Kalshi's Go decoder refuses (§3, §8) — a JSON number or
+        anything else where a string belongs, a non-boolean flag, a price past 4 decimals or a count
+        past 2 — answered with the flat ``bad_request`` body of a decode error."""
+        if not self.ctx.fidelity.strict_requests:
+            return
+        for name in strings:
+            value = body.get(name)
+            if value is not None and not isinstance(value, str):
+                raise BodyError(_unmarshal(value, struct, name, "string"))
+        for name in flags:
+            value = body.get(name)
+            if value is not None and not isinstance(value, bool):
+                raise BodyError(_unmarshal(value, struct, name, "bool"))
+        for name, places in (("price", 4), ("count", 2), ("reduce_by", 2), ("reduce_to", 2)):
+            value = body.get(name)
+            if isinstance(value, str) and "." in value and len(value.rsplit(".", 1)[1]) > places:
+                raise BodyError(f"{struct}.{name}: {value!r} has more than {places} decimal places")
+
     def _order_request(self, body: dict[str, Any]) -> OrderRequest:
         """Validate a V2 create body (strings for price/count, required enums) into an OrderRequest."""
         _require_strings(
             body,
             ("ticker", "side", "price", "count", "time_in_force", "self_trade_prevention_type"),
             "CreateOrderV2Request",
+        )
+        self._strict(
+            body,
+            "CreateOrderV2Request",
+            ("post_only", "cancel_order_on_pause", "reduce_only"),
+            ("client_order_id", "order_group_id"),
         )
         expiration = body.get("expiration_time")
         if expiration is not None and (not isinstance(expiration, int) or isinstance(expiration, bool)):
@@ -578,6 +605,7 @@ class RestApi:
         account = self.private(request, "write")
         body = await self._json(request, "AmendOrderV2Request")
         _require_strings(body, ("ticker", "side", "price", "count"), "AmendOrderV2Request")
+        self._strict(body, "AmendOrderV2Request", (), ("client_order_id", "updated_client_order_id"))
         expiration = body.get("expiration_time")
         if expiration is not None and (not isinstance(expiration, int) or isinstance(expiration, bool)):
             raise BodyError("json: cannot unmarshal into Go struct field AmendOrderV2Request.expiration_time")
@@ -600,6 +628,7 @@ class RestApi:
     async def decrease_order(self, request: Request) -> Response:
         account = self.private(request, "write")
         body = await self._json(request, "DecreaseOrderV2Request")
+        self._strict(body, "DecreaseOrderV2Request", (), ("market_ticker",))
         by = body.get("reduce_by")
         to = body.get("reduce_to")
         for name, value in (("reduce_by", by), ("reduce_to", to)):
@@ -860,6 +889,19 @@ def _require_strings(body: dict[str, Any], names: tuple[str, ...], struct: str) 
             raise BodyError(
                 f"json: cannot unmarshal {kind} into Go struct field {struct}.{name} of type string"
             )
+
+
+def _unmarshal(value: Any, struct: str, name: str, wanted: str) -> str:
+    """Go's decode error for a JSON value of the wrong type."""
+    if isinstance(value, bool):
+        kind = "bool"
+    elif isinstance(value, int | float):
+        kind = "number"
+    elif isinstance(value, str):
+        kind = "string"
+    else:
+        kind = "array" if isinstance(value, list) else "object"
+    return f"json: cannot unmarshal {kind} into Go struct field {struct}.{name} of type {wanted}"
 
 
 def _price(text: str) -> Price:

@@ -252,3 +252,41 @@ async def test_post_only_cancel_answers_201_with_zero_counts(sim: SimServer, api
     r = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.5000", "1", post_only=True))
     assert r.status_code == 201
     assert (r.json()["fill_count"], r.json()["remaining_count"]) == ("0.00", "0.00")
+
+
+# --- 8. strict requests -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"post_only": "true"}, "post_only"),
+        ({"cancel_order_on_pause": 1}, "cancel_order_on_pause"),
+        ({"client_order_id": 12345}, "client_order_id"),
+        ({"price": "0.20001"}, "price"),
+        ({"price": "0.20000"}, "price"),
+        ({"count": "1.001"}, "count"),
+    ],
+)
+async def test_strict_requests_refuse_what_kalshi_refuses(
+    sim: SimServer, api: Signed, cs2: str, extra: dict[str, Any], field: str
+) -> None:
+    body = {**order_body(cs2, "bid", "0.2000", "1"), **extra}
+    sim.fidelity.strict_requests = True
+    r = await api.post("/portfolio/events/orders", json=body)
+    assert r.status_code == 400 and r.json()["code"] == "bad_request" and field in r.json()["details"]
+    assert resting(sim) == []
+
+
+async def test_strict_batch_items_fail_one_by_one(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.fidelity.strict_requests = True
+    good = order_body(cs2, "bid", "0.2000", "1")
+    bad = {**order_body(cs2, "bid", "0.2100", "1"), "post_only": "false"}
+    r = await api.post("/portfolio/events/orders/batched", json={"orders": [good, bad]})
+    items = r.json()["orders"]
+    assert "error" not in items[0] and items[1]["error"]["code"] == "bad_request"
+
+
+async def test_lenient_by_default(sim: SimServer, api: Signed, cs2: str) -> None:
+    body = {**order_body(cs2, "bid", "0.20000", "1"), "post_only": "true"}
+    assert (await api.post("/portfolio/events/orders", json=body)).status_code == 201
