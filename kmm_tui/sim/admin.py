@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from kmm_tui.domain.prices import WireFormatError, parse_count, parse_price
 from kmm_tui.sim import wire
+from kmm_tui.sim.changes import apply_event_change, apply_market_change
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
@@ -94,8 +95,23 @@ class AdminApi:
             )
         elif action == "fair":
             self.faults.set_fair(ticker, parse_price(body["price"]))
+        elif action in ("price_levels", "metadata", "close_time"):
+            apply_market_change(self.ctx.exchange, ticker, action, body)
         else:
-            raise ValueError(f"unknown action {action!r}: use pause, resume, close, settle or fair")
+            raise ValueError(
+                f"unknown action {action!r}: use pause, resume, close, settle, fair, price_levels, "
+                "metadata or close_time"
+            )
+        return None
+
+    async def event_action(self, request: Request, body: dict[str, Any]) -> Any:
+        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}`` or ``/fees``
+        ``{"fee_type_override","fee_multiplier_override"}``."""
+        action = request.path_params["action"]
+        kind = {"metadata": "event_metadata", "fees": "event_fees"}.get(action)
+        if kind is None:
+            raise ValueError(f"unknown event action {action!r}: use metadata or fees")
+        apply_event_change(self.ctx.exchange, request.path_params["event_ticker"], kind, body)
         return None
 
     async def advance(self, request: Request, body: dict[str, Any]) -> Any:
@@ -146,6 +162,7 @@ class AdminApi:
         return [
             Route("/admin/faults", w(self.set_faults), methods=["POST"]),
             Route("/admin/markets/{ticker}/{action}", w(self.market_action), methods=["POST"]),
+            Route("/admin/events/{event_ticker}/{action}", w(self.event_action), methods=["POST"]),
             Route("/admin/clock/advance", w(self.advance), methods=["POST"]),
             Route("/admin/competitor/orders", w(self.competitor_order), methods=["POST"]),
             Route("/admin/competitor/orders/{order_id}", w(self.competitor_cancel), methods=["DELETE"]),

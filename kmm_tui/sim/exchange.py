@@ -16,14 +16,15 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, Count, Money, Price
+from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, Count, Money, Price, TickGrid
 from kmm_tui.sim import errors
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.events import (
     BookDelta,
+    EventChanged,
     FillEvent,
     GroupEvent,
     LifecycleEvent,
@@ -33,7 +34,7 @@ from kmm_tui.sim.events import (
     TickerEvent,
     TradeEvent,
 )
-from kmm_tui.sim.fees import fill_fee
+from kmm_tui.sim.fees import FEE_TYPES, fill_fee
 from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.model import (
     STP_TYPES,
@@ -53,6 +54,7 @@ from kmm_tui.sim.orderbook import OrderBook
 
 GROUP_WINDOW_MS = 15_000
 CENT_MONEY = MONEY_SCALE // 100
+MARKET_METADATA = ("title", "yes_sub_title", "rules_primary")
 MAX_COUNT = 100_000_000  # 1 000 000 contracts
 IOC = "immediate_or_cancel"
 FOK = "fill_or_kill"
@@ -858,6 +860,63 @@ class Exchange:
         market.open_interest = Count(0)
         market.status = "finalized"
         self._emit(LifecycleEvent(ticker, "settled", {"settled_ts": now // 1000}))
+
+    # --- live metadata ----------------------------------------------------------------------------
+
+    def set_price_levels(self, ticker: str, structure: str, ranges: list[dict[str, str]]) -> None:
+        """A tick-size change: new orders must use the new grid; resting orders are kept (§3)."""
+        market = self.market(ticker)
+        grid = TickGrid.from_price_ranges(ranges)
+        market.price_ranges = [dict(r) for r in ranges]
+        market.price_level_structure = structure
+        market.grid = grid
+        market.updated_ms = self.clock()
+        data = {"price_level_structure": structure, "price_ranges": [dict(r) for r in ranges]}
+        self._emit(LifecycleEvent(ticker, "price_level_structure_updated", data))
+
+    def update_market_metadata(self, ticker: str, changes: dict[str, str]) -> None:
+        """Retitle a market (``title``, ``yes_sub_title``, ``rules_primary``): ``metadata_updated``."""
+        market = self.market(ticker)
+        for name, value in changes.items():
+            if name not in MARKET_METADATA or not isinstance(value, str):
+                raise ValueError(f"market metadata takes string {', '.join(MARKET_METADATA)}, not {name!r}")
+            setattr(market, name, value)
+        market.updated_ms = self.clock()
+        self._emit(LifecycleEvent(ticker, "metadata_updated", {"additional_metadata": dict(changes)}))
+
+    def set_close_time(self, ticker: str, close_ms: int) -> None:
+        """Move ``close_time`` (postponement, or a winner known early): ``close_date_updated``."""
+        market = self.market(ticker)
+        market.close_ms = close_ms
+        market.updated_ms = self.clock()
+        self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": close_ms // 1000}))
+
+    def update_event(self, event_ticker: str, changes: dict[str, str]) -> None:
+        """Retitle an event (``title``, ``sub_title``): ``event_lifecycle`` on the lifecycle channel."""
+        event = self._event(event_ticker)
+        for name, value in changes.items():
+            if name not in ("title", "sub_title") or not isinstance(value, str):
+                raise ValueError(f"event metadata takes string title and sub_title, not {name!r}")
+        self.events[event_ticker] = replace(event, **changes)
+        self._emit(EventChanged(event_ticker, "event_lifecycle"))
+
+    def set_event_fees(self, event_ticker: str, fee_type: str | None, multiplier: Decimal | None) -> None:
+        """Set or clear an event's fee overrides (they win over the series'): ``event_fee_update``."""
+        event = self._event(event_ticker)
+        if fee_type is not None and fee_type not in FEE_TYPES:
+            raise errors.invalid_parameters(f"fee_type_override must be one of {', '.join(FEE_TYPES)}")
+        if multiplier is not None and multiplier < 0:
+            raise errors.invalid_parameters("fee_multiplier_override must be >= 0")
+        self.events[event_ticker] = replace(
+            event, fee_type_override=fee_type, fee_multiplier_override=multiplier
+        )
+        self._emit(EventChanged(event_ticker, "event_fee_update"))
+
+    def _event(self, event_ticker: str) -> EventDef:
+        try:
+            return self.events[event_ticker]
+        except KeyError:
+            raise errors.not_found() from None
 
     # --- time -----------------------------------------------------------------------------------
 

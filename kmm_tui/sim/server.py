@@ -23,6 +23,7 @@ from kmm_tui.sim.admin import AdminApi
 from kmm_tui.sim.agents import Simulation
 from kmm_tui.sim.app import build_app
 from kmm_tui.sim.auth import SimAccount
+from kmm_tui.sim.changes import ScheduledChanges
 from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.exchange import Exchange, OrderRequest
@@ -75,6 +76,7 @@ class SimServer:
         self.matches = build(spec, self.exchange, self.clock.now_ms(), self.rng)
         self.simulation = Simulation(self.exchange, self.matches, self.rng, spec.step_ms)
         self.simulation.enabled = agents
+        self.changes = ScheduledChanges(self.exchange, spec.changes, self.matches, self.clock.now_ms())
         self.ctx.on_time = self._on_time
         self.ctx.set_fair = self.simulation.set_fair
         self.app, self.hub = build_app(self.ctx, self.faults)
@@ -166,6 +168,7 @@ class SimServer:
 
     def _on_time(self) -> None:
         self.exchange.sweep()
+        self.changes.run_until(self.clock.now_ms())
         self.simulation.run_until(self.clock.now_ms())
 
     # --- accounts and competitors --------------------------------------------------------------

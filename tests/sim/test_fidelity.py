@@ -8,6 +8,8 @@ accounting), and asserts what a client sees.
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from kmm_tui.sim import SimServer
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.fidelity import Fidelity
+from kmm_tui.sim.scenario import ScenarioError, parse_scenario
 from tests.sim.simkit import NBA, TICKER, FakeClock, Signed, feed, make_exchange, recv, recv_type, send
 
 
@@ -290,3 +293,90 @@ async def test_strict_batch_items_fail_one_by_one(sim: SimServer, api: Signed, c
 async def test_lenient_by_default(sim: SimServer, api: Signed, cs2: str) -> None:
     body = {**order_body(cs2, "bid", "0.20000", "1"), "post_only": "true"}
     assert (await api.post("/portfolio/events/orders", json=body)).status_code == 201
+
+
+# --- 6. live metadata -------------------------------------------------------------------------------
+
+
+async def test_a_tick_size_change_is_announced_and_applies_to_new_orders(
+    sim: SimServer, api: Signed, http: httpx.AsyncClient, cs2: str
+) -> None:
+    kept = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "1"))
+    async with feed(sim) as ws:
+        await send(ws, {"id": 1, "cmd": "subscribe", "params": {"channels": ["market_lifecycle_v2"]}})
+        await recv(ws)
+        r = await http.post(
+            f"{sim.admin_url}/markets/{cs2}/price_levels", json={"price_level_structure": "deci_cent"}
+        )
+        assert r.status_code == 200
+        msg = (await recv_type(ws, "market_lifecycle_v2"))["msg"]
+        assert msg["event_type"] == "price_level_structure_updated" and msg["market_ticker"] == cs2
+        assert msg["price_level_structure"] == "deci_cent" and msg["price_ranges"][0]["step"] == "0.0010"
+    finer = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2050", "1"))
+    assert finer.status_code == 201
+    market = (await http.get(f"{sim.base_url}/markets/{cs2}")).json()["market"]
+    assert market["price_level_structure"] == "deci_cent"
+    assert sim.exchange.order(sim.demo_account.user_id, kept.json()["order_id"]).status == "resting"
+
+
+async def test_event_changes_reach_the_lifecycle_channel(
+    sim: SimServer, http: httpx.AsyncClient, cs2: str
+) -> None:
+    event_ticker = sim.exchange.markets[cs2].event_ticker
+    async with feed(sim) as ws:
+        await send(ws, {"id": 1, "cmd": "subscribe", "params": {"channels": ["market_lifecycle_v2"]}})
+        await recv(ws)
+        admin = f"{sim.admin_url}/events/{event_ticker}"
+        fees = {"fee_type_override": "quadratic_with_maker_fees", "fee_multiplier_override": "0.5"}
+        assert (await http.post(admin + "/fees", json=fees)).status_code == 200
+        msg = (await recv_type(ws, "event_fee_update"))["msg"]
+        assert msg == {
+            "event_ticker": event_ticker,
+            "fee_type_override": "quadratic_with_maker_fees",
+            "fee_multiplier_override": 0.5,
+        }
+        assert sim.exchange.fee_schedule(cs2) == ("quadratic_with_maker_fees", Decimal("0.5"))
+        await http.post(admin + "/metadata", json={"title": "Vitality vs. FaZe (rescheduled)"})
+        msg = (await recv_type(ws, "event_lifecycle"))["msg"]
+        assert msg["title"] == "Vitality vs. FaZe (rescheduled)" and msg["series_ticker"] == "KXCS2GAME"
+        await http.post(f"{sim.admin_url}/markets/{cs2}/metadata", json={"yes_sub_title": "Team Vitality"})
+        msg = (await recv_type(ws, "market_lifecycle_v2"))["msg"]
+        assert msg["event_type"] == "metadata_updated"
+        assert msg["additional_metadata"] == {"yes_sub_title": "Team Vitality"}
+    bad = await http.post(f"{sim.admin_url}/markets/{cs2}/metadata", json={"colour": "red"})
+    assert bad.status_code == 400
+
+
+async def test_a_scenario_schedules_live_changes(tmp_path: Path) -> None:
+    scenario = tmp_path / "changing.toml"
+    scenario.write_text(
+        '[scenario]\nbase = "default"\n\n[fidelity]\nread_lag_ms = 250\n\n'
+        '[[change]]\nat = "2m"\nkind = "price_levels"\nmatch = 1\nteam = "VIT"\n'
+        'price_level_structure = "center_whole_edge_half_cent"\n\n'
+        '[[change]]\nat = "3m"\nkind = "event_fees"\nmatch = 1\nfee_multiplier_override = "0"\n'
+    )
+    async with SimServer(scenario, agents=False) as sim:
+        assert sim.fidelity.read_lag_ms == 250
+        vit = next(t for t in sim.exchange.markets if t.startswith("KXCS2GAME") and t.endswith("-VIT"))
+        faz = vit.removesuffix("VIT") + "FAZ"
+        sim.faults.advance(121)
+        assert sim.exchange.markets[vit].price_level_structure == "center_whole_edge_half_cent"
+        assert sim.exchange.markets[faz].price_level_structure == "linear_cent"
+        sim.faults.advance(60)
+        assert sim.exchange.fee_schedule(vit)[1] == 0
+
+
+def test_scenario_changes_and_fidelity_are_checked() -> None:
+    match = {
+        "series": "X",
+        "start_in": "1h",
+        "teams": [{"code": "A", "name": "A"}, {"code": "B", "name": "B"}],
+        "fair": ["0.5"],
+    }
+    base = {"series": [{"ticker": "X", "title": "X", "fee_type": "quadratic"}], "match": [match]}
+    with pytest.raises(ScenarioError, match="kind must be one of"):
+        parse_scenario({**base, "change": [{"at": "1m", "kind": "explode", "match": 1}]})
+    with pytest.raises(ScenarioError, match=r"match must be 1\.\.1"):
+        parse_scenario({**base, "change": [{"at": "1m", "kind": "pause", "match": 2}]})
+    with pytest.raises(ScenarioError, match="unknown switch"):
+        parse_scenario({**base, "fidelity": {"lagg": 1}})
