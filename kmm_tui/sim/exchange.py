@@ -160,7 +160,7 @@ class Exchange:
         return account
 
     def deposit(self, account_id: str, amount: Money) -> None:
-        self.account(account_id).cash = Money(self.account(account_id).cash + amount)
+        self.account(account_id).add_cash(0, amount)
 
     # --- lookups --------------------------------------------------------------------------------
 
@@ -208,7 +208,7 @@ class Exchange:
         fee_type, mult = self.fee_schedule(req.ticker)
         leg = req.price if req.side == "bid" else PRICE_SCALE - req.price
         needed = leg * count + fill_fee(fee_type, mult, req.price, count, is_taker=True)
-        if needed > account.available:
+        if needed > self._available(account, market):
             raise errors.insufficient_balance()
         book = self.books[req.ticker]
         post_only_cross = req.post_only and book.best_opposite(req.side, req.price) is not None
@@ -248,6 +248,7 @@ class Exchange:
             order_group_id=req.order_group_id,
             subaccount=req.subaccount,
             exchange_index=market.exchange_index,
+            collateral_shard=self._shard(market.exchange_index),
         )
         self._orders[order.order_id] = order
         account.orders[order.order_id] = order
@@ -388,7 +389,7 @@ class Exchange:
         )
 
     def _set_reserved(self, account: Account, order: Order, amount: Money) -> None:
-        account.reserved = Money(account.reserved - order.reserved + amount)
+        account.add_reserved(order.collateral_shard, amount - order.reserved)
         order.reserved = amount
 
     def _execute(self, maker: Order, taker: Order, yes_price: Price, qty: Count, now: int) -> None:
@@ -412,7 +413,9 @@ class Exchange:
                 order.maker_fill_cost = Money(order.maker_fill_cost + paid)
                 order.maker_fees = Money(order.maker_fees + fee)
                 self._set_reserved(account, order, Money(order.leg_price * order.remaining))
-            account.cash = Money(account.cash - self._book_debit(account, order, Money(paid + fee)))
+            account.add_cash(
+                self._shard(market.exchange_index), -self._book_debit(account, order, Money(paid + fee))
+            )
             post = self._apply_position(account, market, order.side, leg, qty, fee, now)
             fill = Fill(
                 trade.trade_id,
@@ -477,7 +480,7 @@ class Exchange:
         if close:
             removed = pos.cost if close == held_opposite else pos.cost * close // held_opposite
             payout = PRICE_SCALE * close
-            account.cash = Money(account.cash + payout)
+            account.add_cash(self._shard(market.exchange_index), payout)
             pos.realized_pnl = Money(pos.realized_pnl + payout - leg * close - removed)
             pos.cost = Money(pos.cost - removed)
             pos.position = Count(pos.position + direction * close)
@@ -549,7 +552,7 @@ class Exchange:
         problem: SimError | None = None
         if order.post_only and crosses:
             problem = errors.invalid_order("post only cross")
-        elif needed > account.available:
+        elif needed > self._available(account, market):
             problem = errors.insufficient_balance()
         if problem is not None:
             book.add(order)  # undo; restore the queue position we had
@@ -836,7 +839,7 @@ class Exchange:
             yes_count = Count(max(held, 0))
             no_count = Count(max(-held, 0))
             revenue = Money(value * yes_count + (PRICE_SCALE - value) * no_count)
-            account.cash = Money(account.cash + revenue)
+            account.add_cash(self._shard(market.exchange_index), revenue)
             settlement = Settlement(
                 ticker,
                 event_ticker,
@@ -934,6 +937,33 @@ class Exchange:
         self._flush_tickers(now)
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _shard(self, exchange_index: int) -> int:
+        """Where collateral for a market on ``exchange_index`` lives: its shard, or all on shard 0."""
+        return exchange_index if self.fidelity.per_shard_cash else 0
+
+    def _available(self, account: Account, market: Market) -> Money:
+        if self.fidelity.per_shard_cash:
+            return account.available_on(market.exchange_index)
+        return account.available
+
+    def transfer(self, account_id: str, source: int, destination: int, amount: Money) -> None:
+        """Move available cash between shards (``POST /portfolio/intra_exchange_instance_transfer``)."""
+        account = self.account(account_id)
+        shards = self.shards()
+        if source not in shards or destination not in shards or source == destination:
+            raise errors.invalid_parameters(
+                f"source and destination must be two different exchange shards of {sorted(shards)}"
+            )
+        if amount <= 0:
+            raise errors.invalid_parameters("amount must be positive")
+        if amount > account.available_on(source):
+            raise errors.insufficient_balance()
+        account.add_cash(source, -amount)
+        account.add_cash(destination, amount)
+
+    def shards(self) -> set[int]:
+        return {m.exchange_index for m in self.markets.values()} | {0}
 
     def _next_priority(self) -> int:
         self._priority += 1

@@ -144,6 +144,7 @@ class Order:
     # Fidelity.rounding_fee: what the order's fills cost exactly, and what was taken from the balance.
     exact_debits: Money = NO_MONEY
     booked_debits: Money = NO_MONEY
+    collateral_shard: int = 0  # the shard whose cash ``reserved`` is held on
 
     @property
     def leg_price(self) -> Price:
@@ -238,7 +239,11 @@ class OrderGroup:
 
 @dataclass(slots=True)
 class Account:
-    """One trader. ``cash`` includes ``reserved`` (collateral of resting orders); available = difference."""
+    """One trader. ``cash`` includes ``reserved`` (collateral of resting orders); available = difference.
+
+    Both are also kept per exchange shard (§5.8): ``shard_cash``/``shard_reserved`` always add up to the
+    totals. Change them only through ``add_cash``/``add_reserved`` so the two views cannot drift.
+    """
 
     account_id: str
     cash: Money
@@ -252,10 +257,27 @@ class Account:
     groups: dict[str, OrderGroup] = field(default_factory=dict)
     name: str = ""
     rounding_fees: Money = NO_MONEY  # whole-cent booking of fills (Fidelity.rounding_fee), net of refunds
+    shard_cash: dict[int, Money] = field(default_factory=dict)
+    shard_reserved: dict[int, Money] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.shard_cash:
+            self.shard_cash[0] = self.cash
 
     @property
     def available(self) -> Money:
         return Money(self.cash - self.reserved)
+
+    def available_on(self, shard: int) -> Money:
+        return Money(self.shard_cash.get(shard, 0) - self.shard_reserved.get(shard, 0))
+
+    def add_cash(self, shard: int, amount: int) -> None:
+        self.cash = Money(self.cash + amount)
+        self.shard_cash[shard] = Money(self.shard_cash.get(shard, 0) + amount)
+
+    def add_reserved(self, shard: int, amount: int) -> None:
+        self.reserved = Money(self.reserved + amount)
+        self.shard_reserved[shard] = Money(self.shard_reserved.get(shard, 0) + amount)
 
     def position(self, ticker: str) -> Position:
         pos = self.positions.get(ticker)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kmm_tui.domain.prices import Count, Price, WireFormatError, parse_count, parse_price
+from kmm_tui.domain.prices import MONEY_SCALE, Count, Money, Price, WireFormatError, parse_count, parse_price
 from kmm_tui.sim import errors, wire
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.lag import ReadHistory
-from kmm_tui.sim.model import STATUS_QUERY, Account
+from kmm_tui.sim.model import STATUS_QUERY, Account, Order
 from kmm_tui.sim.ratelimit import (
     BATCH_CANCEL_COST_PER_ORDER,
     BATCH_CREATE_COST_PER_ORDER,
@@ -43,6 +44,7 @@ LEGACY_410 = {
     }
 }
 RATE_LIMITED = {"error": "too many requests"}
+CENTI_CENT = MONEY_SCALE // 10_000  # transfer amounts are in centi-cents ($0.0001)
 
 
 class QueryError(Exception):
@@ -387,7 +389,29 @@ class RestApi:
 
     async def balance(self, request: Request) -> Response:
         account = self.private(request)
-        return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms()))
+        shard = _int_query(request, "exchange_index", "GetBalance")
+        if shard is not None and shard not in self.ex.shards():
+            raise QueryError(f"Parameter validation failed for GetBalance: unknown exchange_index {shard}")
+        return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms(), shard))
+
+    async def transfer(self, request: Request) -> Response:
+        """``POST /portfolio/intra_exchange_instance_transfer``: move cash between shards (centi-cents)."""
+        account = self.private(request, "write")
+        body = await self._json(request, "IntraExchangeInstanceTransferRequest")
+        for name in ("source_exchange_shard", "destination_exchange_shard", "amount"):
+            value = body.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise errors.invalid_parameters(f"{name} is required and must be an integer")
+        for name in ("source", "destination"):
+            if body.get(name, "event_contract") != "event_contract":
+                raise errors.invalid_parameters(f"{name} must be event_contract")
+        self.ex.transfer(
+            account.account_id,
+            body["source_exchange_shard"],
+            body["destination_exchange_shard"],
+            Money(body["amount"] * CENTI_CENT),
+        )
+        return JSONResponse({"transfer_id": str(uuid.uuid4())})
 
     async def positions(self, request: Request) -> Response:
         account = self.private(request)
@@ -634,6 +658,12 @@ class RestApi:
         for name, value in (("reduce_by", by), ("reduce_to", to)):
             if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
                 raise BodyError(f"json: cannot unmarshal into Go struct field DecreaseOrderV2Request.{name}")
+        ticker = body.get("market_ticker")
+        self._check_route(
+            self.ex.order(account.account_id, request.path_params["order_id"]),
+            ticker if isinstance(ticker, str) else None,
+            body.get("exchange_index"),
+        )
         order = self.ex.decrease_order(
             account.account_id,
             request.path_params["order_id"],
@@ -649,15 +679,22 @@ class RestApi:
             }
         )
 
-    def _check_ticker(self, order_ticker: str, given: str | None) -> None:
-        if given and given != order_ticker:
+    def _check_route(self, order: Order, ticker: str | None, exchange_index: Any = None) -> None:
+        """A cancel/decrease names the order's market, or it is looked up on the wrong place: a wrong
+        ticker is 404, and (``Fidelity.per_shard_cash``) so is a shard ≥ 1 order sent without
+        ``market_ticker``/``exchange_index``, which routes to shard 0 (§5.8)."""
+        if ticker and ticker != order.ticker:
+            raise errors.not_found()
+        shard_zero = str(exchange_index) != str(order.exchange_index)
+        if self.ctx.fidelity.per_shard_cash and order.exchange_index != 0 and not ticker and shard_zero:
             raise errors.not_found()
 
     async def cancel_order(self, request: Request) -> Response:
         account = self.private(request, "write", CANCEL_COST)
         order_id = request.path_params["order_id"]
         order = self.ex.order(account.account_id, order_id)
-        self._check_ticker(order.ticker, request.query_params.get("market_ticker"))
+        query = request.query_params
+        self._check_route(order, query.get("market_ticker"), query.get("exchange_index"))
         order, reduced = self.ex.cancel_order(account.account_id, order_id)
         return JSONResponse(
             {
@@ -684,7 +721,7 @@ class RestApi:
                 if not isinstance(order_id, str):
                     raise errors.invalid_parameters("order_id is required")
                 order = self.ex.order(account.account_id, order_id)
-                self._check_ticker(order.ticker, item.get("market_ticker"))
+                self._check_route(order, item.get("market_ticker"), item.get("exchange_index"))
                 order, reduced = self.ex.cancel_order(account.account_id, order_id)
                 out.append(
                     {
@@ -829,6 +866,7 @@ class RestApi:
             ("/live_data/batch", self.live_data_batch, ["GET"]),
             ("/live_data/milestone/{id}", self.live_data, ["GET"]),
             ("/portfolio/balance", self.balance, ["GET"]),
+            ("/portfolio/intra_exchange_instance_transfer", self.transfer, ["POST"]),
             ("/portfolio/positions", self.positions, ["GET"]),
             ("/portfolio/fills", self.fills, ["GET"]),
             ("/portfolio/settlements", self.settlements, ["GET"]),

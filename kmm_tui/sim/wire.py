@@ -420,13 +420,23 @@ def event_positions_json(
     return out
 
 
-def balance_json(exchange: Exchange, account: Account, now_ms: int) -> dict[str, Any]:
-    """``balance`` = available cash in cents; ``portfolio_value`` = cost of open positions in cents."""
-    available = account.available
-    exposure = sum(p.cost for p in account.positions.values())
-    shards = sorted({m.exchange_index for m in exchange.markets.values()} | {0})
+def balance_json(
+    exchange: Exchange, account: Account, now_ms: int, shard: int | None = None
+) -> dict[str, Any]:
+    """``balance`` = available cash in cents; ``portfolio_value`` = cost of open positions in cents.
+
+    ``balance_breakdown`` lists the available cash per exchange shard (§5.8); with ``shard`` the reply
+    covers that shard only (``?exchange_index=N``).
+    """
+    shards = sorted(exchange.shards() | set(account.shard_cash)) if shard is None else [shard]
+    available = account.available if shard is None else account.available_on(shard)
+    exposure = sum(
+        p.cost
+        for t, p in account.positions.items()
+        if shard is None or exchange.markets[t].exchange_index == shard
+    )
     breakdown = [
-        {"exchange_index": idx, "balance": format_money(available if idx == 0 else 0, 4)} for idx in shards
+        {"exchange_index": idx, "balance": format_money(account.available_on(idx), 4)} for idx in shards
     ]
     return {
         "balance": cents(available),

@@ -380,3 +380,46 @@ def test_scenario_changes_and_fidelity_are_checked() -> None:
         parse_scenario({**base, "change": [{"at": "1m", "kind": "pause", "match": 2}]})
     with pytest.raises(ScenarioError, match="unknown switch"):
         parse_scenario({**base, "fidelity": {"lagg": 1}})
+
+
+# --- 5. per-shard cash ------------------------------------------------------------------------------
+
+
+async def test_collateral_is_held_per_shard(sim: SimServer, api: Signed) -> None:
+    sim.fidelity.per_shard_cash = True
+    tennis = next(t for t, m in sim.exchange.markets.items() if m.exchange_index == 3)
+    buy = order_body(tennis, "bid", "0.5000", "10")
+    r = await api.post("/portfolio/events/orders", json=buy)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "insufficient_balance"
+    transfer = {
+        "client_transfer_id": "6f0a3d9c-2b7e-4c15-a8d4-9e1f5b3c7a20",
+        "source": "event_contract",
+        "destination": "event_contract",
+        "source_exchange_shard": 0,
+        "destination_exchange_shard": 3,
+        "amount": 100_000,  # centi-cents: $10
+    }
+    r = await api.post("/portfolio/intra_exchange_instance_transfer", json=transfer)
+    assert r.status_code == 200 and r.json()["transfer_id"]
+    order_id = (await api.post("/portfolio/events/orders", json=buy)).json()["order_id"]
+    shard3 = (await api.get("/portfolio/balance?exchange_index=3")).json()
+    assert shard3["balance"] == 500 and shard3["balance_breakdown"] == [
+        {"exchange_index": 3, "balance": "5.0000"}
+    ]
+    total = (await api.get("/portfolio/balance")).json()
+    by_shard = {b["exchange_index"]: b["balance"] for b in total["balance_breakdown"]}
+    assert by_shard[3] == "5.0000" and total["balance"] == 1_000_000 - 500
+    unrouted = await api.delete(f"/portfolio/events/orders/{order_id}")
+    assert unrouted.status_code == 404, "a cancel without market_ticker goes to shard 0"
+    routed = await api.delete(f"/portfolio/events/orders/{order_id}?market_ticker={tennis}")
+    assert routed.status_code == 200
+    too_much = {**transfer, "amount": 10**12}
+    r = await api.post("/portfolio/intra_exchange_instance_transfer", json=too_much)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "insufficient_balance"
+
+
+async def test_one_pool_of_cash_without_the_switch(sim: SimServer, api: Signed) -> None:
+    tennis = next(t for t, m in sim.exchange.markets.items() if m.exchange_index == 3)
+    r = await api.post("/portfolio/events/orders", json=order_body(tennis, "bid", "0.5000", "10"))
+    assert r.status_code == 201
+    assert (await api.delete(f"/portfolio/events/orders/{r.json()['order_id']}")).status_code == 200

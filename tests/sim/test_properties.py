@@ -66,6 +66,7 @@ def check_invariants(ex: Exchange) -> None:
     for acc in ex.accounts.values():
         resting = [o for o in acc.orders.values() if o.status == "resting"]
         assert acc.reserved == sum(o.leg_price * o.remaining for o in resting)
+        assert sum(acc.shard_cash.values()) == acc.cash and sum(acc.shard_reserved.values()) == acc.reserved
         for o in acc.orders.values():
             assert o.fill_count + o.remaining <= o.initial_count or o.status == "resting"
             assert o.remaining >= 0 and o.fill_count >= 0
