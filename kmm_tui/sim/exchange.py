@@ -47,6 +47,7 @@ from kmm_tui.sim.model import (
     Order,
     OrderGroup,
     SeriesDef,
+    SeriesFeeChange,
     Settlement,
     Trade,
 )
@@ -129,6 +130,8 @@ class Exchange:
         self._touched: set[str] = set()
         self._halted: set[str] = set()  # in-flight takers whose order group triggered mid-match
         self._closing: dict[str, int] = {}  # closed market → when its leftover orders are cancelled
+        self.fee_changes: list[SeriesFeeChange] = []  # every scheduled series fee change, applied or not
+        self._pending_fees: list[SeriesFeeChange] = []
         self.exchange_active = True
         self.trading_active = True
 
@@ -440,9 +443,9 @@ class Exchange:
             book.remove(maker)
             maker.status = "executed"
         self._emit(OrderEvent(maker))
-        market.previous_price = market.last_price
         market.last_price = yes_price
         market.volume = Count(market.volume + qty)
+        market.dollar_volume = Money(market.dollar_volume + yes_price * qty)
         market.last_trade_size = qty
         market.updated_ms = now
         self._emit(TradeEvent(trade))
@@ -915,6 +918,31 @@ class Exchange:
         )
         self._emit(EventChanged(event_ticker, "event_fee_update"))
 
+    def schedule_series_fee_change(
+        self, series_ticker: str, fee_type: str, multiplier: Decimal, at_ms: int
+    ) -> SeriesFeeChange:
+        """Announce a series fee change; it takes effect at ``at_ms`` (market clock)."""
+        if series_ticker not in self.series:
+            raise errors.not_found()
+        if fee_type not in FEE_TYPES:
+            raise errors.invalid_parameters(f"fee_type must be one of {', '.join(FEE_TYPES)}")
+        if multiplier < 0:
+            raise errors.invalid_parameters("fee_multiplier must be >= 0")
+        change = SeriesFeeChange(self._new_id(), series_ticker, fee_type, multiplier, at_ms)
+        self.fee_changes.append(change)
+        self._pending_fees.append(change)
+        self._pending_fees.sort(key=lambda c: c.scheduled_ms)
+        self.sweep()
+        return change
+
+    def _apply_fee_changes(self, now: int) -> None:
+        while self._pending_fees and self._pending_fees[0].scheduled_ms <= now:
+            change = self._pending_fees.pop(0)
+            series = self.series[change.series_ticker]
+            self.series[change.series_ticker] = replace(
+                series, fee_type=change.fee_type, fee_multiplier=change.fee_multiplier
+            )
+
     def _event(self, event_ticker: str) -> EventDef:
         try:
             return self.events[event_ticker]
@@ -934,6 +962,8 @@ class Exchange:
             self._cancel_resting(order, now)
         if self.fidelity.close_at_close_time or self._closing:
             self._close_due(now)
+        if self._pending_fees:
+            self._apply_fee_changes(now)
         self._flush_tickers(now)
 
     # --- helpers --------------------------------------------------------------------------------

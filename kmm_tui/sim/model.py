@@ -103,8 +103,8 @@ class Market:
     result: str = ""
     settlement_value: Price | None = None
     last_price: Price | None = None
-    previous_price: Price | None = None
     volume: Count = NO_COUNT
+    dollar_volume: Money = NO_MONEY  # Σ YES price × count of every trade
     open_interest: Count = NO_COUNT
     last_trade_size: Count = NO_COUNT
     updated_ms: int = 0
@@ -207,6 +207,17 @@ class Settlement:
     value: Price
     settled_ms: int
     exchange_index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFeeChange:
+    """A scheduled change of a series' fee schedule (``GET /series/fee_changes``)."""
+
+    id: str
+    series_ticker: str
+    fee_type: str
+    fee_multiplier: Decimal
+    scheduled_ms: int
 
 
 @dataclass(slots=True)

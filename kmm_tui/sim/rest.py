@@ -12,6 +12,7 @@ import base64
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -20,11 +21,12 @@ from starlette.routing import Route
 
 from kmm_tui.domain.prices import MONEY_SCALE, Count, Money, Price, WireFormatError, parse_count, parse_price
 from kmm_tui.sim import errors, wire
+from kmm_tui.sim.candles import PERIODS, CandleRecorder
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.lag import ReadHistory
-from kmm_tui.sim.model import STATUS_QUERY, Account, Order
+from kmm_tui.sim.model import STATUS_QUERY, Account, Market, Order
 from kmm_tui.sim.ratelimit import (
     BATCH_CANCEL_COST_PER_ORDER,
     BATCH_CREATE_COST_PER_ORDER,
@@ -34,6 +36,7 @@ from kmm_tui.sim.ratelimit import (
     GET_ORDER_COST,
     tier_limits,
 )
+from kmm_tui.sim.scenario import EASTERN
 
 PREFIX = "/trade-api/v2"
 LEGACY_410 = {
@@ -133,6 +136,10 @@ class RestApi:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.history = ReadHistory(ctx.exchange, ctx.clock.mono_ms)
+        self.candles = CandleRecorder(ctx.exchange)
+
+    def _market_json(self, market: Market) -> dict[str, Any]:
+        return wire.market_json(self.ex, market, self.candles.day_ago(market.ticker, self.ctx.clock.now_ms()))
 
     @property
     def ex(self):
@@ -147,6 +154,12 @@ class RestApi:
 
     def _charge(self, account: Account, kind: str, cost: int) -> None:
         if not self.ctx.limiter.allow(account.account_id, account.tier, kind, cost):
+            raise RateLimited()
+
+    def _charge_public(self, request: Request) -> None:
+        """``Fidelity.public_rate_limit``: unsigned reads draw a read bucket per client address."""
+        host = request.client.host if request.client else "unknown"
+        if not self.ctx.limiter.allow(f"public:{host}", self.ctx.default_tier, "read", DEFAULT_COST):
             raise RateLimited()
 
     def private(self, request: Request, kind: str = "read", cost: int = DEFAULT_COST) -> Account:
@@ -173,6 +186,8 @@ class RestApi:
         async def endpoint(request: Request) -> Response:
             try:
                 self.ex.sweep()
+                if self.ctx.fidelity.public_rate_limit and _is_public(request):
+                    self._charge_public(request)
                 return await handler(request)
             except (SimError, QueryError, BodyError, RateLimited) as exc:
                 return error_response(exc)
@@ -200,6 +215,81 @@ class RestApi:
                 ],
             }
         )
+
+    async def exchange_schedule(self, request: Request) -> Response:
+        """Open around the clock, with the weekly maintenance window (Thursdays 03:00–05:00 ET, §7)."""
+        now = self.ctx.clock.now_ms()
+        local = datetime.fromtimestamp(now // 1000, EASTERN)
+        days_ahead = (3 - local.weekday()) % 7
+        start = (local + timedelta(days=days_ahead)).replace(hour=3, minute=0, second=0, microsecond=0)
+        if start <= local:
+            start += timedelta(days=7)
+        all_day = [{"open_time": "00:00", "close_time": "24:00"}]
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        hours = {"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}
+        hours.update({day: all_day for day in days})  # type: ignore[dict-item]
+        window = {
+            "start_datetime": wire.iso_s(int(start.timestamp() * 1000)),
+            "end_datetime": wire.iso_s(int((start + timedelta(hours=2)).timestamp() * 1000)),
+        }
+        return JSONResponse({"schedule": {"standard_hours": [hours], "maintenance_windows": [window]}})
+
+    async def series_fee_changes(self, request: Request) -> Response:
+        series_ticker = request.query_params.get("series_ticker")
+        historical = request.query_params.get("show_historical") == "true"
+        now = self.ctx.clock.now_ms()
+        changes = [
+            {
+                "id": c.id,
+                "series_ticker": c.series_ticker,
+                "fee_type": c.fee_type,
+                "fee_multiplier": wire.number(c.fee_multiplier),
+                "scheduled_ts": wire.iso_s(c.scheduled_ms),
+            }
+            for c in self.ex.fee_changes
+            if (not series_ticker or c.series_ticker == series_ticker)
+            and (historical or c.scheduled_ms > now)
+        ]
+        return JSONResponse({"series_fee_change_arr": changes})
+
+    def _candle_query(self, request: Request, endpoint: str) -> tuple[int, int, int]:
+        start = _int_query(request, "start_ts", endpoint)
+        end = _int_query(request, "end_ts", endpoint)
+        period = _int_query(request, "period_interval", endpoint)
+        if start is None or end is None or period is None:
+            raise QueryError(
+                f"Parameter validation failed for {endpoint}: "
+                "start_ts, end_ts and period_interval are required"
+            )
+        if period not in PERIODS:
+            raise QueryError(
+                f"Parameter validation failed for {endpoint}: period_interval must be 1, 60 or 1440"
+            )
+        return start, end, period
+
+    async def candlesticks(self, request: Request) -> Response:
+        market = self.ex.market(request.path_params["ticker"])
+        if self.ex.series_of(market).ticker != request.path_params["series"]:
+            raise errors.not_found()
+        start, end, period = self._candle_query(request, "GetMarketCandlesticks")
+        candles = self.candles.candles(market.ticker, start, end, period)
+        return JSONResponse({"ticker": market.ticker, "candlesticks": candles})
+
+    async def candlesticks_batch(self, request: Request) -> Response:
+        tickers = _csv(request, "market_tickers")
+        if not tickers or len(tickers) > 100:
+            raise QueryError(
+                "Parameter validation failed for BatchGetMarketCandlesticks: 1..100 market_tickers"
+            )
+        start, end, period = self._candle_query(request, "BatchGetMarketCandlesticks")
+        out = [
+            {
+                "market_ticker": t,
+                "candlesticks": self.candles.candles(self.ex.market(t).ticker, start, end, period),
+            }
+            for t in tickers
+        ]
+        return JSONResponse({"markets": out})
 
     async def user_data_timestamp(self, request: Request) -> Response:
         return JSONResponse({"as_of_time": wire.iso_ms(self.ctx.clock.now_ms())})
@@ -252,8 +342,7 @@ class RestApi:
         page, cursor = _page(chosen, request, "GetEvents", 200, 200)
         out: dict[str, Any] = {
             "events": [
-                wire.event_json(e, [wire.market_json(self.ex, m) for m in ms] if nested else None)
-                for e, ms in page
+                wire.event_json(e, [self._market_json(m) for m in ms] if nested else None) for e, ms in page
             ],
             "cursor": cursor,
         }
@@ -268,7 +357,7 @@ class RestApi:
         event = self.ex.events.get(request.path_params["ticker"])
         if event is None:
             raise errors.not_found()
-        markets = [wire.market_json(self.ex, m) for m in self._event_markets(event.event_ticker)]
+        markets = [self._market_json(m) for m in self._event_markets(event.event_ticker)]
         return JSONResponse({"event": wire.event_json(event), "markets": markets})
 
     async def markets_list(self, request: Request) -> Response:
@@ -294,11 +383,11 @@ class RestApi:
                 continue
             chosen.append(market)
         page, cursor = _page(chosen, request, "GetMarkets", 100, 1000)
-        return JSONResponse({"markets": [wire.market_json(self.ex, m) for m in page], "cursor": cursor})
+        return JSONResponse({"markets": [self._market_json(m) for m in page], "cursor": cursor})
 
     async def market_get(self, request: Request) -> Response:
         market = self.ex.market(request.path_params["ticker"])
-        return JSONResponse({"market": wire.market_json(self.ex, market)})
+        return JSONResponse({"market": self._market_json(market)})
 
     def _depth(self, request: Request) -> int:
         depth = _int_query(request, "depth", "GetMarketOrderbook")
@@ -502,13 +591,39 @@ class RestApi:
     async def queue_position(self, request: Request) -> Response:
         account = self.private(request)
         order = self.ex.order(account.account_id, request.path_params["order_id"])
+        return JSONResponse({"queue_position_fp": wire.format_count(self._ahead(order))})
+
+    async def queue_positions(self, request: Request) -> Response:
+        """Queue positions of every resting order in the given markets (or events)."""
+        account = self.private(request)
+        tickers = set(_csv(request, "market_tickers"))
+        events = set(_csv(request, "event_ticker"))
+        if not tickers and not events:
+            raise QueryError(
+                "Parameter validation failed for GetOrderQueuePositions: "
+                "market_tickers or event_ticker is required"
+            )
+        out = [
+            {
+                "order_id": o.order_id,
+                "market_ticker": o.ticker,
+                "queue_position_fp": wire.format_count(self._ahead(o)),
+            }
+            for o in account.orders.values()
+            if o.status == "resting"
+            and (o.ticker in tickers or self.ex.markets[o.ticker].event_ticker in events)
+        ]
+        return JSONResponse({"queue_positions": out})
+
+    def _ahead(self, order: Order) -> int:
+        """Contracts resting ahead of ``order`` at its price."""
         ahead = 0
         if order.status == "resting":
             for other in self.ex.books[order.ticker].level(order.side, order.price):
                 if other is order:
                     break
                 ahead += other.remaining
-        return JSONResponse({"queue_position_fp": wire.format_count(ahead)})
+        return ahead
 
     async def settlements(self, request: Request) -> Response:
         account = self.private(request)
@@ -852,13 +967,17 @@ class RestApi:
         spec: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
             ("/exchange/status", self.exchange_status, ["GET"]),
             ("/exchange/user_data_timestamp", self.user_data_timestamp, ["GET"]),
+            ("/exchange/schedule", self.exchange_schedule, ["GET"]),
             ("/series", self.series_list, ["GET"]),
+            ("/series/fee_changes", self.series_fee_changes, ["GET"]),
             ("/series/{ticker}", self.series_get, ["GET"]),
+            ("/series/{series}/markets/{ticker}/candlesticks", self.candlesticks, ["GET"]),
             ("/events", self.events_list, ["GET"]),
             ("/events/{ticker}", self.event_get, ["GET"]),
             ("/markets", self.markets_list, ["GET"]),
             ("/markets/trades", self.trades_list, ["GET"]),
             ("/markets/orderbooks", self.orderbooks_get, ["GET"]),
+            ("/markets/candlesticks", self.candlesticks_batch, ["GET"]),
             ("/markets/{ticker}", self.market_get, ["GET"]),
             ("/markets/{ticker}/orderbook", self.orderbook_get, ["GET"]),
             ("/milestones", self.milestones_list, ["GET"]),
@@ -873,6 +992,7 @@ class RestApi:
             ("/portfolio/orders", self.orders_list, ["GET"]),
             ("/portfolio/orders", self.legacy_write, ["POST", "DELETE"]),
             ("/portfolio/orders/batched", self.legacy_write, ["POST", "DELETE"]),
+            ("/portfolio/orders/queue_positions", self.queue_positions, ["GET"]),
             ("/portfolio/orders/{order_id}", self.order_get, ["GET"]),
             ("/portfolio/orders/{order_id}", self.legacy_write, ["DELETE", "POST"]),
             ("/portfolio/orders/{order_id}/amend", self.legacy_write, ["POST"]),
@@ -914,6 +1034,12 @@ def _dispatch(
         return await handlers[request.method](request)
 
     return endpoint
+
+
+def _is_public(request: Request) -> bool:
+    """Market data needs no key; /portfolio and /account do (and are metered per account)."""
+    path = request.url.path.removeprefix(PREFIX)
+    return request.method == "GET" and not path.startswith(("/portfolio", "/account"))
 
 
 def _require_strings(body: dict[str, Any], names: tuple[str, ...], struct: str) -> None:

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from kmm_tui.domain.prices import PRICE_SCALE, format_count, format_price
+from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, format_count, format_price
 from kmm_tui.sim import wire
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
@@ -368,8 +368,8 @@ class Hub:
             "yes_ask_dollars": format_price(ask[0] if ask else PRICE_SCALE),
             "volume_fp": format_count(market.volume),
             "open_interest_fp": format_count(market.open_interest),
-            "dollar_volume": market.volume // 100,
-            "dollar_open_interest": market.open_interest // 100,
+            "dollar_volume": market.dollar_volume // MONEY_SCALE,
+            "dollar_open_interest": market.open_interest * (market.last_price or 0) // MONEY_SCALE,
             "yes_bid_size_fp": format_count(bid[1] if bid else 0),
             "yes_ask_size_fp": format_count(ask[1] if ask else 0),
             "last_trade_size_fp": format_count(market.last_trade_size),

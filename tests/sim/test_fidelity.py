@@ -22,6 +22,7 @@ from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.scenario import ScenarioError, parse_scenario
 from tests.sim.simkit import NBA, TICKER, FakeClock, Signed, feed, make_exchange, recv, recv_type, send
+from tests.support import load_fixture
 
 
 def order_body(ticker: str, side: str, price: str, count: str, **extra: Any) -> dict[str, Any]:
@@ -423,3 +424,109 @@ async def test_one_pool_of_cash_without_the_switch(sim: SimServer, api: Signed) 
     r = await api.post("/portfolio/events/orders", json=order_body(tennis, "bid", "0.5000", "10"))
     assert r.status_code == 201
     assert (await api.delete(f"/portfolio/events/orders/{r.json()['order_id']}")).status_code == 200
+
+
+# --- 9. public rate limits and the endpoints a scanner needs ----------------------------------------
+
+
+async def test_public_reads_draw_a_read_bucket(sim: SimServer, http: httpx.AsyncClient) -> None:
+    url = sim.base_url + "/exchange/status"
+    statuses = [(await http.get(url)).status_code for _ in range(45)]
+    assert set(statuses) == {200}, "unmetered by default"
+    sim.fidelity.public_rate_limit = True
+    statuses = [(await http.get(url)).status_code for _ in range(45)]
+    assert statuses[0] == 200 and 429 in statuses  # basic: 400 tokens, 10 per read
+    r = await http.get(url)
+    assert r.status_code == 429 and r.json() == {"error": "too many requests"}
+
+
+async def test_schedule_fee_changes_queue_positions_and_candles(
+    sim: SimServer, api: Signed, http: httpx.AsyncClient, cs2: str
+) -> None:
+    schedule = (await http.get(sim.base_url + "/exchange/schedule")).json()["schedule"]
+    assert schedule["standard_hours"][0]["thursday"] and schedule["maintenance_windows"]
+    sim.exchange.schedule_series_fee_change(
+        "KXCS2GAME", "quadratic_with_maker_fees", Decimal(1), sim.clock.now_ms() + 3_600_000
+    )
+    changes = (await http.get(sim.base_url + "/series/fee_changes?series_ticker=KXCS2GAME")).json()
+    assert set(changes["series_fee_change_arr"][0]) == set(
+        load_fixture("kalshi/rest/series_fee_changes.json")["series_fee_change_arr"][0]
+    )
+    assert sim.exchange.series["KXCS2GAME"].fee_type == "quadratic"
+    sim.faults.advance(3_601)
+    assert sim.exchange.series["KXCS2GAME"].fee_type == "quadratic_with_maker_fees"
+    assert (await http.get(sim.base_url + "/series/fee_changes")).json()["series_fee_change_arr"] == []
+
+    sim.place_competitor_order(cs2, "bid", 3000, 700)
+    mine = (await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.3000", "2"))).json()
+    queue = (await api.get(f"/portfolio/orders/queue_positions?market_tickers={cs2}")).json()
+    assert queue == {
+        "queue_positions": [{"order_id": mine["order_id"], "market_ticker": cs2, "queue_position_fp": "7.00"}]
+    }
+    sim.place_competitor_order(cs2, "ask", 3000, 300, name="seller")  # trades 3 @ 0.30 with the competitor
+    now_s = sim.clock.now_ms() // 1000
+    url = f"{sim.base_url}/series/KXCS2GAME/markets/{cs2}/candlesticks"
+    r = await http.get(url, params={"start_ts": now_s - 3600, "end_ts": now_s + 3600, "period_interval": 60})
+    candle = r.json()["candlesticks"][-1]
+    fixture = load_fixture("kalshi/rest/candlesticks_get.json")["candlesticks"][0]
+    assert set(candle) == set(fixture)
+    assert candle["price"]["close_dollars"] == "0.3000" and candle["volume_fp"] == "3.00"
+    assert candle["yes_bid"]["close_dollars"] == "0.3000"
+    batch = await http.get(
+        sim.base_url + "/markets/candlesticks",
+        params={
+            "market_tickers": cs2,
+            "start_ts": now_s - 3600,
+            "end_ts": now_s + 3600,
+            "period_interval": 1,
+        },
+    )
+    assert batch.json()["markets"][0]["candlesticks"][-1]["volume_fp"] == "3.00"
+    bad = await http.get(url, params={"start_ts": 0, "end_ts": 1, "period_interval": 5})
+    assert bad.status_code == 400 and "msg" in bad.json()
+
+
+# --- 10. small fidelity fixes -----------------------------------------------------------------------
+
+
+async def test_ticker_dollar_volume_is_dollars_and_previous_fields_are_a_day_old(
+    sim: SimServer, api: Signed, http: httpx.AsyncClient, cs2: str
+) -> None:
+    async with feed(sim) as ws:
+        await send(
+            ws, {"id": 1, "cmd": "subscribe", "params": {"channels": ["ticker"], "market_tickers": [cs2]}}
+        )
+        await recv(ws)
+        sim.place_competitor_order(cs2, "bid", 2500, 40_000)
+        sim.place_competitor_order(cs2, "ask", 2500, 40_000, name="seller")  # 400 contracts @ $0.25
+        while True:
+            msg = (await recv_type(ws, "ticker"))["msg"]
+            if msg["volume_fp"] == "400.00":
+                break
+        assert msg["dollar_volume"] == 100 and msg["dollar_open_interest"] == 100
+    market = (await http.get(f"{sim.base_url}/markets/{cs2}")).json()["market"]
+    assert market["previous_price_dollars"] == "0.0000", "no history a day back yet"
+    sim.faults.advance(24 * 3600 + 60)
+    market = (await http.get(f"{sim.base_url}/markets/{cs2}")).json()["market"]
+    assert market["previous_price_dollars"] == "0.2500"
+
+
+async def test_portfolio_value_is_market_value(sim: SimServer, api: Signed, cs2: str) -> None:
+    sim.place_competitor_order(cs2, "ask", 4000, 1000)
+    await api.post(
+        "/portfolio/events/orders",
+        json=order_body(cs2, "bid", "0.4000", "10", time_in_force="immediate_or_cancel"),
+    )
+    assert (await api.get("/portfolio/balance")).json()["portfolio_value"] == 400
+    sim.place_competitor_order(cs2, "bid", 7000, 100, name="buyer")
+    sim.place_competitor_order(cs2, "ask", 7000, 100, name="seller")  # the market now last traded at 0.70
+    assert (await api.get("/portfolio/balance")).json()["portfolio_value"] == 700
+
+
+async def test_an_empty_book_side_can_be_left_out(sim: SimServer, http: httpx.AsyncClient, cs2: str) -> None:
+    sim.place_competitor_order(cs2, "bid", 3000, 500)
+    url = f"{sim.base_url}/markets/{cs2}/orderbook"
+    assert (await http.get(url)).json()["orderbook_fp"]["no_dollars"] == []
+    sim.fidelity.omit_empty_book_side = True
+    book = (await http.get(url)).json()["orderbook_fp"]
+    assert book == {"yes_dollars": [["0.3000", "5.00"]]}
