@@ -185,6 +185,8 @@ def load_scenario(scenario: str | Path | None) -> ScenarioSpec:
         inherited = tomllib.loads(base_path.read_text())
         for key in ("series", "match"):
             data.setdefault(key, inherited.get(key, []))
+        if "step" in inherited.get("scenario", {}):
+            data["scenario"].setdefault("step", inherited["scenario"]["step"])
     return parse_scenario(data, str(path))
 
 

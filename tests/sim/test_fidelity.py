@@ -20,7 +20,7 @@ from kmm_tui.sim import SimServer
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
 from kmm_tui.sim.fidelity import Fidelity
-from kmm_tui.sim.scenario import ScenarioError, parse_scenario
+from kmm_tui.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from tests.sim.simkit import NBA, TICKER, FakeClock, Signed, feed, make_exchange, recv, recv_type, send
 from tests.support import load_fixture
 
@@ -530,3 +530,19 @@ async def test_an_empty_book_side_can_be_left_out(sim: SimServer, http: httpx.As
     sim.fidelity.omit_empty_book_side = True
     book = (await http.get(url)).json()["orderbook_fp"]
     assert book == {"yes_dollars": [["0.3000", "5.00"]]}
+
+
+# --- the shipped adversarial scenario ---------------------------------------------------------------
+
+
+async def test_the_adversarial_scenario_runs_a_living_market_with_every_switch_on() -> None:
+    async with SimServer("adversarial", seed=4) as sim:
+        fid = sim.fidelity
+        assert fid.per_shard_cash and fid.read_lag_ms > 0 and fid.write_fail_after_pct > 0
+        assert len(sim.matches) == len(load_scenario("default").matches)
+        before = len(sim.exchange.trades)
+        sim.faults.advance(60)
+        assert len(sim.exchange.trades) > before
+        for ticker in sim.exchange.markets:
+            bid, ask = sim.exchange.top_of_book(ticker)
+            assert bid is None or ask is None or bid[0] < ask[0], ticker
