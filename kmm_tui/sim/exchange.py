@@ -9,6 +9,10 @@ Accounting model: ``cash`` is total cash; resting orders reserve their leg cost 
 1 − p per contract) out of it, so ``available = cash − reserved``. Buying the leg opposite to a held
 position redeems the pair for $1 at once, so cash, open pairs and fees always add up to the money
 deposited (the conservation tests check this).
+
+``fidelity`` (``fidelity.py``) switches on the real exchange's harder habits that live here: the
+pause→resume cancel, close-time rejections, per-shard cash, whole-cent booking with a rounding fee,
+and post-only crosses cancelled on arrival.
 """
 
 from __future__ import annotations
@@ -416,9 +420,7 @@ class Exchange:
                 order.maker_fill_cost = Money(order.maker_fill_cost + paid)
                 order.maker_fees = Money(order.maker_fees + fee)
                 self._set_reserved(account, order, Money(order.leg_price * order.remaining))
-            account.add_cash(
-                self._shard(market.exchange_index), -self._book_debit(account, order, Money(paid + fee))
-            )
+            account.add_cash(order.collateral_shard, -self._book_debit(account, order, Money(paid + fee)))
             post = self._apply_position(account, market, order.side, leg, qty, fee, now)
             fill = Fill(
                 trade.trade_id,
