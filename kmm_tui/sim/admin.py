@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from kmm_tui.domain.prices import WireFormatError, parse_count, parse_price
 from kmm_tui.sim import wire
-from kmm_tui.sim.changes import apply_event_change, apply_market_change
+from kmm_tui.sim.changes import apply_event_change, apply_market_change, schedule_series_fees
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
@@ -114,6 +114,11 @@ class AdminApi:
         apply_event_change(self.ctx.exchange, request.path_params["event_ticker"], kind, body)
         return None
 
+    async def series_fee_change(self, request: Request, body: dict[str, Any]) -> Any:
+        """``POST /admin/series/{ticker}/fee_change {"fee_type","fee_multiplier","in":"10m"}``."""
+        schedule_series_fees(self.ctx.exchange, request.path_params["ticker"], body)
+        return None
+
     async def advance(self, request: Request, body: dict[str, Any]) -> Any:
         self.faults.advance(float(body["seconds"]))
         return {"now_ms": self.ctx.clock.now_ms()}
@@ -163,6 +168,7 @@ class AdminApi:
             Route("/admin/faults", w(self.set_faults), methods=["POST"]),
             Route("/admin/markets/{ticker}/{action}", w(self.market_action), methods=["POST"]),
             Route("/admin/events/{event_ticker}/{action}", w(self.event_action), methods=["POST"]),
+            Route("/admin/series/{ticker}/fee_change", w(self.series_fee_change), methods=["POST"]),
             Route("/admin/clock/advance", w(self.advance), methods=["POST"]),
             Route("/admin/competitor/orders", w(self.competitor_order), methods=["POST"]),
             Route("/admin/competitor/orders/{order_id}", w(self.competitor_cancel), methods=["DELETE"]),

@@ -41,7 +41,7 @@ def apply_market_change(exchange: Exchange, ticker: str, kind: str, fields: dict
     elif kind == "metadata":
         exchange.update_market_metadata(ticker, dict(fields))
     elif kind == "close_time":
-        exchange.set_close_time(ticker, _close_ms(exchange, fields))
+        exchange.set_close_time(ticker, _when_ms(exchange, fields, "close_ts", "close_in"))
     elif kind == "pause":
         exchange.pause_market(ticker)
     elif kind == "resume":
@@ -60,19 +60,37 @@ def apply_event_change(exchange: Exchange, event_ticker: str, kind: str, fields:
         fee_type = fields.get("fee_type_override") or None
         raw = fields.get("fee_multiplier_override")
         exchange.set_event_fees(event_ticker, fee_type, None if raw is None else _decimal(raw))
+    elif kind == "series_fees":
+        schedule_series_fees(exchange, exchange.events[event_ticker].series_ticker, fields)
     else:
         raise ValueError(f"unknown event change {kind!r}; use one of {', '.join(EVENT_CHANGE_KINDS)}")
 
 
-def _close_ms(exchange: Exchange, fields: dict[str, Any]) -> int:
-    if "close_ts" in fields:
-        value = fields["close_ts"]
+def schedule_series_fees(exchange: Exchange, series_ticker: str, fields: dict[str, Any]) -> None:
+    """Announce a series fee change ``{"fee_type", "fee_multiplier", "scheduled_ts" | "in"}``; it shows
+    in ``GET /series/fee_changes`` at once and takes effect at its time."""
+    fee_type = fields.get("fee_type")
+    if not isinstance(fee_type, str):
+        raise ValueError("a series fee change needs fee_type")
+    if "scheduled_ts" in fields:
+        at_ms = _close_ms(exchange, {"close_ts": fields["scheduled_ts"]})
+    else:
+        at_ms = _close_ms(exchange, {"close_in": fields.get("in", "0s")})
+    exchange.schedule_series_fee_change(
+        series_ticker, fee_type, _decimal(fields.get("fee_multiplier", 1)), at_ms
+    )
+
+
+def _when_ms(exchange: Exchange, fields: dict[str, Any], ts_key: str, in_key: str) -> int:
+    """A moment given as Unix seconds (``ts_key``) or as a duration from now (``in_key``, "10m")."""
+    if ts_key in fields:
+        value = fields[ts_key]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError("close_ts must be Unix seconds")
+            raise ValueError(f"{ts_key} must be Unix seconds")
         return value * 1000
-    if "close_in" in fields:
-        return exchange.clock() + parse_duration_ms(str(fields["close_in"]))
-    raise ValueError('close_time needs close_ts (Unix seconds) or close_in ("10m")')
+    if in_key in fields:
+        return exchange.clock() + parse_duration_ms(str(fields[in_key]))
+    raise ValueError(f'send {ts_key} (Unix seconds) or {in_key} (a duration such as "10m")')
 
 
 def _decimal(raw: Any) -> Decimal:

@@ -48,7 +48,7 @@ GRIDS: dict[str, list[dict[str, str]]] = {
 
 # What a [[change]] can do: market-level kinds act on one team's market (or all), event-level on the event.
 MARKET_CHANGE_KINDS = ("price_levels", "metadata", "close_time", "pause", "resume", "close")
-EVENT_CHANGE_KINDS = ("event_metadata", "event_fees")
+EVENT_CHANGE_KINDS = ("event_metadata", "event_fees", "series_fees")
 CHANGE_KINDS = MARKET_CHANGE_KINDS + EVENT_CHANGE_KINDS
 
 _DURATION = re.compile(r"^(-)?((?:\d+[hms])+)$")

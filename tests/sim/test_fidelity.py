@@ -445,9 +445,8 @@ async def test_schedule_fee_changes_queue_positions_and_candles(
 ) -> None:
     schedule = (await http.get(sim.base_url + "/exchange/schedule")).json()["schedule"]
     assert schedule["standard_hours"][0]["thursday"] and schedule["maintenance_windows"]
-    sim.exchange.schedule_series_fee_change(
-        "KXCS2GAME", "quadratic_with_maker_fees", Decimal(1), sim.clock.now_ms() + 3_600_000
-    )
+    change = {"fee_type": "quadratic_with_maker_fees", "fee_multiplier": "1", "in": "1h"}
+    assert (await http.post(sim.admin_url + "/series/KXCS2GAME/fee_change", json=change)).status_code == 200
     changes = (await http.get(sim.base_url + "/series/fee_changes?series_ticker=KXCS2GAME")).json()
     assert set(changes["series_fee_change_arr"][0]) == set(
         load_fixture("kalshi/rest/series_fee_changes.json")["series_fee_change_arr"][0]
