@@ -72,10 +72,7 @@ def schedule_series_fees(exchange: Exchange, series_ticker: str, fields: dict[st
     fee_type = fields.get("fee_type")
     if not isinstance(fee_type, str):
         raise ValueError("a series fee change needs fee_type")
-    if "scheduled_ts" in fields:
-        at_ms = _close_ms(exchange, {"close_ts": fields["scheduled_ts"]})
-    else:
-        at_ms = _close_ms(exchange, {"close_in": fields.get("in", "0s")})
+    at_ms = _when_ms(exchange, {"in": "0s", **fields}, "scheduled_ts", "in")
     exchange.schedule_series_fee_change(
         series_ticker, fee_type, _decimal(fields.get("fee_multiplier", 1)), at_ms
     )

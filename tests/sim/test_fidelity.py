@@ -545,3 +545,22 @@ async def test_the_adversarial_scenario_runs_a_living_market_with_every_switch_o
         for ticker in sim.exchange.markets:
             bid, ask = sim.exchange.top_of_book(ticker)
             assert bid is None or ask is None or bid[0] < ask[0], ticker
+
+
+async def test_a_moved_close_time_is_announced_and_then_enforced(
+    sim: SimServer, http: httpx.AsyncClient, cs2: str
+) -> None:
+    sim.fidelity.close_at_close_time = True
+    async with feed(sim) as ws:
+        await send(ws, {"id": 1, "cmd": "subscribe", "params": {"channels": ["market_lifecycle_v2"]}})
+        await recv(ws)
+        r = await http.post(f"{sim.admin_url}/markets/{cs2}/close_time", json={"close_in": "1m"})
+        assert r.status_code == 200
+        msg = (await recv_type(ws, "market_lifecycle_v2"))["msg"]
+        assert msg["event_type"] == "close_date_updated"
+        assert msg["close_ts"] == sim.exchange.markets[cs2].close_ms // 1000
+    assert sim.exchange.markets[cs2].status == "active"
+    sim.faults.advance(61)
+    assert sim.exchange.markets[cs2].status == "closed"
+    bad = await http.post(f"{sim.admin_url}/markets/{cs2}/close_time", json={"close_in": "soon"})
+    assert bad.status_code == 400
