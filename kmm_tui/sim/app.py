@@ -23,6 +23,7 @@ from kmm_tui.sim.admin import AdminApi
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.faults import Faults
 from kmm_tui.sim.rest import PREFIX, RATE_LIMITED, RestApi
+from kmm_tui.sim.rest_history import HistoryApi
 from kmm_tui.sim.ws import Hub
 
 ORDER_WRITES = PREFIX + "/portfolio/events/orders"
@@ -134,7 +135,7 @@ def build_app(ctx: SimContext, faults: Faults) -> tuple[ASGIApp, Hub]:
     rest = RestApi(ctx)
     admin = AdminApi(ctx, faults)
     app = Starlette(
-        routes=[*rest.routes(), hub.route(), *admin.routes()],
+        routes=[*HistoryApi(rest).routes(), *rest.routes(), hub.route(), *admin.routes()],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
     return FaultInjector(app, ctx), hub

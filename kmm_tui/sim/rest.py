@@ -12,7 +12,6 @@ import base64
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +20,7 @@ from starlette.routing import Route
 
 from kmm_tui.domain.prices import MONEY_SCALE, Count, Money, Price, WireFormatError, parse_count, parse_price
 from kmm_tui.sim import errors, wire
-from kmm_tui.sim.candles import PERIODS, CandleRecorder
+from kmm_tui.sim.candles import CandleRecorder
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
@@ -36,7 +35,6 @@ from kmm_tui.sim.ratelimit import (
     GET_ORDER_COST,
     tier_limits,
 )
-from kmm_tui.sim.scenario import EASTERN
 
 PREFIX = "/trade-api/v2"
 LEGACY_410 = {
@@ -112,7 +110,7 @@ def _page(items: list[Any], request: Request, endpoint: str, default: int, maxim
     return page, nxt
 
 
-def _csv(request: Request, name: str) -> list[str]:
+def csv_query(request: Request, name: str) -> list[str]:
     """Comma-separated and/or repeated query values."""
     out: list[str] = []
     for raw in request.query_params.getlist(name):
@@ -120,7 +118,7 @@ def _csv(request: Request, name: str) -> list[str]:
     return out
 
 
-def _int_query(request: Request, name: str, endpoint: str) -> int | None:
+def int_query(request: Request, name: str, endpoint: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
@@ -216,87 +214,12 @@ class RestApi:
             }
         )
 
-    async def exchange_schedule(self, request: Request) -> Response:
-        """Open around the clock, with the weekly maintenance window (Thursdays 03:00–05:00 ET, §7)."""
-        now = self.ctx.clock.now_ms()
-        local = datetime.fromtimestamp(now // 1000, EASTERN)
-        days_ahead = (3 - local.weekday()) % 7
-        start = (local + timedelta(days=days_ahead)).replace(hour=3, minute=0, second=0, microsecond=0)
-        if start <= local:
-            start += timedelta(days=7)
-        all_day = [{"open_time": "00:00", "close_time": "24:00"}]
-        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        hours = {"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}
-        hours.update({day: all_day for day in days})  # type: ignore[dict-item]
-        window = {
-            "start_datetime": wire.iso_s(int(start.timestamp() * 1000)),
-            "end_datetime": wire.iso_s(int((start + timedelta(hours=2)).timestamp() * 1000)),
-        }
-        return JSONResponse({"schedule": {"standard_hours": [hours], "maintenance_windows": [window]}})
-
-    async def series_fee_changes(self, request: Request) -> Response:
-        series_ticker = request.query_params.get("series_ticker")
-        historical = request.query_params.get("show_historical") == "true"
-        now = self.ctx.clock.now_ms()
-        changes = [
-            {
-                "id": c.id,
-                "series_ticker": c.series_ticker,
-                "fee_type": c.fee_type,
-                "fee_multiplier": wire.number(c.fee_multiplier),
-                "scheduled_ts": wire.iso_s(c.scheduled_ms),
-            }
-            for c in self.ex.fee_changes
-            if (not series_ticker or c.series_ticker == series_ticker)
-            and (historical or c.scheduled_ms > now)
-        ]
-        return JSONResponse({"series_fee_change_arr": changes})
-
-    def _candle_query(self, request: Request, endpoint: str) -> tuple[int, int, int]:
-        start = _int_query(request, "start_ts", endpoint)
-        end = _int_query(request, "end_ts", endpoint)
-        period = _int_query(request, "period_interval", endpoint)
-        if start is None or end is None or period is None:
-            raise QueryError(
-                f"Parameter validation failed for {endpoint}: "
-                "start_ts, end_ts and period_interval are required"
-            )
-        if period not in PERIODS:
-            raise QueryError(
-                f"Parameter validation failed for {endpoint}: period_interval must be 1, 60 or 1440"
-            )
-        return start, end, period
-
-    async def candlesticks(self, request: Request) -> Response:
-        market = self.ex.market(request.path_params["ticker"])
-        if self.ex.series_of(market).ticker != request.path_params["series"]:
-            raise errors.not_found()
-        start, end, period = self._candle_query(request, "GetMarketCandlesticks")
-        candles = self.candles.candles(market.ticker, start, end, period)
-        return JSONResponse({"ticker": market.ticker, "candlesticks": candles})
-
-    async def candlesticks_batch(self, request: Request) -> Response:
-        tickers = _csv(request, "market_tickers")
-        if not tickers or len(tickers) > 100:
-            raise QueryError(
-                "Parameter validation failed for BatchGetMarketCandlesticks: 1..100 market_tickers"
-            )
-        start, end, period = self._candle_query(request, "BatchGetMarketCandlesticks")
-        out = [
-            {
-                "market_ticker": t,
-                "candlesticks": self.candles.candles(self.ex.market(t).ticker, start, end, period),
-            }
-            for t in tickers
-        ]
-        return JSONResponse({"markets": out})
-
     async def user_data_timestamp(self, request: Request) -> Response:
         return JSONResponse({"as_of_time": wire.iso_ms(self.ctx.clock.now_ms())})
 
     async def series_list(self, request: Request) -> Response:
         category = request.query_params.get("category")
-        tags = set(_csv(request, "tags"))
+        tags = set(csv_query(request, "tags"))
         out = [
             wire.series_json(s)
             for s in self.ex.series.values()
@@ -326,7 +249,7 @@ class RestApi:
     async def events_list(self, request: Request) -> Response:
         series_ticker = request.query_params.get("series_ticker")
         statuses = self._status_filter(request, "GetEvents")
-        tickers = set(_csv(request, "tickers")) or set(_csv(request, "event_tickers"))
+        tickers = set(csv_query(request, "tickers")) or set(csv_query(request, "event_tickers"))
         nested = request.query_params.get("with_nested_markets") == "true"
         with_milestones = request.query_params.get("with_milestones") == "true"
         chosen = []
@@ -362,11 +285,11 @@ class RestApi:
 
     async def markets_list(self, request: Request) -> Response:
         series_ticker = request.query_params.get("series_ticker")
-        event_tickers = set(_csv(request, "event_ticker"))
+        event_tickers = set(csv_query(request, "event_ticker"))
         statuses = self._status_filter(request, "GetMarkets")
-        tickers = set(_csv(request, "tickers"))
-        min_close = _int_query(request, "min_close_ts", "GetMarkets")
-        max_close = _int_query(request, "max_close_ts", "GetMarkets")
+        tickers = set(csv_query(request, "tickers"))
+        min_close = int_query(request, "min_close_ts", "GetMarkets")
+        max_close = int_query(request, "max_close_ts", "GetMarkets")
         chosen = []
         for market in self.ex.markets.values():
             if series_ticker and self.ex.series_of(market).ticker != series_ticker:
@@ -390,7 +313,7 @@ class RestApi:
         return JSONResponse({"market": self._market_json(market)})
 
     def _depth(self, request: Request) -> int:
-        depth = _int_query(request, "depth", "GetMarketOrderbook")
+        depth = int_query(request, "depth", "GetMarketOrderbook")
         if depth is None:
             return 0
         if not 0 <= depth <= 100:
@@ -402,7 +325,7 @@ class RestApi:
         return JSONResponse({"orderbook_fp": wire.orderbook_fp(self.ex, market.ticker, self._depth(request))})
 
     async def orderbooks_get(self, request: Request) -> Response:
-        tickers = _csv(request, "tickers")
+        tickers = csv_query(request, "tickers")
         if not tickers:
             raise QueryError("Parameter validation failed for GetMarketOrderbooks: tickers is required")
         if len(tickers) > 100:
@@ -416,8 +339,8 @@ class RestApi:
 
     async def trades_list(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker")
-        min_ts = _int_query(request, "min_ts", "GetTrades")
-        max_ts = _int_query(request, "max_ts", "GetTrades")
+        min_ts = int_query(request, "min_ts", "GetTrades")
+        max_ts = int_query(request, "max_ts", "GetTrades")
         trades = [
             t
             for t in reversed(self.ex.trades)
@@ -465,7 +388,7 @@ class RestApi:
         return JSONResponse({"live_data": self._live_data(milestone)})
 
     async def live_data_batch(self, request: Request) -> Response:
-        ids = _csv(request, "milestone_ids")
+        ids = csv_query(request, "milestone_ids")
         found = [self.ex.milestones[i] for i in ids if i in self.ex.milestones]
         return JSONResponse({"live_datas": [self._live_data(m) for m in found]})
 
@@ -478,7 +401,7 @@ class RestApi:
 
     async def balance(self, request: Request) -> Response:
         account = self.private(request)
-        shard = _int_query(request, "exchange_index", "GetBalance")
+        shard = int_query(request, "exchange_index", "GetBalance")
         if shard is not None and shard not in self.ex.shards():
             raise QueryError(f"Parameter validation failed for GetBalance: unknown exchange_index {shard}")
         return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms(), shard))
@@ -505,8 +428,8 @@ class RestApi:
     async def positions(self, request: Request) -> Response:
         account = self.private(request)
         ticker = request.query_params.get("ticker")
-        event_ticker = set(_csv(request, "event_ticker"))
-        count_filter = set(_csv(request, "count_filter"))
+        event_ticker = set(csv_query(request, "event_ticker"))
+        count_filter = set(csv_query(request, "count_filter"))
         settlement = request.query_params.get("settlement_status", "unsettled")
         seen = self.history.positions(account, self._read_at())
         tickers = []
@@ -535,10 +458,10 @@ class RestApi:
 
     async def fills(self, request: Request) -> Response:
         account = self.private(request)
-        tickers = set(_csv(request, "ticker"))
+        tickers = set(csv_query(request, "ticker"))
         order_id = request.query_params.get("order_id")
-        min_ts = _int_query(request, "min_ts", "GetFills")
-        max_ts = _int_query(request, "max_ts", "GetFills")
+        min_ts = int_query(request, "min_ts", "GetFills")
+        max_ts = int_query(request, "max_ts", "GetFills")
         items = [
             f
             for f in reversed(self.history.fills(account, self._read_at()))
@@ -558,12 +481,12 @@ class RestApi:
                 "Parameter validation failed for GetOrders: status must be resting|canceled|executed"
             )
         ticker = request.query_params.get("ticker")
-        events = set(_csv(request, "event_ticker"))
+        events = set(csv_query(request, "event_ticker"))
         if len(events) > 10:
             raise QueryError("Parameter validation failed for GetOrders: at most 10 event tickers")
-        min_ts = _int_query(request, "min_ts", "GetOrders")
-        max_ts = _int_query(request, "max_ts", "GetOrders")
-        subaccount = _int_query(request, "subaccount", "GetOrders")
+        min_ts = int_query(request, "min_ts", "GetOrders")
+        max_ts = int_query(request, "max_ts", "GetOrders")
+        subaccount = int_query(request, "subaccount", "GetOrders")
         items = [
             o
             for o in sorted(
@@ -596,8 +519,8 @@ class RestApi:
     async def queue_positions(self, request: Request) -> Response:
         """Queue positions of every resting order in the given markets (or events)."""
         account = self.private(request)
-        tickers = set(_csv(request, "market_tickers"))
-        events = set(_csv(request, "event_ticker"))
+        tickers = set(csv_query(request, "market_tickers"))
+        events = set(csv_query(request, "event_ticker"))
         if not tickers and not events:
             raise QueryError(
                 "Parameter validation failed for GetOrderQueuePositions: "
@@ -860,7 +783,7 @@ class RestApi:
 
     async def cancel_all(self, request: Request) -> Response:
         account = self.private(request, "write")
-        subaccount = _int_query(request, "subaccount", "CancelAllOrders")
+        subaccount = int_query(request, "subaccount", "CancelAllOrders")
         self.ex.cancel_all(account.account_id, subaccount)
         return Response(status_code=204)
 
@@ -967,17 +890,13 @@ class RestApi:
         spec: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
             ("/exchange/status", self.exchange_status, ["GET"]),
             ("/exchange/user_data_timestamp", self.user_data_timestamp, ["GET"]),
-            ("/exchange/schedule", self.exchange_schedule, ["GET"]),
             ("/series", self.series_list, ["GET"]),
-            ("/series/fee_changes", self.series_fee_changes, ["GET"]),
             ("/series/{ticker}", self.series_get, ["GET"]),
-            ("/series/{series}/markets/{ticker}/candlesticks", self.candlesticks, ["GET"]),
             ("/events", self.events_list, ["GET"]),
             ("/events/{ticker}", self.event_get, ["GET"]),
             ("/markets", self.markets_list, ["GET"]),
             ("/markets/trades", self.trades_list, ["GET"]),
             ("/markets/orderbooks", self.orderbooks_get, ["GET"]),
-            ("/markets/candlesticks", self.candlesticks_batch, ["GET"]),
             ("/markets/{ticker}", self.market_get, ["GET"]),
             ("/markets/{ticker}/orderbook", self.orderbook_get, ["GET"]),
             ("/milestones", self.milestones_list, ["GET"]),
