@@ -39,7 +39,11 @@ CENT_MONEY = MONEY_SCALE // 100
 
 
 class SimServer:
-    """A running simulator. ``async with SimServer(agents=False) as sim: ...``"""
+    """A running simulator. ``async with SimServer(agents=False) as sim: ...``
+
+    ``fidelity`` sets how adversarial the exchange is; without it the scenario's ``[fidelity]`` table
+    applies (seeded with ``seed``). Either way ``sim.fidelity`` can be changed while it runs.
+    """
 
     def __init__(
         self,
