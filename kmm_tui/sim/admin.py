@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from kmm_tui.domain.prices import WireFormatError, parse_count, parse_price
 from kmm_tui.sim import wire
+from kmm_tui.sim.changes import apply_event_change, apply_market_change, schedule_series_fees
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
@@ -94,8 +95,28 @@ class AdminApi:
             )
         elif action == "fair":
             self.faults.set_fair(ticker, parse_price(body["price"]))
+        elif action in ("price_levels", "metadata", "close_time"):
+            apply_market_change(self.ctx.exchange, ticker, action, body)
         else:
-            raise ValueError(f"unknown action {action!r}: use pause, resume, close, settle or fair")
+            raise ValueError(
+                f"unknown action {action!r}: use pause, resume, close, settle, fair, price_levels, "
+                "metadata or close_time"
+            )
+        return None
+
+    async def event_action(self, request: Request, body: dict[str, Any]) -> Any:
+        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}`` or ``/fees``
+        ``{"fee_type_override","fee_multiplier_override"}``."""
+        action = request.path_params["action"]
+        kind = {"metadata": "event_metadata", "fees": "event_fees"}.get(action)
+        if kind is None:
+            raise ValueError(f"unknown event action {action!r}: use metadata or fees")
+        apply_event_change(self.ctx.exchange, request.path_params["event_ticker"], kind, body)
+        return None
+
+    async def series_fee_change(self, request: Request, body: dict[str, Any]) -> Any:
+        """``POST /admin/series/{ticker}/fee_change {"fee_type","fee_multiplier","in":"10m"}``."""
+        schedule_series_fees(self.ctx.exchange, request.path_params["ticker"], body)
         return None
 
     async def advance(self, request: Request, body: dict[str, Any]) -> Any:
@@ -135,16 +156,25 @@ class AdminApi:
     async def state(self, request: Request, body: dict[str, Any]) -> Any:
         return state_json(self.ctx)
 
+    async def fidelity(self, request: Request, body: dict[str, Any]) -> Any:
+        """GET: the switches; POST ``{"read_lag_ms": 400, ...}`` or ``{"preset": "adversarial"}``."""
+        if request.method == "POST":
+            self.ctx.fidelity.update(body)
+        return self.ctx.fidelity.as_dict()
+
     def routes(self) -> list[Route]:
         w = self.wrap
         return [
             Route("/admin/faults", w(self.set_faults), methods=["POST"]),
             Route("/admin/markets/{ticker}/{action}", w(self.market_action), methods=["POST"]),
+            Route("/admin/events/{event_ticker}/{action}", w(self.event_action), methods=["POST"]),
+            Route("/admin/series/{ticker}/fee_change", w(self.series_fee_change), methods=["POST"]),
             Route("/admin/clock/advance", w(self.advance), methods=["POST"]),
             Route("/admin/competitor/orders", w(self.competitor_order), methods=["POST"]),
             Route("/admin/competitor/orders/{order_id}", w(self.competitor_cancel), methods=["DELETE"]),
             Route("/admin/accounts", w(self.create_account), methods=["POST"]),
             Route("/admin/state", w(self.state), methods=["GET"]),
+            Route("/admin/fidelity", w(self.fidelity), methods=["GET", "POST"]),
         ]
 
 

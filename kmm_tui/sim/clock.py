@@ -41,6 +41,10 @@ class SimClock:
         """Real Unix time in ms, for signature timestamps."""
         return int(self._wall() * 1000)
 
+    def mono_ms(self) -> int:
+        """Real elapsed ms (monotonic): how old the exchange's internal replicas are, whatever the scale."""
+        return int(self._monotonic() * 1000)
+
     def advance(self, seconds: float) -> None:
         """Jump the market clock forward (agents and expiries catch up on their next step)."""
         if seconds < 0:

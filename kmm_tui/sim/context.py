@@ -6,6 +6,7 @@ One object so that the Starlette app, the WebSocket hub, the admin endpoints and
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from kmm_tui.domain.prices import Money
 from kmm_tui.sim.auth import KeyRegistry, SimAccount, write_key_file
 from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.exchange import Exchange
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.ratelimit import RateLimiter, tier_limits
 
 DEMO_KEY_MARKER = "demo_key_id"
@@ -41,6 +43,8 @@ class SimContext:
     keys: KeyRegistry = field(default_factory=KeyRegistry)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     faults: FaultState = field(default_factory=FaultState)
+    # Set when the server stops: injected hangs ("timeout" write failures) end at once.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     default_tier: str = "basic"
     state_dir: Path | None = None
     # Set by the server: advance agents/scenario to the clock's current time.
@@ -50,6 +54,11 @@ class SimContext:
     # Set by the server: fair value setter (ticker, Price) for the scenario's random walk.
     set_fair: Callable[[str, int], None] | None = None
     _account_seq: int = 0
+
+    @property
+    def fidelity(self) -> Fidelity:
+        """The exchange's switches (one object shared by every layer)."""
+        return self.exchange.fidelity
 
     def create_account(
         self, balance: Money, tier: str | None = None, *, name: str = "", key_dir: Path | None = None

@@ -71,6 +71,14 @@ class LifecycleEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class EventChanged:
+    """An event's metadata (``event_lifecycle``) or fee overrides (``event_fee_update``) changed."""
+
+    event_ticker: str
+    kind: str  # "event_lifecycle" | "event_fee_update"
+
+
 SimEvent = (
     BookDelta
     | TradeEvent
@@ -80,4 +88,5 @@ SimEvent = (
     | TickerEvent
     | GroupEvent
     | LifecycleEvent
+    | EventChanged
 )

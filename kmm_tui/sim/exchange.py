@@ -9,6 +9,10 @@ Accounting model: ``cash`` is total cash; resting orders reserve their leg cost 
 1 − p per contract) out of it, so ``available = cash − reserved``. Buying the leg opposite to a held
 position redeems the pair for $1 at once, so cash, open pairs and fees always add up to the money
 deposited (the conservation tests check this).
+
+``fidelity`` (``fidelity.py``) switches on the real exchange's harder habits that live here: the
+pause→resume cancel, close-time rejections, per-shard cash, whole-cent booking with a rounding fee,
+and post-only crosses cancelled on arrival.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from kmm_tui.domain.prices import PRICE_SCALE, Count, Money, Price
+from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, Count, Money, Price, TickGrid
 from kmm_tui.sim import errors
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.events import (
     BookDelta,
+    EventChanged,
     FillEvent,
     GroupEvent,
     LifecycleEvent,
@@ -33,7 +38,8 @@ from kmm_tui.sim.events import (
     TickerEvent,
     TradeEvent,
 )
-from kmm_tui.sim.fees import fill_fee
+from kmm_tui.sim.fees import FEE_TYPES, fill_fee
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.model import (
     STP_TYPES,
     TIME_IN_FORCE,
@@ -45,12 +51,15 @@ from kmm_tui.sim.model import (
     Order,
     OrderGroup,
     SeriesDef,
+    SeriesFeeChange,
     Settlement,
     Trade,
 )
 from kmm_tui.sim.orderbook import OrderBook
 
 GROUP_WINDOW_MS = 15_000
+CENT_MONEY = MONEY_SCALE // 100
+MARKET_METADATA = ("title", "yes_sub_title", "rules_primary")
 MAX_COUNT = 100_000_000  # 1 000 000 contracts
 IOC = "immediate_or_cancel"
 FOK = "fill_or_kill"
@@ -102,8 +111,14 @@ class OrderResult:
 class Exchange:
     """All markets, books and accounts of one simulated exchange."""
 
-    def __init__(self, clock: Callable[[], int], id_factory: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], int],
+        id_factory: Callable[[], str] | None = None,
+        fidelity: Fidelity | None = None,
+    ) -> None:
         self.clock = clock
+        self.fidelity = fidelity or Fidelity()
         self._new_id = id_factory or (lambda: str(uuid.uuid4()))
         self.series: dict[str, SeriesDef] = {}
         self.events: dict[str, EventDef] = {}
@@ -118,6 +133,9 @@ class Exchange:
         self._expiries: list[tuple[int, str]] = []
         self._touched: set[str] = set()
         self._halted: set[str] = set()  # in-flight takers whose order group triggered mid-match
+        self._closing: dict[str, int] = {}  # closed market → when its leftover orders are cancelled
+        self.fee_changes: list[SeriesFeeChange] = []  # every scheduled series fee change, applied or not
+        self._pending_fees: list[SeriesFeeChange] = []
         self.exchange_active = True
         self.trading_active = True
 
@@ -149,7 +167,7 @@ class Exchange:
         return account
 
     def deposit(self, account_id: str, amount: Money) -> None:
-        self.account(account_id).cash = Money(self.account(account_id).cash + amount)
+        self.account(account_id).add_cash(0, amount)
 
     # --- lookups --------------------------------------------------------------------------------
 
@@ -197,10 +215,11 @@ class Exchange:
         fee_type, mult = self.fee_schedule(req.ticker)
         leg = req.price if req.side == "bid" else PRICE_SCALE - req.price
         needed = leg * count + fill_fee(fee_type, mult, req.price, count, is_taker=True)
-        if needed > account.available:
+        if needed > self._available(account, market):
             raise errors.insufficient_balance()
         book = self.books[req.ticker]
-        if req.post_only and book.best_opposite(req.side, req.price) is not None:
+        post_only_cross = req.post_only and book.best_opposite(req.side, req.price) is not None
+        if post_only_cross and not self.fidelity.roll(self.fidelity.post_only_cancel_pct):
             raise errors.invalid_order("post only cross")
         group = None
         if req.order_group_id is not None:
@@ -236,11 +255,15 @@ class Exchange:
             order_group_id=req.order_group_id,
             subaccount=req.subaccount,
             exchange_index=market.exchange_index,
+            collateral_shard=self._shard(market.exchange_index),
         )
         self._orders[order.order_id] = order
         account.orders[order.order_id] = order
         if group is not None:
             group.order_ids.append(order.order_id)
+        if post_only_cross:  # the other answer Kalshi gives: 201, cancelled on arrival (§5.5)
+            self._finish(order, now, cancelled=True)
+            return OrderResult(order, Count(0), now)
         filled = self._match_and_place(order, now)
         self._flush_tickers(now)
         return OrderResult(order, filled, now)
@@ -373,7 +396,7 @@ class Exchange:
         )
 
     def _set_reserved(self, account: Account, order: Order, amount: Money) -> None:
-        account.reserved = Money(account.reserved - order.reserved + amount)
+        account.add_reserved(order.collateral_shard, amount - order.reserved)
         order.reserved = amount
 
     def _execute(self, maker: Order, taker: Order, yes_price: Price, qty: Count, now: int) -> None:
@@ -397,7 +420,7 @@ class Exchange:
                 order.maker_fill_cost = Money(order.maker_fill_cost + paid)
                 order.maker_fees = Money(order.maker_fees + fee)
                 self._set_reserved(account, order, Money(order.leg_price * order.remaining))
-            account.cash = Money(account.cash - paid - fee)
+            account.add_cash(order.collateral_shard, -self._book_debit(account, order, Money(paid + fee)))
             post = self._apply_position(account, market, order.side, leg, qty, fee, now)
             fill = Fill(
                 trade.trade_id,
@@ -422,9 +445,9 @@ class Exchange:
             book.remove(maker)
             maker.status = "executed"
         self._emit(OrderEvent(maker))
-        market.previous_price = market.last_price
         market.last_price = yes_price
         market.volume = Count(market.volume + qty)
+        market.dollar_volume = Money(market.dollar_volume + yes_price * qty)
         market.last_trade_size = qty
         market.updated_ms = now
         self._emit(TradeEvent(trade))
@@ -433,6 +456,22 @@ class Exchange:
             if order.order_group_id is not None:
                 self._group_matched(order, qty, now)
         self._touched.add(maker.ticker)
+
+    def _book_debit(self, account: Account, order: Order, exact: Money) -> Money:
+        """What a fill takes from the balance. With ``Fidelity.rounding_fee`` (§10) the change is floored
+        to whole cents (the debit rounded up, the difference a rounding fee), and once the order has
+        overpaid its exact total rounded up to the cent by more than a cent, the excess is refunded."""
+        if not self.fidelity.rounding_fee:
+            return exact
+        debit = _ceil_cent(exact)
+        order.exact_debits = Money(order.exact_debits + exact)
+        order.booked_debits = Money(order.booked_debits + debit)
+        overpaid = order.booked_debits - _ceil_cent(order.exact_debits)
+        if overpaid > CENT_MONEY:
+            order.booked_debits = Money(order.booked_debits - overpaid)
+            debit = Money(debit - overpaid)
+        account.rounding_fees = Money(account.rounding_fees + debit - exact)
+        return debit
 
     def _apply_position(
         self, account: Account, market: Market, side: str, leg: int, qty: int, fee: Money, now: int
@@ -446,7 +485,7 @@ class Exchange:
         if close:
             removed = pos.cost if close == held_opposite else pos.cost * close // held_opposite
             payout = PRICE_SCALE * close
-            account.cash = Money(account.cash + payout)
+            account.add_cash(self._shard(market.exchange_index), payout)
             pos.realized_pnl = Money(pos.realized_pnl + payout - leg * close - removed)
             pos.cost = Money(pos.cost - removed)
             pos.position = Count(pos.position + direction * close)
@@ -518,7 +557,7 @@ class Exchange:
         problem: SimError | None = None
         if order.post_only and crosses:
             problem = errors.invalid_order("post only cross")
-        elif needed > account.available:
+        elif needed > self._available(account, market):
             problem = errors.insufficient_balance()
         if problem is not None:
             book.add(order)  # undo; restore the queue position we had
@@ -711,7 +750,8 @@ class Exchange:
     # --- market lifecycle -----------------------------------------------------------------------
 
     def pause_market(self, ticker: str) -> None:
-        """Trading halt: orders flagged ``cancel_order_on_pause`` are cancelled, others stay."""
+        """Trading halt: orders flagged ``cancel_order_on_pause`` are cancelled at once; the rest stay
+        until the resume (which cancels them too, unless ``Fidelity.resume_cancels_all`` is off)."""
         market = self.market(ticker)
         if market.status != "active":
             return
@@ -728,23 +768,49 @@ class Exchange:
         market = self.market(ticker)
         if market.status not in ("inactive", "initialized"):
             return
-        market.status = "active"
-        market.updated_ms = self.clock()
-        self._emit(LifecycleEvent(ticker, "activated", {"is_deactivated": False}))
-
-    def close_market(self, ticker: str) -> None:
-        """Stop trading for good: every resting order is cancelled, close time moves to now."""
-        market = self.market(ticker)
-        if market.status in ("closed", "determined", "finalized"):
-            return
         now = self.clock()
+        if market.status == "inactive" and self.fidelity.resume_cancels_all:
+            # Kalshi: a pause→resume cancels every resting order (§11.2), reported on user channels.
+            for order in list(self.books[ticker].orders()):
+                self._cancel_resting(order, now)
+        market.status = "active"
+        market.updated_ms = now
+        self._emit(LifecycleEvent(ticker, "activated", {"is_deactivated": False}))
+        self._flush_tickers(now)
+
+    def close_market(self, ticker: str, *, immediate: bool = False) -> None:
+        """Stop trading for good and move the close time to now. Resting orders are cancelled at once,
+        or (``Fidelity.close_at_close_time``) ``close_cancel_delay_ms`` later, as Kalshi does."""
+        market = self.market(ticker)
+        now = self.clock()
+        if market.status not in ("closed", "determined", "finalized"):
+            market.status = "closed"
+            market.close_ms = now
+            market.updated_ms = now
+            self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": now // 1000}))
+            if not immediate and self.fidelity.close_at_close_time:
+                self._closing[ticker] = now + self.fidelity.close_cancel_delay_ms
+        if immediate or not self.fidelity.close_at_close_time:
+            self._cancel_leftovers(ticker, now)
+        self._flush_tickers(now)
+
+    def _cancel_leftovers(self, ticker: str, now: int) -> None:
+        self._closing.pop(ticker, None)
         for order in list(self.books[ticker].orders()):
             self._cancel_resting(order, now)
-        market.status = "closed"
-        market.close_ms = now
-        market.updated_ms = now
-        self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": now // 1000}))
-        self._flush_tickers(now)
+
+    def _close_due(self, now: int) -> None:
+        """Close markets whose close_time has passed (no lifecycle message: Kalshi sends none), then
+        cancel the leftovers of markets closed long enough."""
+        for market in self.markets.values() if self.fidelity.close_at_close_time else ():
+            if market.close_ms <= now and market.status in ("initialized", "active", "inactive"):
+                market.status = "closed"
+                market.updated_ms = now
+                self._closing[market.ticker] = market.close_ms + self.fidelity.close_cancel_delay_ms
+                self._touched.add(market.ticker)
+        for ticker, due in list(self._closing.items()):
+            if due <= now:
+                self._cancel_leftovers(ticker, now)
 
     def settle_market(self, ticker: str, result: str, value: Price | None = None) -> None:
         """Determine and pay out: YES holders get ``value`` per contract, NO holders 1 − value."""
@@ -757,7 +823,7 @@ class Exchange:
             if result == "scalar":
                 raise errors.invalid_parameters("a scalar result needs a settlement value")
             value = Price(PRICE_SCALE if result == "yes" else 0)
-        self.close_market(ticker)
+        self.close_market(ticker, immediate=True)
         now = self.clock()
         market.status = "determined"
         market.result = result
@@ -778,7 +844,7 @@ class Exchange:
             yes_count = Count(max(held, 0))
             no_count = Count(max(-held, 0))
             revenue = Money(value * yes_count + (PRICE_SCALE - value) * no_count)
-            account.cash = Money(account.cash + revenue)
+            account.add_cash(self._shard(market.exchange_index), revenue)
             settlement = Settlement(
                 ticker,
                 event_ticker,
@@ -803,6 +869,88 @@ class Exchange:
         market.status = "finalized"
         self._emit(LifecycleEvent(ticker, "settled", {"settled_ts": now // 1000}))
 
+    # --- live metadata ----------------------------------------------------------------------------
+
+    def set_price_levels(self, ticker: str, structure: str, ranges: list[dict[str, str]]) -> None:
+        """A tick-size change: new orders must use the new grid; resting orders are kept (§3)."""
+        market = self.market(ticker)
+        grid = TickGrid.from_price_ranges(ranges)
+        market.price_ranges = [dict(r) for r in ranges]
+        market.price_level_structure = structure
+        market.grid = grid
+        market.updated_ms = self.clock()
+        data = {"price_level_structure": structure, "price_ranges": [dict(r) for r in ranges]}
+        self._emit(LifecycleEvent(ticker, "price_level_structure_updated", data))
+
+    def update_market_metadata(self, ticker: str, changes: dict[str, str]) -> None:
+        """Retitle a market (``title``, ``yes_sub_title``, ``rules_primary``): ``metadata_updated``."""
+        market = self.market(ticker)
+        for name, value in changes.items():
+            if name not in MARKET_METADATA or not isinstance(value, str):
+                raise ValueError(f"market metadata takes string {', '.join(MARKET_METADATA)}, not {name!r}")
+            setattr(market, name, value)
+        market.updated_ms = self.clock()
+        self._emit(LifecycleEvent(ticker, "metadata_updated", {"additional_metadata": dict(changes)}))
+
+    def set_close_time(self, ticker: str, close_ms: int) -> None:
+        """Move ``close_time`` (postponement, or a winner known early): ``close_date_updated``."""
+        market = self.market(ticker)
+        market.close_ms = close_ms
+        market.updated_ms = self.clock()
+        self._emit(LifecycleEvent(ticker, "close_date_updated", {"close_ts": close_ms // 1000}))
+
+    def update_event(self, event_ticker: str, changes: dict[str, str]) -> None:
+        """Retitle an event (``title``, ``sub_title``): ``event_lifecycle`` on the lifecycle channel."""
+        event = self._event(event_ticker)
+        for name, value in changes.items():
+            if name not in ("title", "sub_title") or not isinstance(value, str):
+                raise ValueError(f"event metadata takes string title and sub_title, not {name!r}")
+        self.events[event_ticker] = replace(event, **changes)
+        self._emit(EventChanged(event_ticker, "event_lifecycle"))
+
+    def set_event_fees(self, event_ticker: str, fee_type: str | None, multiplier: Decimal | None) -> None:
+        """Set or clear an event's fee overrides (they win over the series'): ``event_fee_update``."""
+        event = self._event(event_ticker)
+        if fee_type is not None and fee_type not in FEE_TYPES:
+            raise errors.invalid_parameters(f"fee_type_override must be one of {', '.join(FEE_TYPES)}")
+        if multiplier is not None and multiplier < 0:
+            raise errors.invalid_parameters("fee_multiplier_override must be >= 0")
+        self.events[event_ticker] = replace(
+            event, fee_type_override=fee_type, fee_multiplier_override=multiplier
+        )
+        self._emit(EventChanged(event_ticker, "event_fee_update"))
+
+    def schedule_series_fee_change(
+        self, series_ticker: str, fee_type: str, multiplier: Decimal, at_ms: int
+    ) -> SeriesFeeChange:
+        """Announce a series fee change; it takes effect at ``at_ms`` (market clock)."""
+        if series_ticker not in self.series:
+            raise errors.not_found()
+        if fee_type not in FEE_TYPES:
+            raise errors.invalid_parameters(f"fee_type must be one of {', '.join(FEE_TYPES)}")
+        if multiplier < 0:
+            raise errors.invalid_parameters("fee_multiplier must be >= 0")
+        change = SeriesFeeChange(self._new_id(), series_ticker, fee_type, multiplier, at_ms)
+        self.fee_changes.append(change)
+        self._pending_fees.append(change)
+        self._pending_fees.sort(key=lambda c: c.scheduled_ms)
+        self.sweep()
+        return change
+
+    def _apply_fee_changes(self, now: int) -> None:
+        while self._pending_fees and self._pending_fees[0].scheduled_ms <= now:
+            change = self._pending_fees.pop(0)
+            series = self.series[change.series_ticker]
+            self.series[change.series_ticker] = replace(
+                series, fee_type=change.fee_type, fee_multiplier=change.fee_multiplier
+            )
+
+    def _event(self, event_ticker: str) -> EventDef:
+        try:
+            return self.events[event_ticker]
+        except KeyError:
+            raise errors.not_found() from None
+
     # --- time -----------------------------------------------------------------------------------
 
     def sweep(self) -> None:
@@ -814,9 +962,40 @@ class Exchange:
             if order is None or order.status != "resting" or order.expiration_ms != exp:
                 continue
             self._cancel_resting(order, now)
+        if self.fidelity.close_at_close_time or self._closing:
+            self._close_due(now)
+        if self._pending_fees:
+            self._apply_fee_changes(now)
         self._flush_tickers(now)
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _shard(self, exchange_index: int) -> int:
+        """Where collateral for a market on ``exchange_index`` lives: its shard, or all on shard 0."""
+        return exchange_index if self.fidelity.per_shard_cash else 0
+
+    def _available(self, account: Account, market: Market) -> Money:
+        if self.fidelity.per_shard_cash:
+            return account.available_on(market.exchange_index)
+        return account.available
+
+    def transfer(self, account_id: str, source: int, destination: int, amount: Money) -> None:
+        """Move available cash between shards (``POST /portfolio/intra_exchange_instance_transfer``)."""
+        account = self.account(account_id)
+        shards = self.shards()
+        if source not in shards or destination not in shards or source == destination:
+            raise errors.invalid_parameters(
+                f"source and destination must be two different exchange shards of {sorted(shards)}"
+            )
+        if amount <= 0:
+            raise errors.invalid_parameters("amount must be positive")
+        if amount > account.available_on(source):
+            raise errors.insufficient_balance()
+        account.add_cash(source, -amount)
+        account.add_cash(destination, amount)
+
+    def shards(self) -> set[int]:
+        return {m.exchange_index for m in self.markets.values()} | {0}
 
     def _next_priority(self) -> int:
         self._priority += 1
@@ -842,3 +1021,8 @@ class Exchange:
 
     def all_orders(self) -> Iterable[Order]:
         return self._orders.values()
+
+
+def _ceil_cent(amount: int) -> Money:
+    """Round a Money amount up to a whole cent (toward +infinity)."""
+    return Money(-(-amount // CENT_MONEY) * CENT_MONEY)

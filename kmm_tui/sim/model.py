@@ -103,8 +103,8 @@ class Market:
     result: str = ""
     settlement_value: Price | None = None
     last_price: Price | None = None
-    previous_price: Price | None = None
     volume: Count = NO_COUNT
+    dollar_volume: Money = NO_MONEY  # Σ YES price × count of every trade
     open_interest: Count = NO_COUNT
     last_trade_size: Count = NO_COUNT
     updated_ms: int = 0
@@ -141,6 +141,10 @@ class Order:
     maker_fees: Money = NO_MONEY
     reserved: Money = NO_MONEY
     exchange_index: int = 0
+    # Fidelity.rounding_fee: what the order's fills cost exactly, and what was taken from the balance.
+    exact_debits: Money = NO_MONEY
+    booked_debits: Money = NO_MONEY
+    collateral_shard: int = 0  # the shard whose cash ``reserved`` is held on
 
     @property
     def leg_price(self) -> Price:
@@ -205,6 +209,17 @@ class Settlement:
     exchange_index: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesFeeChange:
+    """A scheduled change of a series' fee schedule (``GET /series/fee_changes``)."""
+
+    id: str
+    series_ticker: str
+    fee_type: str
+    fee_multiplier: Decimal
+    scheduled_ms: int
+
+
 @dataclass(slots=True)
 class Position:
     """Signed position (+ YES, − NO) with the cost of what is held and P&L already realised."""
@@ -235,7 +250,11 @@ class OrderGroup:
 
 @dataclass(slots=True)
 class Account:
-    """One trader. ``cash`` includes ``reserved`` (collateral of resting orders); available = difference."""
+    """One trader. ``cash`` includes ``reserved`` (collateral of resting orders); available = difference.
+
+    Both are also kept per exchange shard (§5.8): ``shard_cash``/``shard_reserved`` always add up to the
+    totals. Change them only through ``add_cash``/``add_reserved`` so the two views cannot drift.
+    """
 
     account_id: str
     cash: Money
@@ -248,10 +267,28 @@ class Account:
     client_order_ids: set[str] = field(default_factory=set)
     groups: dict[str, OrderGroup] = field(default_factory=dict)
     name: str = ""
+    rounding_fees: Money = NO_MONEY  # whole-cent booking of fills (Fidelity.rounding_fee), net of refunds
+    shard_cash: dict[int, Money] = field(default_factory=dict)
+    shard_reserved: dict[int, Money] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.shard_cash:
+            self.shard_cash[0] = self.cash
 
     @property
     def available(self) -> Money:
         return Money(self.cash - self.reserved)
+
+    def available_on(self, shard: int) -> Money:
+        return Money(self.shard_cash.get(shard, 0) - self.shard_reserved.get(shard, 0))
+
+    def add_cash(self, shard: int, amount: int) -> None:
+        self.cash = Money(self.cash + amount)
+        self.shard_cash[shard] = Money(self.shard_cash.get(shard, 0) + amount)
+
+    def add_reserved(self, shard: int, amount: int) -> None:
+        self.reserved = Money(self.reserved + amount)
+        self.shard_reserved[shard] = Money(self.shard_reserved.get(shard, 0) + amount)
 
     def position(self, ticker: str) -> Position:
         pos = self.positions.get(ticker)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kmm_tui.domain.prices import Count, Price, WireFormatError, parse_count, parse_price
+from kmm_tui.domain.prices import MONEY_SCALE, Count, Money, Price, WireFormatError, parse_count, parse_price
 from kmm_tui.sim import errors, wire
+from kmm_tui.sim.candles import CandleRecorder
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, OrderRequest
-from kmm_tui.sim.model import STATUS_QUERY, Account
+from kmm_tui.sim.lag import ReadHistory
+from kmm_tui.sim.model import STATUS_QUERY, Account, Market, Order
 from kmm_tui.sim.ratelimit import (
     BATCH_CANCEL_COST_PER_ORDER,
     BATCH_CREATE_COST_PER_ORDER,
@@ -42,6 +45,7 @@ LEGACY_410 = {
     }
 }
 RATE_LIMITED = {"error": "too many requests"}
+CENTI_CENT = MONEY_SCALE // 10_000  # transfer amounts are in centi-cents ($0.0001)
 
 
 class QueryError(Exception):
@@ -106,7 +110,7 @@ def _page(items: list[Any], request: Request, endpoint: str, default: int, maxim
     return page, nxt
 
 
-def _csv(request: Request, name: str) -> list[str]:
+def csv_query(request: Request, name: str) -> list[str]:
     """Comma-separated and/or repeated query values."""
     out: list[str] = []
     for raw in request.query_params.getlist(name):
@@ -114,7 +118,7 @@ def _csv(request: Request, name: str) -> list[str]:
     return out
 
 
-def _int_query(request: Request, name: str, endpoint: str) -> int | None:
+def int_query(request: Request, name: str, endpoint: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
@@ -129,6 +133,11 @@ class RestApi:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
+        self.history = ReadHistory(ctx.exchange, ctx.clock.mono_ms)
+        self.candles = CandleRecorder(ctx.exchange)
+
+    def _market_json(self, market: Market) -> dict[str, Any]:
+        return wire.market_json(self.ex, market, self.candles.day_ago(market.ticker, self.ctx.clock.now_ms()))
 
     @property
     def ex(self):
@@ -143,6 +152,12 @@ class RestApi:
 
     def _charge(self, account: Account, kind: str, cost: int) -> None:
         if not self.ctx.limiter.allow(account.account_id, account.tier, kind, cost):
+            raise RateLimited()
+
+    def _charge_public(self, request: Request) -> None:
+        """``Fidelity.public_rate_limit``: unsigned reads draw a read bucket per client address."""
+        host = request.client.host if request.client else "unknown"
+        if not self.ctx.limiter.allow(f"public:{host}", self.ctx.default_tier, "read", DEFAULT_COST):
             raise RateLimited()
 
     def private(self, request: Request, kind: str = "read", cost: int = DEFAULT_COST) -> Account:
@@ -169,6 +184,8 @@ class RestApi:
         async def endpoint(request: Request) -> Response:
             try:
                 self.ex.sweep()
+                if self.ctx.fidelity.public_rate_limit and _is_public(request):
+                    self._charge_public(request)
                 return await handler(request)
             except (SimError, QueryError, BodyError, RateLimited) as exc:
                 return error_response(exc)
@@ -202,7 +219,7 @@ class RestApi:
 
     async def series_list(self, request: Request) -> Response:
         category = request.query_params.get("category")
-        tags = set(_csv(request, "tags"))
+        tags = set(csv_query(request, "tags"))
         out = [
             wire.series_json(s)
             for s in self.ex.series.values()
@@ -232,7 +249,7 @@ class RestApi:
     async def events_list(self, request: Request) -> Response:
         series_ticker = request.query_params.get("series_ticker")
         statuses = self._status_filter(request, "GetEvents")
-        tickers = set(_csv(request, "tickers")) or set(_csv(request, "event_tickers"))
+        tickers = set(csv_query(request, "tickers")) or set(csv_query(request, "event_tickers"))
         nested = request.query_params.get("with_nested_markets") == "true"
         with_milestones = request.query_params.get("with_milestones") == "true"
         chosen = []
@@ -248,8 +265,7 @@ class RestApi:
         page, cursor = _page(chosen, request, "GetEvents", 200, 200)
         out: dict[str, Any] = {
             "events": [
-                wire.event_json(e, [wire.market_json(self.ex, m) for m in ms] if nested else None)
-                for e, ms in page
+                wire.event_json(e, [self._market_json(m) for m in ms] if nested else None) for e, ms in page
             ],
             "cursor": cursor,
         }
@@ -264,16 +280,16 @@ class RestApi:
         event = self.ex.events.get(request.path_params["ticker"])
         if event is None:
             raise errors.not_found()
-        markets = [wire.market_json(self.ex, m) for m in self._event_markets(event.event_ticker)]
+        markets = [self._market_json(m) for m in self._event_markets(event.event_ticker)]
         return JSONResponse({"event": wire.event_json(event), "markets": markets})
 
     async def markets_list(self, request: Request) -> Response:
         series_ticker = request.query_params.get("series_ticker")
-        event_tickers = set(_csv(request, "event_ticker"))
+        event_tickers = set(csv_query(request, "event_ticker"))
         statuses = self._status_filter(request, "GetMarkets")
-        tickers = set(_csv(request, "tickers"))
-        min_close = _int_query(request, "min_close_ts", "GetMarkets")
-        max_close = _int_query(request, "max_close_ts", "GetMarkets")
+        tickers = set(csv_query(request, "tickers"))
+        min_close = int_query(request, "min_close_ts", "GetMarkets")
+        max_close = int_query(request, "max_close_ts", "GetMarkets")
         chosen = []
         for market in self.ex.markets.values():
             if series_ticker and self.ex.series_of(market).ticker != series_ticker:
@@ -290,14 +306,14 @@ class RestApi:
                 continue
             chosen.append(market)
         page, cursor = _page(chosen, request, "GetMarkets", 100, 1000)
-        return JSONResponse({"markets": [wire.market_json(self.ex, m) for m in page], "cursor": cursor})
+        return JSONResponse({"markets": [self._market_json(m) for m in page], "cursor": cursor})
 
     async def market_get(self, request: Request) -> Response:
         market = self.ex.market(request.path_params["ticker"])
-        return JSONResponse({"market": wire.market_json(self.ex, market)})
+        return JSONResponse({"market": self._market_json(market)})
 
     def _depth(self, request: Request) -> int:
-        depth = _int_query(request, "depth", "GetMarketOrderbook")
+        depth = int_query(request, "depth", "GetMarketOrderbook")
         if depth is None:
             return 0
         if not 0 <= depth <= 100:
@@ -309,7 +325,7 @@ class RestApi:
         return JSONResponse({"orderbook_fp": wire.orderbook_fp(self.ex, market.ticker, self._depth(request))})
 
     async def orderbooks_get(self, request: Request) -> Response:
-        tickers = _csv(request, "tickers")
+        tickers = csv_query(request, "tickers")
         if not tickers:
             raise QueryError("Parameter validation failed for GetMarketOrderbooks: tickers is required")
         if len(tickers) > 100:
@@ -323,8 +339,8 @@ class RestApi:
 
     async def trades_list(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker")
-        min_ts = _int_query(request, "min_ts", "GetTrades")
-        max_ts = _int_query(request, "max_ts", "GetTrades")
+        min_ts = int_query(request, "min_ts", "GetTrades")
+        max_ts = int_query(request, "max_ts", "GetTrades")
         trades = [
             t
             for t in reversed(self.ex.trades)
@@ -372,24 +388,52 @@ class RestApi:
         return JSONResponse({"live_data": self._live_data(milestone)})
 
     async def live_data_batch(self, request: Request) -> Response:
-        ids = _csv(request, "milestone_ids")
+        ids = csv_query(request, "milestone_ids")
         found = [self.ex.milestones[i] for i in ids if i in self.ex.milestones]
         return JSONResponse({"live_datas": [self._live_data(m) for m in found]})
 
     # --- portfolio reads -----------------------------------------------------------------------
 
+    def _read_at(self) -> int | None:
+        """The moment this read's view of orders/fills/positions is from (None = live)."""
+        lag = self.ctx.fidelity.read_lag()
+        return self.history.as_of(lag) if lag > 0 else None
+
     async def balance(self, request: Request) -> Response:
         account = self.private(request)
-        return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms()))
+        shard = int_query(request, "exchange_index", "GetBalance")
+        if shard is not None and shard not in self.ex.shards():
+            raise QueryError(f"Parameter validation failed for GetBalance: unknown exchange_index {shard}")
+        return JSONResponse(wire.balance_json(self.ex, account, self.ctx.clock.now_ms(), shard))
+
+    async def transfer(self, request: Request) -> Response:
+        """``POST /portfolio/intra_exchange_instance_transfer``: move cash between shards (centi-cents)."""
+        account = self.private(request, "write")
+        body = await self._json(request, "IntraExchangeInstanceTransferRequest")
+        for name in ("source_exchange_shard", "destination_exchange_shard", "amount"):
+            value = body.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise errors.invalid_parameters(f"{name} is required and must be an integer")
+        for name in ("source", "destination"):
+            if body.get(name, "event_contract") != "event_contract":
+                raise errors.invalid_parameters(f"{name} must be event_contract")
+        self.ex.transfer(
+            account.account_id,
+            body["source_exchange_shard"],
+            body["destination_exchange_shard"],
+            Money(body["amount"] * CENTI_CENT),
+        )
+        return JSONResponse({"transfer_id": str(uuid.uuid4())})
 
     async def positions(self, request: Request) -> Response:
         account = self.private(request)
         ticker = request.query_params.get("ticker")
-        event_ticker = set(_csv(request, "event_ticker"))
-        count_filter = set(_csv(request, "count_filter"))
+        event_ticker = set(csv_query(request, "event_ticker"))
+        count_filter = set(csv_query(request, "count_filter"))
         settlement = request.query_params.get("settlement_status", "unsettled")
+        seen = self.history.positions(account, self._read_at())
         tickers = []
-        for t, pos in account.positions.items():
+        for t, pos in seen.items():
             if ticker and t != ticker:
                 continue
             if event_ticker and self.ex.markets[t].event_ticker not in event_ticker:
@@ -407,20 +451,20 @@ class RestApi:
         return JSONResponse(
             {
                 "cursor": cursor,
-                "market_positions": [wire.position_json(self.ex, account, t) for t in page],
-                "event_positions": wire.event_positions_json(self.ex, account, page),
+                "market_positions": [wire.position_json(self.ex, account, t, seen[t]) for t in page],
+                "event_positions": wire.event_positions_json(self.ex, {t: seen[t] for t in page}),
             }
         )
 
     async def fills(self, request: Request) -> Response:
         account = self.private(request)
-        tickers = set(_csv(request, "ticker"))
+        tickers = set(csv_query(request, "ticker"))
         order_id = request.query_params.get("order_id")
-        min_ts = _int_query(request, "min_ts", "GetFills")
-        max_ts = _int_query(request, "max_ts", "GetFills")
+        min_ts = int_query(request, "min_ts", "GetFills")
+        max_ts = int_query(request, "max_ts", "GetFills")
         items = [
             f
-            for f in reversed(account.fills)
+            for f in reversed(self.history.fills(account, self._read_at()))
             if (not tickers or f.ticker in tickers)
             and (not order_id or f.order_id == order_id)
             and (min_ts is None or f.created_ms >= min_ts * 1000)
@@ -437,15 +481,17 @@ class RestApi:
                 "Parameter validation failed for GetOrders: status must be resting|canceled|executed"
             )
         ticker = request.query_params.get("ticker")
-        events = set(_csv(request, "event_ticker"))
+        events = set(csv_query(request, "event_ticker"))
         if len(events) > 10:
             raise QueryError("Parameter validation failed for GetOrders: at most 10 event tickers")
-        min_ts = _int_query(request, "min_ts", "GetOrders")
-        max_ts = _int_query(request, "max_ts", "GetOrders")
-        subaccount = _int_query(request, "subaccount", "GetOrders")
+        min_ts = int_query(request, "min_ts", "GetOrders")
+        max_ts = int_query(request, "max_ts", "GetOrders")
+        subaccount = int_query(request, "subaccount", "GetOrders")
         items = [
             o
-            for o in sorted(account.orders.values(), key=lambda o: o.created_ms, reverse=True)
+            for o in sorted(
+                self.history.orders(account, self._read_at()), key=lambda o: o.created_ms, reverse=True
+            )
             if (not status or o.status == status)
             and (not ticker or o.ticker == ticker)
             and (not events or self.ex.markets[o.ticker].event_ticker in events)
@@ -458,19 +504,49 @@ class RestApi:
 
     async def order_get(self, request: Request) -> Response:
         account = self.private(request, cost=GET_ORDER_COST)
-        order = self.ex.order(account.account_id, request.path_params["order_id"])
+        order = self.history.order(
+            self.ex.order(account.account_id, request.path_params["order_id"]), self._read_at()
+        )
+        if order is None:  # placed after the moment this read sees
+            raise errors.not_found()
         return JSONResponse({"order": wire.order_json(order)})
 
     async def queue_position(self, request: Request) -> Response:
         account = self.private(request)
         order = self.ex.order(account.account_id, request.path_params["order_id"])
+        return JSONResponse({"queue_position_fp": wire.format_count(self._ahead(order))})
+
+    async def queue_positions(self, request: Request) -> Response:
+        """Queue positions of every resting order in the given markets (or events)."""
+        account = self.private(request)
+        tickers = set(csv_query(request, "market_tickers"))
+        events = set(csv_query(request, "event_ticker"))
+        if not tickers and not events:
+            raise QueryError(
+                "Parameter validation failed for GetOrderQueuePositions: "
+                "market_tickers or event_ticker is required"
+            )
+        out = [
+            {
+                "order_id": o.order_id,
+                "market_ticker": o.ticker,
+                "queue_position_fp": wire.format_count(self._ahead(o)),
+            }
+            for o in account.orders.values()
+            if o.status == "resting"
+            and (o.ticker in tickers or self.ex.markets[o.ticker].event_ticker in events)
+        ]
+        return JSONResponse({"queue_positions": out})
+
+    def _ahead(self, order: Order) -> int:
+        """Contracts resting ahead of ``order`` at its price."""
         ahead = 0
         if order.status == "resting":
             for other in self.ex.books[order.ticker].level(order.side, order.price):
                 if other is order:
                     break
                 ahead += other.remaining
-        return JSONResponse({"queue_position_fp": wire.format_count(ahead)})
+        return ahead
 
     async def settlements(self, request: Request) -> Response:
         account = self.private(request)
@@ -481,12 +557,39 @@ class RestApi:
 
     # --- order writes --------------------------------------------------------------------------
 
+    def _strict(
+        self, body: dict[str, Any], struct: str, flags: tuple[str, ...], strings: tuple[str, ...]
+    ) -> None:
+        """``Fidelity.strict_requests``: what Kalshi's Go decoder refuses (§3, §8) — a JSON number or
+        anything else where a string belongs, a non-boolean flag, a price past 4 decimals or a count
+        past 2 — answered with the flat ``bad_request`` body of a decode error."""
+        if not self.ctx.fidelity.strict_requests:
+            return
+        for name in strings:
+            value = body.get(name)
+            if value is not None and not isinstance(value, str):
+                raise BodyError(_unmarshal(value, struct, name, "string"))
+        for name in flags:
+            value = body.get(name)
+            if value is not None and not isinstance(value, bool):
+                raise BodyError(_unmarshal(value, struct, name, "bool"))
+        for name, places in (("price", 4), ("count", 2), ("reduce_by", 2), ("reduce_to", 2)):
+            value = body.get(name)
+            if isinstance(value, str) and "." in value and len(value.rsplit(".", 1)[1]) > places:
+                raise BodyError(f"{struct}.{name}: {value!r} has more than {places} decimal places")
+
     def _order_request(self, body: dict[str, Any]) -> OrderRequest:
         """Validate a V2 create body (strings for price/count, required enums) into an OrderRequest."""
         _require_strings(
             body,
             ("ticker", "side", "price", "count", "time_in_force", "self_trade_prevention_type"),
             "CreateOrderV2Request",
+        )
+        self._strict(
+            body,
+            "CreateOrderV2Request",
+            ("post_only", "cancel_order_on_pause", "reduce_only"),
+            ("client_order_id", "order_group_id"),
         )
         expiration = body.get("expiration_time")
         if expiration is not None and (not isinstance(expiration, int) or isinstance(expiration, bool)):
@@ -564,6 +667,7 @@ class RestApi:
         account = self.private(request, "write")
         body = await self._json(request, "AmendOrderV2Request")
         _require_strings(body, ("ticker", "side", "price", "count"), "AmendOrderV2Request")
+        self._strict(body, "AmendOrderV2Request", (), ("client_order_id", "updated_client_order_id"))
         expiration = body.get("expiration_time")
         if expiration is not None and (not isinstance(expiration, int) or isinstance(expiration, bool)):
             raise BodyError("json: cannot unmarshal into Go struct field AmendOrderV2Request.expiration_time")
@@ -586,11 +690,18 @@ class RestApi:
     async def decrease_order(self, request: Request) -> Response:
         account = self.private(request, "write")
         body = await self._json(request, "DecreaseOrderV2Request")
+        self._strict(body, "DecreaseOrderV2Request", (), ("market_ticker",))
         by = body.get("reduce_by")
         to = body.get("reduce_to")
         for name, value in (("reduce_by", by), ("reduce_to", to)):
             if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
                 raise BodyError(f"json: cannot unmarshal into Go struct field DecreaseOrderV2Request.{name}")
+        ticker = body.get("market_ticker")
+        self._check_route(
+            self.ex.order(account.account_id, request.path_params["order_id"]),
+            ticker if isinstance(ticker, str) else None,
+            body.get("exchange_index"),
+        )
         order = self.ex.decrease_order(
             account.account_id,
             request.path_params["order_id"],
@@ -606,15 +717,22 @@ class RestApi:
             }
         )
 
-    def _check_ticker(self, order_ticker: str, given: str | None) -> None:
-        if given and given != order_ticker:
+    def _check_route(self, order: Order, ticker: str | None, exchange_index: Any = None) -> None:
+        """A cancel/decrease names the order's market, or it is looked up on the wrong place: a wrong
+        ticker is 404, and (``Fidelity.per_shard_cash``) so is a shard ≥ 1 order sent without
+        ``market_ticker``/``exchange_index``, which routes to shard 0 (§5.8)."""
+        if ticker and ticker != order.ticker:
+            raise errors.not_found()
+        shard_zero = str(exchange_index) != str(order.exchange_index)
+        if self.ctx.fidelity.per_shard_cash and order.exchange_index != 0 and not ticker and shard_zero:
             raise errors.not_found()
 
     async def cancel_order(self, request: Request) -> Response:
         account = self.private(request, "write", CANCEL_COST)
         order_id = request.path_params["order_id"]
         order = self.ex.order(account.account_id, order_id)
-        self._check_ticker(order.ticker, request.query_params.get("market_ticker"))
+        query = request.query_params
+        self._check_route(order, query.get("market_ticker"), query.get("exchange_index"))
         order, reduced = self.ex.cancel_order(account.account_id, order_id)
         return JSONResponse(
             {
@@ -641,7 +759,7 @@ class RestApi:
                 if not isinstance(order_id, str):
                     raise errors.invalid_parameters("order_id is required")
                 order = self.ex.order(account.account_id, order_id)
-                self._check_ticker(order.ticker, item.get("market_ticker"))
+                self._check_route(order, item.get("market_ticker"), item.get("exchange_index"))
                 order, reduced = self.ex.cancel_order(account.account_id, order_id)
                 out.append(
                     {
@@ -665,7 +783,7 @@ class RestApi:
 
     async def cancel_all(self, request: Request) -> Response:
         account = self.private(request, "write")
-        subaccount = _int_query(request, "subaccount", "CancelAllOrders")
+        subaccount = int_query(request, "subaccount", "CancelAllOrders")
         self.ex.cancel_all(account.account_id, subaccount)
         return Response(status_code=204)
 
@@ -786,12 +904,14 @@ class RestApi:
             ("/live_data/batch", self.live_data_batch, ["GET"]),
             ("/live_data/milestone/{id}", self.live_data, ["GET"]),
             ("/portfolio/balance", self.balance, ["GET"]),
+            ("/portfolio/intra_exchange_instance_transfer", self.transfer, ["POST"]),
             ("/portfolio/positions", self.positions, ["GET"]),
             ("/portfolio/fills", self.fills, ["GET"]),
             ("/portfolio/settlements", self.settlements, ["GET"]),
             ("/portfolio/orders", self.orders_list, ["GET"]),
             ("/portfolio/orders", self.legacy_write, ["POST", "DELETE"]),
             ("/portfolio/orders/batched", self.legacy_write, ["POST", "DELETE"]),
+            ("/portfolio/orders/queue_positions", self.queue_positions, ["GET"]),
             ("/portfolio/orders/{order_id}", self.order_get, ["GET"]),
             ("/portfolio/orders/{order_id}", self.legacy_write, ["DELETE", "POST"]),
             ("/portfolio/orders/{order_id}/amend", self.legacy_write, ["POST"]),
@@ -835,6 +955,12 @@ def _dispatch(
     return endpoint
 
 
+def _is_public(request: Request) -> bool:
+    """Market data needs no key; /portfolio and /account do (and are metered per account)."""
+    path = request.url.path.removeprefix(PREFIX)
+    return request.method == "GET" and not path.startswith(("/portfolio", "/account"))
+
+
 def _require_strings(body: dict[str, Any], names: tuple[str, ...], struct: str) -> None:
     """Kalshi V2 rejects JSON numbers for string fields with a flat bad_request (§3)."""
     for name in names:
@@ -846,6 +972,19 @@ def _require_strings(body: dict[str, Any], names: tuple[str, ...], struct: str) 
             raise BodyError(
                 f"json: cannot unmarshal {kind} into Go struct field {struct}.{name} of type string"
             )
+
+
+def _unmarshal(value: Any, struct: str, name: str, wanted: str) -> str:
+    """Go's decode error for a JSON value of the wrong type."""
+    if isinstance(value, bool):
+        kind = "bool"
+    elif isinstance(value, int | float):
+        kind = "number"
+    elif isinstance(value, str):
+        kind = "string"
+    else:
+        kind = "array" if isinstance(value, list) else "object"
+    return f"json: cannot unmarshal {kind} into Go struct field {struct}.{name} of type {wanted}"
 
 
 def _price(text: str) -> Price:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from kmm_tui.domain.prices import PRICE_SCALE, Price, TickGrid, parse_price
 from kmm_tui.sim.exchange import Exchange
 from kmm_tui.sim.fees import FEE_TYPES
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.model import EventDef, Market, Milestone, SeriesDef
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -44,6 +45,11 @@ GRIDS: dict[str, list[dict[str, str]]] = {
         {"start": "0.9000", "end": "1.0000", "step": "0.0010"},
     ],
 }
+
+# What a [[change]] can do: market-level kinds act on one team's market (or all), event-level on the event.
+MARKET_CHANGE_KINDS = ("price_levels", "metadata", "close_time", "pause", "resume", "close")
+EVENT_CHANGE_KINDS = ("event_metadata", "event_fees", "series_fees")
+CHANGE_KINDS = MARKET_CHANGE_KINDS + EVENT_CHANGE_KINDS
 
 _DURATION = re.compile(r"^(-)?((?:\d+[hms])+)$")
 
@@ -102,12 +108,30 @@ class MatchSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeSpec:
+    """A scheduled live change (``[[change]]``): at ``at_ms`` after load, do ``kind`` to one match.
+
+    ``match`` is the 1-based index of a ``[[match]]``; ``team`` picks one of its markets (absent = all
+    of them, or the event for event-level kinds). ``fields`` are the kind's parameters, as the admin
+    API takes them (``sim.changes.KINDS`` lists them).
+    """
+
+    at_ms: int
+    kind: str
+    match: int
+    team: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioSpec:
     name: str
     series: tuple[SeriesSpec, ...]
     matches: tuple[MatchSpec, ...]
     step_ms: int = 1000
     description: str = ""
+    fidelity: dict[str, Any] = field(default_factory=dict)
+    changes: tuple[ChangeSpec, ...] = ()
 
 
 @dataclass(slots=True)
@@ -151,6 +175,18 @@ def load_scenario(scenario: str | Path | None) -> ScenarioSpec:
         raise ScenarioError(f"scenario file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
+    base = data.get("scenario", {}).get("base")
+    if base is not None:
+        if not isinstance(base, str) or base == path.stem:
+            raise ScenarioError(f"{path}: [scenario] base must name another scenario")
+        base_path = SCENARIO_DIR / f"{base}.toml"
+        if not base_path.exists():
+            raise ScenarioError(f"{path}: base scenario {base!r} does not exist")
+        inherited = tomllib.loads(base_path.read_text())
+        for key in ("series", "match"):
+            data.setdefault(key, inherited.get(key, []))
+        if "step" in inherited.get("scenario", {}):
+            data["scenario"].setdefault("step", inherited["scenario"]["step"])
     return parse_scenario(data, str(path))
 
 
@@ -226,13 +262,42 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     step = parse_duration_ms(meta.get("step", "1s"))
     if step <= 0:
         raise ScenarioError(f"{source}: [scenario] step must be positive")
+    fidelity = data.get("fidelity", {})
+    if not isinstance(fidelity, dict):
+        raise ScenarioError(f"{source}: [fidelity] must be a table of switches")
+    try:
+        Fidelity().update(fidelity, f"{source} [fidelity]")
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
     return ScenarioSpec(
         meta.get("name", Path(source).stem),
         tuple(series_specs),
         tuple(matches),
         step,
         meta.get("description", ""),
+        dict(fidelity),
+        _parse_changes(data.get("change", []), len(matches), source),
     )
+
+
+def _parse_changes(raw_changes: Any, n_matches: int, source: str) -> tuple[ChangeSpec, ...]:
+    if not isinstance(raw_changes, list):
+        raise ScenarioError(f"{source}: [[change]] must be an array of tables")
+    out = []
+    for i, raw in enumerate(raw_changes):
+        where = f"{source} [[change]] #{i + 1}"
+        kind = _get(raw, "kind", where, str)
+        if kind not in CHANGE_KINDS:
+            raise ScenarioError(f"{where}: kind must be one of {', '.join(CHANGE_KINDS)}")
+        match = _get(raw, "match", where, int)
+        if not 1 <= match <= n_matches:
+            raise ScenarioError(f"{where}: match must be 1..{n_matches} (the [[match]] it changes)")
+        team = raw.get("team")
+        if team is not None and not isinstance(team, str):
+            raise ScenarioError(f"{where}: team must be a team code string")
+        extra = {k: v for k, v in raw.items() if k not in ("at", "kind", "match", "team")}
+        out.append(ChangeSpec(parse_duration_ms(_get(raw, "at", where, str)), kind, match, team, extra))
+    return tuple(sorted(out, key=lambda c: c.at_ms))
 
 
 # --- building the exchange ----------------------------------------------------------------------

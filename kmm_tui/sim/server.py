@@ -23,10 +23,12 @@ from kmm_tui.sim.admin import AdminApi
 from kmm_tui.sim.agents import Simulation
 from kmm_tui.sim.app import build_app
 from kmm_tui.sim.auth import SimAccount
+from kmm_tui.sim.changes import ScheduledChanges
 from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.exchange import Exchange, OrderRequest
 from kmm_tui.sim.faults import Faults
+from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.ratelimit import tier_limits
 from kmm_tui.sim.scenario import build, load_scenario
 
@@ -37,7 +39,11 @@ CENT_MONEY = MONEY_SCALE // 100
 
 
 class SimServer:
-    """A running simulator. ``async with SimServer(agents=False) as sim: ...``"""
+    """A running simulator. ``async with SimServer(agents=False) as sim: ...``
+
+    ``fidelity`` sets how adversarial the exchange is; without it the scenario's ``[fidelity]`` table
+    applies (seeded with ``seed``). Either way ``sim.fidelity`` can be changed while it runs.
+    """
 
     def __init__(
         self,
@@ -51,6 +57,7 @@ class SimServer:
         tier: str = "basic",
         state_dir: Path | None = None,
         quiet: bool = False,
+        fidelity: Fidelity | None = None,
     ) -> None:
         tier_limits(tier)
         # Embedded in the full-screen app, uvicorn must not print to the terminal (it would tear the
@@ -59,15 +66,21 @@ class SimServer:
         self.host = host
         self.port = port
         self.clock = SimClock(time_scale)
-        self.exchange = Exchange(self.clock)
+        spec = load_scenario(scenario)
+        self.scenario = spec
+        if fidelity is None:
+            fidelity = Fidelity()
+            fidelity.rng.seed(seed)
+            fidelity.update(spec.fidelity)
+        self.fidelity = fidelity
+        self.exchange = Exchange(self.clock, fidelity=fidelity)
         self.ctx = SimContext(self.exchange, self.clock, default_tier=tier, state_dir=state_dir)
         self.faults = Faults(self.ctx)
         self.rng = random.Random(seed)
-        spec = load_scenario(scenario)
-        self.scenario = spec
         self.matches = build(spec, self.exchange, self.clock.now_ms(), self.rng)
         self.simulation = Simulation(self.exchange, self.matches, self.rng, spec.step_ms)
         self.simulation.enabled = agents
+        self.changes = ScheduledChanges(self.exchange, spec.changes, self.matches, self.clock.now_ms())
         self.ctx.on_time = self._on_time
         self.ctx.set_fair = self.simulation.set_fair
         self.app, self.hub = build_app(self.ctx, self.faults)
@@ -136,6 +149,7 @@ class SimServer:
         self._tick_task = asyncio.create_task(self._ticker())
 
     async def stop(self) -> None:
+        self.ctx.stopping.set()
         if self._tick_task is not None:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,6 +172,7 @@ class SimServer:
 
     def _on_time(self) -> None:
         self.exchange.sweep()
+        self.changes.run_until(self.clock.now_ms())
         self.simulation.run_until(self.clock.now_ms())
 
     # --- accounts and competitors --------------------------------------------------------------

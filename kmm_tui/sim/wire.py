@@ -26,6 +26,7 @@ from kmm_tui.sim.model import (
     Milestone,
     Order,
     OrderGroup,
+    Position,
     SeriesDef,
     Settlement,
     Trade,
@@ -103,8 +104,11 @@ def event_json(event: EventDef, markets: list[dict[str, Any]] | None = None) -> 
     return out
 
 
-def market_json(exchange: Exchange, market: Market) -> dict[str, Any]:
-    """The full market object (``rest/market_get.json``) with live top of book."""
+def market_json(
+    exchange: Exchange, market: Market, day_ago: tuple[int, int, int] = (0, 0, 0)
+) -> dict[str, Any]:
+    """The full market object (``rest/market_get.json``) with live top of book; ``day_ago`` is the
+    (YES bid, YES ask, last price) of 24 h ago, reported as the ``previous_*`` fields."""
     bid, ask = exchange.top_of_book(market.ticker)
     yes_bid = bid[0] if bid else 0
     yes_ask = ask[0] if ask else PRICE_SCALE
@@ -135,9 +139,9 @@ def market_json(exchange: Exchange, market: Market) -> dict[str, Any]:
         "no_bid_dollars": format_price(PRICE_SCALE - yes_ask),
         "no_ask_dollars": format_price(PRICE_SCALE - yes_bid),
         "last_price_dollars": format_price(last),
-        "previous_yes_bid_dollars": format_price(yes_bid),
-        "previous_yes_ask_dollars": format_price(yes_ask),
-        "previous_price_dollars": format_price(market.previous_price or 0),
+        "previous_yes_bid_dollars": format_price(day_ago[0]),
+        "previous_yes_ask_dollars": format_price(day_ago[1]),
+        "previous_price_dollars": format_price(day_ago[2]),
         "volume_fp": format_count(market.volume),
         "volume_24h_fp": format_count(market.volume),
         "open_interest_fp": format_count(market.open_interest),
@@ -194,11 +198,15 @@ def levels(levels_map: dict[int, int], depth: int, *, invert: bool = False) -> l
 
 
 def orderbook_fp(exchange: Exchange, ticker: str, depth: int = 0) -> dict[str, Any]:
+    """REST book; an empty side is ``[]``, or left out (``Fidelity.omit_empty_book_side``, as seen live)."""
     book = exchange.books[ticker]
-    return {
+    out = {
         "yes_dollars": levels(book.yes_levels(), depth),
         "no_dollars": levels(book.no_levels(), depth),
     }
+    if exchange.fidelity.omit_empty_book_side:
+        out = {side: lv for side, lv in out.items() if lv}
+    return out
 
 
 def trade_json(trade: Trade) -> dict[str, Any]:
@@ -365,8 +373,11 @@ def ws_fill_json(fill: Fill) -> dict[str, Any]:
     return out
 
 
-def position_json(exchange: Exchange, account: Account, ticker: str) -> dict[str, Any]:
-    pos = account.position(ticker)
+def position_json(
+    exchange: Exchange, account: Account, ticker: str, pos: Position | None = None
+) -> dict[str, Any]:
+    """REST market position; ``pos`` overrides the live one (a lagged read)."""
+    pos = pos or account.position(ticker)
     return {
         "ticker": ticker,
         "exchange_index": exchange.markets[ticker].exchange_index,
@@ -394,13 +405,15 @@ def ws_position_json(account: Account, ticker: str) -> dict[str, Any]:
     }
 
 
-def event_positions_json(exchange: Exchange, account: Account, tickers: list[str]) -> list[dict[str, Any]]:
+def event_positions_json(
+    exchange: Exchange, positions_by_ticker: dict[str, Position]
+) -> list[dict[str, Any]]:
     by_event: dict[str, list[str]] = {}
-    for ticker in tickers:
+    for ticker in positions_by_ticker:
         by_event.setdefault(exchange.markets[ticker].event_ticker, []).append(ticker)
     out = []
     for event_ticker, members in by_event.items():
-        positions = [account.position(t) for t in members]
+        positions = [positions_by_ticker[t] for t in members]
         out.append(
             {
                 "event_ticker": event_ticker,
@@ -414,21 +427,40 @@ def event_positions_json(exchange: Exchange, account: Account, tickers: list[str
     return out
 
 
-def balance_json(exchange: Exchange, account: Account, now_ms: int) -> dict[str, Any]:
-    """``balance`` = available cash in cents; ``portfolio_value`` = cost of open positions in cents."""
-    available = account.available
-    exposure = sum(p.cost for p in account.positions.values())
-    shards = sorted({m.exchange_index for m in exchange.markets.values()} | {0})
+def balance_json(
+    exchange: Exchange, account: Account, now_ms: int, shard: int | None = None
+) -> dict[str, Any]:
+    """``balance`` = available cash in cents; ``portfolio_value`` = market value of open positions in
+    cents (each held contract marked at its leg's last traded price, at cost before any trade).
+
+    ``balance_breakdown`` lists the available cash per exchange shard (§5.8); with ``shard`` the reply
+    covers that shard only (``?exchange_index=N``).
+    """
+    shards = sorted(exchange.shards() | set(account.shard_cash)) if shard is None else [shard]
+    available = account.available if shard is None else account.available_on(shard)
+    value = sum(
+        market_value(exchange.markets[t], p)
+        for t, p in account.positions.items()
+        if shard is None or exchange.markets[t].exchange_index == shard
+    )
     breakdown = [
-        {"exchange_index": idx, "balance": format_money(available if idx == 0 else 0, 4)} for idx in shards
+        {"exchange_index": idx, "balance": format_money(account.available_on(idx), 4)} for idx in shards
     ]
     return {
         "balance": cents(available),
         "balance_dollars": format_money(available, 4),
-        "portfolio_value": cents(exposure),
+        "portfolio_value": cents(value),
         "updated_ts": now_ms // 1000,
         "balance_breakdown": breakdown,
     }
+
+
+def market_value(market: Market, pos: Position) -> int:
+    """Money a position is worth at the last price (YES held at p, NO held at 1 − p)."""
+    if pos.position == 0 or market.last_price is None:
+        return pos.cost
+    leg = market.last_price if pos.position > 0 else PRICE_SCALE - market.last_price
+    return leg * abs(pos.position)
 
 
 def settlement_json(settlement: Settlement) -> dict[str, Any]:

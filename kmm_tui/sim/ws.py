@@ -19,12 +19,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from kmm_tui.domain.prices import PRICE_SCALE, format_count, format_price
+from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, format_count, format_price
 from kmm_tui.sim import wire
 from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.events import (
     BookDelta,
+    EventChanged,
     FillEvent,
     GroupEvent,
     LifecycleEvent,
@@ -367,8 +368,8 @@ class Hub:
             "yes_ask_dollars": format_price(ask[0] if ask else PRICE_SCALE),
             "volume_fp": format_count(market.volume),
             "open_interest_fp": format_count(market.open_interest),
-            "dollar_volume": market.volume // 100,
-            "dollar_open_interest": market.open_interest // 100,
+            "dollar_volume": market.dollar_volume // MONEY_SCALE,
+            "dollar_open_interest": market.open_interest * (market.last_price or 0) // MONEY_SCALE,
             "yes_bid_size_fp": format_count(bid[1] if bid else 0),
             "yes_ask_size_fp": format_count(ask[1] if ask else 0),
             "last_trade_size_fp": format_count(market.last_trade_size),
@@ -461,6 +462,27 @@ class Hub:
                 self._sub_message(session, sub, "order_group_updates", body)
         elif isinstance(event, LifecycleEvent) and ch == "market_lifecycle_v2":
             self._sub_message(session, sub, "market_lifecycle_v2", self._lifecycle_msg(event))
+        elif isinstance(event, EventChanged) and ch == "market_lifecycle_v2":
+            self._sub_message(session, sub, event.kind, self._event_msg(event))
+
+    def _event_msg(self, event: EventChanged) -> dict[str, Any]:
+        """``event_lifecycle`` / ``event_fee_update`` bodies (fixtures ``ws/event_lifecycle.json``, …)."""
+        e = self.ctx.exchange.events[event.event_ticker]
+        if event.kind == "event_fee_update":
+            mult = e.fee_multiplier_override
+            return {
+                "event_ticker": e.event_ticker,
+                "fee_type_override": e.fee_type_override,
+                "fee_multiplier_override": None if mult is None else wire.number(mult),
+            }
+        return {
+            "event_ticker": e.event_ticker,
+            "exchange_index": e.exchange_index,
+            "title": e.title,
+            "subtitle": e.sub_title,
+            "collateral_return_type": e.collateral_return_type,
+            "series_ticker": e.series_ticker,
+        }
 
     def _lifecycle_msg(self, event: LifecycleEvent) -> dict[str, Any]:
         ex = self.ctx.exchange

@@ -6,17 +6,26 @@ client must each implement the protocol from the spec, so one can catch the othe
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from websockets.asyncio.client import ClientConnection, connect
 
 from kmm_tui.domain.prices import TickGrid
+from kmm_tui.sim import SimServer
+from kmm_tui.sim.auth import SimAccount
 from kmm_tui.sim.exchange import Exchange
 from kmm_tui.sim.model import EventDef, Market, SeriesDef
+
+WS_PATH = "/trade-api/ws/v2"
 
 TICKER = "KXCS2GAME-26NOV281330VITFAZ-VIT"
 TICKER2 = "KXCS2GAME-26NOV281330VITFAZ-FAZ"
@@ -106,3 +115,29 @@ class Signed:
 
     async def delete(self, path: str, **kwargs: Any) -> Any:
         return await self.request("DELETE", path, **kwargs)
+
+
+# --- WebSocket helpers --------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def feed(sim: SimServer, account: SimAccount | None = None) -> AsyncIterator[ClientConnection]:
+    account = account or sim.demo_account
+    headers = sign_headers(account.key_id, account.private_key_pem, "GET", WS_PATH)
+    async with connect(sim.ws_url, additional_headers=headers) as ws:
+        yield ws
+
+
+async def recv(ws: ClientConnection, wait: float = 2.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), wait))
+
+
+async def recv_type(ws: ClientConnection, mtype: str, wait: float = 2.0) -> dict[str, Any]:
+    while True:
+        msg = await recv(ws, wait)
+        if msg["type"] == mtype:
+            return msg
+
+
+async def send(ws: ClientConnection, cmd: dict[str, Any]) -> None:
+    await ws.send(json.dumps(cmd))

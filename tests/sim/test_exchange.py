@@ -351,6 +351,26 @@ def test_pause_cancels_flagged_orders_and_blocks_new_ones(ex: Exchange) -> None:
     ex.create_order("alice", req("bid", 50, 1))
 
 
+def test_pause_then_resume_cancels_every_resting_order(ex: Exchange) -> None:
+    unflagged = ex.create_order("alice", req("bid", 54, 1)).order
+    other = ex.create_order("bob", req("ask", 60, 2)).order
+    elsewhere = ex.create_order("alice", req("bid", 40, 1, ticker=NBA)).order
+    ex.pause_market(TICKER)
+    assert unflagged.status == "resting", "only flagged orders go at the pause itself"
+    ex.resume_market(TICKER)
+    assert unflagged.status == other.status == "canceled"
+    assert elsewhere.status == "resting"
+    assert ex.accounts["alice"].reserved == elsewhere.reserved
+
+
+def test_resume_keeps_unflagged_orders_when_the_switch_is_off(ex: Exchange) -> None:
+    ex.fidelity.resume_cancels_all = False
+    kept = ex.create_order("alice", req("bid", 54, 1)).order
+    ex.pause_market(TICKER)
+    ex.resume_market(TICKER)
+    assert kept.status == "resting"
+
+
 def test_close_and_settle_pay_out(ex: Exchange) -> None:
     ex.create_order("alice", req("bid", 60, 10))
     ex.create_order("bob", req("ask", 60, 10, time_in_force="immediate_or_cancel"))

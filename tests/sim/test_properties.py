@@ -46,7 +46,10 @@ def check_invariants(ex: Exchange) -> None:
     total_fees = sum(f.fee for acc in ex.accounts.values() for f in acc.fills)
     open_pairs = sum(m.open_interest for m in ex.markets.values())
     cash = sum(acc.cash for acc in ex.accounts.values())
-    assert cash + open_pairs * PRICE_SCALE + total_fees == START * len(ACCOUNTS)
+    rounding = sum(acc.rounding_fees for acc in ex.accounts.values())
+    assert cash + open_pairs * PRICE_SCALE + total_fees + rounding == START * len(ACCOUNTS)
+    if ex.fidelity.rounding_fee:
+        assert all(acc.cash % (MONEY_SCALE // 100) == 0 for acc in ex.accounts.values()), "whole cents"
     for ticker, book in ex.books.items():
         bid, ask = book.best_bid(), book.best_ask()
         assert bid is None or ask is None or bid < ask, f"crossed book {ticker}: {bid} >= {ask}"
@@ -63,6 +66,7 @@ def check_invariants(ex: Exchange) -> None:
     for acc in ex.accounts.values():
         resting = [o for o in acc.orders.values() if o.status == "resting"]
         assert acc.reserved == sum(o.leg_price * o.remaining for o in resting)
+        assert sum(acc.shard_cash.values()) == acc.cash and sum(acc.shard_reserved.values()) == acc.reserved
         for o in acc.orders.values():
             assert o.fill_count + o.remaining <= o.initial_count or o.status == "resting"
             assert o.remaining >= 0 and o.fill_count >= 0
@@ -88,10 +92,11 @@ def priority_watcher(ex: Exchange) -> list[str]:
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops)
-def test_random_order_flow_keeps_invariants(operations: list[tuple]) -> None:
+@given(ops, st.booleans())
+def test_random_order_flow_keeps_invariants(operations: list[tuple], rounding_fee: bool) -> None:
     clock = FakeClock()
     ex = make_exchange(clock)
+    ex.fidelity.rounding_fee = rounding_fee
     for name in ACCOUNTS:
         ex.open_account(name, START)
     problems = priority_watcher(ex)

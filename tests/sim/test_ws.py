@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from kmm_tui.domain.prices import contracts, price_from_cents
 from kmm_tui.sim import SimServer
-from kmm_tui.sim.auth import SimAccount
-from tests.sim.simkit import Signed, sign_headers
+from tests.sim.simkit import Signed, feed, recv, recv_type, send, sign_headers
 from tests.support import load_fixture
 
 WS_PATH = "/trade-api/ws/v2"
-
-
-@asynccontextmanager
-async def feed(sim: SimServer, account: SimAccount | None = None) -> AsyncIterator[ClientConnection]:
-    account = account or sim.demo_account
-    headers = sign_headers(account.key_id, account.private_key_pem, "GET", WS_PATH)
-    async with connect(sim.ws_url, additional_headers=headers) as ws:
-        yield ws
-
-
-async def recv(ws: ClientConnection, wait: float = 2.0) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), wait))
-
-
-async def recv_type(ws: ClientConnection, mtype: str, wait: float = 2.0) -> dict[str, Any]:
-    while True:
-        msg = await recv(ws, wait)
-        if msg["type"] == mtype:
-            return msg
-
-
-async def send(ws: ClientConnection, cmd: dict[str, Any]) -> None:
-    await ws.send(json.dumps(cmd))
 
 
 def body(ticker: str, side: str, price: str, count: str, **extra: Any) -> dict[str, Any]:
