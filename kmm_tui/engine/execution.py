@@ -23,7 +23,7 @@ from kmm_tui.engine.exchange import ExchangePort, GroupTriggered, OrderIntent, O
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
 from kmm_tui.engine.model import MatchStatus
-from kmm_tui.engine.orders import OrderState, OwnOrder, new_client_order_id
+from kmm_tui.engine.orders import NOT_FOUND_AFTER_MS, OrderState, OwnOrder, new_client_order_id
 from kmm_tui.engine.reconciler import (
     Action,
     Amend,
@@ -197,14 +197,17 @@ class Execution:
 
     async def _resolve_soon(self, match: MatchRuntime, order: OwnOrder, *, at_once: bool) -> None:
         """An order whose write did not settle its fate: read it (with back-off) before anything else is
-        done on its side. The upkeep's sweep keeps trying if these attempts all fail."""
+        done on its side. After a rejection (``at_once``) a read that does not find the order settles it
+        as never placed; after no answer only once the write is older than the read lag. The upkeep's
+        sweep keeps trying if these attempts all fail."""
         for attempt in range(6):
             await asyncio.sleep(0 if at_once and attempt == 0 else min(0.25 * 2**attempt, 4.0))
             if order.state is not OrderState.UNKNOWN or order.busy:
                 return
+            conclusive = at_once or self._bus.clock() - order.last_write_ms >= NOT_FOUND_AFTER_MS
             order.busy = True
             try:
-                await self._x.resolve(order)
+                await self._x.resolve(order, conclusive=conclusive)
             finally:
                 order.busy = False
             if order.state is not OrderState.UNKNOWN:
@@ -222,6 +225,7 @@ class Execution:
             return
         if order.order_id is None and update.order_id:
             self.orders.bind(order, update.order_id)
+        order.last_write_ms = self._bus.clock()
         order.filled = max(order.filled, update.filled)
         if update.state is not OrderState.RESTING or order.state is OrderState.PENDING:
             order.state = update.state
@@ -306,6 +310,7 @@ class Execution:
         now = self._bus.clock()
         for order in orders:
             if order.order_id not in left:
+                order.last_write_ms = now
                 if order.state is not OrderState.EXECUTED:
                     order.state = OrderState.CANCELLED
                 self._bus.rec.order(order, "cancelled", "pulled", now)

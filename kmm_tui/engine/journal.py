@@ -323,6 +323,12 @@ class Journal:
         ).fetchone()
         return row[0] if row and row[0] is not None else None
 
+    def last_order_activity_ms(self) -> int | None:
+        """When an order of ours was last sent or heard of: a crash this recent may have left writes
+        that land, or show in the exchange's (lagging) reads, only after restart recovery first looks."""
+        row = self._db.execute("SELECT MAX(updated_ms) FROM orders").fetchone()
+        return row[0] if row and row[0] is not None else None
+
     def has_fill(self, trade_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone() is not None
 

@@ -97,7 +97,8 @@ class OrderLedger:
         """Compare with the exchange's resting orders (``order_id -> client_order_id``, from one read).
 
         Cancel every resting order of ours (by prefix) that no live ledger entry owns — matched by id,
-        or by client id for a create whose reply has not come back yet. Look up every order the ledger
+        or by client id for a create whose reply has not come back yet — except one the exchange told
+        us finished within the read lag (the read may predate that). Look up every order the ledger
         holds as resting that the read does not show, once its last write is older than the read lag.
         """
         owned_ids = self.live_ids()
@@ -108,6 +109,7 @@ class OrderLedger:
             if (client_id or "").startswith(CLIENT_ID_PREFIX)
             and order_id not in owned_ids
             and client_id not in owned_clients
+            and not self._just_finished(order_id, client_id, settled_before_ms)
         )
         look_up = tuple(
             o
@@ -118,3 +120,8 @@ class OrderLedger:
             and o.order_id not in resting
         )
         return SweepPlan(cancel, look_up)
+
+    def _just_finished(self, order_id: str, client_id: str | None, settled_before_ms: int) -> bool:
+        """An order the exchange told us is finished, so recently that a lagging read may still list it."""
+        order = self.find(order_id, client_id)
+        return order is not None and not order.is_live and order.last_write_ms >= settled_before_ms

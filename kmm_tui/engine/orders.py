@@ -25,6 +25,9 @@ class OrderState(StrEnum):
 LIVE_STATES = frozenset({OrderState.PENDING, OrderState.RESTING, OrderState.UNKNOWN})
 
 CLIENT_ID_PREFIX = "kmm-"
+# A read this long after an unanswered write that does not show the order proves it never landed
+# (Kalshi's REST reads lag writes by a few hundred ms).
+NOT_FOUND_AFTER_MS = 2_000
 NO_COUNT = Count(0)
 
 
@@ -47,7 +50,9 @@ class OwnOrder:
     order_id: str | None = None
     state: OrderState = OrderState.PENDING
     busy: bool = False  # a write for this order is in flight
-    last_write_ms: int = 0  # when our last write for it was answered (REST reads lag behind writes)
+    # When our last write for it was answered or the exchange last told us its state (REST reads lag
+    # behind both, so the sweep judges only what is older than the read lag).
+    last_write_ms: int = 0
 
     @property
     def remaining(self) -> Count:

@@ -14,6 +14,7 @@ What was found is reported as one log line per step. Quoting starts only after t
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from kmm_tui.domain.inventory import Side
@@ -24,7 +25,7 @@ from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.journal import Journal, JournalFill, JournalOrder
 from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.model import MatchStatus
-from kmm_tui.engine.orders import CLIENT_ID_PREFIX
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX, NOT_FOUND_AFTER_MS
 from kmm_tui.engine.portfolio import Portfolio, inventory_from_fills
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.models import Order
@@ -61,6 +62,13 @@ async def recover(parts: Components, journal: Journal | None, *, adopt: bool = F
             adopted = _adoptable(journal, await port.resting_orders_of_ours(), resumable)
         keep = frozenset(order.order_id for _, order in adopted)
         orphans, left = await port.cancel_all_ours(keep=keep)
+        recent = journal.last_order_activity_ms() if journal is not None else None
+        if recent is not None and now - recent < NOT_FOUND_AFTER_MS:
+            # The last run wrote moments ago: a write of it may still land, or a lagging read may not
+            # show it yet. Look again once the read lag has passed.
+            await asyncio.sleep((recent + NOT_FOUND_AFTER_MS - now) / 1000)
+            late, left = await port.cancel_all_ours(keep=keep)
+            orphans += late
         backfilled = await _backfill(port, journal, now)
     except KalshiError as error:
         bus.log(Level.ERROR, f"restart reconciliation failed: {error.user_message}")

@@ -14,7 +14,7 @@ from kmm_tui.engine.events import Level
 from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import Matches
-from kmm_tui.engine.orders import OrderState
+from kmm_tui.engine.orders import NOT_FOUND_AFTER_MS, OrderState
 from kmm_tui.kalshi.errors import KalshiError
 
 READ_LAG_MS = 5_000  # REST reads lag writes: the order backup judges only orders older than this
@@ -70,7 +70,8 @@ class Sweeps:
     async def resolve_unknown(self) -> None:
         """Look up every order whose last write got no answer and is not being looked up already."""
         unknown = [o for o in self._orders.live() if o.state is OrderState.UNKNOWN and not o.busy]
+        settled_before = self._bus.clock() - NOT_FOUND_AFTER_MS
         for order in unknown:
-            await self._x.resolve(order)
+            await self._x.resolve(order, conclusive=order.last_write_ms < settled_before)
             if (match := self._matches.get(order.match_id)) is not None:
                 match.wake.set()

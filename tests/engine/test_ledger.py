@@ -158,6 +158,8 @@ def test_the_sweep_plan_keeps_a_create_in_flight_and_cancels_what_the_ledger_gav
     plan = ledger.sweep({"p": "kmm-p", "g": "kmm-g", "x": "other-tool"}, settled_before_ms=10)
     assert plan.cancel == ("g",)  # ours, resting, but the ledger thinks it gone; other tools untouched
     assert plan.look_up == (live,)  # the ledger has it resting; the exchange does not show it
+    gone.last_write_ms = 20  # the exchange told us it was cancelled after the read was taken
+    assert ledger.sweep({"g": "kmm-g"}, settled_before_ms=10).cancel == ()
 
 
 async def test_a_wrong_hand_correction_halts_with_a_hint_and_the_exchange_position_is_shown(

@@ -47,8 +47,10 @@ class OrderWrites:
                 expiration_ts=intent.expiration_s,
                 priority=Priority.LOW,  # new quotes wait behind cancels and moves toward safety
             )
-        except kx.DuplicateClientOrderId:
-            return WriteOutcome(ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt")
+        except kx.DuplicateClientOrderId:  # a retry found the first attempt landed: it exists, read it back
+            return WriteOutcome(
+                ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt", answered=False
+            )
         except kx.KalshiError as error:
             return failed(error)
         remaining = ack.remaining_count if ack.remaining_count is not None else intent.count
@@ -115,13 +117,15 @@ class OrderWrites:
         state = await self._lookup_state(order)
         return WriteOutcome(ok=state is OrderState.CANCELLED, state=state, detail="order no longer resting")
 
-    async def _lookup_state(self, order: OwnOrder) -> OrderState:
+    async def _lookup_state(self, order: OwnOrder, *, conclusive: bool = True) -> OrderState:
+        """Read one order by id. "Not found" means gone only when ``conclusive``: a read taken soon after
+        a write may predate it (REST reads lag writes), so it then leaves the order UNKNOWN."""
         if order.order_id is None:
             return OrderState.UNKNOWN
         try:
             found = await self.rest.get_order(order.order_id)
         except kx.NotFoundError:
-            return OrderState.CANCELLED
+            return OrderState.CANCELLED if conclusive else OrderState.UNKNOWN
         except kx.KalshiError:
             return OrderState.UNKNOWN
         order.filled = max(order.filled, found.fill_count)
@@ -131,11 +135,12 @@ class OrderWrites:
             order.initial = Count(found.fill_count + found.remaining_count)
         return state
 
-    async def resolve(self, order: OwnOrder) -> None:
+    async def resolve(self, order: OwnOrder, *, conclusive: bool = True) -> None:
         """Settle an UNKNOWN order: find it by client id among the market's orders (no lookup by client id
-        exists), or by order id. Not found at all means the create never landed."""
+        exists), or by order id. Not found means the create never landed — when ``conclusive``; a read
+        soon after an unanswered write may not show it yet, so the order then stays UNKNOWN."""
         if order.order_id is not None:
-            order.state = await self._lookup_state(order)
+            order.state = await self._lookup_state(order, conclusive=conclusive)
             return
         try:
             candidates = await self.rest.list_orders(ticker=order.ticker)
@@ -150,7 +155,7 @@ class OrderWrites:
                 order.initial = found.initial_count
                 order.state = order_state(found.status, found.remaining_count)
                 return
-        order.state = OrderState.CANCELLED
+        order.state = OrderState.CANCELLED if conclusive else OrderState.UNKNOWN
 
     async def cancel_and_verify(
         self, orders: list[OwnOrder], deadline_s: float = CANCEL_DEADLINE_S
