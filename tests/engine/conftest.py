@@ -18,7 +18,7 @@ from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.kalshi.rest import KalshiRest, RetryPolicy
 from kmm_tui.kalshi.ws import KalshiFeed
-from kmm_tui.sim import SimServer
+from kmm_tui.sim import Fidelity, SimServer
 
 QUIET = Path(__file__).with_name("quiet.toml")
 
@@ -116,6 +116,34 @@ async def connect(
 
 def _wall() -> int:
     return time.time_ns() // 1_000_000
+
+
+# As unkind as Kalshi, but fast enough for scenario tests: a share of writes fails before or after the
+# exchange applied them (5xx, dropped connections; hangs are for the chaos run), REST reads of orders,
+# fills and positions lag by up to 400 ms, post-only crosses are sometimes cancelled on arrival.
+ADVERSARIAL = {
+    "write_fail_before_pct": 5,
+    "write_fail_after_pct": 5,
+    "write_failures": ("5xx", "drop"),
+    "read_lag_ms": 400,
+    "post_only_cancel_pct": 50,
+    "rounding_fee": True,
+    "strict_requests": True,
+}
+
+
+@pytest.fixture
+async def adversarial_trading() -> AsyncIterator[Trading]:
+    """``trading`` against an exchange with ambiguous writes and lagging reads switched on."""
+    async with SimServer(QUIET, agents=False, fidelity=Fidelity(**ADVERSARIAL)) as sim:  # type: ignore[arg-type]
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        engine.listen(t.events.append)
+        try:
+            yield t
+        finally:
+            await engine.close()
+        assert t.resting() == [], "orders left resting after close"
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Engine scenarios against the simulator, asserting on the exchange's own state."""
+"""Engine scenarios against the simulator, asserting on the exchange's own state.
+
+Every scenario here runs against an adversarial exchange (conftest ``ADVERSARIAL``): a share of writes
+fails before or after it applied, reads lag writes, post-only crosses may be cancelled on arrival.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,11 @@ from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import MatchStatus, TheoInput
 
 from .conftest import Trading, eventually, spec
+
+
+@pytest.fixture
+def trading(adversarial_trading: Trading) -> Trading:
+    return adversarial_trading
 
 
 async def test_follows_a_competitor_one_tick_at_a_time_and_stops_at_the_ceiling(trading: Trading) -> None:
