@@ -12,7 +12,13 @@ journal. At the end the engine shuts down and the run prints the five numbers th
 * orders the ledger did not know: resting orders of ours its sweep had to cancel (not the orphans a
   crash leaves, which the restart's recovery cancels before quoting);
 * self-outbids: decisions to raise a bid as "outbid" while no other trader's bid on the exchange was at
-  or above ours (our own level taken for a competitor's).
+  or above ours (our own level taken for a competitor's);
+* losing pairs: decisions whose two bids, if both filled, would keep less than twice the edge after
+  both legs' fees (``100 − a − b − fee(a) − fee(b) < 2 × edge``).
+
+The exchange is adversarial throughout (``Fidelity.adversarial``: writes that fail before or after they
+apply, hangs, lagging reads, per-shard cash, whole-cent fee booking, strict requests); ``--gentle``
+turns that off.
 
 Exit status 1 if any is non-zero. Results go to ``bench/results/chaos.json``. The baseline for the
 ratio line is the same run's fault-free first phase: fills per minute with and without faults.
@@ -29,10 +35,12 @@ import random
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from kmm_tui.bootstrap import Connection, build_engine
-from kmm_tui.domain.prices import PRICE_SCALE, Price, contracts
+from kmm_tui.domain.fees import FeeError, FeeType, maker_fee
+from kmm_tui.domain.prices import COUNT_SCALE, PRICE_SCALE, Count, Price, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
@@ -40,7 +48,7 @@ from kmm_tui.engine.events import Event, QuoteDecided
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.kalshi.auth import Signer
-from kmm_tui.sim import SimServer
+from kmm_tui.sim import Fidelity, SimServer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "chaos.json"
 
@@ -93,23 +101,43 @@ async def restart_matches(engine: Engine) -> None:
             await engine.execute(cmd.StartMatch(view.spec.match_id))
 
 
-class SelfOutbids:
-    """Counts "outbid" raises with no other trader at or above our bid, reading the exchange itself
-    at the moment of the decision (the simulator runs in this process, on this loop)."""
+class DecisionAudit:
+    """Watches every decision. Self-outbids: "outbid" raises with no other trader at or above our bid,
+    reading the exchange itself at that moment (the simulator runs in this process, on this loop).
+    Losing pairs: two bids that would keep less than twice the edge after both fees if both filled."""
 
     def __init__(self, sim: SimServer) -> None:
         self.sim = sim
-        self.count = 0
+        self.self_outbids = 0
+        self.losing_pairs = 0
         self.tickers: dict[str, tuple[str, str]] = {}
+        self.edges: dict[str, int] = {}
 
     def watch(self, engine: Engine) -> None:
         for view in engine.snapshot().matches:
             self.tickers[view.spec.match_id] = (view.spec.ticker_a, view.spec.ticker_b)
+            self.edges[view.spec.match_id] = view.spec.settings.edge
         engine.listen(self.on_event)
+
+    def _planned_fee(self, ticker: str, price: int, size: int) -> int:
+        """Per-contract maker fee, the order's total charged in whole cents (Price units)."""
+        fee_type, multiplier = self.sim.exchange.fee_schedule(ticker)
+        try:
+            fee = maker_fee(Price(price), Count(size), FeeType(fee_type), Decimal(multiplier))
+        except FeeError:
+            return 0
+        cents = -(-fee // 10_000)
+        return -(-cents * 100 * COUNT_SCALE // size)
 
     def on_event(self, event: Event) -> None:
         if not isinstance(event, QuoteDecided) or event.match_id not in self.tickers:
             return
+        a, b = event.decision.a, event.decision.b
+        if a.price is not None and b.price is not None and a.size and b.size:
+            ta, tb = self.tickers[event.match_id]
+            fees = self._planned_fee(ta, a.price, a.size) + self._planned_fee(tb, b.price, b.size)
+            if PRICE_SCALE - a.price - b.price - fees < 2 * self.edges[event.match_id]:
+                self.losing_pairs += 1
         account = self.sim.demo_account.user_id
         sides = (event.decision.a, event.decision.b)
         for ticker, quote in zip(self.tickers[event.match_id], sides, strict=True):
@@ -119,7 +147,7 @@ class SelfOutbids:
             ours = [o.price for o in book.orders() if o.side == "bid" and o.account_id == account]
             others = [o.price for o in book.orders() if o.side == "bid" and o.account_id != account]
             if ours and quote.price > max(ours) and not any(p >= max(ours) for p in others):
-                self.count += 1
+                self.self_outbids += 1
 
 
 FAULTS = ("http_errors", "rate_limit", "latency", "drop_ws", "skip_seq", "pause", "crash")
@@ -169,14 +197,15 @@ def audit(sim: SimServer, journal_path: Path) -> dict[str, int]:
         journal.close()
 
 
-async def run(minutes: float, seed: int, fault_every_s: float) -> dict[str, object]:
+async def run(minutes: float, seed: int, fault_every_s: float, adversarial: bool) -> dict[str, object]:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="kmm-chaos-") as tmp:
         journal_path = Path(tmp) / "journal.sqlite3"
-        async with SimServer(None, agents=True, seed=seed) as sim:
+        fidelity = Fidelity.adversarial(seed) if adversarial else Fidelity()
+        async with SimServer(None, agents=True, seed=seed, fidelity=fidelity) as sim:
             engine = await start_engine(sim, journal_path)
             await add_matches(engine, sim)
-            outbids = SelfOutbids(sim)
+            outbids = DecisionAudit(sim)
             outbids.watch(engine)
             strays = 0
             calm_s = min(20.0, minutes * 60 / 4)
@@ -206,7 +235,9 @@ async def run(minutes: float, seed: int, fault_every_s: float) -> dict[str, obje
             return {
                 **result,
                 "orders_the_ledger_did_not_know": strays,
-                "self_outbids": outbids.count,
+                "self_outbids": outbids.self_outbids,
+                "losing_pairs": outbids.losing_pairs,
+                "adversarial": adversarial,
                 "engine_reported_left": left,
                 "faults_injected": injected,
                 "minutes": minutes,
@@ -221,9 +252,10 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-every", type=float, default=3.0, help="mean seconds between faults")
+    parser.add_argument("--gentle", action="store_true", help="a kind exchange (no Fidelity switches)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the engine's warnings are expected here; the audit decides
-    result = asyncio.run(run(args.minutes, args.seed, args.fault_every))
+    result = asyncio.run(run(args.minutes, args.seed, args.fault_every, not args.gentle))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -236,6 +268,7 @@ def main() -> int:
         "position_mismatches",
         "orders_the_ledger_did_not_know",
         "self_outbids",
+        "losing_pairs",
     )
     bad = {k: result[k] for k in audited}
     print("all zero" if not any(bad.values()) else f"FAILED: {bad}")
