@@ -225,7 +225,7 @@ TestLedgerMachine = LedgerMachine.TestCase
 # Real sockets and clocks make a run's timing differ between replays, so shrinking (which replays a
 # failing run step by step) would report a "flaky" example instead of the failure: report it as found.
 TestLedgerMachine.settings = settings(
-    max_examples=6,
+    max_examples=4,
     stateful_step_count=10,
     deadline=None,
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
