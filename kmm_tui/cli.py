@@ -398,7 +398,7 @@ def _validate_args(args: argparse.Namespace) -> None:
         fail(f"--sim-url only applies to the sim environment (got --env {args.env}) — drop one of them")
     elsewhere = args.env not in (None, EnvName.SIM.value) or args.sim_url
     if getattr(args, "demo", False) and elsewhere:
-        fail("--demo runs on a simulator kmm starts itself — drop --env demo/prod and --sim-url")
+        fail("--demo runs on the embedded simulator only — drop --env demo/prod and --sim-url")
 
 
 def command_label(args: argparse.Namespace) -> str:

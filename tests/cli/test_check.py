@@ -186,7 +186,8 @@ def test_a_directory_as_key_file_gets_one_explanation_and_no_chmod_hint(
 def test_check_json_is_one_object_with_the_balance_as_an_exact_string(
     sim: RunningSim, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["check", "--json", "--sim-url", sim.origin, "--key-id", sim.key_id, "--key-file", str(sim.key_path)]
+    key = ["--key-id", sim.key_id, "--key-file", str(sim.key_path)]
+    argv = ["check", "--json", "--sim-url", sim.origin, *key]
     assert cli.main(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["result"] == "ok" and document["environment"] == "sim"
