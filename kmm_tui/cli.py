@@ -500,6 +500,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings, read_line: Callable[
     label = command_label(args)
     environment = _resolve(args, settings)
     args.environment = environment
+    args.read_line = read_line  # handlers that ask questions (scan --theo) read through the same hook
     target = TUI_HANDLER if args.command == "tui" else HANDLERS[args.command]
     handler = load_handler("the terminal app" if args.command == "tui" else args.command, target)
     if args.sim_url:
