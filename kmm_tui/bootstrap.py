@@ -26,7 +26,7 @@ from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
-from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.errors import KalshiError, RateLimited, Unavailable
 from kmm_tui.kalshi.ratelimit import RateLimiter
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.kalshi.ws import KalshiFeed
@@ -66,11 +66,17 @@ def sim_key_from_state(state_dir: Path) -> Signer:
     marker = key_dir / SIM_KEY_MARKER
     if not marker.is_file():
         raise BootstrapError(
-            f"no simulator key in {key_dir}: start `kmm sim` with the same --state-dir, or omit --sim-url "
+            f"no simulator key in {key_dir} — start `kmm sim` with the same --state-dir, or omit --sim-url "
             "to use an embedded simulator"
         )
     key_id = marker.read_text().strip()
-    return Signer(key_id, load_private_key(key_dir / f"{key_id}.pem"))
+    try:
+        return Signer(key_id, load_private_key(key_dir / f"{key_id}.pem"))
+    except KalshiError as error:
+        raise BootstrapError(
+            f"the simulator key in {key_dir} is unusable: {error.user_message} — restart `kmm sim` with "
+            "this --state-dir (it writes a fresh key), or omit --sim-url"
+        ) from None
 
 
 def connection_for(environment: Environment, settings: Settings, state_dir: Path) -> Connection:
@@ -189,6 +195,18 @@ def journal_path(state_dir: Path, environment: str) -> Path:
     return base if environment == "prod" else base.with_name(f"{base.stem}-{environment}{base.suffix}")
 
 
+def start_failure(error: KalshiError, rest_url: str) -> str:
+    """Why the engine could not start, and what to do. The client's own advice says "kmm retries",
+    which is true while trading but not here: start-up gives up and the command exits."""
+    if isinstance(error, Unavailable | RateLimited):
+        what = error.message or error.code or type(error).__name__
+        return (
+            f"could not start on {rest_url}: {what} — check the network and the exchange status, "
+            "then run the command again"
+        )
+    return f"could not start on {rest_url}: {error.user_message}"
+
+
 @contextlib.asynccontextmanager
 async def open_engine(
     settings: Settings,
@@ -234,7 +252,7 @@ async def open_engine(
             await engine.start()
         except KalshiError as error:
             await engine.close("start-up failed")
-            raise BootstrapError(f"could not start: {error.user_message}") from None
+            raise BootstrapError(start_failure(error, connection.rest_url)) from None
         if getattr(args, "demo", False) and sim is not None:
             await add_demo_matches(engine, sim)
         try:

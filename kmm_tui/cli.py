@@ -557,7 +557,8 @@ def main(argv: Sequence[str] | None = None, *, read_line: Callable[[str], str] =
         sys.stdout.flush()
         return status
     except FlagError as exc:
-        say(exc.command or label, f"{exc} — see `kmm {exc.command + ' ' if exc.command else ''}--help`")
+        command = exc.command or label
+        say(command, f"{exc} — see `kmm {command + ' ' if command else ''}--help`")
         return EXIT_USER_ERROR
     except BrokenPipeError:
         _silence_stdout()

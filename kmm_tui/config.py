@@ -41,7 +41,7 @@ import tomli_w
 
 from kmm_tui.domain.prices import CENT, Count, Price, parse_count, price_from_cents
 from kmm_tui.domain.theo import DevigMethod
-from kmm_tui.paths import settings_path
+from kmm_tui.paths import ensure_private_dir, settings_path
 
 Loc = tuple[str | int, ...]
 
@@ -1042,7 +1042,7 @@ def _contains_key_material(value: object, loc: str = "") -> str | None:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a 0600 temp file in the same directory and rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
