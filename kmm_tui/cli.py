@@ -352,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `kmm sim` serves until Ctrl-C and returns normally when stopped: that is an interruption (130).
+SERVES_UNTIL_INTERRUPTED = frozenset({"sim"})
 # Commands with a --json output; the others refuse the flag rather than ignore it.
 JSON_COMMANDS = frozenset({"scan", "odds", "check", "journal", "run"})
 # Commands that never use a simulator URL (`kmm sim` is the simulator).
@@ -517,7 +519,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, read_line: Callable[
         say(label, f"warning: serving on {args.host}: anyone who can reach it can trade on your account")
     if args.command in PUBLIC_COMMANDS and environment is not None and environment.rest_url is None:
         return _with_embedded_sim(handler, args, settings, environment)
-    return _run_handler(handler, args, settings)
+    status = _run_handler(handler, args, settings)
+    if args.command in SERVES_UNTIL_INTERRUPTED and status == EXIT_OK:
+        return EXIT_INTERRUPTED  # its only normal end is Ctrl-C, which its own loop swallows
+    return status
 
 
 def _with_embedded_sim(handler: Handler, args: argparse.Namespace, settings: Settings,
