@@ -35,6 +35,7 @@ from kmm_tui.odds.consensus import DEFAULT_WEIGHTS
 from kmm_tui.odds.matching import Matcher
 from kmm_tui.odds.models import OddsSource
 from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
@@ -99,11 +100,14 @@ def connection_for(environment: Environment, settings: Settings, state_dir: Path
     )
 
 
-def odds_sources(settings: Settings, state_dir: Path) -> list[OddsSource]:
-    """Every odds source with a key in settings (or the environment), sharing one team matcher."""
+def odds_sources(settings: Settings, state_dir: Path, sim_rest_url: str | None = None) -> list[OddsSource]:
+    """Every odds source with a key in settings (or the environment), sharing one team matcher; on a
+    simulator (``sim_rest_url``) also its fake ``simulated`` source, which needs no key."""
     odds = settings.odds
     matcher = Matcher.load(state_dir / CONFIRMED_FILE)
     sources: list[OddsSource] = []
+    if sim_rest_url is not None:
+        sources.append(SimulatedOdds(sim_rest_url, matcher))
     if odds.the_odds_api_key:
         sources.append(
             TheOddsApi(
@@ -238,7 +242,8 @@ async def open_engine(
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
             journal = open_journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
-        sources = odds_sources(settings, state_dir)
+        on_sim = connection.environment == EnvName.SIM.value
+        sources = odds_sources(settings, state_dir, connection.rest_url if on_sim else None)
         for source in sources:
             stack.push_async_callback(source.aclose)  # type: ignore[attr-defined]
         engine = build_engine(

@@ -27,6 +27,9 @@ from kmm_tui.odds.coverage import SourceStatus, coverage_report, format_table
 from kmm_tui.odds.errors import SourceConfigError
 from kmm_tui.odds.matching import AliasFileError, KalshiEvent, KalshiOutcome, Matcher
 from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.simulated import NAME as SIMULATED
+from kmm_tui.odds.simulated import NOTE as SIMULATED_NOTE
+from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sports import SPORTS
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
@@ -102,6 +105,14 @@ SOURCE_KEYS: tuple[tuple[str, str, str], ...] = (
 PREFIX = "kmm odds coverage:"
 
 
+def _sim_rest_url(args: argparse.Namespace) -> str | None:
+    """The simulator's REST URL when the environment is ``sim`` (its fake odds source is used)."""
+    environment = getattr(args, "environment", None)
+    name = getattr(getattr(environment, "name", None), "value", None)
+    url = getattr(environment, "rest_url", None)
+    return url if name == "sim" and url else None
+
+
 def source_statuses(odds: OddsSettingsLike) -> tuple[SourceStatus, ...]:
     """Every source, with how to enable the ones that have no key."""
     statuses = []
@@ -125,8 +136,14 @@ async def _coverage(
     except AliasFileError as exc:
         print(f"{PREFIX} {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    theoddsapi = oddspapi = sportsgameodds = None
-    if odds.the_odds_api_key:
+    theoddsapi: TheOddsApi | None = None
+    oddspapi = sportsgameodds = None
+    statuses = source_statuses(odds)
+    sim_rest_url = _sim_rest_url(args)
+    if sim_rest_url is not None:  # real books cannot price simulated matches: the fake source does
+        theoddsapi = SimulatedOdds(sim_rest_url, matcher, transport=transport)
+        statuses = (SourceStatus(SIMULATED, True, SIMULATED_NOTE), *statuses)
+    elif odds.the_odds_api_key:
         theoddsapi = TheOddsApi(
             TheOddsApiSettings(api_key=odds.the_odds_api_key, regions=tuple(odds.regions) or ("us",),
                                bookmakers=tuple(odds.bookmakers)),
@@ -146,7 +163,7 @@ async def _coverage(
             except KalshiError as exc:
                 print(f"{PREFIX} warning: Kalshi events unavailable: {exc.user_message}", file=sys.stderr)
         report = await coverage_report(
-            series, events, theoddsapi, oddspapi, sportsgameodds, source_statuses(odds)
+            series, events, theoddsapi, oddspapi, sportsgameodds, statuses
         )
     except SourceConfigError as exc:
         print(f"{PREFIX} {exc}", file=sys.stderr)

@@ -356,7 +356,7 @@ class TheOddsApi:
         if not quotes:
             raise NoOdds(NAME, f"{match.title}: no bookmaker offers a usable winner price")
         return SourceResult(
-            source=NAME,
+            source=self.name,
             quotes=quotes,
             commence_ms=priced.commence_ms,
             books=tuple(q.book for q in quotes),

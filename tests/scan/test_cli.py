@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,8 @@ async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.
     tickers = {m["ticker"] for m in doc["markets"]}
     for match in doc["matches"]:
         assert set(match) == MATCH_KEYS | {"run_command"} and match["ticker_tie"] is None
-        assert match["run_command"] == f"kmm run --ticker-a {match['ticker_a']} --ticker-b {match['ticker_b']}"
+        pair = f"--ticker-a {match['ticker_a']} --ticker-b {match['ticker_b']}"
+        assert match["run_command"] == f"kmm run {pair}"
         assert match["ticker_a"] in tickers or match["ticker_b"] in tickers
     starts = [m["start_ms"] for m in doc["matches"]]
     assert starts == sorted(starts)
