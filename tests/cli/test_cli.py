@@ -275,7 +275,8 @@ def test_odds_coverage_and_sim_and_journal_dispatch(
     tmp_path: Path, fake_handlers: list[tuple[argparse.Namespace, Settings]]
 ) -> None:
     assert cli.main(["odds", "coverage"]) == 0
-    assert cli.main(["sim", "--port", "0", "--seed", "7", "--time-scale", "2.5", "--scenario", "nba"]) == 0
+    argv = ["sim", "--port", "0", "--seed", "7", "--time-scale", "2.5", "--scenario", "nba"]
+    assert cli.main(argv) == cli.EXIT_INTERRUPTED, "`kmm sim` serves until Ctrl-C: its return is an interrupt"
     assert cli.main(["journal", "--match", "x", "--csv", str(tmp_path / "f.csv")]) == 0
     odds, sim, journal = (args for args, _ in fake_handlers)
     assert odds.odds_command == "coverage"
