@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
@@ -24,34 +22,19 @@ from kmm_tui.bootstrap import open_engine
 from kmm_tui.config import Settings, UserError
 from kmm_tui.domain.prices import (
     WireFormatError,
-    format_cents,
-    format_contracts,
     parse_count,
     price_from_cents,
 )
 from kmm_tui.domain.theo import OddsError, parse_decimal_odds
 from kmm_tui.engine import commands as cmd
-from kmm_tui.engine.engine import Engine, side_quote_text
+from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
-from kmm_tui.engine.events import (
-    Event,
-    Filled,
-    LogEvent,
-    MatchStatusChanged,
-    OrderAction,
-    OrderChanged,
-    QuoteDecided,
-)
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.state import MatchView
-from kmm_tui.run_report import SessionTally, position_json, position_text, summary_json, summary_lines
+from kmm_tui.run_report import Printer, SessionTally
 
 EXIT_OK, EXIT_LEFT_ORDERS = 0, 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def _ts(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]  # float-ok: display
 
 
 class UsageError(UserError):
@@ -112,72 +95,6 @@ def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
     except (OddsError, InvalidOperation) as error:
         raise UsageError(f"--odds-a/--odds-b: {error}") from None
     return TheoInput(odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig)
-
-
-class Printer:
-    """Turns engine events into one line each on ``out`` (``as_json``: one JSON object per line, with
-    ``kind`` the first word of the text line and ``text`` the rest)."""
-
-    def __init__(self, engine: Engine, out: TextIO, *, as_json: bool = False) -> None:
-        self.engine = engine
-        self.out = out
-        self.as_json = as_json
-
-    def __call__(self, event: Event) -> None:
-        line = self.format(event)
-        if not line:
-            return
-        if self.as_json:
-            stamp, kind, text = line.split(maxsplit=2) if line.count(" ") >= 2 else (line, "", "")
-            self.emit({"kind": kind, "time": stamp, "ts_ms": getattr(event, "ts_ms", None), "text": text})
-        else:
-            print(line, file=self.out, flush=True)
-
-    def emit(self, document: dict[str, object]) -> None:
-        print(json.dumps(document), file=self.out, flush=True)
-
-    def say(self, text: str, **fields: object) -> None:
-        """A status line: plain text, or ``{"kind": "info", "text": ...}`` with ``--json``."""
-        if self.as_json:
-            self.emit({"kind": "info", "text": text, **fields})
-        else:
-            print(text, file=self.out, flush=True)
-
-    def position(self, view: MatchView) -> None:
-        if self.as_json:
-            self.emit({**position_json(view), "ts_ms": self.engine.now_ms()})
-        else:
-            print(f"{_ts(self.engine.now_ms())} position {position_text(view)}", file=self.out, flush=True)
-
-    def summary(self, tally: SessionTally, view: MatchView | None) -> None:
-        now = self.engine.now_ms()
-        if self.as_json:
-            self.emit(summary_json(tally, view, now))
-            return
-        for line in summary_lines(tally, view, now):
-            print(line, file=self.out, flush=True)
-
-    def format(self, event: Event) -> str | None:
-        match event:
-            case QuoteDecided(decision=d, ts_ms=ts):
-                return f"{_ts(ts)} decide  A {side_quote_text(d.a)} | B {side_quote_text(d.b)}"
-            case OrderChanged(
-                action=action, ticker=ticker, price=price, count=count, ts_ms=ts, detail=detail
-            ):
-                what = "REJECTED" if action is OrderAction.REJECTED else action.value
-                price_text = format_cents(price) if price is not None else "-"
-                extra = f" ({detail})" if detail else ""
-                return f"{_ts(ts)} order   {what} {ticker} {price_text} x{format_contracts(count)}{extra}"
-            case Filled(ticker=ticker, side=side, price=price, count=count, fee=fee, ts_ms=ts):
-                return (
-                    f"{_ts(ts)} fill    {side.upper()} {ticker} {format_contracts(count)} @ "
-                    f"{format_cents(price)} fee ${Decimal(fee) / 1_000_000:.4f}"
-                )
-            case MatchStatusChanged(status=status, reason=reason, ts_ms=ts):
-                return f"{_ts(ts)} status  {status.value}: {reason}"
-            case LogEvent(level=level, text=text, ts_ms=ts) if level.value != "info":
-                return f"{_ts(ts)} {level.value:7} {text}"
-        return None
 
 
 def api_defaults(settings: Settings) -> MatchSettings:

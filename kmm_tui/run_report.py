@@ -1,5 +1,6 @@
-"""What ``kmm run`` tells the trader besides decisions: a position/P&L line every N seconds, and a
-session summary when it stops.
+"""What ``kmm run`` tells the trader: one line per decision change, order action and fill, a
+position/P&L line every N seconds, and a session summary when it stops — as text, or with ``--json``
+as one JSON object per line carrying exact strings.
 
 Why here and not in the engine: these are presentation of the engine's public state (``MatchView``
 from ``Engine.snapshot()``) and of the ``Filled`` events it publishes. The session tally counts only
@@ -12,8 +13,10 @@ Everything is exact: counts and prices from integers, money with ``format_usd`` 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import (
@@ -27,7 +30,16 @@ from kmm_tui.domain.prices import (
     format_price,
     format_usd,
 )
-from kmm_tui.engine.events import Event, Filled
+from kmm_tui.engine.engine import Engine, side_quote_text
+from kmm_tui.engine.events import (
+    Event,
+    Filled,
+    LogEvent,
+    MatchStatusChanged,
+    OrderAction,
+    OrderChanged,
+    QuoteDecided,
+)
 from kmm_tui.engine.state import MatchView
 
 
@@ -131,3 +143,87 @@ def summary_json(tally: SessionTally, view: MatchView | None, now_ms: int) -> di
         "session_fees": format_money(tally.fees),
         "position": None if view is None else inventory_json(view.inventory),
     }
+
+
+def _ts(ms: int) -> str:
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%H:%M:%S") + f".{ms % 1000:03d}"
+
+
+def describe(event: Event) -> tuple[str, str, dict[str, Any]] | None:
+    """``(kind, text, exact fields)`` for the events ``kmm run`` shows; None for the others."""
+    match event:
+        case QuoteDecided(decision=d):
+            return "decide", f"A {side_quote_text(d.a)} | B {side_quote_text(d.b)}", {}
+        case OrderChanged(action=action, ticker=ticker, price=price, count=count, detail=detail):
+            what = "REJECTED" if action is OrderAction.REJECTED else action.value
+            price_text = format_cents(price) if price is not None else "-"
+            extra = f" ({detail})" if detail else ""
+            fields = {
+                "action": action.value, "ticker": ticker, "count": format_count(count), "detail": detail,
+                "price": None if price is None else format_price(price),
+            }
+            return "order", f"{what} {ticker} {price_text} x{format_contracts(count)}{extra}", fields
+        case Filled(ticker=ticker, side=side, price=price, count=count, fee=fee, is_taker=taker):
+            text = (
+                f"{side.upper()} {ticker} {format_contracts(count)} @ {format_cents(price)} "
+                f"fee ${format_money(fee, 4)}"
+            )
+            fields = {
+                "ticker": ticker, "side": side, "price": format_price(price), "count": format_count(count),
+                "fee": format_money(fee), "is_taker": taker,
+            }
+            return "fill", text, fields
+        case MatchStatusChanged(status=status, reason=reason):
+            return "status", f"{status.value}: {reason}", {"status": status.value, "reason": reason}
+        case LogEvent(level=level, text=text) if level.value != "info":
+            return level.value, text, {}
+    return None
+
+
+class Printer:
+    """Everything ``kmm run`` prints, one line each on ``out``: text (``HH:MM:SS.mmm kind    text``) or,
+    with ``as_json``, one object per line (``kind``, ``ts_ms``, ``text`` and exact fields)."""
+
+    def __init__(self, engine: Engine, out: TextIO, *, as_json: bool = False) -> None:
+        self.engine = engine
+        self.out = out
+        self.as_json = as_json
+
+    def __call__(self, event: Event) -> None:
+        described = describe(event)
+        if described is None:
+            return
+        kind, text, fields = described
+        ts_ms = getattr(event, "ts_ms", self.engine.now_ms())
+        if self.as_json:
+            self.emit({"kind": kind, "ts_ms": ts_ms, "text": text, **fields})
+        else:
+            self.line(f"{_ts(ts_ms)} {kind:<7} {text}")
+
+    def line(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def emit(self, document: dict[str, Any]) -> None:
+        self.line(json.dumps(document))
+
+    def say(self, text: str, **fields: Any) -> None:
+        """A status line: plain text, or ``{"kind": "info", "text": ...}`` with ``--json``."""
+        if self.as_json:
+            self.emit({"kind": "info", "text": text, **fields})
+        else:
+            self.line(text)
+
+    def position(self, view: MatchView) -> None:
+        now = self.engine.now_ms()
+        if self.as_json:
+            self.emit({**position_json(view), "ts_ms": now})
+        else:
+            self.line(f"{_ts(now)} position {position_text(view)}")
+
+    def summary(self, tally: SessionTally, view: MatchView | None) -> None:
+        now = self.engine.now_ms()
+        if self.as_json:
+            self.emit(summary_json(tally, view, now))
+            return
+        for line in summary_lines(tally, view, now):
+            self.line(line)

@@ -75,6 +75,10 @@ async def test_run_json_prints_position_and_summary_objects(tmp_path: Path, sim_
         finished = await run.interrupt()
     assert finished.code == 130, finished
     documents = [json.loads(line) for line in finished.out.splitlines()]
+    decide = next(d for d in documents if d["kind"] == "decide")
+    assert isinstance(decide["ts_ms"], int) and decide["text"].startswith("A ")
+    placed = next(d for d in documents if d["kind"] == "order")
+    assert re.fullmatch(r"0\.\d{4}", placed["price"]) and re.fullmatch(r"\d+\.\d\d", placed["count"])
     position = next(d for d in documents if d["kind"] == "position")
     assert re.fullmatch(r"\d+\.\d\d", position["long_a"]) and re.fullmatch(r"-?\d+\.\d{6}", position["fees"])
     summary = documents[-2] if documents[-1]["kind"] == "info" else documents[-1]
