@@ -97,6 +97,15 @@ class OddsHttpClient(Generic[S]):
     def link(cls, settings: S) -> Link:
         raise NotImplementedError
 
+    def key_rejected(self, detail: str) -> SourceConfigError:
+        """The provider refused the key: the source stops for good, and the message names the setting."""
+        reason = (
+            f"API key rejected ({detail}) — set a valid {self.key_setting} under [odds] in settings.toml "
+            f"(or {self.key_variable}) and restart kmm"
+        )
+        self.quota.set_fatal(reason)
+        return SourceConfigError(self.name, reason)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -330,9 +330,7 @@ class OddsPapi(OddsHttpClient[OddsPapiSettings]):
             self.quota.record(QuotaInfo(remaining=0, updated_ms=now))
             raise QuotaExhausted(NAME, reason, until)
         if status == 401 or code in ("missing_api_key", "invalid_api_key"):
-            reason = f"API key rejected ({code or 'HTTP 401'}); set a valid key in odds.oddspapi.api_key"
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(code or "HTTP 401")
         if status == 403:
             raise SourceConfigError(
                 NAME, f"{endpoint} not allowed for this key ({code or 'HTTP 403'}); check the plan"

@@ -21,7 +21,6 @@ from kmm_tui.odds.errors import (
     NotFound,
     RateLimited,
     RequestRejected,
-    SourceConfigError,
     SourceDown,
 )
 from kmm_tui.odds.http import (
@@ -155,9 +154,7 @@ class SportsGameOdds(OddsHttpClient[SportsGameOddsSettings]):
                 raise RequestRejected(NAME, f"request refused: {message or 'success=false'}")
             return body
         if status in (401, 403):
-            reason = f"API key rejected (HTTP {status}); set a valid key in odds.sportsgameodds.api_key"
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(f"HTTP {status}")
         if status == 429:
             delay = retry_after_ms(response.headers.get("retry-after"))
             raise Retry(RateLimited(NAME, "rate limited (HTTP 429)", delay or 1000), delay)

@@ -24,7 +24,6 @@ from kmm_tui.odds.errors import (
     QuotaExhausted,
     RateLimited,
     RequestRejected,
-    SourceConfigError,
     SourceDown,
 )
 from kmm_tui.odds.http import (
@@ -215,12 +214,7 @@ class TheOddsApi(OddsHttpClient[TheOddsApiSettings]):
             self.quota.disable(until, reason, quota=True)
             raise QuotaExhausted(NAME, reason, until)
         if status == 401 or code in _KEY_CODES:
-            reason = (
-                f"API key rejected ({code or 'HTTP 401'}); set a valid key in odds.theoddsapi.api_key "
-                "(or THE_ODDS_API_KEY) and restart the source"
-            )
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(code or "HTTP 401")
         if status == 429:
             delay = retry_after_ms(response.headers.get("retry-after"))
             raise Retry(RateLimited(NAME, f"rate limited ({code or 'HTTP 429'})", delay or 1000), delay)
