@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="manual fair value of team A in cents (e.g. 55.5)")
     run.add_argument("--theo-b", type=theo_cents, metavar="CENTS",
                      help="manual fair value of team B in cents")
+    run.add_argument("--odds-feed", action="store_true",
+                     help="theo from the odds feed: your odds sources (in sim: the simulated one)")
     run.add_argument("--contracts", type=contract_count, metavar="N",
                      help="size per quote (default: [defaults] contracts)")
     run.add_argument("--edge", type=edge_cents, metavar="CENTS",
@@ -207,11 +209,12 @@ def validate_args(args: argparse.Namespace) -> None:
         theo = (args.theo_a, args.theo_b)
         has_odds = any(v is not None for v in odds)
         has_theo = any(v is not None for v in theo)
-        if has_odds and has_theo:
-            fail("both odds and theo given — use either --odds-a/--odds-b or --theo-a/--theo-b")
-        if not has_odds and not has_theo:
+        if sum((has_odds, has_theo, args.odds_feed)) > 1:
+            fail("more than one fair value given — use one of --odds-a/--odds-b, --theo-a/--theo-b, "
+                 "--odds-feed")
+        if not (has_odds or has_theo or args.odds_feed):
             fail("no fair value given — add --odds-a and --odds-b (decimal odds), "
-                 "or --theo-a and --theo-b (cents)")
+                 "--theo-a and --theo-b (cents), or --odds-feed")
         if has_odds and None in odds:
             fail("only one team's odds given — --odds-a and --odds-b go together")
         if has_theo and None in theo:

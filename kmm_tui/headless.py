@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
 from kmm_tui.bootstrap import open_engine
-from kmm_tui.config import Settings, UserError
+from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.domain.prices import (
     WireFormatError,
     parse_count,
@@ -76,6 +76,16 @@ def build_spec(args: argparse.Namespace, settings: Settings) -> MatchSpec:
 
 
 def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
+    if getattr(args, "odds_feed", False):
+        environment = getattr(args, "environment", None)
+        odds = settings.odds
+        on_sim = environment is not None and environment.name is EnvName.SIM
+        if not (on_sim or odds.the_odds_api_key or odds.oddspapi_key or odds.sportsgameodds_key):
+            raise UsageError(
+                "--odds-feed needs an odds source — set [odds] the_odds_api_key, oddspapi_key or "
+                "sportsgameodds_key (or KMM_ODDS_API_KEY …), or give --theo-a/--theo-b"
+            )
+        return TheoInput(from_feed=True, method=settings.odds.devig)
     if args.theo_a is not None or args.theo_b is not None:
         if args.odds_a is not None or args.odds_b is not None:
             raise UsageError("give either --odds-a/--odds-b or --theo-a/--theo-b, not both")

@@ -57,7 +57,8 @@ def _side_text(label: str, count: Count, average: Price | None) -> str:
 
 
 def position_text(view: MatchView) -> str:
-    """``A long 5 @ avg 52c | B flat | fees $0.01 | P&L if A wins +$2.39, if B wins -$2.61 | resting 2``."""
+    """``A long 5 @ avg 52c | B flat | fees $0.01 | P&L if A wins +$2.39, if B wins -$2.61 | resting 2 |
+    theo 55c/45c (manual theo)``."""
     inv = view.inventory
     return " | ".join(
         [
@@ -66,8 +67,16 @@ def position_text(view: MatchView) -> str:
             f"fees {format_usd(inv.fees)}",
             f"P&L if A wins {_signed_usd(inv.pnl_if_a_wins)}, if B wins {_signed_usd(inv.pnl_if_b_wins)}",
             f"resting {_resting(view)}",
+            f"theo {_theo_text(view)}",
         ]
     )
+
+
+def _theo_text(view: MatchView) -> str:
+    """``55c/45c (manual theo)`` or ``51.28c/48.72c (feed: simulated (multiplicative), 2s old)``."""
+    if view.theo_a is None or view.theo_b is None:
+        return f"- ({view.theo_source or 'none yet'})"
+    return f"{format_cents(view.theo_a)}/{format_cents(view.theo_b)} ({view.theo_source})"
 
 
 def inventory_json(inv: Inventory) -> dict[str, Any]:
@@ -89,8 +98,13 @@ def inventory_json(inv: Inventory) -> dict[str, Any]:
 
 
 def position_json(view: MatchView) -> dict[str, Any]:
-    return {"kind": "position", "match_id": view.spec.match_id, "status": view.status.value,
-            **inventory_json(view.inventory), "resting_orders": _resting(view)}
+    return {
+        "kind": "position", "match_id": view.spec.match_id, "status": view.status.value,
+        **inventory_json(view.inventory), "resting_orders": _resting(view),
+        "theo_a": None if view.theo_a is None else format_price(view.theo_a),
+        "theo_b": None if view.theo_b is None else format_price(view.theo_b),
+        "theo_source": view.theo_source,
+    }
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from kmm_tui.kalshi.errors import Unavailable
 from kmm_tui.logsetup import teardown_logging
 from kmm_tui.serve import session_command
 from tests.cli.procs import closed_port
+from tests.config.keyfiles import write_key
 
 COMMAND_LINES = {
     "app": [],
@@ -94,3 +95,25 @@ def test_a_failed_start_does_not_promise_a_retry() -> None:
     assert "retries" not in text and " — run the command again" not in text
     assert text.startswith("could not start on http://127.0.0.1:1/trade-api/v2: GET /exchange/status failed")
     assert text.endswith("— check the network and the exchange status, then run the command again")
+
+
+def test_odds_feed_without_any_odds_source_is_a_user_error_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = write_key(tmp_path / "key.pem")
+    config = tmp_path / "settings.toml"
+    config.write_text(
+        f'environment = "demo"\n[kalshi]\nkey_id = "4f1c8a2e-1111-2222-3333-444455556666"\n'
+        f'private_key_path = "{key}"\n'
+    )
+    argv = ["--config", str(config), "run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--odds-feed"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kmm run: --odds-feed needs an odds source — set [odds] the_odds_api_key")
+    assert err.count("\n") == 1
+
+
+def test_odds_feed_is_one_fair_value_among_three(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*COMMAND_LINES["run"], "--odds-feed"]
+    assert cli.main(argv) == 2
+    assert "more than one fair value given — use one of" in capsys.readouterr().err

@@ -98,3 +98,14 @@ async def test_a_sim_key_id_without_its_pem_is_a_one_line_user_error(tmp_path: P
     assert ONE_LINE.fullmatch(result.err), result.err
     assert result.err.startswith("kmm run: the simulator key in ") and "does not exist" in result.err
     assert "unexpected" not in result.err and "Traceback" not in result.err
+
+
+async def test_a_run_priced_by_the_simulated_odds_feed_needs_no_key(tmp_path: Path, sim_origin: str) -> None:
+    state = tmp_path / "home" / "nested" / "state"
+    flags = await _match_flags(tmp_path, state, sim_origin)
+    argv = ["--state-dir", str(state), "run", *flags, "--odds-feed", "--report-every", "1"]
+    async with started(tmp_path, *argv) as run:
+        line = await run.wait_for_line(r" position .*theo \d+(\.\d+)?c/\d+(\.\d+)?c \(feed: simulated")
+        finished = await run.interrupt()
+    assert finished.code == 130, finished
+    assert "feed: simulated" in line
