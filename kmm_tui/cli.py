@@ -218,7 +218,8 @@ def main(argv: Sequence[str] | None = None, *, read_line: Callable[[str], str] =
         return status
     except FlagError as exc:
         command = exc.command or label
-        say(command, f"{exc} — see `kmm {command + ' ' if command else ''}--help`")
+        fix = "" if " — " in str(exc) else f" — see `kmm {command + ' ' if command else ''}--help`"
+        say(command, f"{exc}{fix}")  # argparse's own messages get the --help pointer as their fix
         return EXIT_USER_ERROR
     except BrokenPipeError:
         _silence_stdout()

@@ -145,7 +145,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
                 "--odds-b",
                 "2",
             ],
-            "both odds and theo given",
+            "more than one fair value given",
         ),
         (
             ["run", "--ticker-a", "KX-A", "--ticker-b", "KX-A", "--theo-a", "50", "--theo-b", "50"],
@@ -208,7 +208,7 @@ def test_bad_arguments_exit_2_with_one_line_and_no_usage_dump(
     err = capsys.readouterr().err
     assert fragment in err
     assert err.count("\n") == 1 and "usage:" not in err and "Traceback" not in err
-    assert re.fullmatch(r"kmm( [a-z ]+)?: .+ — .+\n", err), err
+    assert re.fullmatch(r"kmm( [a-z ]+)?: .+ — .+\n", err) and err.count(" — ") == 1, err
 
 
 def test_run_arguments_arrive_as_exact_decimals(
