@@ -52,10 +52,13 @@ def theo_cents(text: str) -> Decimal:
 
 
 def edge_cents(text: str) -> Decimal:
-    """Edge in cents, 0..50 (``2`` or ``1.5``)."""
+    """Edge in cents, one tick (0.1) to 50 (``2`` or ``1.5``): a zero edge loses after fees."""
     value = _cents(text, "edge")
-    if not 0 <= value <= 50:
-        raise argparse.ArgumentTypeError(f"edge {text!r} must be in cents, 0 to 50 (e.g. 1.5)")
+    if not Decimal("0.1") <= value <= 50:
+        raise argparse.ArgumentTypeError(
+            f"edge {text!r} must be in cents, 0.1 to 50 (e.g. 1.5): a zero edge completes pairs that lose "
+            "after fees"
+        )
     return value
 
 

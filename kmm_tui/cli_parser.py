@@ -137,8 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--edge", type=edge_cents, metavar="CENTS",
                      help="cents below theo to bid (default: [defaults] edge_cents)")
     run.add_argument("--inventory-max", type=contract_count, metavar="N",
-                     help="max contracts held per side (default: [defaults] inventory_max)")
+                     help="limit on net exposure (contracts long A minus long B, either way) "
+                          "(default: [defaults] inventory_max)")
     run.add_argument("--dry-run", action="store_true", help="decide quotes from live books but send nothing")
+    run.add_argument("--accept-margin", action="store_true",
+                     help="use --odds-a/--odds-b even when their bookmaker margin is above the 15%% cap")
     run.add_argument("--api", type=port_number, metavar="PORT", help="serve a local control API on this port")
     run.add_argument("--report-every", type=report_seconds, default=30, metavar="SECONDS",
                      help="print a position and P&L line this often (default 30; 0 = never)")

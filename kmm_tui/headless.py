@@ -25,7 +25,7 @@ from kmm_tui.domain.prices import (
     parse_count,
     price_from_cents,
 )
-from kmm_tui.domain.theo import OddsError, parse_decimal_odds
+from kmm_tui.domain.theo import OddsError, overround, parse_decimal_odds
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
@@ -104,7 +104,16 @@ def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
         odds_b = parse_decimal_odds(str(args.odds_b))
     except (OddsError, InvalidOperation) as error:
         raise UsageError(f"--odds-a/--odds-b: {error}") from None
-    return TheoInput(odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig)
+    theo = TheoInput(
+        odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig, margin_confirmed=args.accept_margin
+    )
+    margin = overround([odds_a, odds_b])
+    if margin > theo.max_margin and not theo.margin_confirmed:
+        raise UsageError(
+            f"--odds-a/--odds-b carry a {margin * 100:.1f} % bookmaker margin, above the "
+            f"{theo.max_margin * 100:.0f} % cap — check them for a typo, or add --accept-margin"
+        )
+    return theo
 
 
 def api_defaults(settings: Settings) -> MatchSettings:

@@ -127,7 +127,7 @@ class Defaults:
     start_margin_minutes: Decimal = Decimal(5)
     retest_interval_s: Decimal = Decimal(30)
     backoff_ticks: int = 0
-    fee_aware: bool = False
+    fee_aware: bool = True  # leave room for the maker fee in every ceiling
     post_only: bool = True
 
     @property

@@ -348,8 +348,8 @@ def _default_values(ck: Checker, table: Mapping[str, Any], loc: Loc, base: Defau
     values: dict[str, Any] = {name: getattr(base, name) for name in DEFAULT_FIELDS}
     d = Decimal
     if "edge_cents" in table:
-        values["edge_cents"] = ck.decimal(
-            table["edge_cents"], (*loc, "edge_cents"), low=d(0), high=d(50), places=2, unit=" cents"
+        values["edge_cents"] = ck.decimal(  # at least one tick: a zero edge loses after fees
+            table["edge_cents"], (*loc, "edge_cents"), low=d("0.1"), high=d(50), places=2, unit=" cents"
         )
     if "contracts" in table:
         values["contracts"] = ck.decimal(

@@ -189,6 +189,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             ],
             "--inventory-max is below --contracts",
         ),
+        (["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--theo-a", "55", "--edge", "0"], "0.1 to 50"),
         (["sim", "--port", "70000"], "outside 0..65535"),
         (["sim", "--time-scale", "0"], "time scale"),
         (["scan", "--mode", "today"], "invalid choice"),
