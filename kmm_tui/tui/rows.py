@@ -137,7 +137,24 @@ def best_bid(match: MatchView, side: str) -> Price | None:
     return market.book.best_bid if market is not None else None
 
 
+PRE_START_PREFIX = "event starts"  # the event_start guard's reason (engine/guards.py)
+
+
+def is_pre_start_pull(match: MatchView) -> bool:
+    """The planned pull before the scheduled start: the engine halts the match, but it is not a fault."""
+    return match.status is MatchStatus.HALTED and match.status_reason.startswith(PRE_START_PREFIX)
+
+
+def match_status(match: MatchView) -> Text:
+    """The Status cell: the pre-start pull reads as a grey 'paused', not a red 'halted'."""
+    if is_pre_start_pull(match):
+        return Text("paused", style="bright_black")
+    return status_text(match.status)
+
+
 def _side_reason(match: MatchView, side: str) -> Text:
+    if is_pre_start_pull(match):
+        return reason_text("paused_before_start")
     if match.status is MatchStatus.HALTED:
         return reason_text("halted")
     if match.status not in RUNNING:
@@ -152,7 +169,7 @@ def match_row(match: MatchView) -> Row:
     inv = match.inventory
     cells: dict[str, Cell] = {
         "match": match_name(match),
-        "status": status_text(match.status),
+        "status": match_status(match),
         "theo": pair(match.theo_a, match.theo_b),
         "bid": pair(our_bid(match.orders, "a"), our_bid(match.orders, "b")),
         "best": pair(best_bid(match, "a"), best_bid(match, "b")),

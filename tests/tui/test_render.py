@@ -237,3 +237,24 @@ async def test_halted_match_and_missing_match_render_without_errors() -> None:
         app.render_now()
         await pilot.pause()
         assert "no longer exists" in str(app.screen.query_one("#live-header").render())
+
+
+async def test_sync_table_renders_a_cell_that_changes_after_a_busier_neighbour() -> None:
+    """The home table went stale: a cell reaching version N reused the row cached when a busier cell
+    (the best bid) reached version N. Every rendered cell must show the latest value."""
+    app = _TableApp3()
+    async with app.run_test(size=(60, 6)) as pilot:
+        table = app.query_one(SyncTable)
+        table.sync([("m", {"status": "quoting", "best": "50", "pos": "0"})])
+        await pilot.pause()
+        for best in ("51", "52", "53"):  # the busy column moves: versions 1, 2, 3
+            table.sync([("m", {"status": "quoting", "best": best, "pos": "0"})])
+            table.render_line(1)
+        for n, status in enumerate(("stopped", "halted", "quoting")):
+            table.sync([("m", {"status": status, "best": "53", "pos": str(n + 1)})])
+            assert table.render_line(1).text.split() == [status, "53", str(n + 1)]
+
+
+class _TableApp3(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SyncTable([Column("status", "S", 8), Column("best", "B", 4), Column("pos", "P", 4)])

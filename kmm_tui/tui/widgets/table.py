@@ -9,9 +9,13 @@ Render caching: Textual's ``DataTable.update_cell`` bumps one table-wide counter
 render cache key, so changing one cell re-renders every visible cell (≈ 90 % of a frame with 50 live
 matches). ``SyncTable`` writes changed cells directly and keeps a version per row and per cell instead;
 the row and cell caches are keyed by those versions, so only the cells that changed are rendered
-again. This relies on DataTable internals of the pinned Textual (8.2.8): ``_data``,
-``_update_count``, ``_render_line``, ``_render_line_in_row`` and ``_render_cell``; ``tests/tui``
-checks that the rendered text follows every change.
+again. The row's cell renderables (``_get_row_renderables``, keyed by counter and row index) are
+keyed by the row's version: keyed by a cell's version instead, a quiet cell reaching version N
+reused the row cached when a busy neighbour (the best bid) reached N, and the home table showed a
+stale status, position and reasons while the best bid kept moving. This relies on DataTable
+internals of the pinned Textual (8.2.8): ``_data``, ``_update_count``, ``_render_line``,
+``_render_line_in_row``, ``_get_row_renderables`` and ``_render_cell``; ``tests/tui`` checks that
+the rendered text follows every change.
 """
 
 from __future__ import annotations
@@ -209,6 +213,20 @@ class SyncTable(DataTable[Cell]):
         self._update_count = (structure, version)  # type: ignore[assignment]
         try:
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        finally:
+            self._update_count = current
+
+    def _get_row_renderables(self, row_index: int) -> Any:
+        current: Any = self._update_count
+        structure = current[0] if isinstance(current, tuple) else current
+        version = 0
+        if row_index >= 0:
+            row_key = self._row_locations.get_key(row_index)
+            if row_key is not None:
+                version = self._row_versions.get(str(row_key.value), 0)
+        self._update_count = (structure, "row", version)  # type: ignore[assignment]
+        try:
+            return super()._get_row_renderables(row_index)
         finally:
             self._update_count = current
 
