@@ -189,9 +189,14 @@ class KmmApp(App[int]):
         self.renders += 1
 
     def _underlying_view_screen(self) -> ViewScreen | None:
+        """The view screen the user sees (under any modal), or None while it is still mounting.
+
+        A screen is in the stack before its widgets are: a redraw landing in between must wait for
+        the screen's own first render (``ViewScreen.on_mount``) instead of querying missing widgets.
+        """
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ViewScreen):
-                return screen
+                return screen if screen.is_mounted else None
         return None
 
     # --- helpers used by screens -------------------------------------------------------------------

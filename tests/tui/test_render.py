@@ -258,3 +258,23 @@ async def test_sync_table_renders_a_cell_that_changes_after_a_busier_neighbour()
 class _TableApp3(App[None]):
     def compose(self) -> ComposeResult:
         yield SyncTable([Column("status", "S", 8), Column("best", "B", 4), Column("pos", "P", 4)])
+
+
+async def test_redraws_during_every_screens_mount_never_touch_an_unmounted_screen() -> None:
+    """A redraw landing between pushing a screen and its mount finishing crashed with NoMatches."""
+    app = _app()
+    match_id = demo_view().matches[0].spec.match_id
+    async with app.run_test(size=(120, 40)) as pilot:
+        opens = [lambda: app.push_screen(LiveScreen(match_id))]
+        opens += [lambda mode=mode: app.switch_mode(mode) for mode in ("scanner", "fills", "log", "matches")]
+        for open_screen in opens:
+            open_screen()
+            for _ in range(20):  # redraw on every turn of the loop while the screen mounts
+                app.render_now()
+                await asyncio.sleep(0)
+            await pilot.pause()
+            assert app.screen.is_mounted
+        assert isinstance(app.screen, LiveScreen)  # pushed over home, still there after the modes
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MatchesScreen)

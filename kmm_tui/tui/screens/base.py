@@ -37,6 +37,10 @@ class ViewScreen(Screen[None]):
         for bar in self.query(StatusBar):
             bar.show(view, now_ms, self.kmm.tz)
 
+    def on_mount(self) -> None:
+        # the app skips screens still mounting; draw the first frame as soon as this one is up
+        self.call_after_refresh(self.kmm.render_now)
+
     def on_screen_resume(self) -> None:
         self.kmm.render_now()
 
