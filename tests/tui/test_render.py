@@ -278,3 +278,54 @@ async def test_redraws_during_every_screens_mount_never_touch_an_unmounted_scree
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MatchesScreen)
+
+
+def _burst(app: App[object], keys: str) -> None:
+    """Queue every key at once, as a paste without bracketed paste or SSH latency delivers them."""
+    from textual import events
+
+    for key in keys:
+        name = {"\t": "tab", "\r": "enter"}.get(key, key)
+        app.post_message(events.Key(name, None if name in ("tab", "enter") else key))
+
+
+async def test_keys_typed_in_one_burst_after_tab_go_to_the_next_field() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MatchFormScreen)
+        _burst(app, "KXFAKE-AAA\tKXNHL-TOR\t1.9\r2.05")
+        await pilot.pause(0.3)
+        values = form.values()
+        assert (values["ticker_a"], values["ticker_b"], values["odds_a"], values["odds_b"]) == (
+            "KXFAKE-AAA",
+            "KXNHL-TOR",
+            "1.9",
+            "2.05",
+        )
+
+
+async def test_pasting_tab_separated_values_fills_the_form_from_the_focused_field() -> None:
+    from textual import events
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MatchFormScreen)
+        form.focused.post_message(events.Paste("KXFAKE-AAA\tKXNHL-TOR\t1.9\t2.05"))  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        values = form.values()
+        assert (values["ticker_a"], values["ticker_b"], values["odds_a"], values["odds_b"]) == (
+            "KXFAKE-AAA",
+            "KXNHL-TOR",
+            "1.9",
+            "2.05",
+        )
+        assert form.focused is form.query_one("#f-odds_b")
+        form.focused.post_message(events.Paste("5"))  # type: ignore[union-attr]
+        await pilot.pause()
+        assert form.values()["odds_b"] == "2.055"  # a single value is inserted once, at the cursor

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -32,6 +31,7 @@ from kmm_tui.tui.forms import (
 )
 from kmm_tui.tui.port import EnginePort, PairLike
 from kmm_tui.tui.screens.pairing import PairingScreen
+from kmm_tui.tui.widgets.form_input import FormInput, FormScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
 LABELS: dict[str, str] = {
@@ -50,10 +50,11 @@ LABELS: dict[str, str] = {
 PREVIEW_DELAY_S = 0.25
 
 
-class MatchFormScreen(ModalScreen[MatchSpec | None]):
+class MatchFormScreen(FormScreen[MatchSpec | None]):
     """Dismisses with the saved spec, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *FormScreen.BINDINGS,
         Binding("ctrl+s", "save(False)", "Save", priority=True),
         Binding("ctrl+t", "save(True)", "Save & start", priority=True),
         Binding("ctrl+o", "fetch_odds", "Fetch odds", priority=True),
@@ -94,7 +95,7 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
                 for name in MATCH_FIELDS:
                     yield Label(LABELS[name], classes="field-label")
                     locked = self.editing is not None and name in ("ticker_a", "ticker_b", "name")
-                    yield Input(
+                    yield FormInput(
                         self.initial.get(name, ""),
                         id=f"f-{name}",
                         compact=True,
@@ -165,10 +166,6 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
         if name in self.errors:  # typing in a field clears its stale message
             self.show_errors({k: v for k, v in self.errors.items() if k != name})
         self._schedule_preview()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.focus_next()
 
     @on(Checkbox.Changed)
     def _feed_toggled(self) -> None:
