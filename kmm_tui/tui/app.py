@@ -16,6 +16,7 @@ from datetime import tzinfo
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from kmm_tui.domain.prices import format_cents, format_contracts
@@ -82,6 +83,9 @@ class KmmApp(App[int]):
     }
     DEFAULT_MODE = "matches"
     BINDINGS: ClassVar = app_bindings()
+    # screen classes for app.tcss: narrow terminals stack panels, short ones shrink the forms
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
 
     def __init__(
         self,
@@ -137,6 +141,21 @@ class KmmApp(App[int]):
 
     def now_ms(self) -> int:
         return self._clock()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,  # float-ok: seconds on screen
+        markup: bool = False,
+    ) -> None:
+        """Toasts are plain text: engine messages contain brackets ("[odds]") that markup would eat.
+
+        ``markup`` is ignored on purpose (``Widget.notify`` always passes True).
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def snapshot(self) -> EngineView:
         return self.engine.snapshot()

@@ -82,9 +82,17 @@ def resolve_keys(overrides: Mapping[str, str] | None) -> dict[str, str]:
     return keys
 
 
+FOOTER_FIRST = ("help", "quit")  # the footer is cut on the right at 80 columns: these must stay
+
+
 def app_bindings() -> list[Binding]:
-    """Default bindings with ids; the app applies the user's overrides with ``set_keymap``."""
-    return [Binding(a.key, a.action, a.label, show=a.footer, id=a.id) for a in ACTIONS]
+    """Default bindings with ids; the app applies the user's overrides with ``set_keymap``.
+
+    Help and quit come first so a narrow footer never hides them.
+    """
+    first = [a for a in ACTIONS if a.id in FOOTER_FIRST]
+    rest = [a for a in ACTIONS if a.id not in FOOTER_FIRST]
+    return [Binding(a.key, a.action, a.label, show=a.footer, id=a.id) for a in (*first, *rest)]
 
 
 def display_key(key: str) -> str:

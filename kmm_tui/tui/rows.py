@@ -31,64 +31,66 @@ from kmm_tui.tui.format import (
     usd,
 )
 from kmm_tui.tui.port import ScanRow
-from kmm_tui.tui.widgets.table import Cell, Column
+from kmm_tui.tui.widgets.table import Cell, Column, Fit
 
 Row = tuple[str, dict[str, Cell]]
 
+# Home: at 80 columns match, status, theo, our bid, best bid, position and P&L stay (priority 0–1);
+# the reasons and locked pairs come next; wider terminals give the rest to names and reasons (flex).
 MATCH_COLUMNS = (
-    Column("match", "Match", 14),
-    Column("status", "Status", 8),
-    Column("theo", "Theo A/B", 11, min_width=100),
-    Column("bid", "Our bid", 9),
-    Column("best", "Best bid", 9, min_width=100),
-    Column("pos", "Pos", 6),
-    Column("locked", "Lck", 3, min_width=115),
-    Column("pnl_a", "If A", 8, min_width=115),
-    Column("pnl_b", "If B", 8, min_width=115),
-    Column("reason_a", "Reason A", 10),
-    Column("reason_b", "Reason B", 10),
+    Column("match", "Match", 12, priority=0, flex=True),
+    Column("status", "Status", 8, priority=0),
+    Column("theo", "Theo", 9, priority=1),
+    Column("bid", "Our bid", 9, priority=1),
+    Column("best", "Best", 9, priority=1),
+    Column("pos", "Pos", 6, priority=1),
+    Column("locked", "Lck", 5, priority=3),
+    Column("pnl_a", "If A", 9, priority=1, group="pnl"),
+    Column("pnl_b", "If B", 9, priority=1, group="pnl"),
+    Column("reason_a", "Reason A", 10, priority=2, flex=True, group="reasons"),
+    Column("reason_b", "Reason B", 10, priority=2, flex=True, group="reasons"),
 )
 
 FILL_COLUMNS = (
     Column("time", "Time", 8),
-    Column("match", "Match", 16),
-    Column("team", "Team", 12, min_width=100),
+    Column("match", "Match", 12, flex=True),
+    Column("team", "Team", 12, priority=2),
     Column("side", "Side", 4),
     Column("price", "Price", 7),
     Column("count", "Qty", 6),
     Column("fee", "Fee", 7),
-    Column("role", "Role", 5),
-    Column("cost", "Cost", 9, min_width=100),
+    Column("role", "Role", 5, priority=1),
+    Column("cost", "Cost", 9, priority=2),
 )
 
 TOTAL_COLUMNS = (
-    Column("match", "Match", 16),
+    Column("match", "Match", 12, flex=True),
     Column("pos", "Pos", 6),
     Column("locked", "Pairs", 5),
-    Column("cost", "Cost A/B", 17, min_width=100),
-    Column("fees", "Fees", 8),
+    Column("cost", "Cost A/B", 17, priority=2),
+    Column("fees", "Fees", 8, priority=1),
     Column("realized", "Locked P&L", 10),
-    Column("unrealized", "MTM", 8),
-    Column("pnl_a", "If A", 9, min_width=100),
-    Column("pnl_b", "If B", 9, min_width=100),
+    Column("unrealized", "MTM", 8, priority=1),
+    Column("pnl_a", "If A", 9, priority=1, group="pnl"),
+    Column("pnl_b", "If B", 9, priority=1, group="pnl"),
 )
 
 LOG_COLUMNS = (
     Column("time", "Time", 8),
-    Column("level", "Level", 7),
-    Column("match", "Match", 18, min_width=100),
-    Column("text", "Message"),
+    Column("level", "Level", 7, priority=1),
+    Column("match", "Match", 10, flex=True),
+    Column("text", "Message", 20, flex=True, priority=1),
 )
 
 SCAN_COLUMNS = (
     Column("sport", "Sport", 8),
-    Column("series", "Series", 14, min_width=140),
-    Column("team", "Team", 16),
-    Column("ticker", "Ticker", 36, min_width=100),
+    Column("series", "Series", 14, priority=3),
+    Column("team", "Team", 16, flex=True),
+    Column("ticker", "Ticker", 36, priority=2),
     Column("bid", "Bid", 5),
     Column("ask", "Ask", 5),
     Column("spread", "Sprd", 5),
-    Column("volume", "Volume", 8, min_width=100),
+    Column("volume", "Volume", 8, priority=1),
     Column("start", "Start in", 14),
 )
 
@@ -98,7 +100,7 @@ ORDER_COLUMNS = (
     Column("remaining", "Left", 6),
     Column("filled", "Filled", 6),
     Column("state", "State", 9),
-    Column("order_id", "Order", 10, min_width=100),
+    Column("order_id", "Order", 10, priority=1),
 )
 
 DECISION_COLUMNS = (
@@ -152,17 +154,24 @@ def match_status(match: MatchView) -> Text:
     return status_text(match.status)
 
 
-def _side_reason(match: MatchView, side: str) -> Text:
+def _side_reason(match: MatchView, side: str) -> Cell:
+    """The short reason label; wide terminals show the detail (the long form) instead."""
     if is_pre_start_pull(match):
-        return reason_text("paused_before_start")
+        return Fit(
+            reason_text("paused_before_start"),
+            reason_text("paused_before_start", match.status_reason, long=True),
+        )
     if match.status is MatchStatus.HALTED:
-        return reason_text("halted")
+        return Fit(reason_text("halted"), reason_text("halted", match.status_reason, long=True))
     if match.status not in RUNNING:
         return Text(DASH, style="bright_black")
     quote = match.quote_a if side == "a" else match.quote_b
     if quote is None:
         return Text("deciding…", style="bright_black")
-    return reason_text(quote.reason.value, quote.detail)
+    return Fit(
+        reason_text(quote.reason.value, quote.detail),
+        reason_text(quote.reason.value, quote.detail, long=True),
+    )
 
 
 def match_row(match: MatchView) -> Row:

@@ -55,16 +55,20 @@ async def test_enter_opens_the_live_view_of_the_selected_match_and_escape_return
         assert isinstance(app.screen, MatchesScreen)
 
 
-async def test_home_degrades_to_fewer_columns_at_80x24() -> None:
-    app = _app()
-    async with app.run_test(size=(80, 24)):
-        narrow = app.screen.query_one("#matches", SyncTable).visible_columns
-    app = _app()
-    async with app.run_test(size=(120, 40)):
-        wide = app.screen.query_one("#matches", SyncTable).visible_columns
-    assert set(narrow) < set(wide)
-    assert {"match", "status", "bid", "pos", "reason_a", "reason_b"} <= set(narrow)
-    assert {"theo", "best", "locked", "pnl_a", "pnl_b"} <= set(wide)
+async def test_home_keeps_the_essentials_at_80x24_and_spends_width_on_names_and_reasons() -> None:
+    plans = {}
+    for size in ((80, 24), (120, 40), (200, 50)):
+        app = _app()
+        async with app.run_test(size=size):
+            table = app.screen.query_one("#matches", SyncTable)
+            plans[size[0]] = (table.visible_columns, dict(table._widths), table.render_line(1).text)
+    narrow, wide, widest = plans[80], plans[120], plans[200]
+    essentials = {"match", "status", "theo", "bid", "best", "pos", "pnl_a", "pnl_b"}
+    assert essentials <= set(narrow[0])
+    assert set(narrow[0]) < set(wide[0]) and {"reason_a", "reason_b", "locked"} <= set(wide[0])
+    assert "Vitality v FaZe" in wide[2]  # the whole name, not "Vitality v F…"
+    assert widest[1]["reason_a"] > wide[1]["reason_a"]  # wider terminals show the reason's detail
+    assert "competitor at ceiling" in widest[2] or "at ceiling 53c" in widest[2]
 
 
 async def test_help_lists_every_action_with_its_remapped_key() -> None:
@@ -329,3 +333,19 @@ async def test_pasting_tab_separated_values_fills_the_form_from_the_focused_fiel
         form.focused.post_message(events.Paste("5"))  # type: ignore[union-attr]
         await pilot.pause()
         assert form.values()["odds_b"] == "2.055"  # a single value is inserted once, at the cursor
+
+
+async def test_messages_with_brackets_are_shown_as_typed_not_eaten_as_markup() -> None:
+    from kmm_tui.tui.widgets.text_line import TextLine
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        line = TextLine("add an API key under [odds] in settings.toml")
+        await app.screen.mount(line)
+        line.show("no source: add an API key under [odds] in settings.toml")
+        await pilot.pause()
+        assert "under [odds] in" in str(line.render())
+        app.notify("add an API key under [odds] in settings.toml")
+        await pilot.pause()
+        toast = list(app._notifications)[-1]
+        assert toast.markup is False and "[odds]" in toast.message

@@ -261,12 +261,29 @@ def test_match_row_shows_every_home_column() -> None:
     assert set(cells) == {c.key for c in MATCH_COLUMNS}
     assert key == demo_view().matches[0].spec.match_id
     assert str(cells["bid"]) == "53/43" and str(cells["pos"]) == "5A"
-    assert cells["reason_a"].plain == "at ceiling"
+    assert cells["reason_a"].short.plain == "at ceiling"  # narrow columns
+    assert cells["reason_a"].long.plain == "at ceiling 53c"  # wide ones: the detail
 
 
 def test_halted_match_shows_halted_on_both_sides() -> None:
     _, cells = match_row(demo_view().matches[2])
-    assert cells["reason_a"].plain == cells["reason_b"].plain == "halted"
+    assert cells["reason_a"].short.plain == cells["reason_b"].short.plain == "halted"
+    assert cells["reason_a"].long.plain == "halted: feed stale for 30s"
+
+
+def test_the_pre_start_pull_reads_as_paused_not_halted() -> None:
+    from dataclasses import replace
+
+    from kmm_tui.engine.model import MatchStatus
+
+    view = replace(
+        demo_view().matches[0],
+        status=MatchStatus.HALTED,
+        status_reason="event starts 14:00:00 (milestone); orders pulled 5m before",
+    )
+    _, cells = match_row(view)
+    assert cells["status"].plain == "paused" and cells["status"].style == "bright_black"
+    assert cells["reason_a"].short.plain == "pre-start"
 
 
 def test_unrealized_marks_only_the_unpaired_side_at_its_best_bid() -> None:
@@ -317,3 +334,21 @@ def test_feed_priced_match_needs_no_odds_and_uses_the_configured_method() -> Non
     assert "odds_a" in errors  # without the feed, odds or a theo are required
     form, _ = parse_match_form(_values(), MatchSettings(), method=DevigMethod.SHIN)
     assert form is not None and form.theo.method is DevigMethod.SHIN and not form.theo.from_feed
+
+
+def test_plan_columns_keeps_priorities_groups_and_gives_the_rest_to_flex_columns() -> None:
+    from kmm_tui.tui.widgets.table import Column, plan_columns
+
+    columns = (
+        Column("name", "Name", 6, flex=True),
+        Column("a", "A", 4, priority=1, group="ab"),
+        Column("b", "B", 4, priority=1, group="ab"),
+        Column("why", "Why", 5, priority=2, flex=True),
+    )
+    naturals = {"name": 20, "a": 4, "b": 4, "why": 30}
+    narrow = {c.key: w for c, w in plan_columns(columns, naturals, 20)}
+    assert narrow == {"name": 6, "a": 4, "b": 4}  # 'why' does not fit (each cell is padded by 2)
+    assert {c.key for c, _ in plan_columns(columns, naturals, 17)} == {"name", "why"}  # a and b go together
+    wide = {c.key: w for c, w in plan_columns(columns, naturals, 60)}
+    assert wide == {"name": 20, "a": 4, "b": 4, "why": 24}  # the name is satisfied first, then the reason
+    assert sum(w + 2 for w in wide.values()) == 60

@@ -14,7 +14,7 @@ from textual.widgets import Footer
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import format_contracts, format_usd
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.tui.format import cents, fee, position, reason_text, sparkline, start_in, status_text, usd
+from kmm_tui.tui.format import cents, fee, position, reason_text, sparkline, start_in, usd
 from kmm_tui.tui.rows import (
     DECISION_COLUMNS,
     FILL_COLUMNS,
@@ -22,6 +22,7 @@ from kmm_tui.tui.rows import (
     decision_row,
     fill_row,
     match_name,
+    match_status,
     order_row,
     team,
 )
@@ -33,14 +34,13 @@ from kmm_tui.tui.widgets.text_line import TextLine
 
 SPARK_WIDTH = 30
 LIVE_FILL_COLUMNS = tuple(c for c in FILL_COLUMNS if c.key not in ("match", "cost", "team"))
-NARROW = 110  # below this width the inventory and history move under the ladders
 
 
 def header_text(match: MatchView, now_ms: int) -> Text:
     text = Text(match_name(match), style="bold")
     text.append(f"  {match.event_ticker}  ")
-    text.append_text(status_text(match.status))
-    if match.status_reason:
+    text.append_text(match_status(match))
+    if match.status_reason and match.status_reason != match.status.value:  # not "quoting (quoting)"
         text.append(f" ({match.status_reason})", style="bright_black")
     text.append(f"  start {start_in(match.start_ms, now_ms)} [{match.start_source}]")
     if match.theo_source:
@@ -131,9 +131,6 @@ class LiveScreen(ViewScreen):
 
     def selected_match_id(self) -> str | None:
         return self.match_id
-
-    def on_resize(self) -> None:
-        self.query_one("#live-top").set_class(self.app.size.width < NARROW, "narrow")
 
     def show_view(self, view: EngineView | None, now_ms: int) -> None:
         super().show_view(view, now_ms)
