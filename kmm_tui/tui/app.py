@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, ClassVar
@@ -19,7 +20,6 @@ from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
-from kmm_tui.domain.prices import format_cents, format_contracts
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import Command, DeleteMatch, KillAll, StartMatch, StopMatch
 from kmm_tui.engine.errors import EngineError
@@ -27,9 +27,9 @@ from kmm_tui.engine.events import Event, Filled, Level, LogEvent, MatchStatusCha
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.state import EngineView, MatchView
 from kmm_tui.tui.forms import form_values
-from kmm_tui.tui.keymap import ACTIONS, app_bindings, resolve_keys
+from kmm_tui.tui.keymap import ACTIONS, app_bindings, display_key, resolve_keys
 from kmm_tui.tui.port import EnginePort, MatchStore, ScanRow
-from kmm_tui.tui.rows import match_name
+from kmm_tui.tui.rows import PRE_START_PREFIX, match_name
 from kmm_tui.tui.screens.base import ModeScreen, ViewScreen
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.fills import FillsScreen
@@ -41,6 +41,7 @@ from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.screens.shutdown import ShutdownScreen
+from kmm_tui.tui.widgets.banner import Alert
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,14 @@ MATCH_ACTIONS = frozenset(
         "correct_inventory",
         "kill_all",
         "filter",
+        "acknowledge",
         "help",
         "quit_app",
         "switch_mode",
     }
 )
 IDLE_REDRAW_MS = 1000  # the clock in the status bar still ticks when nothing else changes
-FILL_TOAST_GAP_MS = 5_000  # at most one fill toast per this many ms
+MAX_RECENT_FILLS = 200
 
 
 def wall_clock_ms() -> int:
@@ -118,9 +120,9 @@ class KmmApp(App[int]):
         self._clock = clock
         self._dirty = True
         self._last_render_ms = 0
-        self._last_fill_toast_ms = -FILL_TOAST_GAP_MS
-        self._fills_untoasted = 0
         self._unlisten: Callable[[], None] | None = None
+        self.alerts: list[Alert] = []  # unacknowledged halts and failures: the red banner
+        self.recent_fills: deque[Filled] = deque()  # for the fills line, newest last
         self.renders = 0  # for the frame-time bench
 
     # --- lifecycle and rendering -------------------------------------------------------------------
@@ -161,29 +163,33 @@ class KmmApp(App[int]):
         return self.engine.snapshot()
 
     def _on_event(self, event: Event) -> None:
-        """Engine events only wake the renderer; toasts for what needs attention now."""
+        """Engine events only wake the renderer; halts raise the banner, errors toast, fills are kept
+        for the fills line (never a toast: toasts cover forms and the decision log)."""
         self._dirty = True
-        if not self.live:
-            return
-        if isinstance(event, LogEvent) and event.level is Level.ERROR:
-            self.notify(event.text, title="error", severity="error", timeout=10)
-        elif isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
-            self.notify(event.reason, title=f"halted {event.match_id}", severity="error", timeout=10)
+        if isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
+            if not event.reason.startswith(PRE_START_PREFIX):  # the planned pull is not an alarm
+                self.raise_alert(Alert(event.ts_ms, "HALTED", event.reason, event.match_id))
         elif isinstance(event, Filled):
-            # Busy markets fill several times a second: one toast per few seconds, the rest counted,
-            # so toasts never cover the table (every fill is in the Fills mode and the match's row).
-            now = self._clock()
-            if now - self._last_fill_toast_ms < FILL_TOAST_GAP_MS:
-                self._fills_untoasted += 1
-                return
-            side, price = event.side.upper(), format_cents(event.price)
-            more = f" (+{self._fills_untoasted} more)" if self._fills_untoasted else ""
-            self._last_fill_toast_ms, self._fills_untoasted = now, 0
-            self.notify(
-                f"{format_contracts(event.count)} {side} @ {price} ({event.ticker}){more}",
-                title="fill",
-                timeout=3,
-            )
+            self.recent_fills.append(event)
+            while len(self.recent_fills) > MAX_RECENT_FILLS:
+                self.recent_fills.popleft()
+        elif isinstance(event, LogEvent) and event.level is Level.ERROR and self.live:
+            self.notify(event.text, title="error", severity="error", timeout=10)
+
+    @property
+    def ack_key(self) -> str:
+        return display_key(self.keys["acknowledge"]).split(" / ")[0]
+
+    def raise_alert(self, alert: Alert) -> None:
+        """A halt or failure: the banner stays on every screen until acknowledged; the terminal beeps."""
+        self.alerts.append(alert)
+        self._dirty = True
+        self.bell()
+
+    def action_acknowledge(self) -> None:
+        if self.alerts:
+            self.alerts.pop()
+            self.render_now()
 
     def _tick(self) -> None:
         now = self._clock()
@@ -382,11 +388,8 @@ class KmmApp(App[int]):
     def _report_kill(self) -> None:
         left = self.engine.snapshot().resting_orders
         if left:
-            self.notify(
-                f"kill all: {left} order(s) still resting — press K again and check the exchange",
-                severity="error",
-                timeout=15,
-            )
+            text = f"{left} order(s) still resting — press K again and check the exchange"
+            self.raise_alert(Alert(self._clock(), "KILL ALL FAILED", text))
         else:
             self.notify("kill all: every match stopped, 0 orders resting", severity="warning", timeout=6)
 

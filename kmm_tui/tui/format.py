@@ -158,6 +158,14 @@ def clock(ts_ms: int, tz: tzinfo | None = None, *, seconds: bool = True) -> str:
     return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
+def zone_name(ts_ms: int, tz: tzinfo | None = None) -> str:
+    """The abbreviation of the zone every time in the app is shown in ('EST', 'UTC')."""
+    moment = datetime.fromtimestamp(ts_ms / 1000, tz or UTC)
+    if tz is None:
+        moment = moment.astimezone()
+    return moment.strftime("%Z") or "local"
+
+
 def start_in(start_ms: int | None, now_ms: int) -> str:
     """Time to a scheduled start: '2h05m', '4m', 'started 3m ago', or a dash."""
     if start_ms is None:

@@ -38,14 +38,26 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("edit", "e", "edit_match", "Edit", "Edit the selected match's theo and settings"),
     KeyAction("start", "s", "start_match", "Start", "Start quoting the selected match"),
     KeyAction(
-        "dry_run", "S", "start_dry_run", "Dry run", "Start the selected match deciding from live books, "
-        "sending no orders", False,
+        "dry_run",
+        "S",
+        "start_dry_run",
+        "Dry run",
+        "Start the selected match deciding from live books, sending no orders",
+        False,
     ),
     KeyAction("stop", "x", "stop_match", "Stop", "Stop the selected match and pull its orders"),
     KeyAction("delete", "d", "delete_match", "Delete", "Delete the selected match (asks first)"),
     KeyAction("inventory", "i", "correct_inventory", "Inventory", "Correct the selected match's inventory"),
     KeyAction("kill_all", "K", "kill_all", "Kill all", "Cancel every order and stop all (asks first)"),
     KeyAction("filter", "slash", "filter", "Filter", "Filter the current table"),
+    KeyAction(
+        "acknowledge",
+        "exclamation_mark",
+        "acknowledge",
+        "Acknowledge",
+        "Acknowledge the newest alert (halt, guard trip) in the red banner",
+        False,
+    ),
     KeyAction("help", "question_mark,f1", "help", "Help", "This help screen"),
     KeyAction("quit", "q", "quit_app", "Quit", "Quit (pulls every resting order first)"),
 )
@@ -97,7 +109,13 @@ def app_bindings() -> list[Binding]:
 
 def display_key(key: str) -> str:
     """A key as the help screen shows it ('question_mark,f1' → '? / F1')."""
-    names = {"slash": "/", "question_mark": "?", "enter": "Enter", "escape": "Esc"}
+    names = {
+        "slash": "/",
+        "question_mark": "?",
+        "exclamation_mark": "!",
+        "enter": "Enter",
+        "escape": "Esc",
+    }
     return " / ".join(
         names.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k) for k in key.split(",")
     )

@@ -349,3 +349,34 @@ async def test_messages_with_brackets_are_shown_as_typed_not_eaten_as_markup() -
         await pilot.pause()
         toast = list(app._notifications)[-1]
         assert toast.markup is False and "[odds]" in toast.message
+
+
+async def test_a_halt_raises_a_banner_on_every_screen_until_acknowledged_and_fills_never_toast() -> None:
+    from kmm_tui.domain.prices import contracts
+    from kmm_tui.engine.events import Filled, MatchStatusChanged
+    from kmm_tui.engine.model import MatchStatus
+
+    engine = StaticEngine()
+    app = _app(engine)
+    m0, m2 = demo_view().matches[0], demo_view().matches[2]
+    async with app.run_test(size=(80, 24)) as pilot:
+        for listener in list(engine.listeners):
+            listener(MatchStatusChanged(m2.spec.match_id, MatchStatus.HALTED, "market A is paused", NOW_MS))
+            listener(MatchStatusChanged(m0.spec.match_id, MatchStatus.HALTED, "event starts 14:00", NOW_MS))
+            for n in range(5):
+                fill = Filled(m0.spec.match_id, "T", "a", f"t{n}", "o", 4600, contracts(1), 0, False, NOW_MS)
+                listener(fill)
+        app.render_now()
+        await pilot.pause()
+        assert not app._notifications  # no toast for fills or halts
+        for key in ("1", "3", "4"):
+            await pilot.press(key)
+            await pilot.pause()
+            banner = str(app.screen.query_one(".alert-banner").render())
+            assert "HALTED" in banner and "Lakers v Celtics: market A is paused" in banner
+        assert len(app.alerts) == 1  # the pre-start pull is not an alarm
+        fills = str(app.screen.query_one(".fills-line").render())
+        assert "Vitality v FaZe 5 A @ 46c" in fills
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert not app.alerts and not app.screen.query_one(".alert-banner").display

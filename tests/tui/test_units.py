@@ -95,17 +95,27 @@ def test_usd_colours_losses_red() -> None:
 # --- status bar -------------------------------------------------------------------------------------
 
 
-def test_status_bar_shows_environment_balance_feed_rate_orders_and_clock() -> None:
+def test_status_bar_shows_session_totals_feed_rate_orders_and_the_clock_with_its_zone() -> None:
     text = status_text(demo_view(), NOW_MS, 120, TZ).plain
-    for part in ("SIM", "$9,950.12", "feed ok", "r98% w75%", "2 resting orders", "11:06:40"):
+    # realised = locked $0.29; worst case over outcomes = -$2.30 (Vitality v FaZe if B wins)
+    for part in ("SIM", "P&L $0.29", "worst -$2.30", "5 pairs", "2 resting", "feed ok", "11:06:40 UTC"):
         assert part in text
-    assert len(text) <= 120 and text.endswith("11:06:40")
+    assert len(text) <= 120 and text.endswith("11:06:40 UTC")
 
 
-def test_status_bar_shortens_labels_at_80_columns() -> None:
+def test_status_bar_drops_the_least_important_parts_at_80_columns_never_the_totals() -> None:
     text = status_text(demo_view(), NOW_MS, 80, TZ).plain
-    assert "Balance" not in text and "$9,950.12" in text and "2 ord" in text
+    for part in ("SIM", "$0.29", "worst -$2.30", "2 ord", "feed ok", "11:06:40 UTC"):
+        assert part in text
+    assert "r98%" not in text  # healthy headroom goes first
     assert len(text) <= 80
+
+
+def test_status_bar_keeps_low_rate_headroom_even_when_narrow() -> None:
+    from dataclasses import replace
+
+    text = status_text(replace(demo_view(), write_headroom=0.1), NOW_MS, 80, TZ)
+    assert "w10%" in text.plain
 
 
 def test_status_bar_flags_a_dead_feed() -> None:
@@ -352,3 +362,13 @@ def test_plan_columns_keeps_priorities_groups_and_gives_the_rest_to_flex_columns
     wide = {c.key: w for c, w in plan_columns(columns, naturals, 60)}
     assert wide == {"name": 20, "a": 4, "b": 4, "why": 24}  # the name is satisfied first, then the reason
     assert sum(w + 2 for w in wide.values()) == 60
+
+
+def test_quit_summary_names_fills_pairs_realised_worst_case_fees_and_resting_orders() -> None:
+    from kmm_tui.tui.summary import quit_summary
+
+    text = quit_summary(demo_view(), NOW_MS, TZ).plain
+    assert "4 match(es), 2 fill(s), 5 pair(s) locked" in text
+    assert "realised P&L $0.29 (fees $0.0035 included), worst case -$2.30" in text
+    assert "Vitality v FaZe: 2 fill(s), pairs 5, if A $2.69 / if B -$2.30" in text
+    assert "2 order(s) still resting" in text

@@ -15,6 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from kmm_tui.engine.state import EngineView
+from kmm_tui.tui.widgets.banner import AlertBanner
+from kmm_tui.tui.widgets.fills_line import FillsLine
 from kmm_tui.tui.widgets.status_bar import StatusBar
 from kmm_tui.tui.widgets.table import SyncTable
 
@@ -36,6 +38,11 @@ class ViewScreen(Screen[None]):
         """Render one snapshot. Must be cheap and idempotent: it runs up to 10 times a second."""
         for bar in self.query(StatusBar):
             bar.show(view, now_ms, self.kmm.tz)
+        names = {m.spec.match_id: m.spec.name or m.spec.match_id for m in view.matches} if view else {}
+        for banner in self.query(AlertBanner):
+            banner.show_alerts(self.kmm.alerts, names, self.kmm.tz, self.kmm.ack_key)
+        for line in self.query(FillsLine):
+            line.show_fills(self.kmm.recent_fills, names, now_ms)
 
     def on_mount(self) -> None:
         # the app skips screens still mounting; draw the first frame as soon as this one is up
@@ -57,7 +64,9 @@ class ModeScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield AlertBanner()
         yield from self.compose_body()
+        yield FillsLine()
         yield Input(
             placeholder="filter: type to narrow the table, Enter to keep, Esc to clear",
             id="filter",

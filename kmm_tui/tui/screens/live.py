@@ -27,6 +27,7 @@ from kmm_tui.tui.rows import (
     team,
 )
 from kmm_tui.tui.screens.base import ViewScreen
+from kmm_tui.tui.widgets.banner import AlertBanner
 from kmm_tui.tui.widgets.ladder import Ladder
 from kmm_tui.tui.widgets.status_bar import StatusBar
 from kmm_tui.tui.widgets.table import SyncTable
@@ -114,6 +115,7 @@ class LiveScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield AlertBanner()
         with VerticalScroll(id="live"):
             yield TextLine(id="live-header", classes="mode-title")
             yield TextLine(id="live-reasons")
