@@ -13,7 +13,7 @@ from rich.text import Text
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Money, Price, format_cents, format_contracts, format_usd
+from kmm_tui.domain.prices import CENT, Money, Price, format_cents, format_contracts, format_usd
 from kmm_tui.engine.events import Level
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.state import DecisionLogEntry, FillView, LogLine, MatchView, OrderView
@@ -174,12 +174,58 @@ def _side_reason(match: MatchView, side: str) -> Cell:
     )
 
 
+DRIFT_WARN = Price(10 * CENT)  # a typed theo this far from the market's mid is probably out of date
+
+
+def market_mid(match: MatchView, side: str) -> Price | None:
+    market = match.market_a if side == "a" else match.market_b
+    if market is None or market.book.best_bid is None or market.book.best_ask is None:
+        return None
+    return Price((market.book.best_bid + market.book.best_ask) // 2)
+
+
+def theo_drift(match: MatchView) -> tuple[str, Price, Price] | None:
+    """The side whose market mid moved furthest from a typed theo while quoting (side, mid, theo).
+
+    A feed theo follows the line by itself; a typed one does not, and the quotes keep sitting
+    under an old price while the market moves away (the demo's 20–35c drifts)."""
+    if match.spec.theo.from_feed or match.status not in RUNNING:
+        return None
+    worst: tuple[int, str, Price, Price] | None = None
+    for side, theo in (("a", match.theo_a), ("b", match.theo_b)):
+        mid = market_mid(match, side)
+        if mid is None or theo is None:
+            continue
+        gap = abs(mid - theo)
+        if gap >= DRIFT_WARN and (worst is None or gap > worst[0]):
+            worst = (gap, side, mid, theo)
+    return None if worst is None else worst[1:]
+
+
+def drift_text(match: MatchView) -> str:
+    drift = theo_drift(match)
+    if drift is None:
+        return ""
+    side, mid, theo = drift
+    return (
+        f"market {side.upper()} moved to {format_cents(mid)} (mid), {format_cents(abs(mid - theo))} "
+        f"from your theo {format_cents(theo)}: update the theo (e) or stop (x)"
+    )
+
+
+def _theo_cell(match: MatchView) -> Cell:
+    text = pair(match.theo_a, match.theo_b)
+    if theo_drift(match) is None:
+        return text
+    return Text(f"{text}⚠", style="bold yellow")
+
+
 def match_row(match: MatchView) -> Row:
     inv = match.inventory
     cells: dict[str, Cell] = {
         "match": match_name(match),
         "status": match_status(match),
-        "theo": pair(match.theo_a, match.theo_b),
+        "theo": _theo_cell(match),
         "bid": pair(our_bid(match.orders, "a"), our_bid(match.orders, "b")),
         "best": pair(best_bid(match, "a"), best_bid(match, "b")),
         "pos": position(inv.net_exposure),

@@ -372,3 +372,45 @@ def test_quit_summary_names_fills_pairs_realised_worst_case_fees_and_resting_ord
     assert "realised P&L $0.29 (fees $0.0035 included), worst case -$2.30" in text
     assert "Vitality v FaZe: 2 fill(s), pairs 5, if A $2.69 / if B -$2.30" in text
     assert "2 order(s) still resting" in text
+
+
+def test_a_pull_for_a_stale_order_book_does_not_read_as_a_stale_theo() -> None:
+    from kmm_tui.tui.format import reason_text
+
+    detail = "order book is stale; waiting for a fresh snapshot"
+    assert reason_text("theo_stale", detail).plain == "book stale"
+    assert "theo" not in reason_text("theo_stale", detail, long=True).plain
+    assert reason_text("theo_stale", "theo is 130s old").plain == "theo stale"
+
+
+def test_rebalancing_detail_is_not_prefixed_twice() -> None:
+    from kmm_tui.tui.format import reason_text
+
+    detail = "rebalancing: long 5 A @ 52c, ceiling 55c; at ceiling 55c"
+    assert reason_text("rebalancing", detail, long=True).plain == detail
+
+
+def test_preview_says_which_fields_are_empty_and_which_are_wrong() -> None:
+    from kmm_tui.tui.screens.match_form import waiting_text
+
+    values = {"ticker_a": "KXA", "ticker_b": "", "odds_a": "0.9", "odds_b": ""}
+    errors = {"ticker_b": "enter…", "odds_a": "odds must be greater than 1.0", "odds_b": "enter decimal odds"}
+    text = waiting_text(errors, values).plain
+    assert "fix Odds A: odds must be greater than 1.0" in text
+    assert "waits for: Ticker B, Odds B" in text and "waits for: Ticker B, Odds A" not in text
+
+
+def test_a_market_far_from_a_typed_theo_is_flagged_on_the_row_while_quoting() -> None:
+    from dataclasses import replace
+
+    from kmm_tui.engine.model import MatchStatus
+    from kmm_tui.tui.rows import drift_text
+
+    m0 = demo_view().matches[0]  # Vitality v FaZe, theo 55/45, quoting
+    assert drift_text(m0) == "" and "⚠" not in match_row(m0)[1]["theo"]
+    assert m0.market_a is not None
+    moved = replace(m0, market_a=replace(m0.market_a, book=book([(77, 10)], [(79, 10)])))
+    assert match_row(moved)[1]["theo"].plain == "55/45⚠"
+    assert drift_text(moved).startswith("market A moved to 78c (mid), 23c from your theo 55c")
+    stopped = replace(moved, status=MatchStatus.STOPPED)
+    assert drift_text(stopped) == ""  # only while quoting

@@ -20,6 +20,7 @@ from kmm_tui.tui.rows import (
     FILL_COLUMNS,
     ORDER_COLUMNS,
     decision_row,
+    drift_text,
     fill_row,
     match_name,
     match_status,
@@ -46,6 +47,8 @@ def header_text(match: MatchView, now_ms: int) -> Text:
     text.append(f"  start {start_in(match.start_ms, now_ms)} [{match.start_source}]")
     if match.theo_source:
         text.append(f"  theo: {match.theo_source}", style="cyan")
+    if drift := drift_text(match):
+        text.append(f"\n⚠ {drift}", style="bold yellow")
     return text
 
 

@@ -50,6 +50,19 @@ LABELS: dict[str, str] = {
 PREVIEW_DELAY_S = 0.25
 
 
+def waiting_text(errors: Mapping[str, str], values: Mapping[str, str]) -> Text:
+    """Why there is no preview yet: fields still empty, or typed ones that do not parse (and why)."""
+    label = {name: LABELS[name].split(" (")[0].removeprefix("…or ") for name in LABELS}
+    empty = [label[k] for k in errors if not values.get(k, "").strip()]
+    wrong = [f"{label[k]}: {message}" for k, message in errors.items() if values.get(k, "").strip()]
+    text = Text(style="bright_black")
+    if wrong:
+        text.append(f"preview: fix {'; '.join(wrong)}", style="yellow")
+    if empty:
+        text.append(f"{' · ' if wrong else ''}preview waits for: {', '.join(empty)}")
+    return text
+
+
 class MatchFormScreen(FormScreen[MatchSpec | None]):
     """Dismisses with the saved spec, or None when cancelled."""
 
@@ -215,8 +228,7 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         form, errors = self.parse()
         preview = self.query_one("#form-preview", TextLine)
         if form is None:
-            missing = ", ".join(LABELS[k].split(" (")[0] for k in errors)
-            preview.show(Text(f"preview waits for: {missing}", style="bright_black"))
+            preview.show(waiting_text(errors, self.values()))
             return
         if self._described != (form.ticker_a, form.ticker_b):
             try:
