@@ -34,4 +34,8 @@ def _app() -> KmmApp:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=SCREENS[screen], terminal_size=size)
+    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*SCREENS[screen])
+        await pilot.pause(0.5)  # past the form's preview delay: one stable frame
+
+    assert snap_compare(_app(), run_before=settle, terminal_size=size)
