@@ -108,17 +108,23 @@ async def test_palette_opens_with_ctrl_p() -> None:
         assert isinstance(app.screen, CommandPalette)
 
 
-async def test_slash_filters_the_matches_table() -> None:
+async def test_slash_filters_the_table_shows_the_filter_and_escape_clears_it_from_the_table() -> None:
     app = _app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one("#matches", SyncTable)
         assert table.row_count == 4
         await pilot.press("slash", *"lakers")
         await pilot.pause()
         assert table.row_count == 1
-        await pilot.press("escape")
+        await pilot.press("enter")  # keep the filter, back to the table
+        await pilot.pause()
+        assert table.has_focus and table.row_count == 1
+        screen_text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+        assert "filtered ▸" in screen_text and "lakers" in screen_text  # visible while it narrows
+        await pilot.press("escape")  # from the table, not only from the box
         await pilot.pause()
         assert table.row_count == 4
+        assert app.screen.query_one("#filter-bar").has_class("hidden")
 
 
 async def test_form_marks_bad_odds_and_keeps_everything_typed() -> None:
@@ -380,3 +386,26 @@ async def test_a_halt_raises_a_banner_on_every_screen_until_acknowledged_and_fil
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert not app.alerts and not app.screen.query_one(".alert-banner").display
+
+
+async def test_enter_on_a_log_line_opens_it_in_full_and_the_match_is_named_at_80_columns() -> None:
+    from kmm_tui.engine.state import LogLine
+    from kmm_tui.tui.screens.message import MessageScreen
+
+    view = demo_view()
+    long = "amend rejected: the new price would have crossed the book: the best ask moved to 47c " * 2
+    line = LogLine(NOW_MS - 5_000, Level.WARNING, long.strip(), view.matches[0].spec.match_id)
+    engine = StaticEngine(replace(view, logs=(*view.logs, line)))
+    app = _app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.screen.query_one("#log", SyncTable)
+        assert "match" in table.visible_columns
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MessageScreen)
+        body = str(app.screen.query_one("#message-body").render()).replace("\n", " ")
+        assert body.count("crossed the book") == 2
+        await pilot.press("escape")
+        assert isinstance(app.screen, LogScreen)

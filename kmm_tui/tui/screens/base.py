@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from kmm_tui.engine.state import EngineView
 from kmm_tui.tui.widgets.banner import AlertBanner
@@ -67,11 +68,13 @@ class ModeScreen(ViewScreen):
         yield AlertBanner()
         yield from self.compose_body()
         yield FillsLine()
-        yield Input(
-            placeholder="filter: type to narrow the table, Enter to keep, Esc to clear",
-            id="filter",
-            classes="filter hidden",
-        )
+        with Horizontal(id="filter-bar", classes="filter hidden"):
+            yield Static("filter ▸", id="filter-label")
+            yield Input(
+                placeholder="type to narrow the table · Enter keeps it · Esc clears it",
+                id="filter",
+                compact=True,
+            )
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
@@ -82,23 +85,34 @@ class ModeScreen(ViewScreen):
         return self.query(SyncTable).first()
 
     def open_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("hidden")
-        box.focus()
+        self.query_one("#filter-bar").remove_class("hidden")
+        self.query_one("#filter", Input).focus()
 
     def action_close_filter(self) -> None:
+        """Esc clears an active filter wherever the focus is (the table must never stay filtered)."""
         box = self.query_one("#filter", Input)
-        if box.has_focus:
-            box.value = ""
-            box.add_class("hidden")
-            self.main_table.focus()
+        if not box.value and self.query_one("#filter-bar").has_class("hidden"):
+            return
+        box.value = ""
+        self.main_table.set_filter("")
+        self._mark_filter("")
+        self.query_one("#filter-bar").add_class("hidden")
+        self.main_table.focus()
+
+    def _mark_filter(self, text: str) -> None:
+        """The bar stays visible (highlighted) while a filter narrows the table."""
+        bar = self.query_one("#filter-bar")
+        bar.set_class(bool(text.strip()), "active")
+        label = "filtered ▸" if text.strip() else "filter ▸"
+        self.query_one("#filter-label", Static).update(label)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.main_table.set_filter(event.value)
+        self._mark_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value:
-            event.input.add_class("hidden")
+            self.query_one("#filter-bar").add_class("hidden")
         self.main_table.focus()
