@@ -39,6 +39,7 @@ from kmm_tui.tui.screens.live import LiveScreen
 from kmm_tui.tui.screens.log import LogScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.overview import OverviewScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.screens.shutdown import ShutdownScreen
 from kmm_tui.tui.widgets.banner import Alert
@@ -82,6 +83,7 @@ class KmmApp(App[int]):
         "scanner": ScannerScreen,
         "fills": FillsScreen,
         "log": LogScreen,
+        "overview": OverviewScreen,
     }
     DEFAULT_MODE = "matches"
     BINDINGS: ClassVar = app_bindings()

@@ -106,7 +106,10 @@ def reason_text(reason: str | None, detail: str = "", *, long: bool = False) -> 
     label = reason.replace("_", " ") if long else reason_label(reason)
     text = label
     if long and detail:
-        text = detail if detail.casefold().startswith(label.casefold()) else f"{label}: {detail}"
+        # the detail often names the reason itself ("rebalancing: …", "paused: event starts …"):
+        # then it is shown alone, never as "rebalancing: rebalancing: …"
+        lead = detail.split(":", 1)[0].split(" ", 1)[0].casefold()
+        text = detail if lead and label.casefold().startswith(lead) else f"{label}: {detail}"
     return Text(text, style=reason_style(reason))
 
 

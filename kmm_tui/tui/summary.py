@@ -15,7 +15,7 @@ from rich.text import Text
 
 from kmm_tui.domain.prices import Count, Money, format_contracts, format_usd
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.tui.format import clock, fee
+from kmm_tui.tui.format import clock, fee, zone_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,8 @@ def quit_summary(view: EngineView | None, now_ms: int, tz: tzinfo | None = None)
     if view is None:
         return Text("kmm: no session summary (the engine had not started)")
     totals = session_totals(view.matches, view.resting_orders)
-    text = Text(f"kmm session ended {clock(now_ms, tz)} ({view.environment}): ", style="bold")
+    stamp = f"{clock(now_ms, tz)} {zone_name(now_ms, tz)}"
+    text = Text(f"kmm session ended {stamp} ({view.environment}): ", style="bold")
     text.append(f"{totals.matches} match(es), {totals.fills} fill(s), ")
     text.append(f"{format_contracts(totals.pairs)} pair(s) locked\n")
     text.append(f"  realised P&L {format_usd(totals.realised)} (fees {fee(totals.fees)} included), ")

@@ -276,7 +276,8 @@ async def test_redraws_during_every_screens_mount_never_touch_an_unmounted_scree
     match_id = demo_view().matches[0].spec.match_id
     async with app.run_test(size=(120, 40)) as pilot:
         opens = [lambda: app.push_screen(LiveScreen(match_id))]
-        opens += [lambda mode=mode: app.switch_mode(mode) for mode in ("scanner", "fills", "log", "matches")]
+        modes = ("scanner", "fills", "log", "overview", "matches")
+        opens += [lambda mode=mode: app.switch_mode(mode) for mode in modes]
         for open_screen in opens:
             open_screen()
             for _ in range(20):  # redraw on every turn of the loop while the screen mounts
@@ -409,3 +410,30 @@ async def test_enter_on_a_log_line_opens_it_in_full_and_the_match_is_named_at_80
         assert body.count("crossed the book") == 2
         await pilot.press("escape")
         assert isinstance(app.screen, LogScreen)
+
+
+async def test_overview_shows_every_running_or_halted_match_as_a_card_and_enter_opens_it() -> None:
+    from kmm_tui.engine.model import MatchStatus
+    from kmm_tui.tui.screens.overview import Card, OverviewScreen
+
+    view = demo_view()
+    stopped = replace(view.matches[1], status=MatchStatus.STOPPED)
+    engine = StaticEngine(replace(view, matches=(view.matches[0], stopped, *view.matches[2:])))
+    app = _app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        cards = list(app.screen.query(Card))
+        assert [c.match_id for c in cards] == [view.matches[i].spec.match_id for i in (0, 2, 3)]
+        first = str(cards[0].render())
+        assert "A Vitality 53◆10 52 ┆53 │ 57 58" in first and "outbid at 42c → 43c" in first
+        assert "1 stopped match(es) not shown" in str(app.screen.query_one("#overview-hint").render())
+        engine.view = replace(engine.view, matches=engine.view.matches[:1])
+        app.render_now()
+        await pilot.pause()
+        assert len(app.screen.query(Card)) == 1
+        app.screen.query_one(Card).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LiveScreen) and app.screen.match_id == view.matches[0].spec.match_id

@@ -18,6 +18,7 @@ SCREENS = {
     "scanner": ["2"],
     "fills": ["3"],
     "log": ["4"],
+    "overview": ["5"],
     "help": ["question_mark"],
     "form": ["a"],
 }
