@@ -146,6 +146,7 @@ class SyncTable(DataTable[Cell]):
         self._plan: tuple[tuple[Column, int], ...] = ()
         self._widths: dict[str, int] = {}
         self._naturals: dict[str, int] = {}
+        self._grown = False
         self._rows_wanted: list[tuple[str, Mapping[str, Cell]]] = []
         self._cells: dict[str, dict[str, tuple[str, str]]] = {}
         self._row_versions: dict[str, int] = {}
@@ -156,6 +157,7 @@ class SyncTable(DataTable[Cell]):
     # --- columns ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._naturals = self._measure(self._rows_wanted)
         self._fit_columns()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -216,15 +218,20 @@ class SyncTable(DataTable[Cell]):
     def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
         """Make the table show ``rows`` in this order, updating only changed cells."""
         self._rows_wanted = list(rows)
-        grown = False
-        for key, length in self._measure(self._rows_wanted).items():
-            if length > self._naturals.get(key, 0):  # columns only grow between resizes: no flapping
-                self._naturals[key] = length
-                grown = True
-        if grown and self.is_mounted and self._fit_columns():
-            return
-        if self._visible:
-            self._apply(self._rows_wanted, self.selected_key)
+        if not self._visible:
+            return  # not laid out yet: on_mount measures the rows and fits the columns
+        self._apply(self._rows_wanted, self.selected_key)
+        if self._grown:  # some text outgrew its column: maybe there is room to show it
+            self._grown = False
+            self._fit_columns()
+
+    def _note_length(self, key: str, cell: Cell) -> None:
+        """Columns only grow between resizes (no flapping); a growth past the allotted width re-plans."""
+        length = cell_len(_plain(cell))
+        if length > self._naturals.get(key, 0):
+            self._naturals[key] = length
+            if length > self._widths.get(key, 0):
+                self._grown = True
 
     def _matches_filter(self, cells: Mapping[str, Cell]) -> bool:
         if not self.filter_text:
@@ -262,6 +269,8 @@ class SyncTable(DataTable[Cell]):
         new = {c.key: _cell_key(cells.get(c.key, "")) for c in self._visible}
         old = self._cells.get(key)
         if old is None:
+            for column_key, cell in cells.items():
+                self._note_length(column_key, cell)
             values = [_truncated(cells.get(c.key, ""), self._widths[c.key]) for c in self._visible]
             self.add_row(*values, key=key)
             self._cells[key] = new
@@ -271,6 +280,7 @@ class SyncTable(DataTable[Cell]):
         row = self._data[RowKey(key)]
         for column in self._visible:
             if old.get(column.key) != new[column.key]:
+                self._note_length(column.key, cells.get(column.key, ""))
                 row[ColumnKey(column.key)] = _truncated(cells.get(column.key, ""), self._widths[column.key])
                 cell_id = (key, column.key)
                 self._cell_versions[cell_id] = self._cell_versions.get(cell_id, 0) + 1
