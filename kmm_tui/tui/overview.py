@@ -72,22 +72,28 @@ def reason_line(match: MatchView, side: str, width: int = CARD_WIDTH) -> Text:
 
 def card_text(match: MatchView, width: int = CARD_WIDTH) -> Text:
     inv = match.inventory
-    text = Text(match_name(match)[: width - 16], style="bold")
+    status = match_status(match)
+    tail = f" {position(inv.net_exposure)}"
+    name = match_name(match)
+    room = width - len(status.plain) - len(tail) - 1
+    text = Text(name if len(name) <= room else name[: room - 1] + "…", style="bold")
     text.append(" ")
-    text.append_text(match_status(match))
-    text.append(f" {position(inv.net_exposure)}\n")
+    text.append_text(status)
+    text.append(f"{tail}\n")
     for side in ("a", "b"):
         text.append_text(book_line(match, side, width))
         text.append("\n")
         text.append_text(reason_line(match, side, width))
         text.append("\n")
-    text.append("if A ")
-    text.append_text(usd(inv.pnl_if_a_wins))
-    text.append(" · if B ")
-    text.append_text(usd(inv.pnl_if_b_wins))
-    text.append(f" · {format_contracts(inv.locked_pairs)} pairs")
+    pnl = Text("if A ")
+    pnl.append_text(usd(inv.pnl_if_a_wins))
+    pnl.append(" B ")
+    pnl.append_text(usd(inv.pnl_if_b_wins))
+    pnl.append(f" · {format_contracts(inv.locked_pairs)} pairs")
     if drift_text(match):
-        text.append(" ⚠ theo", style="bold yellow")
+        pnl.append(" ⚠theo", style="bold yellow")
+    pnl.truncate(width, overflow="ellipsis")
+    text.append_text(pnl)
     return text
 
 
