@@ -83,7 +83,7 @@ LOG_COLUMNS = (
 )
 
 SCAN_COLUMNS = (
-    Column("sport", "Sport", 8),
+    Column("sport", "Sport", 8, flex=True),
     Column("series", "Series", 14, priority=3),
     Column("team", "Team", 16, flex=True),
     Column("ticker", "Ticker", 36, priority=2),
@@ -91,7 +91,7 @@ SCAN_COLUMNS = (
     Column("ask", "Ask", 5),
     Column("spread", "Sprd", 5),
     Column("volume", "Volume", 8, priority=1),
-    Column("start", "Start in", 14),
+    Column("start", "Start in", 9, flex=True),
 )
 
 ORDER_COLUMNS = (
