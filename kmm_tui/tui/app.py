@@ -125,6 +125,7 @@ class KmmApp(App[int]):
         self._unlisten: Callable[[], None] | None = None
         self.alerts: list[Alert] = []  # unacknowledged halts and failures: the red banner
         self.recent_fills: deque[Filled] = deque()  # for the fills line, newest last
+        self.fills_seen = 0  # every fill this session (the snapshot keeps only the latest per match)
         self.renders = 0  # for the frame-time bench
 
     # --- lifecycle and rendering -------------------------------------------------------------------
@@ -172,6 +173,7 @@ class KmmApp(App[int]):
             if not event.reason.startswith(PRE_START_PREFIX):  # the planned pull is not an alarm
                 self.raise_alert(Alert(event.ts_ms, "HALTED", event.reason, event.match_id))
         elif isinstance(event, Filled):
+            self.fills_seen += 1
             self.recent_fills.append(event)
             while len(self.recent_fills) > MAX_RECENT_FILLS:
                 self.recent_fills.popleft()

@@ -8,7 +8,7 @@ paid) and the worst case over outcomes if every match settled now. Both add up e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 
 from rich.text import Text
@@ -41,11 +41,18 @@ def session_totals(matches: Sequence[MatchView], resting_orders: int = 0) -> Ses
     )
 
 
-def quit_summary(view: EngineView | None, now_ms: int, tz: tzinfo | None = None) -> Text:
-    """What the terminal shows after the app closes: the session in four lines."""
+def quit_summary(
+    view: EngineView | None, now_ms: int, tz: tzinfo | None = None, fills_seen: int | None = None
+) -> Text:
+    """What the terminal shows after the app closes: the session in a few lines.
+
+    ``fills_seen`` is the app's count of fill events (the snapshot keeps only each match's latest
+    fills, so its count stops growing in a long session)."""
     if view is None:
         return Text("kmm: no session summary (the engine had not started)")
     totals = session_totals(view.matches, view.resting_orders)
+    if fills_seen is not None:
+        totals = replace(totals, fills=max(fills_seen, totals.fills))
     stamp = f"{clock(now_ms, tz)} {zone_name(now_ms, tz)}"
     text = Text(f"kmm session ended {stamp} ({view.environment}): ", style="bold")
     text.append(f"{totals.matches} match(es), {totals.fills} fill(s), ")

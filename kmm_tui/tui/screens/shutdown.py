@@ -64,7 +64,10 @@ class ShutdownScreen(ModalScreen[None]):
         """The session in a few lines, printed to the terminal once the app has closed."""
         now = getattr(self.app, "now_ms", None)
         return quit_summary(
-            self.engine.snapshot(), now() if callable(now) else 0, getattr(self.app, "tz", None)
+            self.engine.snapshot(),
+            now() if callable(now) else 0,
+            getattr(self.app, "tz", None),
+            getattr(self.app, "fills_seen", None),
         )
 
     @work(exclusive=True, group="shutdown")
