@@ -40,3 +40,13 @@ def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:  # ty
         await pilot.pause(0.5)  # past the form's preview delay: one stable frame
 
     assert snap_compare(_app(), run_before=settle, terminal_size=size)
+
+
+def test_home_on_a_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Cell colours are ANSI names: Textual maps them through the light theme's palette (readable)."""
+
+    async def light(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.theme = "textual-light"
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), run_before=light, terminal_size=(120, 40))
