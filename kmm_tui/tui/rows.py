@@ -78,8 +78,8 @@ TOTAL_COLUMNS = (
 LOG_COLUMNS = (
     Column("time", "Time", 8),
     Column("level", "Level", 7, priority=1),
-    Column("match", "Match", 10, flex=True),
-    Column("text", "Message", 20, flex=True, priority=1),
+    Column("match", "Match", 12, flex=True, priority=1),  # the message grows first, then the name
+    Column("text", "Message", 20, flex=True),
 )
 
 SCAN_COLUMNS = (

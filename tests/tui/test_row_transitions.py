@@ -24,7 +24,7 @@ from kmm_tui.tui.rows import match_row
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
-from kmm_tui.tui.widgets.table import SyncTable
+from kmm_tui.tui.widgets.table import Fit, SyncTable
 from tests.tui.test_integration import cs2_pair, resting_on_exchange, sim_and_engine, wait_for
 
 pytestmark = pytest.mark.slow
@@ -32,8 +32,11 @@ pytestmark = pytest.mark.slow
 SHOWN = ("status", "bid", "pos", "pnl_a", "pnl_b", "reason_a", "reason_b")
 
 
-def plain(cell: object) -> str:
-    return getattr(cell, "plain", str(cell))
+def forms(cell: object) -> list[str]:
+    """What a cell may be drawn as: its text, or for a Fit cell its long or short form."""
+    if isinstance(cell, Fit):
+        return [forms(cell.long)[0], forms(cell.short)[0]]
+    return [getattr(cell, "plain", str(cell))]
 
 
 async def one_refresh(pilot: Pilot[object], app: KmmApp) -> None:
@@ -51,8 +54,8 @@ async def assert_row_shows(pilot: Pilot[object], app: KmmApp, engine: Engine, *e
     drawn = table.render_line(1).text  # line 0 is the header
     _, cells = match_row(match)
     for key in SHOWN:
-        value = plain(cells[key])
-        assert value[:8] in drawn, f"{key} {value!r} not drawn in {drawn!r}"
+        values = forms(cells[key])
+        assert any(v[:8] in drawn for v in values), f"{key} {values!r} not drawn in {drawn!r}"
     for word in expected:
         assert word in drawn, f"{word!r} not drawn in {drawn!r}"
     return match
