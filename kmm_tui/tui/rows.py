@@ -83,15 +83,15 @@ LOG_COLUMNS = (
 )
 
 SCAN_COLUMNS = (
-    Column("sport", "Sport", 8, flex=True),
+    Column("sport", "Sport", 17),
     Column("series", "Series", 14, priority=3),
     Column("team", "Team", 16, flex=True),
-    Column("ticker", "Ticker", 36, priority=2),
+    Column("ticker", "Ticker", 36, priority=1),
     Column("bid", "Bid", 5),
     Column("ask", "Ask", 5),
     Column("spread", "Sprd", 5),
-    Column("volume", "Volume", 8, priority=1),
-    Column("start", "Start in", 9, flex=True),
+    Column("volume", "Volume", 8, priority=2),
+    Column("start", "Start in", 16),
 )
 
 ORDER_COLUMNS = (

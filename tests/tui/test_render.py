@@ -437,3 +437,30 @@ async def test_overview_shows_every_running_or_halted_match_as_a_card_and_enter_
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, LiveScreen) and app.screen.match_id == view.matches[0].spec.match_id
+
+
+async def test_save_typed_in_the_same_burst_saves_what_was_typed_before_it() -> None:
+    """ctrl+s right after keys (one burst) must not save the field as it was before those keys."""
+    from kmm_tui.engine.commands import Command, UpdateMatch
+
+    class Recording(StaticEngine):
+        async def execute(self, command: Command) -> None:
+            self.sent.append(command)
+
+    engine = Recording()
+    engine.sent = []  # type: ignore[attr-defined]
+    app = _app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MatchFormScreen)
+        form.query_one("#f-edge", Input).focus()
+        await pilot.pause()
+        from textual import events
+
+        for key, char in (("backspace", None), ("4", "4"), ("ctrl+s", None)):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        sent = [c for c in engine.sent if isinstance(c, UpdateMatch)]  # type: ignore[attr-defined]
+        assert sent and sent[0].settings is not None and sent[0].settings.edge == 400

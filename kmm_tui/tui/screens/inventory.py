@@ -26,7 +26,7 @@ from kmm_tui.tui.widgets.text_line import TextLine
 class InventoryScreen(FormScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *FormScreen.BINDINGS,
-        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save"),  # not priority: after the keys typed before it
         Binding("escape", "cancel", "Cancel"),
     ]
 

@@ -68,9 +68,9 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *FormScreen.BINDINGS,
-        Binding("ctrl+s", "save(False)", "Save", priority=True),
-        Binding("ctrl+t", "save(True)", "Save & start", priority=True),
-        Binding("ctrl+o", "fetch_odds", "Fetch odds", priority=True),
+        Binding("ctrl+s", "save(False)", "Save"),  # not priority: after the keys typed before it
+        Binding("ctrl+t", "save(True)", "Save & start"),
+        Binding("ctrl+o", "fetch_odds", "Fetch odds"),
         Binding("escape", "cancel", "Cancel"),
     ]
 

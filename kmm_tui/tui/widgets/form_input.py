@@ -1,5 +1,6 @@
-"""Form fields that survive bursts and pastes: Tab/Enter move focus before the next key is routed, and
-a tab-separated paste fills consecutive fields.
+"""Form fields that survive bursts and pastes: Tab/Enter move focus before the next key is routed,
+editing keys run in order with the characters, save keys follow the keys typed before them, and a
+tab-separated paste fills consecutive fields.
 
 Why: Textual routes each key to the focused widget as it arrives, but a plain Tab binding runs only
 after the key has bubbled back up from the old field. Keys that arrive in the same burst (a paste
@@ -24,7 +25,20 @@ ResultType = TypeVar("ResultType")
 
 
 class FormInput(Input):
-    """An Input whose tab-separated paste is handed to the form to spread over the next fields."""
+    """An Input that keeps a burst in order, and hands a tab-separated paste to the form.
+
+    Input edits with bindings (backspace, delete, arrows, home/end): a binding runs only after the key
+    has bubbled up to the app, so in a burst the characters typed after a backspace were inserted
+    before it ran ("2", backspace, "4" gave "24"). Here the field's own bindings run as the key
+    arrives, in order with the characters.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, []):
+            event.prevent_default()  # not Input's own handler (next in the MRO)
+            event.stop()
+            await self.run_action(binding.action)
+            return
 
     class PastedFields(Message):
         def __init__(self, field: FormInput, parts: list[str]) -> None:
