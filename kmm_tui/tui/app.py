@@ -1,8 +1,9 @@
-"""The kmm Textual app: four modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
+"""The kmm Textual app: five modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
 
-The app owns the engine connection for the UI: it listens to events only to mark the view dirty (and
-to toast errors, halts and fills), and renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the
-screen that is on top. Screens render; the app sends commands. No trading logic lives here.
+The app owns the engine connection for the UI: it listens to events only to mark the view dirty, to
+raise the alert banner on halts, to keep recent fills for the fills line and to toast errors, and it
+renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the screen that is on top (once mounted).
+Screens render; the app sends commands. No trading logic lives here.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def wall_clock_ms() -> int:
 
 
 class KmmApp(App[int]):
-    """One engine, four modes (1–4), modal forms; every action on a key, in the footer and palette."""
+    """One engine, five modes (1–5), modal forms; every action on a key, in the footer and palette."""
 
     CSS_PATH = "app.tcss"
     TITLE = "kmm"
