@@ -291,12 +291,27 @@ class SyncTable(DataTable[Cell]):
     # --- per-row render caching (see the module docstring) -------------------------------------------
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """A screen line is cached until its own row changes (not any cell of the table)."""
         structure = self._update_count
-        self._update_count = (structure, self._cell_updates)  # type: ignore[assignment]
+        try:
+            row_key, _ = self._get_offsets(y)
+            version = self._row_versions.get(str(row_key.value), 0) if row_key.value is not None else 0
+        except LookupError:
+            row_key, version = None, 0
+        self._update_count = (structure, "line", row_key, version)  # type: ignore[assignment]
         try:
             return super()._render_line(y, x1, x2, base_style)
         finally:
             self._update_count = structure
+
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        """Row offsets depend on the table's structure only: keep them (and the ordered rows) cached."""
+        current: Any = self._update_count
+        self._update_count = current[0] if isinstance(current, tuple) else current
+        try:
+            return super()._get_offsets(y)
+        finally:
+            self._update_count = current
 
     def _render_line_in_row(
         self,
