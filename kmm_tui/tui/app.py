@@ -67,7 +67,7 @@ MATCH_ACTIONS = frozenset(
     }
 )
 IDLE_REDRAW_MS = 1000  # the clock in the status bar still ticks when nothing else changes
-MAX_RECENT_FILLS = 200
+MAX_RECENT_FILLS = 200  # far more than one fills-line window needs
 
 
 def wall_clock_ms() -> int:
@@ -125,7 +125,7 @@ class KmmApp(App[int]):
         self._last_render_ms = 0
         self._unlisten: Callable[[], None] | None = None
         self.alerts: list[Alert] = []  # unacknowledged halts and failures: the red banner
-        self.recent_fills: deque[Filled] = deque()  # for the fills line, newest last
+        self.recent_fills: deque[Filled] = deque(maxlen=MAX_RECENT_FILLS)  # the fills line, newest last
         self.fills_seen = 0  # every fill this session (the snapshot keeps only the latest per match)
         self.renders = 0  # for the frame-time bench
 
@@ -176,8 +176,6 @@ class KmmApp(App[int]):
         elif isinstance(event, Filled):
             self.fills_seen += 1
             self.recent_fills.append(event)
-            while len(self.recent_fills) > MAX_RECENT_FILLS:
-                self.recent_fills.popleft()
         elif isinstance(event, LogEvent) and event.level is Level.ERROR and self.live:
             self.notify(event.text, title="error", severity="error", timeout=10)
 
