@@ -37,7 +37,14 @@ def _app() -> KmmApp:
 def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.press(*SCREENS[screen])
-        await pilot.pause(0.5)  # past the form's preview delay: one stable frame
+        await pilot.pause(0.3)
+        if screen == "form":  # one stable frame: the preview has replaced its placeholder
+            for _ in range(100):
+                if "waits for" in str(pilot.app.screen.query_one("#form-preview").render()):
+                    break
+                await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
     assert snap_compare(_app(), run_before=settle, terminal_size=size)
 
