@@ -90,14 +90,26 @@ def reason_label(reason: str) -> str:
     return _REASON_SHORT.get(reason, reason.replace("_", " "))
 
 
+# The engine reports every "pull until it clears" guard with the theo_stale reason; the detail says
+# which one tripped. A stale order book (every start, until the first snapshot) is not a stale theo.
+_PULLED_BY: tuple[tuple[str, str, str], ...] = (("order book", "book stale", "waiting for the order book"),)
+
+
 def reason_text(reason: str | None, detail: str = "", *, long: bool = False) -> Text:
     """A coloured cell for one side's reason; ``long`` appends the detail line."""
     if reason is None:
         return Text(DASH, style="bright_black")
+    if reason == "theo_stale":
+        for prefix, short, full in _PULLED_BY:
+            if detail.startswith(prefix):
+                return Text(f"{full}: {detail}" if long else short, style="yellow")
     label = reason.replace("_", " ") if long else reason_label(reason)
     text = label
     if long and detail:
-        text = detail if detail.casefold().startswith(label.casefold()) else f"{label}: {detail}"
+        # the detail often names the reason itself ("rebalancing: …", "paused: event starts …"):
+        # then it is shown alone, never as "rebalancing: rebalancing: …"
+        lead = detail.split(":", 1)[0].split(" ", 1)[0].casefold()
+        text = detail if lead and label.casefold().startswith(lead) else f"{label}: {detail}"
     return Text(text, style=reason_style(reason))
 
 
@@ -156,6 +168,14 @@ def clock(ts_ms: int, tz: tzinfo | None = None, *, seconds: bool = True) -> str:
     if tz is None:
         moment = moment.astimezone()
     return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def zone_name(ts_ms: int, tz: tzinfo | None = None) -> str:
+    """The abbreviation of the zone every time in the app is shown in ('EST', 'UTC')."""
+    moment = datetime.fromtimestamp(ts_ms / 1000, tz or UTC)
+    if tz is None:
+        moment = moment.astimezone()
+    return moment.strftime("%Z") or "local"
 
 
 def start_in(start_ms: int | None, now_ms: int) -> str:
