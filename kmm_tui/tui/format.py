@@ -45,8 +45,9 @@ _REASON_SHORT: dict[str, str] = {
     "competitor_above_ceiling": "comp>ceil",
     "paused_before_start": "pre-start",
     "event_started": "started",
-    "market_not_open": "mkt closed",
+    "market_not_open": "not open",
     "theo_stale": "theo stale",
+    "book_stale": "book stale",
     "rebalancing": "rebalance",
     "overexposed": "over limit",
     "at_ceiling": "at ceiling",
@@ -90,19 +91,10 @@ def reason_label(reason: str) -> str:
     return _REASON_SHORT.get(reason, reason.replace("_", " "))
 
 
-# The engine reports every "pull until it clears" guard with the theo_stale reason; the detail says
-# which one tripped. A stale order book (every start, until the first snapshot) is not a stale theo.
-_PULLED_BY: tuple[tuple[str, str, str], ...] = (("order book", "book stale", "waiting for the order book"),)
-
-
 def reason_text(reason: str | None, detail: str = "", *, long: bool = False) -> Text:
     """A coloured cell for one side's reason; ``long`` appends the detail line."""
     if reason is None:
         return Text(DASH, style="bright_black")
-    if reason == "theo_stale":
-        for prefix, short, full in _PULLED_BY:
-            if detail.startswith(prefix):
-                return Text(f"{full}: {detail}" if long else short, style="yellow")
     label = reason.replace("_", " ") if long else reason_label(reason)
     text = label
     if long and detail:

@@ -378,8 +378,8 @@ def test_a_pull_for_a_stale_order_book_does_not_read_as_a_stale_theo() -> None:
     from kmm_tui.tui.format import reason_text
 
     detail = "order book is stale; waiting for a fresh snapshot"
-    assert reason_text("theo_stale", detail).plain == "book stale"
-    assert "theo" not in reason_text("theo_stale", detail, long=True).plain
+    assert reason_text("book_stale", detail).plain == "book stale"
+    assert "theo" not in reason_text("book_stale", detail, long=True).plain
     assert reason_text("theo_stale", "theo is 130s old").plain == "theo stale"
 
 
