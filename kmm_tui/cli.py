@@ -52,6 +52,7 @@ HANDLERS: dict[str, str] = {
     "sim": "kmm_tui.sim.cli:main",
     "serve": "kmm_tui.tui.serve:main",
     "journal": "kmm_tui.journal_cli:main",
+    "replay": "kmm_tui.replay.cli:main",
 }
 # Commands that can place orders: on prod they need --live and the typed confirmation.
 TRADING_COMMANDS = frozenset({"tui", "run", "serve"})
@@ -180,6 +181,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "serve": "serve the terminal app in a web browser",
     "check": "verify settings, key and connection: exchange status and balance",
     "journal": "show or export the trading journal (orders, fills, decisions)",
+    "replay": "replay a recorded session with other settings (edge, size, limit, retest) and compare",
 }
 
 
@@ -309,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     journal = add("journal")
     journal.add_argument("--match", metavar="NAME", help="only this match (name or id)")
     journal.add_argument("--csv", metavar="PATH", type=Path, help="write fills to a CSV file")
+
+    from kmm_tui.replay.cli import add_arguments as replay_arguments  # light: flags only
+
+    replay_arguments(add("replay"))
     return parser
 
 

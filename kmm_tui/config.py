@@ -183,6 +183,17 @@ DEFAULT_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingSettings:
+    """``[recording]``: every session's books, decisions, orders and fills for ``kmm replay``
+    (docs/replay.md). On by default; a session stops recording at ``max_session_mb`` and the oldest
+    sessions are deleted when the folder passes ``max_total_mb``."""
+
+    enabled: bool = True
+    max_session_mb: int = 200
+    max_total_mb: int = 2000
+
+
+@dataclass(frozen=True, slots=True)
 class ScannerSettings:
     """``series`` replaces the scanner's built-in series list when non-empty."""
 
@@ -245,6 +256,7 @@ class Settings:
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     matches: tuple[SavedMatch, ...] = ()
     source: Path | None = None
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
     def match(self, name: str) -> SavedMatch | None:
         """The saved match called ``name`` (case-insensitive), if any."""
@@ -565,7 +577,8 @@ class _Checker:
 
 # --- section validators --------------------------------------------------------------------------
 
-_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches")
+_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "recording")
+_RECORDING_KEYS = ("enabled", "max_session_mb", "max_total_mb")
 _KALSHI_KEYS = ("key_id", "private_key_path", "rest_url", "ws_url", "tier")
 _ODDS_KEYS = (
     "the_odds_api_key",
@@ -769,6 +782,24 @@ def _scanner(ck: _Checker, raw: object) -> ScannerSettings:
     return ScannerSettings(series)
 
 
+def _recording(ck: _Checker, raw: object) -> RecordingSettings:
+    loc: Loc = ("recording",)
+    table = ck.table(raw, loc, "[recording] with enabled = true")
+    ck.known_keys(table, loc, _RECORDING_KEYS)
+    base = RecordingSettings()
+    enabled = ck.boolean(table["enabled"], (*loc, "enabled")) if "enabled" in table else base.enabled
+    session = base.max_session_mb
+    if "max_session_mb" in table:
+        session = ck.integer(table["max_session_mb"], (*loc, "max_session_mb"), 1, 100_000)
+    total = base.max_total_mb
+    if "max_total_mb" in table:
+        total = ck.integer(table["max_total_mb"], (*loc, "max_total_mb"), 1, 1_000_000)
+    if total < session:
+        raise ck.fail((*loc, "max_total_mb"), f"{ck.where(loc)}: max_total_mb ({total}) is smaller than "
+                      f"max_session_mb ({session}); raise max_total_mb")
+    return RecordingSettings(enabled, session, total)
+
+
 def _keys(ck: _Checker, raw: object) -> Mapping[str, str]:
     loc: Loc = ("keys",)
     table = ck.table(raw, loc, '[keys] with quit = "q"')
@@ -925,7 +956,8 @@ def _validate(ck: _Checker, doc: Mapping[str, Any], environ: Mapping[str, str]) 
                 )
             seen.add(saved.name.casefold())
             matches.append(saved)
-    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches))
+    recording = _recording(ck, doc["recording"]) if "recording" in doc else RecordingSettings()
+    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches), recording=recording)
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -1017,6 +1049,7 @@ def _with_source(settings: Settings, path: Path) -> Settings:
         settings.keys,
         settings.matches,
         path,
+        settings.recording,
     )
 
 

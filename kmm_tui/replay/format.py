@@ -120,6 +120,13 @@ def append(path: Path, member: bytes) -> None:
 def read_lines(path: Path) -> Iterator[str]:
     """The text lines of a session file; a damaged or truncated file raises RecordingError."""
     try:
+        with path.open("rb") as raw:
+            magic = raw.read(2)
+    except OSError:
+        magic = b"\x1f\x8b"  # let the reader below say what is wrong
+    if magic != b"\x1f\x8b":
+        raise RecordingError(f"{path} is not a kmm session recording (not gzip-compressed)")
+    try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
             yield from file
     except FileNotFoundError:
