@@ -4,9 +4,10 @@ The recording holds the book WITHOUT our bids (what the strategy saw) and our ow
 trades the feed tells us about). A simulated bid at price p:
 
 * joins the back of its level: ``ahead`` = the others' size at p when it is placed, re-priced, or
-  raised in size (a decrease keeps its place);
-* a decrease of the others' size at p eats the size ahead of us first; what it removes beyond that is
-  counted as filling us (the file cannot tell a trade from a cancel behind us: optimistic);
+  raised in size (a decrease keeps its place); what joins the level later is ``behind`` us;
+* a decrease of the others' size at p eats the size ahead of us first, then (as cancels) the size that
+  joined behind us, and what it removes beyond both fills us: the file cannot tell a trade from a
+  cancel, so a level that shrinks past everything ahead of us is taken to have traded through us;
 * a recorded fill of ours at price q with count c is a taker selling c at q or better: a simulated bid
   above q fills first (min(c, remaining)); at q it eats the size ahead, then us; below q nothing;
 * new asks at or below p (someone offering at our price) trade with the bids above p first, then the
@@ -23,24 +24,39 @@ from kmm_tui.domain.book import Book
 
 
 @dataclass(frozen=True, slots=True)
+class Spot:
+    """Where a resting bid of ours stands in its level (Count units)."""
+
+    ahead: int  # others' size in front of us
+    behind: int = 0  # others' size that joined after us
+
+
+@dataclass(frozen=True, slots=True)
 class QueueStep:
     filled: int  # Count filled on us
-    ahead: int  # size ahead of us afterwards
+    spot: Spot  # where we stand afterwards
 
 
-def _eat(volume: int, ahead: int, remaining: int) -> QueueStep:
+def _trade(volume: int, spot: Spot, remaining: int) -> QueueStep:
     """``volume`` trades through the queue at our level: the size ahead first, then us."""
-    if volume <= ahead:
-        return QueueStep(0, ahead - volume)
-    return QueueStep(min(volume - ahead, remaining), 0)
+    if volume <= spot.ahead:
+        return QueueStep(0, Spot(spot.ahead - volume, spot.behind))
+    return QueueStep(min(volume - spot.ahead, remaining), Spot(0, spot.behind))
 
 
-def on_book(price: int, ahead: int, remaining: int, old: Book, new: Book) -> QueueStep:
+def on_book(price: int, spot: Spot, remaining: int, old: Book, new: Book) -> QueueStep:
     """The others' book changed from ``old`` to ``new`` while we rest ``remaining`` at ``price``."""
-    step = QueueStep(0, ahead)
-    decrease = old.bid_size_at(price) - new.bid_size_at(price)
-    if decrease > 0:
-        step = _eat(decrease, ahead, remaining)
+    step = QueueStep(0, spot)
+    change = new.bid_size_at(price) - old.bid_size_at(price)
+    if change > 0:
+        step = QueueStep(0, Spot(spot.ahead, spot.behind + change))
+    elif change < 0:
+        decrease = -change
+        eaten_ahead = min(decrease, spot.ahead)
+        cancelled_behind = min(decrease - eaten_ahead, spot.behind)
+        through = decrease - eaten_ahead - cancelled_behind
+        left = Spot(spot.ahead - eaten_ahead, spot.behind - cancelled_behind)
+        step = QueueStep(min(through, remaining), left)
     before = dict(old.asks)
     crossing = 0
     for ask, size in new.asks:
@@ -49,15 +65,15 @@ def on_book(price: int, ahead: int, remaining: int, old: Book, new: Book) -> Que
         crossing += max(0, size - before.get(ask, 0))
     if crossing > 0 and step.filled < remaining:
         above = sum(size for bid, size in new.bids if bid > price)
-        more = _eat(max(0, crossing - above), step.ahead, remaining - step.filled)
-        step = QueueStep(step.filled + more.filled, more.ahead)
+        more = _trade(max(0, crossing - above), step.spot, remaining - step.filled)
+        step = QueueStep(step.filled + more.filled, more.spot)
     return step
 
 
-def on_trade(price: int, ahead: int, remaining: int, trade_price: int, count: int) -> QueueStep:
+def on_trade(price: int, spot: Spot, remaining: int, trade_price: int, count: int) -> QueueStep:
     """A recorded fill of ours (a taker sold ``count`` at ``trade_price``) while we rest at ``price``."""
     if price > trade_price:
-        return QueueStep(min(count, remaining), ahead)
+        return QueueStep(min(count, remaining), spot)
     if price == trade_price:
-        return _eat(count, ahead, remaining)
-    return QueueStep(0, ahead)
+        return _trade(count, spot, remaining)
+    return QueueStep(0, spot)

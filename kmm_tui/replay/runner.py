@@ -240,7 +240,7 @@ def simulate(match: RecordedMatch, overrides: Overrides, label: str) -> Outcome:
     state = _Replay(match)
     outcome = Outcome(label, None)
     orders: list[OwnOrder | None] = [None, None]
-    ahead = [0, 0]
+    spots = [queue.Spot(0), queue.Spot(0)]
 
     def settings() -> QuoteSettings:
         assert state.recorded is not None
@@ -274,11 +274,11 @@ def simulate(match: RecordedMatch, overrides: Overrides, label: str) -> Outcome:
                     orders[side] = OwnOrder(f"replay-{next(_ids)}", match.match_id, action.side,
                                             match.tickers[side], action.price, action.count,
                                             state=OrderState.RESTING)
-                    ahead[side] = book.bid_size_at(action.price)
+                    spots[side] = queue.Spot(book.bid_size_at(action.price))
                 elif isinstance(action, Amend):
                     target = action.order
                     if action.price != target.price or action.remaining > target.remaining:
-                        ahead[side] = book.bid_size_at(action.price)  # back of the queue
+                        spots[side] = queue.Spot(book.bid_size_at(action.price))  # back of the queue
                     target.price = action.price
                     target.initial = Count(target.filled + action.remaining)
                 elif isinstance(action, Decrease):
@@ -308,15 +308,15 @@ def simulate(match: RecordedMatch, overrides: Overrides, label: str) -> Outcome:
             side = record[3]
             order = orders[side]
             if order is not None:
-                step = queue.on_trade(order.price, ahead[side], order.remaining, record[4], record[5])
-                ahead[side] = step.ahead
+                step = queue.on_trade(order.price, spots[side], order.remaining, record[4], record[5])
+                spots[side] = step.spot
                 fill(side, step.filled, now)
         elif old is not None:
             side = record[3]
             order = orders[side]
             if order is not None:
-                step = queue.on_book(order.price, ahead[side], order.remaining, old, state.books[side])
-                ahead[side] = step.ahead
+                step = queue.on_book(order.price, spots[side], order.remaining, old, state.books[side])
+                spots[side] = step.spot
                 fill(side, step.filled, now)
         if len(outcome.fills) > filled_before:
             evaluate(now)  # a fill wakes the runner at once
