@@ -21,7 +21,7 @@ from typing import Any
 from kmm_tui.domain.book import Book, Level
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import TickGrid
-from kmm_tui.domain.quoting import Decision, QuoteSettings, SideQuote
+from kmm_tui.domain.quoting import Decision, QuoteSettings, SideInput, SideQuote
 from kmm_tui.engine.events import Event, Filled, MatchStatusChanged, OrderChanged
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.strategy import DecideInputs
@@ -35,6 +35,7 @@ COMPRESS_LEVEL = 6
 DEFAULT_MAX_SESSION_MB = 200
 DEFAULT_MAX_TOTAL_MB = 2_000
 MB = 1024 * 1024
+_RECORDED_EVENTS = frozenset({Filled, OrderChanged, MatchStatusChanged})
 
 
 @dataclass(slots=True)
@@ -43,6 +44,8 @@ class _MatchState:
 
     index: int
     tickers: tuple[str, str]
+    runtime: MatchRuntime
+    slow: tuple[Any, ...] | None = None  # inputs that rarely change, compared in one go (see decided)
     settings: QuoteSettings | None = None
     grids: list[TickGrid | None] = field(default_factory=lambda: [None, None])
     books: list[Book] = field(default_factory=lambda: [Book(), Book()])
@@ -50,7 +53,7 @@ class _MatchState:
     status: tuple[bool, bool, int | None] | None = None
     resting: tuple[int | None, int, int | None, int] | None = None
     inventory: Inventory | None = None
-    quotes: tuple[Any, Any] | None = None
+    quotes: tuple[Any, ...] | None = None
 
 
 def settings_record(settings: QuoteSettings) -> dict[str, Any]:
@@ -69,18 +72,18 @@ def settings_record(settings: QuoteSettings) -> dict[str, Any]:
     }
 
 
-def quote_record(quote: SideQuote) -> list[Any]:
-    return [quote.price, quote.size, quote.reason.value]
+def _quote(quote: SideQuote) -> str:
+    """A side's quote as ``[price,size,"reason"]`` (hand-built: this runs at every decision)."""
+    price = "null" if quote.price is None else quote.price
+    return f'[{price},{quote.size},"{quote.reason.value}"]'
 
 
-def _level_changes(old: tuple[Level, ...], new: tuple[Level, ...]) -> list[list[int]]:
-    if old == new:
-        return []
+def _level_changes(old: tuple[Level, ...], new: tuple[Level, ...]) -> str:
+    """The levels that differ as ``[price,size],...`` (size 0: the level is gone)."""
     before = dict(old)
-    after = dict(new)
-    changes = [[price, size] for price, size in new if before.get(price) != size]
-    changes.extend([price, 0] for price in before if price not in after)
-    return changes
+    parts = [f"[{price},{size}]" for price, size in new if before.pop(price, None) != size]
+    parts.extend(f"[{price},0]" for price in before)
+    return ",".join(parts)
 
 
 class SessionRecorder:
@@ -103,7 +106,9 @@ class SessionRecorder:
         self._start_ms = start_ms
         self._max_bytes = max_session_mb * MB
         self._max_total = max_total_mb * MB
-        self._matches: dict[str, _MatchState] = {}
+        self._matches: dict[int, _MatchState] = {}  # by id() of the runtime: the hot path's key
+        self._by_id: dict[str, _MatchState] = {}
+        self._declared: list[str] = []
         self._buffer: list[str] = [
             fmt.encode({"format": fmt.FORMAT, "version": fmt.VERSION, "start_ms": start_ms,
                         "environment": environment})
@@ -119,9 +124,14 @@ class SessionRecorder:
     def decided(
         self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
     ) -> None:
+        """Runs at every decision: the common case (one book moved, nothing else) must stay a few
+        microseconds, so the rarely changing inputs are compared as one tuple and the hot records
+        are formatted by hand."""
         if not self.active:
             return
-        state = self._matches.get(match.match_id) or self._declare(match, now_ms)
+        state = self._matches.get(id(match))
+        if state is None or state.runtime is not match:
+            state = self._declare(match, now_ms)
         t = now_ms - self._start_ms
         i = state.index
         add = self._buffer.append
@@ -132,24 +142,49 @@ class SessionRecorder:
             self._maybe_flush(now_ms)
             return
         a, b, settings = inputs
+        slow = (settings, a.grid, b.grid, a.theo, b.theo, a.market_open, b.market_open, match.start_ms,
+                a.resting_price, a.resting_size, b.resting_price, b.resting_size, match.inventory)
+        if slow != state.slow:
+            state.slow = slow
+            self._slow_records(state, t, match, a, b, settings)
+        books = state.books
+        for side, book in ((0, a.book), (1, b.book)):
+            old = books[side]
+            if book is not old:
+                same_bids = book.bids == old.bids
+                same_asks = book.asks == old.asks
+                if not (same_bids and same_asks):
+                    bids = "" if same_bids else _level_changes(old.bids, book.bids)
+                    asks = "" if same_asks else _level_changes(old.asks, book.asks)
+                    add(f'["B",{t},{i},{side},[{bids}],[{asks}]]')
+                books[side] = book
+        qa, qb = decision.a, decision.b
+        quotes = (qa.price, qa.size, qa.reason, qb.price, qb.size, qb.reason)
+        if quotes == state.quotes:
+            add(f'["D",{t},{i}]')
+        else:
+            state.quotes = quotes
+            add(f'["D",{t},{i},{_quote(qa)},{_quote(qb)}]')
+        if len(self._buffer) >= FLUSH_RECORDS or now_ms - self._flushed_ms >= FLUSH_MS:
+            self._flushed_ms = now_ms
+            self._flush()
+
+    def _slow_records(
+        self, state: _MatchState, t: int, match: MatchRuntime, a: SideInput, b: SideInput,
+        settings: QuoteSettings,
+    ) -> None:
+        """Records for the inputs that rarely change: settings, grids, theo, status, our bids, inventory."""
+        add = self._buffer.append
+        i = state.index
         if settings is not state.settings:
             state.settings = settings
             add(fmt.encode(["S", t, i, settings_record(settings)]))
-        for side, inp in ((0, a), (1, b)):
-            if inp.grid != state.grids[side]:
-                state.grids[side] = inp.grid
-                add(fmt.encode(["G", t, i, side, [[g.start, g.end, g.step] for g in inp.grid.bands]]))
-            book = inp.book
-            old = state.books[side]
-            if book is not old:
-                bids = _level_changes(old.bids, book.bids)
-                asks = _level_changes(old.asks, book.asks)
-                if bids or asks:
-                    add(fmt.encode(["B", t, i, side, bids, asks]))
-                state.books[side] = book
-        theo = (a.theo, b.theo)
-        if theo != state.theo:
-            state.theo = theo
+        for side, grid in ((0, a.grid), (1, b.grid)):
+            if grid != state.grids[side]:
+                add(fmt.encode(["G", t, i, side, [[g.start, g.end, g.step] for g in grid.bands]]))
+            state.grids[side] = grid
+        if (a.theo, b.theo) != state.theo:
+            state.theo = (a.theo, b.theo)
             add(fmt.encode(["T", t, i, a.theo, b.theo]))
         status = (a.market_open, b.market_open, match.start_ms)
         if status != state.status:
@@ -160,38 +195,31 @@ class SessionRecorder:
             state.resting = resting
             add(fmt.encode(["R", t, i, *resting]))
         inventory = match.inventory
-        if inventory is not state.inventory and inventory != state.inventory:
+        if inventory != state.inventory:
             v = inventory
             add(fmt.encode(["I", t, i, v.count_long_a, v.count_long_b, v.cost_long_a, v.cost_long_b,
                             v.fees_a, v.fees_b]))
         state.inventory = inventory
-        quotes = (quote_record(decision.a), quote_record(decision.b))
-        if quotes == state.quotes:
-            add(fmt.encode(["D", t, i]))
-        else:
-            state.quotes = quotes
-            add(fmt.encode(["D", t, i, *quotes]))
-        self._maybe_flush(now_ms)
 
     def on_event(self, event: Event) -> None:
-        if not self.active:
+        if not self.active or type(event) not in _RECORDED_EVENTS:  # most events are book updates
             return
         if isinstance(event, Filled):
-            state = self._matches.get(event.match_id)
+            state = self._by_id.get(event.match_id)
             if state is not None:
                 self._buffer.append(fmt.encode([
                     "F", event.ts_ms - self._start_ms, state.index, 0 if event.side == "a" else 1,
                     event.price, event.count, event.fee, event.is_taker, event.trade_id,
                 ]))
         elif isinstance(event, OrderChanged):
-            state = self._matches.get(event.match_id)
+            state = self._by_id.get(event.match_id)
             if state is not None and event.ticker in state.tickers:
                 self._buffer.append(fmt.encode([
                     "X", event.ts_ms - self._start_ms, state.index, state.tickers.index(event.ticker),
                     event.action.value, event.price, event.count,
                 ]))
         elif isinstance(event, MatchStatusChanged):
-            state = self._matches.get(event.match_id)
+            state = self._by_id.get(event.match_id)
             if state is not None:
                 self._buffer.append(fmt.encode([
                     "Z", event.ts_ms - self._start_ms, state.index, event.status.value, event.reason,
@@ -208,8 +236,10 @@ class SessionRecorder:
 
     def _declare(self, match: MatchRuntime, now_ms: int) -> _MatchState:
         spec = match.spec
-        state = _MatchState(len(self._matches), (spec.ticker_a, spec.ticker_b))
-        self._matches[match.match_id] = state
+        state = _MatchState(len(self._declared), (spec.ticker_a, spec.ticker_b), match)
+        self._declared.append(match.match_id)
+        self._matches[id(match)] = state
+        self._by_id[match.match_id] = state
         self._buffer.append(fmt.encode([
             "M", now_ms - self._start_ms, state.index, match.match_id, spec.name, spec.ticker_a,
             spec.ticker_b, match.three_way,
