@@ -27,6 +27,7 @@ if __package__ in (None, ""):
 
 from bench.bench_scale import Config, measure
 from bench.common import write_result
+from kmm_tui.domain.prices import format_contracts
 from kmm_tui.replay.report import replay_session, variants
 from kmm_tui.replay.session import load_session
 
@@ -50,15 +51,18 @@ def replay(path: Path) -> dict[str, Any]:
         "speedup_over_real_time": report.speedup,
         "decisions": decisions,
         "decisions_identical": identical,
-        "fills_recorded_count": recorded,
-        "fills_replayed_count": replayed,
-        "fills_matched_count": matched,
+        "filled_contracts_recorded": format_contracts(recorded),
+        "filled_contracts_replayed": format_contracts(replayed),
+        "filled_contracts_matched": format_contracts(matched),
     }
 
 
-async def run(matches: int, seconds: float) -> dict[str, Any]:
+async def run(
+    matches: int, seconds: float, warmup_s: float = 2.0, results_dir: Path | None = None
+) -> dict[str, Any]:
+    config = Config(matches=(matches,), seconds=seconds, warmup_s=warmup_s)
     with tempfile.TemporaryDirectory(prefix="kmm-bench-replay-") as tmp:
-        scale = await measure(matches, Config(matches=(matches,), seconds=seconds), session_dir=Path(tmp))
+        scale = await measure(matches, config, session_dir=Path(tmp))
         replayed = replay(Path(scale["session_file"]))
     quoting = scale["quoting"]
     result = {
@@ -75,7 +79,7 @@ async def run(matches: int, seconds: float) -> dict[str, Any]:
         "replay": replayed,
         "python": platform.python_version(),
     }
-    write_result("replay", result)
+    write_result("replay", result, results_dir)
     return result
 
 
@@ -93,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"replay: {rep['matches']} matches x {rep['settings_replayed']} settings of a {rep['session_s']} s "
           f"session in {rep['replay_wall_s']} s = {rep['speedup_over_real_time']}x real time; decisions "
           f"identical {rep['decisions_identical']}/{rep['decisions']}; fills recorded "
-          f"{rep['fills_recorded_count']}, replayed {rep['fills_replayed_count']}, "
-          f"matched {rep['fills_matched_count']}")
+          f"{rep['filled_contracts_recorded']}, replayed {rep['filled_contracts_replayed']}, "
+          f"matched {rep['filled_contracts_matched']} contracts")
     return 0
 
 
