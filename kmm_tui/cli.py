@@ -294,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="port on 127.0.0.1 (default 8765, 0 = any free port)")
     sim.add_argument("--scenario", metavar="NAME|PATH", help="built-in scenario name or a scenario file")
     sim.add_argument("--seed", type=int, default=0, help="random seed for scripted traders (default 0)")
+    sim.add_argument("--replay", metavar="SESSION",
+                     help="play a recorded session back as the market (path, name prefix or 'latest')")
     sim.add_argument("--time-scale", type=positive_scale, default=1.0,
                      help="simulated seconds per real second (default 1)")
 
