@@ -216,3 +216,19 @@ def as_json(report: Report) -> dict[str, Any]:
         ],
         "units": {"price": "1/10000 USD", "count": f"1/{COUNT_SCALE} contract", "money": "1/1000000 USD"},
     }
+
+
+def pnl_samples(curve: Sequence[tuple[int, int]], start_ms: int, end_ms: int, width: int) -> list[int]:
+    """The P&L curve (marked to theo after each fill) as ``width`` evenly spaced samples from start to
+    end: each sample is the last value at or before its time (0 before the first fill). For sparklines."""
+    if width <= 0:
+        return []
+    span = max(end_ms - start_ms, 1)
+    samples, at, value = [], 0, 0
+    for step in range(1, width + 1):
+        until = start_ms + span * step // width
+        while at < len(curve) and curve[at][0] <= until:
+            value = curve[at][1]
+            at += 1
+        samples.append(value)
+    return samples

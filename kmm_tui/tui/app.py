@@ -1,4 +1,4 @@
-"""The kmm Textual app: four modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
+"""The kmm Textual app: five modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
 
 The app owns the engine connection for the UI: it listens to events only to mark the view dirty (and
 to toast errors, halts and fills), and renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the
@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -38,6 +39,7 @@ from kmm_tui.tui.screens.live import LiveScreen
 from kmm_tui.tui.screens.log import LogScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.replay import ReplayScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.screens.shutdown import ShutdownScreen
 
@@ -70,7 +72,7 @@ def wall_clock_ms() -> int:
 
 
 class KmmApp(App[int]):
-    """One engine, four modes (1–4), modal forms; every action on a key, in the footer and palette."""
+    """One engine, five modes (1–5), modal forms; every action on a key, in the footer and palette."""
 
     CSS_PATH = "app.tcss"
     TITLE = "kmm"
@@ -79,6 +81,7 @@ class KmmApp(App[int]):
         "scanner": ScannerScreen,
         "fills": FillsScreen,
         "log": LogScreen,
+        "replay": ReplayScreen,
     }
     DEFAULT_MODE = "matches"
     BINDINGS: ClassVar = app_bindings()
@@ -97,6 +100,7 @@ class KmmApp(App[int]):
         store: MatchStore | None = None,
         startup: Callable[[KmmApp], Awaitable[None]] | None = None,
         devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
+        sessions_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if not 0 < refresh_hz <= 10:
@@ -111,6 +115,7 @@ class KmmApp(App[int]):
         self.store = store
         self._startup = startup
         self.devig = devig
+        self.sessions_dir = sessions_dir  # recorded sessions for the Replay mode (docs/replay.md)
         self._clock = clock
         self._dirty = True
         self._last_render_ms = 0

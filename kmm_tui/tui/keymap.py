@@ -34,6 +34,10 @@ ACTIONS: tuple[KeyAction, ...] = (
     ),
     KeyAction("mode_fills", "3", "switch_mode('fills')", "Fills", "Fills & P&L across matches", False),
     KeyAction("mode_log", "4", "switch_mode('log')", "Log", "Log: warnings, errors, guard trips", False),
+    KeyAction(
+        "mode_replay", "5", "switch_mode('replay')", "Replay", "Replay: recorded sessions under other edges",
+        False,
+    ),
     KeyAction("add", "a", "add_match", "Add", "Add a match (setup form)"),
     KeyAction("edit", "e", "edit_match", "Edit", "Edit the selected match's theo and settings"),
     KeyAction("start", "s", "start_match", "Start", "Start quoting the selected match"),
