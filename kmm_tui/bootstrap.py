@@ -38,7 +38,7 @@ from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
-from kmm_tui.replay.recorder import SessionRecorder
+from kmm_tui.replay.recorder import MB, SessionRecorder
 from kmm_tui.sim import SimServer
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,13 @@ def session_recorder(settings: Settings, state_dir: Path, environment: str) -> S
     if not rec.enabled:
         return None
     try:
-        return SessionRecorder(state_dir, environment, start_ms=wall_clock_ms(),
-                               max_session_mb=rec.max_session_mb, max_total_mb=rec.max_total_mb)
+        return SessionRecorder(
+            state_dir,
+            environment,
+            start_ms=wall_clock_ms(),
+            max_session_bytes=rec.max_session_mb * MB,
+            max_total_bytes=rec.max_total_mb * MB,
+        )
     except OSError as error:
         log.warning("session recording is off: %s", error)
         return None

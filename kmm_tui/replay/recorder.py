@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 FLUSH_MS = 1_000
 FLUSH_RECORDS = 4_000
 COMPRESS_LEVEL = 1  # 4x cheaper than 6 for ~40 % more bytes: the engine's CPU is what is scarce
-DEFAULT_MAX_SESSION_MB = 200
-DEFAULT_MAX_TOTAL_MB = 2_000
 MB = 1024 * 1024
+DEFAULT_MAX_SESSION_BYTES = 200 * MB
+DEFAULT_MAX_TOTAL_BYTES = 2_000 * MB
 _RECORDED_EVENTS = frozenset({Filled, OrderChanged, MatchStatusChanged})
 _EMPTY_BOOK = Book()
 
@@ -113,8 +113,8 @@ class SessionRecorder:
         environment: str,
         *,
         start_ms: int,
-        max_session_mb: int = DEFAULT_MAX_SESSION_MB,
-        max_total_mb: int = DEFAULT_MAX_TOTAL_MB,
+        max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES,
+        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
     ) -> None:
         folder = fmt.sessions_dir(state_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -122,8 +122,8 @@ class SessionRecorder:
         self.path = folder / f"{stamp}-{environment}-{os.getpid()}{fmt.SUFFIX}"
         self._state_dir = state_dir
         self._start_ms = start_ms
-        self._max_bytes = max_session_mb * MB
-        self._max_total = max_total_mb * MB
+        self._max_bytes = max_session_bytes
+        self._max_total = max_total_bytes
         self._matches: dict[int, _MatchState] = {}  # by id() of the runtime: the hot path's key
         self._by_id: dict[str, _MatchState] = {}
         self._declared: list[str] = []
@@ -281,8 +281,8 @@ class SessionRecorder:
         lines, self._buffer = self._buffer, []
         try:
             member = fmt.compress_member(lines, COMPRESS_LEVEL)
-            if self._written + len(member) > self._max_bytes:
-                reason = f"size cap {self._max_bytes // MB} MB reached"
+            if self._written and self._written + len(member) > self._max_bytes:  # the header always goes
+                reason = f"size cap of {self._max_bytes // 1024} KiB reached"
                 stop = fmt.encode(["C", self._flushed_ms - self._start_ms, reason])
                 fmt.append(self.path, fmt.compress_member([stop], COMPRESS_LEVEL))
                 log.warning("session recording stopped: %s passed its size cap", self.path)
