@@ -181,13 +181,15 @@ def session_recorder(settings: Settings, state_dir: Path, environment: str) -> S
     if not rec.enabled:
         return None
     try:
-        return SessionRecorder(
+        recorder = SessionRecorder(
             state_dir,
             environment,
             start_ms=wall_clock_ms(),
             max_session_bytes=rec.max_session_mb * MB,
             max_total_bytes=rec.max_total_mb * MB,
         )
+        log.info("recording this session to %s (kmm replay reads it)", recorder.path)
+        return recorder
     except OSError as error:
         log.warning("session recording is off: %s", error)
         return None

@@ -71,7 +71,7 @@ async def record_session(state_dir: Path) -> Path:
     return recorder.path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     state_dir = tmp_path_factory.mktemp("state")
     yield asyncio.run(record_session(state_dir))
