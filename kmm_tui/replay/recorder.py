@@ -250,11 +250,16 @@ class SessionRecorder:
                 ]))
 
     def close(self, now_ms: int) -> None:
-        """Write the end record and the last buffered records."""
-        if self.active:
-            self._buffer.append(fmt.encode(["E", now_ms - self._start_ms]))
-            self._flush()
-            self.active = False
+        """Write the end record and the last buffered records; a session in which no match ran leaves
+        no file (nothing to replay, and ``kmm replay latest`` should find the last one that did)."""
+        if not self.active:
+            return
+        self.active = False
+        if not self._declared:
+            self.path.unlink(missing_ok=True)
+            return
+        self._buffer.append(fmt.encode(["E", now_ms - self._start_ms]))
+        self._flush()
 
     # --- internals ----------------------------------------------------------------------------------
 

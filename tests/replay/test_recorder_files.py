@@ -24,8 +24,14 @@ def test_a_new_session_deletes_the_oldest_beyond_the_folder_cap(tmp_path: Path) 
     oldest = _old_session(tmp_path, "20200101T000000Z-sim-1.kmmrec", 6_000)
     older = _old_session(tmp_path, "20200102T000000Z-sim-1.kmmrec", 6_000)
     recorder = SessionRecorder(tmp_path, "sim", start_ms=1_800_000_000_000, max_total_bytes=10_000)
-    recorder.close(1_800_000_001_000)
     assert not oldest.exists() and older.exists() and recorder.path.exists()
+
+
+def test_a_session_in_which_no_match_ran_leaves_no_file(tmp_path: Path) -> None:
+    recorder = SessionRecorder(tmp_path, "sim", start_ms=1_800_000_000_000)
+    assert recorder.path.exists()  # the header is written at once: a crash still leaves a readable file
+    recorder.close(1_800_000_001_000)
+    assert fmt.session_files(tmp_path) == []
 
 
 def test_a_session_past_its_size_cap_stops_recording_and_says_so(tmp_path: Path) -> None:
