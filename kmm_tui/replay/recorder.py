@@ -142,11 +142,21 @@ class SessionRecorder:
     def decided(
         self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
     ) -> None:
-        """Runs at every decision: the common case (one book moved, nothing else) must stay a few
-        microseconds: the rarely changing inputs are compared field by field without allocating,
-        and the hot records are formatted by hand."""
+        """Runs at every decision. A bug here must never stop trading: it stops the recording."""
         if not self.active:
             return
+        try:
+            self._decided(match, now_ms, inputs, decision)
+        except Exception:
+            log.exception("session recording stopped: recorder failed")
+            self.active = False
+
+    def _decided(
+        self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
+    ) -> None:
+        """The common case (one book moved, nothing else) must stay a few microseconds: the rarely
+        changing inputs are compared field by field without allocating, and the hot records are
+        formatted by hand."""
         state = self._matches.get(id(match))
         if state is None or state.runtime is not match:
             state = self._declare(match, now_ms)
@@ -228,6 +238,13 @@ class SessionRecorder:
     def on_event(self, event: Event) -> None:
         if not self.active or type(event) not in _RECORDED_EVENTS:  # most events are book updates
             return
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("session recording stopped: recorder failed")
+            self.active = False
+
+    def _on_event(self, event: Event) -> None:
         if isinstance(event, Filled):
             state = self._by_id.get(event.match_id)
             if state is not None:

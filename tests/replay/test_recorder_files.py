@@ -51,3 +51,9 @@ def test_recording_settings_are_validated() -> None:
         load_settings_text("[recording]\nmax_session_mb = 500\nmax_total_mb = 100\n")
     with pytest.raises(SettingsError, match="true or false"):
         load_settings_text('[recording]\nenabled = "yes"\n')
+
+
+def test_a_recorder_failure_stops_the_recording_never_the_engine(tmp_path: Path) -> None:
+    recorder = SessionRecorder(tmp_path, "sim", start_ms=1_800_000_000_000)
+    recorder.decided(object(), 1_800_000_000_500, None, object())  # type: ignore[arg-type]
+    assert not recorder.active
