@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kmm_tui.replay import format as fmt
+from kmm_tui.replay.format import RecordingError
 
 
 @dataclass(slots=True)
@@ -24,10 +25,6 @@ class RecordedMatch:
     tickers: tuple[str, str]
     three_way: bool
     records: list[list[Any]] = field(default_factory=list)
-
-    @property
-    def evaluations(self) -> int:
-        return sum(1 for r in self.records if r[0] in ("D", "P", "H"))
 
     @property
     def span_ms(self) -> int:
@@ -58,8 +55,6 @@ class Session:
         names = ", ".join(m.name or m.match_id for m in self.matches) or "none"
         raise RecordingError(f"no match {name!r} in {self.path.name} — recorded matches: {names}")
 
-
-RecordingError = fmt.RecordingError
 
 
 def load_session(path: Path) -> Session:
