@@ -137,7 +137,7 @@ def _cells(row: Outcome) -> list[str]:
 def fidelity_line(report: MatchReport) -> str:
     d, f = report.decisions, report.fills
     same = "identical" if d.total and d.identical == d.total else "DIFFERENT"
-    line = (f"fidelity: decisions {same} ({d.identical}/{d.total}); fills recorded "
+    line = (f"fidelity: decisions {same} ({d.identical}/{d.total}); contracts filled: recorded "
             f"{format_contracts(f.recorded)}, replayed {format_contracts(f.replayed)}, matched "
             f"{format_contracts(f.matched)} (same side and price within {FILL_MATCH_MS // 1000}s)")
     if d.first_difference:

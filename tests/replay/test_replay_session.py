@@ -134,3 +134,12 @@ def test_an_unknown_match_names_the_recorded_ones(recorded: Path, tmp_path: Path
     shutil.copy(recorded, copy)
     err = _refused(["replay", str(copy), "--match", "nope"], capsys)
     assert "no match 'nope'" in err and "recorded matches:" in err
+
+
+def test_the_fidelity_check_notices_a_missing_input(recorded: Path) -> None:
+    match = only_match(recorded)
+    theo = next(i for i, r in enumerate(match.records) if r[0] == "T")
+    match.records[theo] = [*match.records[theo][:3], 6500, 3500]  # as if a theo change went unrecorded
+    check = check_decisions(match)
+    assert check.identical < check.total
+    assert check.first_difference.startswith("at +")
