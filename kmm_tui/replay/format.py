@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +114,8 @@ def compress_member(lines: list[str], level: int) -> bytes:
 def append(path: Path, member: bytes) -> None:
     """Append one member (no fsync: like the journal's WAL, a crash of the machine may lose the last
     flush, a crash of the process loses nothing written)."""
-    with path.open("ab") as file:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as file:
         file.write(member)
 
 

@@ -6,7 +6,8 @@ a book as the levels that changed since the previous decision, theo, settings, g
 and inventory only when they differ. A decision whose quotes did not change is ``["D", t, mi]``.
 Records are buffered and flushed as one gzip member every ``FLUSH_MS`` or ``FLUSH_RECORDS``; when the
 file passes ``max_session_bytes`` recording stops with a ``C`` record (the engine goes on trading).
-Nothing here may raise into the engine: an I/O error stops recording with one log line.
+Nothing here may raise into the engine: an I/O error or a bug stops the recording with one log line.
+The folder is owner-only (0700) and the files 0600, like the journal and the logs.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class SessionRecorder:
         max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
     ) -> None:
         folder = fmt.sessions_dir(state_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(start_ms / 1000))  # float-ok: a file name
         self.path = folder / f"{stamp}-{environment}-{os.getpid()}{fmt.SUFFIX}"
         self._state_dir = state_dir

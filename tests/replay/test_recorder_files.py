@@ -57,3 +57,9 @@ def test_a_recorder_failure_stops_the_recording_never_the_engine(tmp_path: Path)
     recorder = SessionRecorder(tmp_path, "sim", start_ms=1_800_000_000_000)
     recorder.decided(object(), 1_800_000_000_500, None, object())  # type: ignore[arg-type]
     assert not recorder.active
+
+
+def test_sessions_are_private_to_the_user(tmp_path: Path) -> None:
+    recorder = SessionRecorder(tmp_path, "sim", start_ms=1_800_000_000_000)
+    assert recorder.path.stat().st_mode & 0o777 == 0o600
+    assert fmt.sessions_dir(tmp_path).stat().st_mode & 0o777 == 0o700
