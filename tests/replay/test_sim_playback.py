@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from kmm_tui.domain.book import Book
+from kmm_tui.domain.prices import Price, contracts
+from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.replay.session import load_session
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.playback import Player, read_recording, scenario_toml
 from kmm_tui.sim.scenario import ScenarioError
+from tests.engine.conftest import connect, eventually
 
 
 def final_books(path: Path) -> list[list[dict[str, dict[int, int]]]]:
@@ -64,3 +68,22 @@ def test_a_damaged_recording_is_refused_by_the_simulator(recorded: Path, tmp_pat
     other.write_bytes(gzip.compress(b'{"format":"something-else"}\n'))
     with pytest.raises(ScenarioError, match="not a kmm session recording"):
         read_recording(other)
+
+
+async def test_an_engine_is_filled_on_the_played_back_market(recorded: Path, tmp_path: Path) -> None:
+    """The recorded takers come back: an engine quoting like the recorded one gets filled again."""
+    played = read_recording(recorded)
+    scenario = tmp_path / "replay.toml"
+    scenario.write_text(scenario_toml(played))
+    async with SimServer(scenario, agents=False) as sim:
+        engine, _ = await connect(sim)
+        try:
+            (a, b) = sim.matches[0].tickers
+            theo = TheoInput(theo_a=Price(6000), theo_b=Price(4000))
+            settings = MatchSettings(edge=Price(200), contracts=contracts(5), inventory_max=contracts(50))
+            await engine.execute(cmd.AddMatch(MatchSpec("m1", a, b, theo, settings), start=True))
+            await Player(sim, played).run(time_scale=1.0)
+            await eventually(lambda: engine.snapshot().matches[0].inventory.count_long_a > 0, what="a fill")
+            assert engine.snapshot().matches[0].status.value == "quoting"
+        finally:
+            await engine.close()
