@@ -187,6 +187,7 @@ def session_recorder(settings: Settings, state_dir: Path, environment: str) -> S
             start_ms=wall_clock_ms(),
             max_session_bytes=rec.max_session_mb * MB,
             max_total_bytes=rec.max_total_mb * MB,
+            clock=wall_clock_ms,
         )
         log.info("recording this session to %s (kmm replay reads it)", recorder.path)
         return recorder

@@ -23,6 +23,7 @@ from kmm_tui.domain.book import Book, Level
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import TickGrid
 from kmm_tui.domain.quoting import Decision, QuoteSettings, SideInput, SideQuote
+from kmm_tui.engine.bus import Clock, wall_clock_ms
 from kmm_tui.engine.events import Event, Filled, MatchStatusChanged, OrderChanged
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.strategy import DecideInputs
@@ -116,12 +117,14 @@ class SessionRecorder:
         start_ms: int,
         max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES,
         max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+        clock: Clock = wall_clock_ms,
     ) -> None:
         folder = fmt.sessions_dir(state_dir)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(start_ms / 1000))  # float-ok: a file name
         self.path = folder / f"{stamp}-{environment}-{os.getpid()}{fmt.SUFFIX}"
         self._state_dir = state_dir
+        self._clock = clock  # the engine's: a fill is recorded when the engine learned of it
         self._start_ms = start_ms
         self._max_bytes = max_session_bytes
         self._max_total = max_total_bytes
@@ -246,11 +249,11 @@ class SessionRecorder:
             self.active = False
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, Filled):
+        if isinstance(event, Filled):  # its ts_ms is the exchange's clock: use ours, as every other record
             state = self._by_id.get(event.match_id)
             if state is not None:
                 self._buffer.append(fmt.encode([
-                    "F", event.ts_ms - self._start_ms, state.index, 0 if event.side == "a" else 1,
+                    "F", self._clock() - self._start_ms, state.index, 0 if event.side == "a" else 1,
                     event.price, event.count, event.fee, event.is_taker, event.trade_id,
                 ]))
         elif isinstance(event, OrderChanged):
@@ -266,6 +269,7 @@ class SessionRecorder:
                 self._buffer.append(fmt.encode([
                     "Z", event.ts_ms - self._start_ms, state.index, event.status.value, event.reason,
                 ]))
+        self._maybe_flush(self._clock())  # events may come while no match decides (all stopped)
 
     def close(self, now_ms: int) -> None:
         """Write the end record and the last buffered records; a session in which no match ran leaves
