@@ -39,6 +39,7 @@ from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
+from kmm_tui.replay.recorder import MB, SessionRecorder
 from kmm_tui.sim import SimServer
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def build_engine(
     journal: Journal | None = None,
     odds_feed: TheoFeed | None = None,
     adopt_orders: bool = False,
+    recorder: SessionRecorder | None = None,
 ) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
@@ -179,7 +181,29 @@ def build_engine(
         journal=journal,
         theo_feed=odds_feed,
         adopt_on_restart=adopt_orders,
+        session_recorder=recorder,
     )
+
+
+def session_recorder(settings: Settings, state_dir: Path, environment: str) -> SessionRecorder | None:
+    """The session recording for ``kmm replay`` ([recording] in settings; None when off or unwritable)."""
+    rec = settings.recording
+    if not rec.enabled:
+        return None
+    try:
+        recorder = SessionRecorder(
+            state_dir,
+            environment,
+            start_ms=wall_clock_ms(),
+            max_session_bytes=rec.max_session_mb * MB,
+            max_total_bytes=rec.max_total_mb * MB,
+            clock=wall_clock_ms,
+        )
+        log.info("recording this session to %s (kmm replay reads it)", recorder.path)
+        return recorder
+    except OSError as error:
+        log.warning("session recording is off: %s", error)
+        return None
 
 
 def open_journal(path: Path) -> Journal:
@@ -242,6 +266,9 @@ async def open_engine(
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
             journal = open_journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
+        recorder = session_recorder(settings, state_dir, connection.environment)
+        if recorder is not None:  # closed after the engine (exit callbacks run last-in first-out)
+            stack.callback(lambda: recorder.close(wall_clock_ms()))
         on_sim = connection.environment == EnvName.SIM.value
         sources = odds_sources(settings, state_dir, connection.rest_url if on_sim else None)
         for source in sources:
@@ -252,6 +279,7 @@ async def open_engine(
             journal=journal,
             odds_feed=theo_feed(settings, sources),
             adopt_orders=bool(getattr(args, "adopt_orders", False)),
+            recorder=recorder,
         )
         try:
             await engine.start()

@@ -29,6 +29,7 @@ from kmm_tui.config.schema import (
     KalshiSettings,
     Loc,
     OddsSettings,
+    RecordingSettings,
     SavedMatch,
     ScannerSettings,
     Settings,
@@ -201,7 +202,8 @@ class Checker:
 
 # --- section validators --------------------------------------------------------------------------
 
-_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches")
+_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "recording")
+_RECORDING_KEYS = ("enabled", "max_session_mb", "max_total_mb")
 _KALSHI_KEYS = ("key_id", "private_key_path", "rest_url", "ws_url", "tier")
 _ODDS_KEYS = (
     "the_odds_api_key",
@@ -405,6 +407,27 @@ def _scanner(ck: Checker, raw: object) -> ScannerSettings:
     return ScannerSettings(series)
 
 
+def _recording(ck: Checker, raw: object) -> RecordingSettings:
+    loc: Loc = ("recording",)
+    table = ck.table(raw, loc, "[recording] with enabled = true")
+    ck.known_keys(table, loc, _RECORDING_KEYS)
+    base = RecordingSettings()
+    enabled = ck.boolean(table["enabled"], (*loc, "enabled")) if "enabled" in table else base.enabled
+    session = base.max_session_mb
+    if "max_session_mb" in table:
+        session = ck.integer(table["max_session_mb"], (*loc, "max_session_mb"), 1, 100_000)
+    total = base.max_total_mb
+    if "max_total_mb" in table:
+        total = ck.integer(table["max_total_mb"], (*loc, "max_total_mb"), 1, 1_000_000)
+    if total < session:
+        raise ck.fail(
+            (*loc, "max_total_mb"),
+            f"{ck.where(loc)}: max_total_mb ({total}) is smaller than max_session_mb ({session}); "
+            "raise max_total_mb",
+        )
+    return RecordingSettings(enabled, session, total)
+
+
 def _keys(ck: Checker, raw: object) -> Mapping[str, str]:
     loc: Loc = ("keys",)
     table = ck.table(raw, loc, '[keys] with quit = "q"')
@@ -561,4 +584,5 @@ def validate(ck: Checker, doc: Mapping[str, Any], environ: Mapping[str, str]) ->
                 )
             seen.add(saved.name.casefold())
             matches.append(saved)
-    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches))
+    recording = _recording(ck, doc["recording"]) if "recording" in doc else RecordingSettings()
+    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches), recording=recording)

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -41,6 +42,7 @@ from kmm_tui.tui.screens.log import LogScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
 from kmm_tui.tui.screens.overview import OverviewScreen
+from kmm_tui.tui.screens.replay import ReplayScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.screens.shutdown import ShutdownScreen
 from kmm_tui.tui.widgets.banner import Alert
@@ -85,6 +87,7 @@ class KmmApp(App[int]):
         "fills": FillsScreen,
         "log": LogScreen,
         "overview": OverviewScreen,
+        "replay": ReplayScreen,
     }
     DEFAULT_MODE = "matches"
     BINDINGS: ClassVar = app_bindings()
@@ -106,6 +109,7 @@ class KmmApp(App[int]):
         store: MatchStore | None = None,
         startup: Callable[[KmmApp], Awaitable[None]] | None = None,
         devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
+        sessions_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if not 0 < refresh_hz <= 10:
@@ -120,6 +124,7 @@ class KmmApp(App[int]):
         self.store = store
         self._startup = startup
         self.devig = devig
+        self.sessions_dir = sessions_dir  # recorded sessions for the Replay mode (docs/replay.md)
         self._clock = clock
         self._dirty = True
         self._last_render_ms = 0
