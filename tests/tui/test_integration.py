@@ -295,3 +295,39 @@ async def test_shift_s_starts_a_dry_run_that_decides_but_sends_nothing(tmp_path:
             await wait_for(pilot, lambda: view().quote_a is not None, "a decision")
             await pilot.pause(0.5)
             assert resting_on_exchange(sim) == 0
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+async def test_odds_with_a_margin_above_the_cap_are_added_only_once_confirmed(
+    tmp_path: Path, answer: str
+) -> None:
+    """1.2 / 2.1 is a 31 % margin: save asks first; 'n' keeps the form (nothing lost), 'y' adds it."""
+    from kmm_tui.tui.screens.confirm import ConfirmScreen
+
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            form = app.screen
+            assert isinstance(form, MatchFormScreen)
+            await type_text(pilot, vit)
+            await pilot.press("tab")
+            await type_text(pilot, faz)
+            await pilot.press("tab")
+            await type_text(pilot, "1.2")
+            await pilot.press("tab")
+            await type_text(pilot, "2.1")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the margin question")
+            assert "31.0 % bookmaker margin" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press(answer)
+            if answer == "n":
+                await wait_for(pilot, lambda: "odds_a" in form.errors, "the margin named on odds A")
+                assert isinstance(app.screen, MatchFormScreen) and form.values()["odds_a"] == "1.2"
+                assert engine.snapshot().matches == ()
+            else:
+                await wait_for(pilot, lambda: isinstance(app.screen, MatchesScreen), "the form to close")
+                [match] = engine.snapshot().matches
+                assert match.spec.theo.margin_confirmed and match.status is MatchStatus.NEW
