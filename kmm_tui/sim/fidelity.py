@@ -50,6 +50,9 @@ class Fidelity:
     public_rate_limit: bool = False
     # 10. An empty book side is left out of REST order books instead of sent as [].
     omit_empty_book_side: bool = False
+    # 11. Every WebSocket message (books, fills, user orders) reaches the client this many ms late:
+    #     the feed lags the exchange, so a write's reply often arrives before the feed shows it.
+    feed_lag_ms: int = 0
     rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False, compare=False)
 
     @classmethod
@@ -67,6 +70,7 @@ class Fidelity:
             strict_requests=True,
             public_rate_limit=True,
             omit_empty_book_side=True,
+            feed_lag_ms=50,
         )
         fid.rng.seed(seed)
         return fid

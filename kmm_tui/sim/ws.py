@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ class Session:
 
     account_id: str
     websocket: WebSocket
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[float, str] | None] = field(default_factory=asyncio.Queue)
     subs: dict[int, Subscription] = field(default_factory=dict)
     next_sid: int = 1
     closed: bool = False
@@ -113,10 +114,15 @@ class Hub:
                 await writer
 
     async def _writer(self, session: Session) -> None:
+        """Send queued messages in order, each no earlier than its due time (``Fidelity.feed_lag_ms``)."""
         while True:
-            text = await session.queue.get()
-            if text is None:
+            item = await session.queue.get()
+            if item is None:
                 return
+            due, text = item
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
             try:
                 await session.websocket.send_text(text)
             except Exception:  # the peer went away; the reader loop cleans up
@@ -139,14 +145,15 @@ class Hub:
     def _send(self, session: Session, message: dict[str, Any]) -> None:
         if session.closed:
             return
+        due = time.monotonic() + self.ctx.fidelity.feed_lag_ms / 1000
         if session.queue.qsize() > MAX_QUEUE:
             session.closed = True
             session.queue.put_nowait(
-                json.dumps({"type": "error", "msg": {"code": 25, "msg": "Buffer overflow"}})
+                (due, json.dumps({"type": "error", "msg": {"code": 25, "msg": "Buffer overflow"}}))
             )
             session.queue.put_nowait(None)
             return
-        session.queue.put_nowait(json.dumps(message, separators=(",", ":")))
+        session.queue.put_nowait((due, json.dumps(message, separators=(",", ":"))))
 
     def _next_seq(self, sub: Subscription) -> int:
         sub.seq += 1

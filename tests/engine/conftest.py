@@ -121,7 +121,8 @@ def _wall() -> int:
 
 # As unkind as Kalshi, but fast enough for scenario tests: a share of writes fails before or after the
 # exchange applied them (5xx, dropped connections; hangs are for the chaos run), REST reads of orders,
-# fills and positions lag by up to 400 ms, post-only crosses are sometimes cancelled on arrival.
+# fills and positions lag by up to 400 ms, the WebSocket feed lags by 150 ms (a write's reply comes
+# before the feed shows it), post-only crosses are sometimes cancelled on arrival.
 def adversarial() -> Fidelity:
     return Fidelity(
         write_fail_before_pct=5,
@@ -131,6 +132,7 @@ def adversarial() -> Fidelity:
         post_only_cancel_pct=50,
         rounding_fee=True,
         strict_requests=True,
+        feed_lag_ms=150,
     )
 
 

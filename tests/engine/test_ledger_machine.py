@@ -1,7 +1,8 @@
 """A hypothesis state machine that trades against the simulator and checks the money invariants after
 every step: competitors come and go, takers fill us partly or fully, writes fail before or *after* the
 exchange applied them (5xx, dropped connections), post-only crosses are refused or cancelled on
-arrival, REST reads lag writes by up to 400 ms, the engine crashes and restarts from its journal.
+arrival, REST reads lag writes by up to 400 ms and the feed by 150 ms, the engine crashes and restarts
+from its journal.
 After each step, once the engine has settled:
 
 * the orders of ours resting on the exchange are exactly the ledger's live orders;

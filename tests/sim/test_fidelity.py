@@ -8,6 +8,7 @@ accounting), and asserts what a client sees.
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -564,3 +565,22 @@ async def test_a_moved_close_time_is_announced_and_then_enforced(
     assert sim.exchange.markets[cs2].status == "closed"
     bad = await http.post(f"{sim.admin_url}/markets/{cs2}/close_time", json={"close_in": "soon"})
     assert bad.status_code == 400
+
+
+async def test_the_feed_lags_the_exchange_by_the_configured_time(
+    sim: SimServer, api: Signed, cs2: str
+) -> None:
+    """feed_lag_ms: the write's reply comes first, its book delta that much later (in order)."""
+    sim.fidelity.feed_lag_ms = 300
+    async with feed(sim) as ws:
+        params = {"channels": ["orderbook_delta"], "market_tickers": [cs2]}
+        await send(ws, {"id": 1, "cmd": "subscribe", "params": params})
+        await recv_type(ws, "orderbook_snapshot")
+        started = time.monotonic()
+        placed = await api.post("/portfolio/events/orders", json=order_body(cs2, "bid", "0.2000", "1"))
+        replied = time.monotonic() - started
+        assert placed.status_code == 201
+        delta = await recv_type(ws, "orderbook_delta")
+        shown = time.monotonic() - started
+        assert delta["msg"]["price_dollars"] == "0.2000"
+        assert shown >= 0.3 > replied
