@@ -58,7 +58,8 @@ async def test_feed_priced_match_quotes_from_sportsbook_theo_and_pulls_when_stal
                 a,
                 b,
                 TheoInput(from_feed=True, method=DevigMethod.POWER),
-                MatchSettings(edge=Price(200), contracts=contracts(5)),
+                # the line-move guard would pull on the 10c move below; this test is about staleness
+                MatchSettings(edge=Price(200), contracts=contracts(5), line_move_theo=None),
             )
             await engine.execute(cmd.AddMatch(spec, start=True))
             await eventually(lambda: t.view().theo_a == 6035, what="power de-vig of 1.62/2.42 = 60.35c")
