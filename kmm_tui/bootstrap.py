@@ -22,7 +22,7 @@ from kmm_tui.engine.engine import Engine, wall_clock_ms
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.journal import Journal
-from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.engine.model import AccountLimits, MatchSettings, MatchSpec, TheoInput
 from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
@@ -156,6 +156,7 @@ def build_engine(
     journal: Journal | None = None,
     odds_feed: TheoFeed | None = None,
     adopt_orders: bool = False,
+    account_limits: AccountLimits | None = None,
 ) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
@@ -169,6 +170,7 @@ def build_engine(
         journal=journal,
         theo_feed=odds_feed,
         adopt_on_restart=adopt_orders,
+        account_limits=account_limits,
     )
 
 

@@ -16,17 +16,18 @@ from kmm_tui.engine import guards
 from kmm_tui.engine.guards import BurstRule, GuardAction, GuardTrip
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MatchRuntime
-from kmm_tui.engine.orders import OwnOrder
+from kmm_tui.engine.presence import FeedPresence
 
 MID_HISTORY = 120  # at least the line-move window at one sample per decision (≥ 1 a second)
 
 
-def fair_mid(market: MarketState | None, orders: list[OwnOrder]) -> Price | None:
-    """Kalshi's mid on a market without our own bids (we never react to ourselves); None if one-sided."""
+def fair_mid(market: MarketState | None, presence: FeedPresence) -> Price | None:
+    """Kalshi's mid on a market without our own bids as the feed shows them (``presence``: a just
+    filled bid of ours may still be in the book); None if one-sided."""
     if market is None:
         return None
-    ours = [(o.price, o.remaining) for o in orders if o.ticker == market.ticker and o.is_live]
-    return mid(market.book.without(own_bids=ours) if ours else market.book)
+    ours = presence.levels(market.ticker)
+    return mid(market.book.without(own_bids=ours.items()) if ours else market.book)
 
 
 @dataclass(slots=True)

@@ -28,9 +28,9 @@ from kmm_tui.engine.events import Filled
 from kmm_tui.engine.flow_guards import fair_mid
 from kmm_tui.engine.guards import GuardTrip
 from kmm_tui.engine.journal import Journal
-from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import Matches, MatchRuntime
+from kmm_tui.engine.presence import FeedPresence
 
 FRESH_FILL_MS = 10_000  # older fills (back-filled at a restart) get no markout: their moment has passed
 
@@ -43,14 +43,14 @@ class Markouts:
         bus: Bus,
         markets: dict[str, MarketState],
         matches: Matches,
-        orders: OrderLedger,
+        presence: FeedPresence,
         journal: Journal | None,
         horizons_ms: Sequence[int] = DEFAULT_HORIZONS_MS,
     ) -> None:
         self._bus = bus
         self._markets = markets
         self._matches = matches
-        self._orders = orders
+        self._presence = presence
         self._journal = journal
         self.horizons_ms = tuple(sorted(horizons_ms))
         self._fills: dict[str, FillMarkout] = {}  # trade id -> markout, oldest first
@@ -66,7 +66,7 @@ class Markouts:
         """Theo and Kalshi's mid (our own bids left out) of one side of a match now."""
         ticker = match.spec.ticker_a if side == "a" else match.spec.ticker_b
         theo = match.theo_a if side == "a" else match.theo_b
-        return Mark(theo, fair_mid(self._markets.get(ticker), self._orders.live(match.match_id)))
+        return Mark(theo, fair_mid(self._markets.get(ticker), self._presence))
 
     def on_fill(self, event: Filled) -> None:
         """Note the fair values at a live fill and schedule its samples."""

@@ -13,10 +13,10 @@ from kmm_tui.engine import guards
 from kmm_tui.engine.account_risk import AccountRisk
 from kmm_tui.engine.flow_guards import FlowGuards, fair_mid
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
-from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MAX_REJECTIONS, MatchRuntime
 from kmm_tui.engine.portfolio import Portfolio
+from kmm_tui.engine.presence import FeedPresence
 from kmm_tui.engine.theo_feed import TheoFeed
 
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
@@ -32,13 +32,13 @@ class Risk:
         portfolio: Portfolio,
         feed: TheoFeed | None,
         *,
-        orders: OrderLedger | None = None,
+        presence: FeedPresence | None = None,
         flow: FlowGuards | None = None,
         account: AccountRisk | None = None,
     ) -> None:
         self._portfolio = portfolio
         self.feed = feed
-        self._orders = orders
+        self._presence = presence
         self.flow = flow
         self.account = account
 
@@ -57,10 +57,9 @@ class Risk:
         self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
     ) -> GuardTrip | None:
         """The line-move guard (docs/guards.md) on theo, or on Kalshi's mid without our own bids."""
-        if self.flow is None:
+        if self.flow is None or self._presence is None:
             return None
-        orders = self._orders.live(match.match_id) if self._orders is not None else []
-        mids = (fair_mid(market_a, orders), fair_mid(market_b, orders))
+        mids = (fair_mid(market_a, self._presence), fair_mid(market_b, self._presence))
         return self.flow.line_move(match, mids, now)
 
     def side_pulls(self, match: MatchRuntime, now: int) -> dict[str, GuardTrip]:
