@@ -309,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal = add("journal")
     journal.add_argument("--match", metavar="NAME", help="only this match (name or id)")
     journal.add_argument("--csv", metavar="PATH", type=Path, help="write fills to a CSV file")
+    journal.add_argument("--markouts", action="store_true",
+                         help="markouts and closing line value per match and series (with --csv: per fill)")
     return parser
 
 

@@ -17,7 +17,7 @@ Means are weighted by contracts and exact (``Decimal`` cents).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -94,6 +94,24 @@ def clv(price: Price, closing: Price | None) -> Price | None:
     return Price(closing - price) if closing is not None else None
 
 
+def closing_price(mark: Mark) -> Price | None:
+    """A side's closing value: Kalshi's last mid before the start, else our last theo."""
+    return mark.mid if mark.mid is not None else mark.theo
+
+
+def fill_clv(fill: FillMarkout, closing: Mapping[str, tuple[Mark, Mark]]) -> Price | None:
+    """One fill's CLV against its match's closing line (None before the event started)."""
+    line = closing.get(fill.match_id)
+    if line is None:
+        return None
+    return clv(fill.price, closing_price(line[0] if fill.side == "a" else line[1]))
+
+
+def mean_clv_cents(fills: Iterable[FillMarkout], closing: Mapping[str, tuple[Mark, Mark]]) -> Decimal | None:
+    """Contract-weighted mean CLV of the fills whose match has a closing line."""
+    return weighted_cents([(c, f.count) for f in fills if (c := fill_clv(f, closing)) is not None])
+
+
 @dataclass(frozen=True, slots=True)
 class HorizonStats:
     horizon_ms: int
@@ -117,7 +135,7 @@ class MarkoutSummary:
         return next((h for h in self.horizons if h.horizon_ms == horizon_ms), None)
 
 
-def _weighted_cents(values: Sequence[tuple[int, int]]) -> Decimal | None:
+def weighted_cents(values: Sequence[tuple[int, int]]) -> Decimal | None:
     """Contract-weighted mean of (Price value, Count) pairs, in cents, exact to 1/100 cent."""
     total = sum(count for _, count in values)
     if total <= 0:
@@ -138,11 +156,9 @@ def summarize(
         earned = [(e, f.count) for f in fills if (e := f.earned(horizon, basis)) is not None]
         adverse = sum(1 for m, _ in moves if m < 0)
         share = (Decimal(adverse) / Decimal(len(moves))).quantize(CENTS) if moves else None
-        stats.append(
-            HorizonStats(horizon, len(moves), _weighted_cents(moves), share, _weighted_cents(earned))
-        )
+        stats.append(HorizonStats(horizon, len(moves), weighted_cents(moves), share, weighted_cents(earned)))
     return MarkoutSummary(
-        len(fills), Count(sum(f.count for f in fills)), _weighted_cents(spreads), tuple(stats), basis
+        len(fills), Count(sum(f.count for f in fills)), weighted_cents(spreads), tuple(stats), basis
     )
 
 

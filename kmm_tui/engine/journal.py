@@ -425,22 +425,7 @@ class Journal:
 
     def markouts(self, match_id: str | None = None) -> list[FillMarkout]:
         """Every journaled fill markout (oldest first) with the samples taken so far."""
-        query = (
-            "SELECT trade_id, match_id, series, ticker, side, price, count, ts_ms, theo, mid FROM markouts"
-        )
-        params: tuple[Any, ...] = ()
-        if match_id is not None:
-            query += " WHERE match_id = ?"
-            params = (match_id,)
-        samples: dict[str, list[tuple[int, Mark]]] = {}
-        for trade_id, horizon, theo, mid in self._db.execute(
-            "SELECT trade_id, horizon_ms, theo, mid FROM markout_samples ORDER BY horizon_ms"
-        ):
-            samples.setdefault(trade_id, []).append((horizon, Mark(theo, mid)))
-        return [
-            FillMarkout(*r[:8], Mark(r[8], r[9]), tuple(samples.get(r[0], ())))
-            for r in self._db.execute(query + " ORDER BY ts_ms, trade_id", params)
-        ]
+        return read_markouts(self._db, match_id)
 
     def record_closing_line(
         self,
@@ -457,9 +442,7 @@ class Journal:
         )
 
     def closing_lines(self) -> dict[str, tuple[Mark, Mark]]:
-        """match id -> (closing mark of A, of B)."""
-        rows = self._db.execute("SELECT match_id, theo_a, theo_b, mid_a, mid_b FROM closing_lines")
-        return {r[0]: (Mark(r[1], r[3]), Mark(r[2], r[4])) for r in rows}
+        return read_closing_lines(self._db)
 
     def set_account_latch(self, reason: str | None, ts_ms: int) -> None:
         """Trip (reason) or reset (None) the account-limit latch; it survives restarts."""
@@ -473,6 +456,30 @@ class Journal:
     def account_latch(self) -> str | None:
         row = self._db.execute("SELECT reason FROM account_latch").fetchone()
         return row[0] if row else None
+
+
+def read_markouts(db: sqlite3.Connection, match_id: str | None = None) -> list[FillMarkout]:
+    """Fill markouts with their samples, oldest first (also used by ``kmm journal --markouts``)."""
+    query = "SELECT trade_id, match_id, series, ticker, side, price, count, ts_ms, theo, mid FROM markouts"
+    params: tuple[Any, ...] = ()
+    if match_id is not None:
+        query += " WHERE match_id = ?"
+        params = (match_id,)
+    samples: dict[str, list[tuple[int, Mark]]] = {}
+    for trade_id, horizon, theo, mid in db.execute(
+        "SELECT trade_id, horizon_ms, theo, mid FROM markout_samples ORDER BY horizon_ms"
+    ):
+        samples.setdefault(trade_id, []).append((horizon, Mark(theo, mid)))
+    return [
+        FillMarkout(*r[:8], Mark(r[8], r[9]), tuple(samples.get(r[0], ())))
+        for r in db.execute(query + " ORDER BY ts_ms, trade_id", params)
+    ]
+
+
+def read_closing_lines(db: sqlite3.Connection) -> dict[str, tuple[Mark, Mark]]:
+    """match id -> (closing mark of A, of B): the last fair values before the event started."""
+    rows = db.execute("SELECT match_id, theo_a, theo_b, mid_a, mid_b FROM closing_lines")
+    return {r[0]: (Mark(r[1], r[3]), Mark(r[2], r[4])) for r in rows}
 
 
 # --- match specs as JSON (Decimals and Prices kept exact) -------------------------------------------

@@ -19,6 +19,7 @@ from kmm_tui.domain.markouts import (
     FillMarkout,
     Mark,
     MarkoutSummary,
+    closing_price,
     series_of,
     summarize,
 )
@@ -128,8 +129,7 @@ class Markouts:
         closing = self.closing.get(match_id)
         if closing is None:
             return None
-        mark = closing[0] if side == "a" else closing[1]
-        return mark.mid if mark.mid is not None else mark.theo
+        return closing_price(closing[0] if side == "a" else closing[1])
 
 
 __all__ = ["FRESH_FILL_MS", "Markouts"]

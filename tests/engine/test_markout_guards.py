@@ -7,10 +7,12 @@ book is moved down right after); an uninformed one sells at the same price into 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from kmm_tui.domain.markouts import fill_clv
 from kmm_tui.domain.prices import Money, Price, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine import commands as cmd
@@ -165,3 +167,20 @@ async def test_account_limit_stops_everything_and_survives_a_restart(tmp_path: P
         finally:
             await engine.close()
         assert t.resting() == []
+
+
+async def test_the_closing_line_is_the_last_fair_value_before_the_start(fast: Trading) -> None:
+    t = fast
+    a, _ = t.tickers("KXCS2GAME")
+    book(t, a, 55, 65)
+    margin = 60_000
+    starting = replace(
+        spec(t, theo_a=60, start_margin_ms=margin), start_ms=t.engine.now_ms() + margin + 1_500
+    )
+    await t.engine.execute(cmd.AddMatch(starting, start=True))
+    ours = await quoting(t, a)
+    t.sim.take(a, "ask", Price(ours), contracts(5), name="noise")
+    await eventually(lambda: t.view().status is MatchStatus.HALTED, within=4.0, what="pulled at the start")
+    assert t.view().closing == (Price(6000), Price(4000))  # A: the mid; B (one-sided book): the theo
+    fill = t.view().fill_markouts[0]
+    assert fill_clv(fill, t.engine._markouts.closing) == 6000 - ours
