@@ -81,6 +81,7 @@ from kmm_tui.engine.events import (
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.state import (
+    AccountView,
     DecisionLogEntry,
     EngineView,
     FillView,
@@ -165,6 +166,19 @@ def state_json(view: EngineView) -> dict[str, Any]:
         "resting_orders": view.resting_orders,
         "matches": [match_json(match) for match in view.matches],
         "logs": [log_json(line) for line in view.logs[-RECENT_LOGS:]],
+        "account": account_json(view.account),
+    }
+
+
+def account_json(account: AccountView | None) -> dict[str, Any] | None:
+    """Account-wide limits: the latch and the room left under each limit (dollars; None = no limit)."""
+    if account is None:
+        return None
+    return {
+        "latched": account.latched,
+        "headroom": {
+            name: None if room is None else dollars_text(room) for name, room in account.headroom()
+        },
     }
 
 
@@ -711,6 +725,7 @@ class ControlApi:
             Route("/api/matches/{match_id}/stop", _guarded(self.stop_match), methods=["POST"]),
             Route("/api/matches/{match_id}/settings", _guarded(self.update_settings), methods=["POST"]),
             Route("/api/kill", _guarded(self.kill), methods=["POST"]),
+            Route("/api/risk/reset", _guarded(self.reset_risk), methods=["POST"]),
             WebSocketRoute("/ws", self.stream),
         ]
         not_found = {404: self._not_found, 405: self._not_allowed}
@@ -818,6 +833,13 @@ class ControlApi:
     async def kill(self, request: Request) -> Response:
         left = await self.engine.kill_all("kill switch (control API)")
         return JSONResponse({"orders_left": left, "clean": left == 0})
+
+    async def reset_risk(self, request: Request) -> Response:
+        """Clear the account-limit latch (docs/guards.md); matches stay stopped until started."""
+        account = self.engine.snapshot().account
+        was = account.latched if account is not None else None
+        await self.engine.execute(cmd.ResetAccountLimits())
+        return JSONResponse({"reset": was is not None, "was": was})
 
     async def stream(self, websocket: WebSocket) -> None:
         await websocket.accept()
