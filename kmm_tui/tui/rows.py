@@ -30,6 +30,12 @@ from kmm_tui.tui.format import (
     status_text,
     usd,
 )
+from kmm_tui.tui.markout_cells import (
+    FILL_MARKOUT_COLUMNS,
+    TOTAL_MARKOUT_COLUMNS,
+    fill_markout_cells,
+    total_markout_cells,
+)
 from kmm_tui.tui.port import ScanRow
 from kmm_tui.tui.widgets.table import Cell, Column
 
@@ -59,6 +65,7 @@ FILL_COLUMNS = (
     Column("fee", "Fee", 7),
     Column("role", "Role", 5),
     Column("cost", "Cost", 9, min_width=100),
+    *FILL_MARKOUT_COLUMNS,
 )
 
 TOTAL_COLUMNS = (
@@ -71,6 +78,7 @@ TOTAL_COLUMNS = (
     Column("unrealized", "MTM", 8),
     Column("pnl_a", "If A", 9, min_width=100),
     Column("pnl_b", "If B", 9, min_width=100),
+    *TOTAL_MARKOUT_COLUMNS,
 )
 
 LOG_COLUMNS = (
@@ -184,6 +192,7 @@ def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
         "fee": fee(fill.fee),
         "role": Text("taker", style="yellow") if fill.is_taker else "maker",
         "cost": format_usd(Money(fill.price * fill.count)),
+        **fill_markout_cells(match, fill),
     }
     return f"{match.spec.match_id}|{fill.trade_id}", cells
 
@@ -223,6 +232,7 @@ def total_row(match: MatchView) -> Row:
         "unrealized": usd(unrealized(inv, book_a, book_b)),
         "pnl_a": usd(inv.pnl_if_a_wins),
         "pnl_b": usd(inv.pnl_if_b_wins),
+        **total_markout_cells(match),
     }
     return match.spec.match_id, cells
 
