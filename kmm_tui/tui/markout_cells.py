@@ -12,7 +12,7 @@ from rich.text import Text
 
 from kmm_tui.domain.markouts import FillMarkout, Mark, fill_clv
 from kmm_tui.domain.prices import Price, format_cents, format_usd
-from kmm_tui.engine.state import AccountView, FillView, MatchView
+from kmm_tui.engine.state import AccountView, EngineView, FillView, MatchView
 from kmm_tui.tui.format import DASH
 from kmm_tui.tui.widgets.table import Cell, Column
 
@@ -75,3 +75,15 @@ def account_line(account: AccountView | None) -> Text:
         return Text(f"ACCOUNT LIMIT: {account.latched} — press R to reset", style="bold red")
     parts = [f"{name} {format_usd(room)}" for name, room in account.headroom() if room is not None]
     return Text("account headroom: " + ("  ".join(parts) if parts else "no limits set"))
+
+
+def edge_suggestion(view: EngineView, match_id: str) -> Text:
+    """Beside the edge in the form: the edge that would have covered this match's adverse markouts."""
+    match = next((m for m in view.matches if m.spec.match_id == match_id), None)
+    if match is None or match.suggested_edge is None or match.markouts is None:
+        return Text("edge suggestion: no markouts yet", style="bright_black")
+    return Text(
+        f"edge now {format_cents(match.spec.settings.edge)}; markouts of {match.markouts.fills} fill(s) "
+        f"suggest {format_cents(match.suggested_edge)} (advisory)",
+        style="bright_black",
+    )

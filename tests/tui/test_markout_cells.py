@@ -3,11 +3,11 @@
 from dataclasses import replace
 
 from kmm_tui.domain.markouts import FillMarkout, Mark, summarize
-from kmm_tui.domain.prices import Money, Price
+from kmm_tui.domain.prices import Money, Price, format_cents
 from kmm_tui.engine.guards import AccountTotals
 from kmm_tui.engine.model import AccountLimits
 from kmm_tui.engine.state import AccountView
-from kmm_tui.tui.markout_cells import account_line, fill_markout_cells, total_markout_cells
+from kmm_tui.tui.markout_cells import account_line, edge_suggestion, fill_markout_cells, total_markout_cells
 
 from .views import demo_view
 
@@ -49,3 +49,13 @@ def test_account_line_shows_headroom_or_the_breach() -> None:
     assert str(account_line(view)) == "account headroom: loss $9.00"
     latched = replace(view, latched="account resting notional $3.00 is past the limit $2.00")
     assert "press R to reset" in str(account_line(latched))
+
+
+def test_the_form_shows_the_suggested_edge_beside_the_current_one() -> None:
+    view = demo_view()
+    match = view.matches[0]
+    assert "no markouts yet" in str(edge_suggestion(view, match.spec.match_id))
+    summary = summarize([], (5_000,))
+    view = replace(view, matches=(replace(match, markouts=summary, suggested_edge=Price(400)),))
+    text = str(edge_suggestion(view, match.spec.match_id))
+    assert "suggest 4c" in text and f"edge now {format_cents(match.spec.settings.edge)}" in text
