@@ -18,6 +18,9 @@ from kmm_tui.engine.match import Matches, MatchRuntime
 from kmm_tui.engine.model import AccountLimits
 from kmm_tui.engine.state import AccountView
 
+CHECK_EVERY_MS = 200  # account totals cost O(matches): not on every decision of every match
+NO_LIMITS = AccountLimits()
+
 
 def worst_outcome(match: MatchRuntime) -> Money:
     """The match's P&L at its worst settlement (a three-way match may also end in neither team)."""
@@ -51,10 +54,15 @@ class AccountRisk:
         self._journal = journal
         self.limits = limits
         self.latched: str | None = journal.account_latch() if journal is not None else None
+        self._checked_ms = -CHECK_EVERY_MS
 
     def check(self, now_ms: int) -> GuardTrip | None:
-        """HALT while latched; a breach now latches (journaled) and halts."""
+        """HALT while latched; a breach now latches (journaled) and halts. The totals span every match,
+        so they are summed at most every ``CHECK_EVERY_MS`` and never without a limit set."""
         if self.latched is None:
+            if self.limits == NO_LIMITS or now_ms - self._checked_ms < CHECK_EVERY_MS:
+                return None
+            self._checked_ms = now_ms
             trip = guards.account_limits(account_totals(self._matches, self._orders), self.limits)
             if trip is None:
                 return None

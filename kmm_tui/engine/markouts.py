@@ -54,13 +54,15 @@ class Markouts:
         self._presence = presence
         self._journal = journal
         self.horizons_ms = tuple(sorted(horizons_ms))
-        self._fills: dict[str, FillMarkout] = {}  # trade id -> markout, oldest first
+        self._fills: dict[str, dict[str, FillMarkout]] = {}  # match id -> trade id -> markout, oldest first
+        self._summaries: dict[str, MarkoutSummary] = {}  # per match, dropped when its fills change
         self.closing: dict[str, tuple[Mark, Mark]] = {}  # match id -> closing (A, B)
 
     def load(self) -> None:
         """What earlier runs measured (the journal keeps it across restarts)."""
         if self._journal is not None:
-            self._fills = {f.trade_id: f for f in self._journal.markouts()}
+            for fill in self._journal.markouts():
+                self._fills.setdefault(fill.match_id, {})[fill.trade_id] = fill
             self.closing = self._journal.closing_lines()
 
     def mark(self, match: MatchRuntime, side: str) -> Mark:
@@ -73,7 +75,8 @@ class Markouts:
         """Note the fair values at a live fill and schedule its samples."""
         match = self._matches.get(event.match_id)
         now = self._bus.clock()
-        if match is None or now - event.ts_ms > FRESH_FILL_MS or event.trade_id in self._fills:
+        fills = self._fills.setdefault(event.match_id, {})
+        if match is None or now - event.ts_ms > FRESH_FILL_MS or event.trade_id in fills:
             return
         record = FillMarkout(
             event.trade_id,
@@ -86,7 +89,8 @@ class Markouts:
             event.ts_ms,
             self.mark(match, event.side),
         )
-        self._fills[event.trade_id] = record
+        fills[event.trade_id] = record
+        self._summaries.pop(event.match_id, None)
         if self._journal is not None:
             self._journal.record_markout(record)
         for horizon in self.horizons_ms:
@@ -96,11 +100,13 @@ class Markouts:
 
     async def _sample(self, match: MatchRuntime, trade_id: str, horizon_ms: int) -> None:
         await asyncio.sleep(horizon_ms / 1000)
-        record = self._fills.get(trade_id)
+        fills = self._fills.get(match.match_id, {})
+        record = fills.get(trade_id)
         if record is None:
             return
         mark = self.mark(match, record.side)
-        self._fills[trade_id] = replace(record, later=(*record.later, (horizon_ms, mark)))
+        fills[trade_id] = replace(record, later=(*record.later, (horizon_ms, mark)))
+        self._summaries.pop(match.match_id, None)
         if self._journal is not None:
             self._journal.record_markout_sample(trade_id, horizon_ms, mark, self._bus.clock())
 
@@ -116,13 +122,14 @@ class Markouts:
             )
 
     def fills(self, match_id: str) -> tuple[FillMarkout, ...]:
-        return tuple(f for f in self._fills.values() if f.match_id == match_id)
+        return tuple(self._fills.get(match_id, {}).values())
 
     def summary(self, match_id: str) -> MarkoutSummary:
-        return summarize(self.fills(match_id), self.horizons_ms)
-
-    def series_summary(self, series: str) -> MarkoutSummary:
-        return summarize((f for f in self._fills.values() if f.series == series), self.horizons_ms)
+        """Cached until the match's fills or samples change (snapshots ask for it up to 10 times a second)."""
+        summary = self._summaries.get(match_id)
+        if summary is None:
+            summary = self._summaries[match_id] = summarize(self.fills(match_id), self.horizons_ms)
+        return summary
 
     def closing_price(self, match_id: str, side: str) -> Price | None:
         """The closing mid (else theo) of one side, once the event started."""

@@ -8,7 +8,7 @@ and also keeps the one guard that counts over time: too many rejected writes in 
 
 from __future__ import annotations
 
-from kmm_tui.domain.prices import Count, Money
+from kmm_tui.domain.prices import Count, Money, Price
 from kmm_tui.engine import guards
 from kmm_tui.engine.account_risk import AccountRisk
 from kmm_tui.engine.flow_guards import FlowGuards, fair_mid
@@ -59,7 +59,9 @@ class Risk:
         """The line-move guard (docs/guards.md) on theo, or on Kalshi's mid without our own bids."""
         if self.flow is None or self._presence is None:
             return None
-        mids = (fair_mid(market_a, self._presence), fair_mid(market_b, self._presence))
+        mids: tuple[Price | None, Price | None] = (None, None)
+        if not match.spec.theo.from_feed and match.spec.settings.line_move_mid is not None:
+            mids = (fair_mid(market_a, self._presence), fair_mid(market_b, self._presence))
         return self.flow.line_move(match, mids, now)
 
     def side_pulls(self, match: MatchRuntime, now: int) -> dict[str, GuardTrip]:
