@@ -148,6 +148,8 @@ class DecisionAudit:
             others = [o.price for o in book.orders() if o.side == "bid" and o.account_id != account]
             if ours and quote.price > max(ours) and not any(p >= max(ours) for p in others):
                 self.self_outbids += 1
+                print(f"  self-outbid on {ticker}: ours {ours}, others {sorted(others)[-3:]}, "
+                      f"decided {quote.price} ({quote.detail})")
 
 
 FAULTS = ("http_errors", "rate_limit", "latency", "drop_ws", "skip_seq", "pause", "crash")
@@ -197,6 +199,20 @@ def audit(sim: SimServer, journal_path: Path) -> dict[str, int]:
         journal.close()
 
 
+def report_strays(engine: Engine, journal_path: Path, when: str) -> None:
+    """Name each stray the sweep cancelled: was it this run's order (a ledger error) or an older one?"""
+    if not engine._sweeps.strays:
+        return
+    journal = Journal(journal_path)
+    try:
+        for client_id, known in engine._sweeps.strays:
+            row = journal.order_by_client_id(client_id)
+            origin = f"journaled for {row.match_id}, state {row.state}" if row else "not in the journal"
+            print(f"  stray {when}: {client_id} ({'in' if known else 'not in'} this ledger; {origin})")
+    finally:
+        journal.close()
+
+
 async def run(minutes: float, seed: int, fault_every_s: float, adversarial: bool) -> dict[str, object]:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="kmm-chaos-") as tmp:
@@ -219,6 +235,7 @@ async def run(minutes: float, seed: int, fault_every_s: float, adversarial: bool
                 injected[kind] += 1
                 if kind == "crash":
                     strays += engine._sweeps.strays_cancelled
+                    report_strays(engine, journal_path, "before a crash")
                     await crash(engine)
                     await asyncio.sleep(rng.uniform(0.5, 3.0))  # takers keep hitting the orphans
                     engine = await start_engine(sim, journal_path)
@@ -228,6 +245,7 @@ async def run(minutes: float, seed: int, fault_every_s: float, adversarial: bool
                     await inject(kind, sim, rng)
             sim.faults.clear()
             strays += engine._sweeps.strays_cancelled
+            report_strays(engine, journal_path, "at the end")
             left = await engine.close("chaos run over")
             result = audit(sim, journal_path)
             total_fills = result["fills_on_exchange"]

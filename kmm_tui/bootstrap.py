@@ -26,7 +26,7 @@ from kmm_tui.engine.model import AccountLimits, MatchSettings, MatchSpec, TheoIn
 from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
-from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.errors import KalshiError, RateLimited, Unavailable
 from kmm_tui.kalshi.ratelimit import RateLimiter
 from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.kalshi.ws import KalshiFeed
@@ -35,6 +35,7 @@ from kmm_tui.odds.consensus import DEFAULT_WEIGHTS
 from kmm_tui.odds.matching import Matcher
 from kmm_tui.odds.models import OddsSource
 from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
@@ -66,11 +67,17 @@ def sim_key_from_state(state_dir: Path) -> Signer:
     marker = key_dir / SIM_KEY_MARKER
     if not marker.is_file():
         raise BootstrapError(
-            f"no simulator key in {key_dir}: start `kmm sim` with the same --state-dir, or omit --sim-url "
+            f"no simulator key in {key_dir} — start `kmm sim` with the same --state-dir, or omit --sim-url "
             "to use an embedded simulator"
         )
     key_id = marker.read_text().strip()
-    return Signer(key_id, load_private_key(key_dir / f"{key_id}.pem"))
+    try:
+        return Signer(key_id, load_private_key(key_dir / f"{key_id}.pem"))
+    except KalshiError as error:
+        raise BootstrapError(
+            f"the simulator key in {key_dir} is unusable: {error.user_message} — restart `kmm sim` with "
+            "this --state-dir (it writes a fresh key), or omit --sim-url"
+        ) from None
 
 
 def connection_for(environment: Environment, settings: Settings, state_dir: Path) -> Connection:
@@ -93,11 +100,14 @@ def connection_for(environment: Environment, settings: Settings, state_dir: Path
     )
 
 
-def odds_sources(settings: Settings, state_dir: Path) -> list[OddsSource]:
-    """Every odds source with a key in settings (or the environment), sharing one team matcher."""
+def odds_sources(settings: Settings, state_dir: Path, sim_rest_url: str | None = None) -> list[OddsSource]:
+    """Every odds source with a key in settings (or the environment), sharing one team matcher; on a
+    simulator (``sim_rest_url``) also its fake ``simulated`` source, which needs no key."""
     odds = settings.odds
     matcher = Matcher.load(state_dir / CONFIRMED_FILE)
     sources: list[OddsSource] = []
+    if sim_rest_url is not None:
+        sources.append(SimulatedOdds(sim_rest_url, matcher))
     if odds.the_odds_api_key:
         sources.append(
             TheOddsApi(
@@ -191,6 +201,18 @@ def journal_path(state_dir: Path, environment: str) -> Path:
     return base if environment == "prod" else base.with_name(f"{base.stem}-{environment}{base.suffix}")
 
 
+def start_failure(error: KalshiError, rest_url: str) -> str:
+    """Why the engine could not start, and what to do. The client's own advice says "kmm retries",
+    which is true while trading but not here: start-up gives up and the command exits."""
+    if isinstance(error, Unavailable | RateLimited):
+        what = error.message or error.code or type(error).__name__
+        return (
+            f"could not start on {rest_url}: {what} — check the network and the exchange status, "
+            "then run the command again"
+        )
+    return f"could not start on {rest_url}: {error.user_message}"
+
+
 @contextlib.asynccontextmanager
 async def open_engine(
     settings: Settings,
@@ -222,7 +244,8 @@ async def open_engine(
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
             journal = open_journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
-        sources = odds_sources(settings, state_dir)
+        on_sim = connection.environment == EnvName.SIM.value
+        sources = odds_sources(settings, state_dir, connection.rest_url if on_sim else None)
         for source in sources:
             stack.push_async_callback(source.aclose)  # type: ignore[attr-defined]
         engine = build_engine(
@@ -236,7 +259,7 @@ async def open_engine(
             await engine.start()
         except KalshiError as error:
             await engine.close("start-up failed")
-            raise BootstrapError(f"could not start: {error.user_message}") from None
+            raise BootstrapError(start_failure(error, connection.rest_url)) from None
         if getattr(args, "demo", False) and sim is not None:
             await add_demo_matches(engine, sim)
         try:

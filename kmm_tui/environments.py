@@ -72,11 +72,11 @@ def sim_urls(sim_url: str) -> tuple[str, str]:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise EnvironmentSetupError(
-            f"--sim-url {sim_url!r} is not a URL; use the address `kmm sim` printed, e.g. http://127.0.0.1:8765"
+            f"--sim-url {sim_url!r} is not a URL — use the address `kmm sim` printed, e.g. http://127.0.0.1:8765"
         )
     if parts.path not in ("", REST_PREFIX):
         raise EnvironmentSetupError(
-            f"--sim-url {sim_url!r} has path {parts.path!r}; give the simulator's address "
+            f"--sim-url {sim_url!r} has path {parts.path!r} — give the simulator's address "
             f"(http://host:port) or its REST URL ending in {REST_PREFIX}"
         )
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -95,12 +95,12 @@ def _check_url_matches(name: EnvName, url: str, setting: str) -> None:
     is_prod_host = host in _PROD_HOSTS or host.endswith(".kalshi.com")
     if name is EnvName.PROD and (is_demo_host or host in _LOOPBACK):
         raise EnvironmentSetupError(
-            f"[kalshi] {setting} = {url} is not the production exchange but the environment is prod; "
+            f"[kalshi] {setting} = {url} is not the production exchange but the environment is prod — "
             "remove the override or choose --env demo / --env sim"
         )
     if name is EnvName.DEMO and is_prod_host:
         raise EnvironmentSetupError(
-            f"[kalshi] {setting} = {url} is the PRODUCTION exchange but the environment is demo; "
+            f"[kalshi] {setting} = {url} is the PRODUCTION exchange but the environment is demo — "
             "remove the override (demo and prod keys are separate)"
         )
 
@@ -132,11 +132,11 @@ def resolve_environment(
     try:
         name = EnvName(env) if env is not None else settings.environment
     except ValueError:
-        raise EnvironmentSetupError(f"unknown environment {env!r}; use sim, demo or prod") from None
+        raise EnvironmentSetupError(f"unknown environment {env!r} — use sim, demo or prod") from None
     kalshi = settings.kalshi
     if sim_url and name is not EnvName.SIM:
         raise EnvironmentSetupError(
-            f"--sim-url only applies to the sim environment, but the environment is {name}; add --env sim"
+            f"--sim-url only applies to the sim environment, but the environment is {name} — add --env sim"
         )
     if name is EnvName.SIM:
         if sim_url:
@@ -146,7 +146,7 @@ def resolve_environment(
         return Environment(name, rest, ws, None, None, is_live=False)
     if name is EnvName.PROD and require_keys and not live:
         raise EnvironmentSetupError(
-            "the prod environment trades real money; add --live (you will then be asked to type LIVE), "
+            "the prod environment trades real money — add --live (you will then be asked to type LIVE), "
             "or use --env demo / --env sim"
         )
     if name is EnvName.PROD:
@@ -162,12 +162,12 @@ def resolve_environment(
     if require_keys:
         if kalshi.key_id is None:
             raise EnvironmentSetupError(
-                f"{name} needs a Kalshi API key: set key_id under [kalshi] {where} "
+                f"{name} needs a Kalshi API key — set key_id under [kalshi] {where} "
                 f"(create a key on the {name} site's API keys page), or use --env sim"
             )
         if kalshi.private_key_path is None:
             raise EnvironmentSetupError(
-                f"{name} needs the API key's private key file: set private_key_path under [kalshi] {where}"
+                f"{name} needs the API key's private key file — set private_key_path under [kalshi] {where}"
             )
         warning = check_key_file(kalshi.private_key_path)
         if warning:

@@ -1,8 +1,10 @@
 """``kmm run``: one match, no TUI — the original command-line tool's flags, on the same engine.
 
-Prints one line per decision change, order action and fill, with the time and the reason. Ctrl-C,
-SIGTERM and SIGHUP (a dropped SSH session) all end in the engine's verified cancel of every order we
-own; the exit code says whether anything was left resting (0 = clean).
+Prints one line per decision change, order action and fill, with the time and the reason; every
+``--report-every`` seconds a position and P&L line, and a session summary when it stops (``--json``:
+the same as one JSON object per line). Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) all end in
+the engine's verified cancel of every order we own; the exit status is 128 + the signal (130 for
+Ctrl-C) after a clean stop, 3 when orders may be left resting, 0 when the match ended by itself.
 """
 
 from __future__ import annotations
@@ -13,42 +15,29 @@ import contextlib
 import signal
 import sys
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
-from kmm_tui.bootstrap import BootstrapError, open_engine
-from kmm_tui.config import Settings
+from kmm_tui.bootstrap import open_engine
+from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.domain.prices import (
     WireFormatError,
-    format_cents,
-    format_contracts,
     parse_count,
     price_from_cents,
 )
-from kmm_tui.domain.theo import OddsError, parse_decimal_odds
+from kmm_tui.domain.theo import OddsError, overround, parse_decimal_odds
 from kmm_tui.engine import commands as cmd
-from kmm_tui.engine.engine import Engine, side_quote_text
+from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
-from kmm_tui.engine.events import (
-    Event,
-    Filled,
-    LogEvent,
-    MatchStatusChanged,
-    OrderAction,
-    OrderChanged,
-    QuoteDecided,
-)
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
+from kmm_tui.engine.state import MatchView
+from kmm_tui.run_report import Printer, SessionTally
 
-EXIT_OK, EXIT_USAGE, EXIT_LEFT_ORDERS = 0, 2, 3
+EXIT_OK, EXIT_LEFT_ORDERS = 0, 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _ts(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]  # float-ok: display
-
-
-class UsageError(Exception):
+class UsageError(UserError):
     """A flag value that cannot be used; the message names the flag and what to type instead."""
 
 
@@ -87,6 +76,16 @@ def build_spec(args: argparse.Namespace, settings: Settings) -> MatchSpec:
 
 
 def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
+    if getattr(args, "odds_feed", False):
+        environment = getattr(args, "environment", None)
+        odds = settings.odds
+        on_sim = environment is not None and environment.name is EnvName.SIM
+        if not (on_sim or odds.the_odds_api_key or odds.oddspapi_key or odds.sportsgameodds_key):
+            raise UsageError(
+                "--odds-feed needs an odds source — set [odds] the_odds_api_key, oddspapi_key or "
+                "sportsgameodds_key (or KMM_ODDS_API_KEY …), or give --theo-a/--theo-b"
+            )
+        return TheoInput(from_feed=True, method=settings.odds.devig)
     if args.theo_a is not None or args.theo_b is not None:
         if args.odds_a is not None or args.odds_b is not None:
             raise UsageError("give either --odds-a/--odds-b or --theo-a/--theo-b, not both")
@@ -105,42 +104,16 @@ def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
         odds_b = parse_decimal_odds(str(args.odds_b))
     except (OddsError, InvalidOperation) as error:
         raise UsageError(f"--odds-a/--odds-b: {error}") from None
-    return TheoInput(odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig)
-
-
-class Printer:
-    """Turns engine events into one line each on ``out``."""
-
-    def __init__(self, engine: Engine, out: TextIO) -> None:
-        self.engine = engine
-        self.out = out
-
-    def __call__(self, event: Event) -> None:
-        line = self.format(event)
-        if line:
-            print(line, file=self.out, flush=True)
-
-    def format(self, event: Event) -> str | None:
-        match event:
-            case QuoteDecided(decision=d, ts_ms=ts):
-                return f"{_ts(ts)} decide  A {side_quote_text(d.a)} | B {side_quote_text(d.b)}"
-            case OrderChanged(
-                action=action, ticker=ticker, price=price, count=count, ts_ms=ts, detail=detail
-            ):
-                what = "REJECTED" if action is OrderAction.REJECTED else action.value
-                price_text = format_cents(price) if price is not None else "-"
-                extra = f" ({detail})" if detail else ""
-                return f"{_ts(ts)} order   {what} {ticker} {price_text} x{format_contracts(count)}{extra}"
-            case Filled(ticker=ticker, side=side, price=price, count=count, fee=fee, ts_ms=ts):
-                return (
-                    f"{_ts(ts)} fill    {side.upper()} {ticker} {format_contracts(count)} @ "
-                    f"{format_cents(price)} fee ${Decimal(fee) / 1_000_000:.4f}"
-                )
-            case MatchStatusChanged(status=status, reason=reason, ts_ms=ts):
-                return f"{_ts(ts)} status  {status.value}: {reason}"
-            case LogEvent(level=level, text=text, ts_ms=ts) if level.value != "info":
-                return f"{_ts(ts)} {level.value:7} {text}"
-        return None
+    theo = TheoInput(
+        odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig, margin_confirmed=args.accept_margin
+    )
+    margin = overround([odds_a, odds_b])
+    if margin > theo.max_margin and not theo.margin_confirmed:
+        raise UsageError(
+            f"--odds-a/--odds-b carry a {margin * 100:.1f} % bookmaker margin, above the "
+            f"{theo.max_margin * 100:.0f} % cap — check them for a typo, or add --accept-margin"
+        )
+    return theo
 
 
 def api_defaults(settings: Settings) -> MatchSettings:
@@ -158,17 +131,29 @@ def api_defaults(settings: Settings) -> MatchSettings:
     )
 
 
+def _view(engine: Engine, match_id: str) -> MatchView | None:
+    return next((m for m in engine.snapshot().matches if m.spec.match_id == match_id), None)
+
+
 async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     spec = build_spec(args, settings)
     api_port: int | None = getattr(args, "api", None)
+    report_every_s: int = getattr(args, "report_every", 0) or 0
     stop = asyncio.Event()
+    received: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, stop.set)
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         async with contextlib.AsyncExitStack() as stack:
             engine = await stack.enter_async_context(open_engine(settings, args, dry_run=args.dry_run))
-            engine.listen(Printer(engine, out))
+            printer = Printer(engine, out, as_json=bool(getattr(args, "json", False)))
+            engine.listen(printer)
             api_stack = await stack.enter_async_context(contextlib.AsyncExitStack())
             if api_port is not None:
                 from kmm_tui.control_api import serve_control_api
@@ -182,17 +167,14 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                         devig=settings.odds.devig,
                     )
                 )
-                print(
+                printer.say(
                     f"control API on {api.url} (WebSocket {api.ws_url}); token in {api.token_path} "
                     "(send it as Authorization: Bearer <token>)",
-                    file=out,
-                    flush=True,
+                    url=api.url,
                 )
-            print(
+            printer.say(
                 f"kmm run on {engine.environment}: {spec.ticker_a} vs {spec.ticker_b}"
-                f"{' (dry run: no orders are sent)' if args.dry_run else ''}; Ctrl-C to stop",
-                file=out,
-                flush=True,
+                f"{' (dry run: no orders are sent)' if args.dry_run else ''}; Ctrl-C to stop"
             )
             try:
                 spec = await start_or_resume(engine, spec)
@@ -207,24 +189,34 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                         )
                     raise EngineError(error.user_message + hint, error.field) from None
                 raise
+            tally = SessionTally(spec.match_id, engine.now_ms())
+            engine.listen(tally)
+            next_report = loop.time() + report_every_s
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
-                view = next((m for m in engine.snapshot().matches if m.spec.match_id == spec.match_id), None)
+                view = _view(engine, spec.match_id)
+                if report_every_s and view is not None and loop.time() >= next_report:
+                    printer.position(view)
+                    next_report = loop.time() + report_every_s
                 # with the API up, the process outlives its first match (more can be added): Ctrl-C ends it
                 finished = view is not None and view.status in (MatchStatus.STOPPED, MatchStatus.HALTED)
                 if finished and api_port is None:
                     break
             await api_stack.aclose()  # no API command may start anything while the orders are pulled
             left = await engine.close("stopped from the command line")
+            printer.summary(tally, _view(engine, spec.match_id))
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
     if left:
-        print(f"WARNING: {left} order(s) may still rest on the exchange — check it now", file=sys.stderr)
+        print(
+            f"kmm run: WARNING: {left} order(s) may still rest on the exchange — check it now",
+            file=sys.stderr,
+        )
         return EXIT_LEFT_ORDERS
-    print("stopped: no orders left resting", file=out, flush=True)
-    return EXIT_OK
+    printer.say("stopped: no orders left resting")
+    return 128 + received[0].value if received else EXIT_OK
 
 
 async def open_pairs_hint(engine: Engine, limit: int = 8) -> str:
@@ -261,13 +253,11 @@ async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    """Entry point for ``kmm run`` (dispatched from kmm_tui.cli)."""
+    """Entry point for ``kmm run`` (dispatched from kmm_tui.cli, which prints a UserError as one line)."""
     try:
         return asyncio.run(run_match(args, settings))
-    except (UsageError, EngineError, BootstrapError) as error:
-        message = getattr(error, "user_message", None) or str(error)
-        print(f"kmm run: {message}", file=sys.stderr)
-        return EXIT_USAGE
+    except EngineError as error:
+        raise UserError(error.user_message) from None
 
 
 __all__ = ["build_spec", "main", "run_match"]

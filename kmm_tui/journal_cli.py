@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from kmm_tui.bootstrap import journal_path
-from kmm_tui.config import Settings
+from kmm_tui.config import Settings, UserError
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import (
     cost,
@@ -35,8 +36,9 @@ from kmm_tui.domain.prices import (
 from kmm_tui.engine.journal import MIGRATIONS, JournalFill, spec_from_json
 from kmm_tui.engine.model import MatchSpec
 from kmm_tui.markout_report import MARKOUT_SCHEMA, print_report, write_report_csv
+from kmm_tui.run_report import inventory_json
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK = 0
 CSV_COLUMNS = (
     "time_utc",
     "ts_ms",
@@ -55,8 +57,9 @@ CSV_COLUMNS = (
 )
 
 
-class JournalCliError(Exception):
-    """Something the user can fix (wrong path, unknown match, unwritable CSV); printed as one line."""
+class JournalCliError(UserError):
+    """Something the user can fix (wrong path, unknown match, unwritable CSV); the CLI prints it as
+    one line ``kmm journal: …`` and exits 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +340,56 @@ def write_csv(fills: list[JournalFill], names: dict[str, str], out: TextIO) -> N
         )
 
 
+def record_json(record: MatchRecord) -> dict[str, Any]:
+    spec = record.spec
+    return {
+        "match_id": record.match_id,
+        "name": record.name or None,
+        "ticker_a": spec.ticker_a if spec is not None else None,
+        "ticker_b": spec.ticker_b if spec is not None else None,
+        "status": record.status,
+        "reason": record.reason or None,
+        "fills": record.fills,
+    }
+
+
+def fill_json(fill: JournalFill) -> dict[str, Any]:
+    return {
+        "ts_ms": fill.ts_ms,
+        "time_utc": utc_time(fill.ts_ms),
+        "ticker": fill.ticker,
+        "side": fill.side,
+        "price": format_price(fill.price),
+        "count": format_count(fill.count),
+        "cost": format_money(cost(fill.price, fill.count)),
+        "fee": format_money(fill.fee),
+        "is_taker": fill.is_taker,
+        "trade_id": fill.trade_id,
+        "order_id": fill.order_id,
+    }
+
+
+def journal_json(
+    records: list[MatchRecord],
+    record: MatchRecord | None,
+    fills: list[JournalFill],
+    history: list[HistoryLine],
+) -> dict[str, Any]:
+    """``kmm journal --json``: every match, or (``--match``) one with its fills, position and history;
+    prices, counts and money as exact strings."""
+    if record is None:
+        return {"matches": [record_json(r) for r in records]}
+    inventory = Inventory()
+    for fill in fills:
+        inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+    return {
+        "match": record_json(record),
+        "fills": [fill_json(fill) for fill in fills],
+        "position": inventory_json(inventory),
+        "history": [{"ts_ms": line.ts_ms, "kind": line.kind, "text": line.text} for line in history],
+    }
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 
@@ -346,7 +399,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if not path.is_file():
         raise JournalCliError(
             f"no {environment} journal at {path}: nothing has traded on {environment} with this state "
-            "directory (pick another with --state-dir or --env)"
+            "directory — pick another with --state-dir or --env"
         )
     reader = JournalReader(path)
     try:
@@ -355,6 +408,13 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         csv_path: Path | None = getattr(args, "csv", None)
         if getattr(args, "markouts", False):
             reader.markouts(record, records, csv_path, out)
+        elif getattr(args, "json", False):
+            if csv_path is not None:
+                raise JournalCliError("--json and --csv both choose the output — keep one of them")
+            fills = reader.fills(record.match_id) if record is not None else []
+            history = reader.history(record.match_id) if record is not None else []
+            json.dump(journal_json(records, record, fills, history), out, indent=2)
+            out.write("\n")
         elif csv_path is not None:
             fills = reader.fills(record.match_id if record else None)
             names = {r.match_id: r.name for r in records}
@@ -380,11 +440,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point for ``kmm journal`` (dispatched from kmm_tui.cli; ``args.state_dir`` is resolved)."""
-    try:
-        return run(args, settings, sys.stdout)
-    except JournalCliError as error:
-        print(f"kmm journal: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    return run(args, settings, sys.stdout)
 
 
 __all__ = ["JournalCliError", "JournalReader", "find_match", "main", "run", "utc_time", "write_csv"]

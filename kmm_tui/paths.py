@@ -92,10 +92,28 @@ def journal_file(state: Path) -> Path:
     return state / JOURNAL_FILE_NAME
 
 
+PRIVATE_DIR_MODE = 0o700
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable only by the owner; journal and logs may name positions.
+    """Create ``path`` and every missing parent readable only by the owner (0700, whatever the umask):
+    the journal and logs name positions, fills and order ids.
 
     An existing directory keeps its mode: the user may have chosen it deliberately.
     """
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue  # created meanwhile by another kmm process: theirs to set
+        directory.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a directory")
     return path

@@ -131,8 +131,9 @@ class MarketData:
         if market is None:
             return
         now = self._bus.clock()
-        if event.snapshot:
-            self.presence.on_snapshot(event.ticker, _resting_levels(self._orders.all(), event.ticker))
+        if event.snapshot:  # it shows our acknowledged orders; a create still in flight is not in it
+            acked = [o for o in self._orders.all() if o.state is OrderState.RESTING]
+            self.presence.on_snapshot(event.ticker, _resting_levels(acked, event.ticker))
         elif event.delta is not None and (event.client_order_id or "").startswith(CLIENT_ID_PREFIX):
             self.presence.on_delta(event.ticker, *event.delta)
         market.book, market.stale, market.book_ts_ms = event.book, event.stale, now

@@ -27,10 +27,11 @@ from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, NOT_FOUND_AFTER_MS
 from kmm_tui.engine.portfolio import Portfolio, inventory_from_fills
-from kmm_tui.kalshi.errors import KalshiError
+from kmm_tui.kalshi.errors import KalshiError, RateLimited, Unavailable
 from kmm_tui.kalshi.models import Order
 
 LOOKBACK_WITHOUT_HISTORY_MS = 24 * 3_600_000
+RECOVERY_ATTEMPTS = 5  # a 429 storm or an outage at start-up is waited out (about 30 s), then reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,26 +54,21 @@ async def recover(parts: Components, journal: Journal | None, *, adopt: bool = F
     """
     bus, port, lifecycle = parts.bus, parts.port, parts.lifecycle
     now = bus.clock()
-    adopted: list[tuple[JournalOrder, Order]] = []
-    resumable: set[str] = set()
-    try:
-        bound = await _bind_intents(port, journal)
-        if adopt and journal is not None:
-            resumable = {m.spec.match_id for m in journal.matches() if m.status == MatchStatus.QUOTING.value}
-            adopted = _adoptable(journal, await port.resting_orders_of_ours(), resumable)
-        keep = frozenset(order.order_id for _, order in adopted)
-        orphans, left = await port.cancel_all_ours(keep=keep)
-        recent = journal.last_order_activity_ms() if journal is not None else None
-        if recent is not None and now - recent < NOT_FOUND_AFTER_MS:
-            # The last run wrote moments ago: a write of it may still land, or a lagging read may not
-            # show it yet. Look again once the read lag has passed.
-            await asyncio.sleep((recent + NOT_FOUND_AFTER_MS - now) / 1000)
-            late, left = await port.cancel_all_ours(keep=keep)
-            orphans += late
-        backfilled = await _backfill(port, journal, now)
-    except KalshiError as error:
-        bus.log(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
-        raise
+    for attempt in range(1, RECOVERY_ATTEMPTS + 1):
+        try:
+            found_on_exchange = await _reconcile_exchange(port, journal, adopt, now)
+            break
+        except (Unavailable, RateLimited) as error:  # the exchange is busy: every step is safe to repeat
+            if attempt == RECOVERY_ATTEMPTS:
+                bus.log(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
+                raise
+            delay_s = min(2.0**attempt, 15.0)
+            bus.log(Level.WARNING, f"restart reconciliation: {error.user_message}; again in {delay_s:g}s")
+            await asyncio.sleep(delay_s)
+        except KalshiError as error:
+            bus.log(Level.ERROR, f"restart reconciliation failed: {error.user_message}")
+            raise
+    bound, resumable, adopted, orphans, left, backfilled = found_on_exchange
     if journal is None:
         if left:
             bus.log(Level.ERROR, f"{left} order(s) of ours are still resting — check the exchange")
@@ -95,6 +91,30 @@ async def recover(parts: Components, journal: Journal | None, *, adopt: bool = F
     await parts.portfolio.sync_positions()
     for match_id in sorted(resumable & lifecycle.match_ids()):
         await lifecycle.resume(match_id)
+
+
+async def _reconcile_exchange(
+    port: ExchangePort, journal: Journal | None, adopt: bool, now: int
+) -> tuple[int, set[str], list[tuple[JournalOrder, Order]], int, int, int]:
+    """The network half of recovery: bind intents, keep adoptable orders, cancel every other order of
+    ours (twice when the last run wrote moments ago), back-fill fills. Safe to repeat after a failure."""
+    bound = await _bind_intents(port, journal)
+    resumable: set[str] = set()
+    adopted: list[tuple[JournalOrder, Order]] = []
+    if adopt and journal is not None:
+        resumable = {m.spec.match_id for m in journal.matches() if m.status == MatchStatus.QUOTING.value}
+        adopted = _adoptable(journal, await port.resting_orders_of_ours(), resumable)
+    keep = frozenset(order.order_id for _, order in adopted)
+    orphans, left = await port.cancel_all_ours(keep=keep)
+    recent = journal.last_order_activity_ms() if journal is not None else None
+    if recent is not None and now - recent < NOT_FOUND_AFTER_MS:
+        # The last run wrote moments ago: a write of it may still land, or a lagging read may not show
+        # it yet. Look again once the read lag has passed.
+        await asyncio.sleep((recent + NOT_FOUND_AFTER_MS - now) / 1000)
+        late, left = await port.cancel_all_ours(keep=keep)
+        orphans += late
+    backfilled = await _backfill(port, journal, now)
+    return bound, resumable, adopted, orphans, left, backfilled
 
 
 def _adoptable(

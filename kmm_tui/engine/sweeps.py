@@ -29,6 +29,7 @@ class Sweeps:
         self._matches = matches
         self._orders = orders
         self.strays_cancelled = 0  # resting orders of ours the ledger did not own (should stay 0)
+        self.strays: list[tuple[str, bool]] = []  # (client id, known to the ledger as finished) of each
 
     async def reconcile_orders(self) -> None:
         """Compare the ledger with one REST read of our resting orders (``OrderLedger.sweep``): cancel,
@@ -53,6 +54,10 @@ class Sweeps:
         if plan.cancel:
             strays = [o for o in found if o.order_id in plan.cancel]
             self.strays_cancelled += len(strays)
+            self.strays.extend(
+                (o.client_order_id or "", self._orders.find(o.order_id, o.client_order_id) is not None)
+                for o in strays
+            )
             self._bus.log(
                 Level.WARNING,
                 f"{len(strays)} resting order(s) of ours that the ledger does not own as live: cancelling "

@@ -4,8 +4,9 @@ The odds layer may not import ``kmm_tui.config`` (layering), so ``settings`` is 
 small :class:`SettingsLike` protocol: ``settings.odds`` (keys, regions, bookmakers) and optionally
 ``settings.scanner.series``. Open Kalshi events come from an injectable ``kalshi_events`` loader
 (``main`` builds one on the Kalshi client from ``args.environment.rest_url`` — public endpoints, no
-key — when the caller passes none); without a URL (the ``sim`` environment has none for this command)
-or when Kalshi cannot be reached the table still shows the odds-side coverage and quota.
+key — when the caller passes none); when Kalshi cannot be reached the table still shows the odds-side
+coverage and quota. Without any key the command still succeeds: it lists each source with the setting
+or environment variable that turns it on.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ import httpx
 
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.rest import KalshiRest
-from kmm_tui.odds.coverage import coverage_report, format_table
+from kmm_tui.odds.coverage import SourceStatus, coverage_report, format_table
 from kmm_tui.odds.errors import SourceConfigError
 from kmm_tui.odds.matching import AliasFileError, KalshiEvent, KalshiOutcome, Matcher
 from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
+from kmm_tui.odds.simulated import NAME as SIMULATED
+from kmm_tui.odds.simulated import NOTE as SIMULATED_NOTE
+from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sports import SPORTS
+from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 
 EXIT_OK = 0
@@ -91,6 +96,33 @@ def _series(settings: Any) -> list[str]:
     return list(configured) or list(SPORTS)
 
 
+# Each source: the setting under [odds] and the environment variable that enable it.
+SOURCE_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("theoddsapi", "the_odds_api_key", "KMM_ODDS_API_KEY"),
+    ("oddspapi", "oddspapi_key", "KMM_ODDSPAPI_KEY"),
+    ("sportsgameodds", "sportsgameodds_key", "KMM_SPORTSGAMEODDS_KEY"),
+)
+PREFIX = "kmm odds coverage:"
+
+
+def _sim_rest_url(args: argparse.Namespace) -> str | None:
+    """The simulator's REST URL when the environment is ``sim`` (its fake odds source is used)."""
+    environment = getattr(args, "environment", None)
+    name = getattr(getattr(environment, "name", None), "value", None)
+    url = getattr(environment, "rest_url", None)
+    return url if name == "sim" and url else None
+
+
+def source_statuses(odds: OddsSettingsLike) -> tuple[SourceStatus, ...]:
+    """Every source, with how to enable the ones that have no key."""
+    statuses = []
+    for name, setting, variable in SOURCE_KEYS:
+        configured = bool(getattr(odds, setting, None))
+        note = "key set" if configured else f"no key: set [odds] {setting} in settings.toml or {variable}"
+        statuses.append(SourceStatus(name, configured, note))
+    return tuple(statuses)
+
+
 async def _coverage(
     args: argparse.Namespace,
     settings: SettingsLike,
@@ -99,20 +131,19 @@ async def _coverage(
     transport: httpx.AsyncBaseTransport | None,
 ) -> int:
     odds = settings.odds
-    if not (odds.the_odds_api_key or odds.oddspapi_key):
-        print(
-            "error: no odds API key configured; set the_odds_api_key and/or oddspapi_key under [odds] in "
-            "settings.toml (or KMM_ODDS_API_KEY / KMM_ODDSPAPI_KEY)",
-            file=sys.stderr,
-        )
-        return EXIT_USER_ERROR
     try:
         matcher = Matcher.load(confirmed_path(args))
     except AliasFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PREFIX} {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    theoddsapi = oddspapi = None
-    if odds.the_odds_api_key:
+    theoddsapi: TheOddsApi | None = None
+    oddspapi = sportsgameodds = None
+    statuses = source_statuses(odds)
+    sim_rest_url = _sim_rest_url(args)
+    if sim_rest_url is not None:  # real books cannot price simulated matches: the fake source does
+        theoddsapi = SimulatedOdds(sim_rest_url, matcher, transport=transport)
+        statuses = (SourceStatus(SIMULATED, True, SIMULATED_NOTE), *statuses)
+    elif odds.the_odds_api_key:
         theoddsapi = TheOddsApi(
             TheOddsApiSettings(api_key=odds.the_odds_api_key, regions=tuple(odds.regions) or ("us",),
                                bookmakers=tuple(odds.bookmakers)),
@@ -120,6 +151,9 @@ async def _coverage(
         )
     if odds.oddspapi_key:
         oddspapi = OddsPapi(OddsPapiSettings(api_key=odds.oddspapi_key), matcher, transport=transport)
+    sgo_key = getattr(odds, "sportsgameodds_key", None)
+    if sgo_key:
+        sportsgameodds = SportsGameOdds(SportsGameOddsSettings(sgo_key), matcher, transport=transport)
     series = _series(settings)
     try:
         events = None
@@ -127,13 +161,15 @@ async def _coverage(
             try:
                 events = await kalshi_events(series)
             except KalshiError as exc:
-                print(f"warning: Kalshi events unavailable: {exc.user_message}", file=sys.stderr)
-        report = await coverage_report(series, events, theoddsapi, oddspapi)
+                print(f"{PREFIX} warning: Kalshi events unavailable: {exc.user_message}", file=sys.stderr)
+        report = await coverage_report(
+            series, events, theoddsapi, oddspapi, sportsgameodds, statuses
+        )
     except SourceConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PREFIX} {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
-        for client in (theoddsapi, oddspapi):
+        for client in (theoddsapi, oddspapi, sportsgameodds):
             if client is not None:
                 await client.aclose()
     if getattr(args, "json", False):
@@ -157,5 +193,5 @@ def main(
     if command == "coverage":
         loader = kalshi_events if kalshi_events is not None else _default_loader(args)
         return asyncio.run(_coverage(args, settings, out or sys.stdout, loader, transport))
-    print(f"error: unknown odds subcommand {command!r}; try `kmm odds coverage`", file=sys.stderr)
+    print(f"kmm odds: unknown subcommand {command!r} — try `kmm odds coverage`", file=sys.stderr)
     return EXIT_USER_ERROR

@@ -4,7 +4,11 @@ For each series The Odds API serves, its free ``/events`` list is fetched and ev
 of that series (given by the caller, from the Kalshi client) is run through the matcher, so the table
 shows how many would price automatically and how many need a confirmation. OddsPapi listings are
 billable, so its series are listed as covered-by-sport without polling; only its unmetered
-``/account`` quota is read.
+``/account`` quota is read. SportsGameOdds is listed by league, not polled (its listings cost
+requests).
+
+Every known source is named in the report, with its key state: a source without a key says which
+setting or environment variable to set, so a first run without keys still shows what exists.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kmm_tui.odds.matching import KalshiEvent, MatchStatus
 from kmm_tui.odds.models import QuotaInfo
 from kmm_tui.odds.oddspapi import OddsPapi
 from kmm_tui.odds.sports import SPORTS, SportSpec
+from kmm_tui.odds.sportsgameodds import SportsGameOdds
 from kmm_tui.odds.theoddsapi import TheOddsApi
 
 
@@ -37,13 +42,24 @@ class SeriesCoverage:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One odds source: whether it is in use, and if not, how to turn it on."""
+
+    name: str
+    configured: bool
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageReport:
     rows: tuple[SeriesCoverage, ...]
     quotas: tuple[tuple[str, QuotaInfo], ...]
     notes: tuple[str, ...] = ()
+    sources: tuple[SourceStatus, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "sources": [asdict(source) for source in self.sources],
             "series": [asdict(row) for row in self.rows],
             "quota": {name: asdict(q) for name, q in self.quotas},
             "notes": list(self.notes),
@@ -89,6 +105,8 @@ async def coverage_report(
     kalshi_events: Mapping[str, Sequence[KalshiEvent]] | None,
     theoddsapi: TheOddsApi | None,
     oddspapi: OddsPapi | None,
+    sportsgameodds: SportsGameOdds | None = None,
+    sources: Sequence[SourceStatus] = (),
 ) -> CoverageReport:
     """Build the table; ``kalshi_events`` maps series → its open events (None if unavailable)."""
     rows: list[SeriesCoverage] = []
@@ -148,6 +166,14 @@ async def coverage_report(
                 )
             )
             continue
+        if sportsgameodds is not None and spec.sgo_league is not None:
+            rows.append(
+                SeriesCoverage(
+                    spec.series, spec.title, sportsgameodds.name, (spec.sgo_league,), None, _len(kalshi),
+                    None, None, "listing costs requests: not polled",
+                )
+            )
+            continue
         rows.append(
             SeriesCoverage(
                 spec.series,
@@ -170,7 +196,7 @@ async def coverage_report(
             notes.append(f"oddspapi quota unavailable: {exc.message}")
     if kalshi_events is None:
         notes.append("Kalshi market list unavailable: match counts not computed")
-    return CoverageReport(tuple(rows), tuple(quotas), tuple(notes))
+    return CoverageReport(tuple(rows), tuple(quotas), tuple(notes), tuple(sources))
 
 
 def _cell(value: int | None) -> str:
@@ -197,6 +223,10 @@ def format_table(report: CoverageReport) -> str:
         )
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in lines]
+    if report.sources:
+        width = max(len(source.name) for source in report.sources)
+        out.append("")
+        out.extend(f"Source {source.name.ljust(width)}  {source.note}" for source in report.sources)
     for name, q in report.quotas:
         left = "unknown" if q.remaining is None else str(q.remaining)
         used = "" if q.used is None else f" ({q.used} used)"

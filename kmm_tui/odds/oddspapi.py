@@ -11,18 +11,14 @@ entry's outcome ids (``<market ticker>:yes``) cross-check which participant is w
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from kmm_tui.domain.theo import BookOdds, OddsError
-from kmm_tui.odds.cache import QuotaTracker, ResponseCache
+from kmm_tui.odds.client import Link, OddsHttpClient
 from kmm_tui.odds.errors import (
     MatchUnconfirmed,
     NoOdds,
@@ -34,18 +30,13 @@ from kmm_tui.odds.errors import (
     SourceDown,
 )
 from kmm_tui.odds.http import (
-    Clock,
     HttpSettings,
-    JsonHttp,
-    MinGapGate,
     RawResponse,
     Retry,
-    Sleep,
     lenient_int,
     retry_after_ms,
-    wall_clock_ms,
 )
-from kmm_tui.odds.matching import EASTERN, BookEvent, Matcher, parse_ticker_schedule
+from kmm_tui.odds.matching import EASTERN, BookEvent, parse_ticker_schedule
 from kmm_tui.odds.models import EXCHANGES_EXCLUDED, MatchRef, QuotaInfo, SourceResult
 from kmm_tui.odds.wire import datetime_ms, iso_to_ms, ms_to_iso, wire_odds
 
@@ -311,45 +302,18 @@ def quota_from_account(body: Any, now_ms: int) -> QuotaInfo:
     return QuotaInfo(remaining=remaining, used=used, last_cost=None, updated_ms=now_ms)
 
 
-class OddsPapi:
+class OddsPapi(OddsHttpClient[OddsPapiSettings]):
     """Async client and :class:`~kmm_tui.odds.models.OddsSource` for OddsPapi v4."""
 
     name = NAME
+    key_setting = "oddspapi_key"
+    key_variable = "KMM_ODDSPAPI_KEY"
 
-    def __init__(
-        self,
-        settings: OddsPapiSettings,
-        matcher: Matcher,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock = wall_clock_ms,
-        sleep: Sleep = asyncio.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        if not settings.api_key.strip():
-            raise SourceConfigError(
-                NAME,
-                "no API key configured; set oddspapi_key under [odds] in settings.toml (or KMM_ODDSPAPI_KEY)",
-            )
-        self.settings = settings
-        self.matcher = matcher
-        self.quota = QuotaTracker(NAME, settings.min_remaining)
-        self._clock = clock
-        self._cache = ResponseCache(settings.odds_ttl_ms)
-        self._gate = MinGapGate(clock, sleep)
-        self._account_checked_ms: int | None = None
-        self._http = JsonHttp(
-            NAME,
-            settings.base_url,
-            secrets=(settings.api_key,),
-            settings=settings.http,
-            transport=transport,
-            sleep=sleep,
-            rng=rng,
-        )
+    _account_checked_ms: int | None = None
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    @classmethod
+    def link(cls, settings: OddsPapiSettings) -> Link:
+        return Link(settings.base_url, settings.odds_ttl_ms, settings.min_remaining)
 
     # --- raw calls ------------------------------------------------------------------------------
 
@@ -366,9 +330,7 @@ class OddsPapi:
             self.quota.record(QuotaInfo(remaining=0, updated_ms=now))
             raise QuotaExhausted(NAME, reason, until)
         if status == 401 or code in ("missing_api_key", "invalid_api_key"):
-            reason = f"API key rejected ({code or 'HTTP 401'}); set a valid key in odds.oddspapi.api_key"
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(code or "HTTP 401")
         if status == 403:
             raise SourceConfigError(
                 NAME, f"{endpoint} not allowed for this key ({code or 'HTTP 403'}); check the plan"
@@ -399,36 +361,32 @@ class OddsPapi:
         return self.settings.fixtures_gap_ms if endpoint == "/fixtures" else self.settings.min_gap_ms
 
     async def _get(self, endpoint: str, params: dict[str, str], *, ttl_ms: int, billable: bool = True) -> Any:
-        now = self._clock()
-        key = ResponseCache.key(endpoint, params)
-        cached = self._cache.get(key, now)
-        if cached is not None:
-            return cached
-        self.quota.check(now, paid=billable)
         gap = self._gap(endpoint)
-        try:
-            body = await self._http.request(
+
+        async def send() -> Any:
+            body = await self._request(
                 endpoint,
                 {**params, "apiKey": self.settings.api_key},
                 lambda r: self._classify(r, endpoint),
                 slot=lambda: self._gate.slot(endpoint, gap),
             )
-        except SourceDown as exc:
-            self.quota.disable(self._clock() + self.settings.down_ms, exc.message, quota=False)
-            raise
-        if billable and self.quota.quota.remaining is not None:
-            q = self.quota.quota
-            self.quota.record(
-                QuotaInfo(
-                    remaining=max(0, q.remaining - 1) if q.remaining is not None else None,
-                    used=q.used + 1 if q.used is not None else None,
-                    last_cost=1,
-                    updated_ms=self._clock(),
-                )
+            if billable and self.quota.quota.remaining is not None:
+                self._count_one_request()
+            return body
+
+        return await self._cached_get(endpoint, params, send, paid=billable, ttl_ms=ttl_ms)
+
+    def _count_one_request(self) -> None:
+        """Between ``/account`` reads, each billable call is one request off the allowance."""
+        q = self.quota.quota
+        self.quota.record(
+            QuotaInfo(
+                remaining=max(0, q.remaining - 1) if q.remaining is not None else None,
+                used=q.used + 1 if q.used is not None else None,
+                last_cost=1,
+                updated_ms=self._clock(),
             )
-        if ttl_ms > 0:
-            self._cache.put(key, body, self._clock(), ttl_ms)
-        return body
+        )
 
     async def account(self) -> QuotaInfo:
         """``/account`` (unmetered, works with the quota gone): refresh and return the quota."""

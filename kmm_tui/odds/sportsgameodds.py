@@ -9,36 +9,27 @@ skips the event rather than guessing.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from kmm_tui.domain.theo import BookOdds, OddsError, american_to_decimal
-from kmm_tui.odds.cache import QuotaTracker, ResponseCache
+from kmm_tui.odds.client import Link, OddsHttpClient
 from kmm_tui.odds.errors import (
     MatchUnconfirmed,
     NoOdds,
     NotFound,
     RateLimited,
     RequestRejected,
-    SourceConfigError,
     SourceDown,
 )
 from kmm_tui.odds.http import (
-    Clock,
     HttpSettings,
-    JsonHttp,
     RawResponse,
     Retry,
-    Sleep,
     retry_after_ms,
-    wall_clock_ms,
 )
-from kmm_tui.odds.matching import BookEvent, Matcher
+from kmm_tui.odds.matching import BookEvent
 from kmm_tui.odds.models import EXCHANGES_EXCLUDED, MatchRef, SourceResult
 from kmm_tui.odds.wire import iso_to_ms
 
@@ -144,45 +135,16 @@ def moneyline_quotes(
     return tuple(quotes), tuple(excluded)
 
 
-class SportsGameOdds:
+class SportsGameOdds(OddsHttpClient[SportsGameOddsSettings]):
     """Async client and :class:`~kmm_tui.odds.models.OddsSource` for SportsGameOdds v2."""
 
     name = NAME
+    key_setting = "sportsgameodds_key"
+    key_variable = "KMM_SPORTSGAMEODDS_KEY"
 
-    def __init__(
-        self,
-        settings: SportsGameOddsSettings,
-        matcher: Matcher,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock = wall_clock_ms,
-        sleep: Sleep = asyncio.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        if not settings.api_key.strip():
-            raise SourceConfigError(
-                NAME,
-                "no API key configured; set sportsgameodds_key under [odds] in settings.toml "
-                "(or KMM_SPORTSGAMEODDS_KEY)",
-            )
-        self.settings = settings
-        self.matcher = matcher
-        self.quota = QuotaTracker(NAME)
-        self._clock = clock
-        self._cache = ResponseCache(settings.ttl_ms)
-        self._http = JsonHttp(
-            NAME,
-            settings.base_url,
-            secrets=(settings.api_key,),
-            settings=settings.http,
-            transport=transport,
-            headers={"x-api-key": settings.api_key},
-            sleep=sleep,
-            rng=rng,
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    @classmethod
+    def link(cls, settings: SportsGameOddsSettings) -> Link:
+        return Link(settings.base_url, settings.ttl_ms, headers={"x-api-key": settings.api_key})
 
     def _classify(self, response: RawResponse) -> Any:
         status, body = response.status, response.body
@@ -192,9 +154,7 @@ class SportsGameOdds:
                 raise RequestRejected(NAME, f"request refused: {message or 'success=false'}")
             return body
         if status in (401, 403):
-            reason = f"API key rejected (HTTP {status}); set a valid key in odds.sportsgameodds.api_key"
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(f"HTTP {status}")
         if status == 429:
             delay = retry_after_ms(response.headers.get("retry-after"))
             raise Retry(RateLimited(NAME, "rate limited (HTTP 429)", delay or 1000), delay)
@@ -208,31 +168,29 @@ class SportsGameOdds:
 
     async def events(self, league: str) -> tuple[SgoEvent, ...]:
         """``GET /events?leagueID=…&oddsAvailable=true``, following ``nextCursor`` up to ``max_pages``."""
-        now = self._clock()
-        key = ResponseCache.key("/events", {"leagueID": league})
-        cached = self._cache.get(key, now)
-        if cached is not None:
-            return tuple(cached)
-        self.quota.check(now, paid=True)
-        found: list[SgoEvent] = []
-        cursor: str | None = None
-        for _ in range(self.settings.max_pages):
-            params = {"leagueID": league, "oddsAvailable": "true"}
-            if cursor:
-                params["cursor"] = cursor
-            try:
-                body = await self._http.request("/events", params, self._classify)
-                page, cursor = parse_events(body)
-            except SourceDown as exc:
-                self.quota.disable(self._clock() + self.settings.down_ms, exc.message, quota=False)
-                raise
-            except ValueError as exc:
-                raise SourceDown(NAME, f"unreadable /events: {exc}") from None
-            found.extend(page)
-            if cursor is None:
-                break
-        self._cache.put(key, tuple(found), self._clock())
-        return tuple(found)
+
+        async def send() -> tuple[SgoEvent, ...]:
+            found: list[SgoEvent] = []
+            cursor: str | None = None
+            for _ in range(self.settings.max_pages):
+                params = {"leagueID": league, "oddsAvailable": "true"}
+                if cursor:
+                    params["cursor"] = cursor
+                body = await self._request("/events", params, self._classify)
+                try:
+                    page, cursor = parse_events(body)
+                except ValueError as exc:
+                    raise SourceDown(NAME, f"unreadable /events: {exc}") from None
+                found.extend(page)
+                if cursor is None:
+                    break
+            return tuple(found)
+
+        return tuple(
+            await self._cached_get(
+                "/events", {"leagueID": league}, send, paid=True, ttl_ms=self.settings.ttl_ms
+            )
+        )
 
     async def fetch(self, match: MatchRef) -> SourceResult:
         spec = match.sport

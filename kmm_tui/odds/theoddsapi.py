@@ -9,17 +9,13 @@ parameter, so it is redacted from any text that leaves this module.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from kmm_tui.domain.theo import BookOdds, OddsError
-from kmm_tui.odds.cache import QuotaTracker, ResponseCache
+from kmm_tui.odds.client import Link, OddsHttpClient
 from kmm_tui.odds.errors import (
     MatchUnconfirmed,
     NoOdds,
@@ -28,21 +24,16 @@ from kmm_tui.odds.errors import (
     QuotaExhausted,
     RateLimited,
     RequestRejected,
-    SourceConfigError,
     SourceDown,
 )
 from kmm_tui.odds.http import (
-    Clock,
     HttpSettings,
-    JsonHttp,
     RawResponse,
     Retry,
-    Sleep,
     lenient_int,
     retry_after_ms,
-    wall_clock_ms,
 )
-from kmm_tui.odds.matching import BookEvent, Matcher, Side
+from kmm_tui.odds.matching import BookEvent, Side
 from kmm_tui.odds.models import DRAW, EXCHANGES_EXCLUDED, SIDE_A, SIDE_B, MatchRef, QuotaInfo, SourceResult
 from kmm_tui.odds.sports import SportSpec
 from kmm_tui.odds.wire import iso_to_ms, wire_odds
@@ -195,44 +186,16 @@ def h2h_quotes(
     return tuple(quotes), tuple(excluded)
 
 
-class TheOddsApi:
+class TheOddsApi(OddsHttpClient[TheOddsApiSettings]):
     """Async client and :class:`~kmm_tui.odds.models.OddsSource` for The Odds API v4."""
 
     name = NAME
+    key_setting = "the_odds_api_key"
+    key_variable = "KMM_ODDS_API_KEY"
 
-    def __init__(
-        self,
-        settings: TheOddsApiSettings,
-        matcher: Matcher,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock = wall_clock_ms,
-        sleep: Sleep = asyncio.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        if not settings.api_key.strip():
-            raise SourceConfigError(
-                NAME,
-                "no API key configured; set the_odds_api_key under [odds] in settings.toml "
-                "(or KMM_ODDS_API_KEY)",
-            )
-        self.settings = settings
-        self.matcher = matcher
-        self.quota = QuotaTracker(NAME, settings.min_remaining)
-        self._clock = clock
-        self._cache = ResponseCache(settings.odds_ttl_ms)
-        self._http = JsonHttp(
-            NAME,
-            settings.host,
-            secrets=(settings.api_key,),
-            settings=settings.http,
-            transport=transport,
-            sleep=sleep,
-            rng=rng,
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    @classmethod
+    def link(cls, settings: TheOddsApiSettings) -> Link:
+        return Link(settings.host, settings.odds_ttl_ms, settings.min_remaining)
 
     # --- raw calls ------------------------------------------------------------------------------
 
@@ -251,12 +214,7 @@ class TheOddsApi:
             self.quota.disable(until, reason, quota=True)
             raise QuotaExhausted(NAME, reason, until)
         if status == 401 or code in _KEY_CODES:
-            reason = (
-                f"API key rejected ({code or 'HTTP 401'}); set a valid key in odds.theoddsapi.api_key "
-                "(or THE_ODDS_API_KEY) and restart the source"
-            )
-            self.quota.set_fatal(reason)
-            raise SourceConfigError(NAME, reason)
+            raise self.key_rejected(code or "HTTP 401")
         if status == 429:
             delay = retry_after_ms(response.headers.get("retry-after"))
             raise Retry(RateLimited(NAME, f"rate limited ({code or 'HTTP 429'})", delay or 1000), delay)
@@ -269,19 +227,10 @@ class TheOddsApi:
         raise Retry(SourceDown(NAME, f"server error HTTP {status}"))
 
     async def _get(self, path: str, params: dict[str, str], *, paid: bool, ttl_ms: int) -> Any:
-        now = self._clock()
-        key = ResponseCache.key(path, params)
-        cached = self._cache.get(key, now)
-        if cached is not None:
-            return cached
-        self.quota.check(now, paid=paid)
-        try:
-            body = await self._http.request(path, {**params, "apiKey": self.settings.api_key}, self._classify)
-        except SourceDown as exc:
-            self.quota.disable(self._clock() + self.settings.down_ms, exc.message, quota=False)
-            raise
-        self._cache.put(key, body, self._clock(), ttl_ms)
-        return body
+        keyed = {**params, "apiKey": self.settings.api_key}
+        return await self._cached_get(
+            path, params, lambda: self._request(path, keyed, self._classify), paid=paid, ttl_ms=ttl_ms
+        )
 
     async def sports(self, *, include_inactive: bool = False) -> tuple[OddsApiSport, ...]:
         """``GET /v4/sports`` (free), cached for a day."""
@@ -356,7 +305,7 @@ class TheOddsApi:
         if not quotes:
             raise NoOdds(NAME, f"{match.title}: no bookmaker offers a usable winner price")
         return SourceResult(
-            source=NAME,
+            source=self.name,
             quotes=quotes,
             commence_ms=priced.commence_ms,
             books=tuple(q.book for q in quotes),

@@ -170,7 +170,7 @@ class Catalogue:
             unknown = [s for s in sports if s.strip().casefold() not in known]
             if unknown:
                 raise CatalogueError(
-                    f"unknown sport {', '.join(repr(s) for s in unknown)}; known sports: "
+                    f"unknown sport {', '.join(repr(s) for s in unknown)} — use one of: "
                     f"{', '.join(self.sports())}"
                 )
         if series:

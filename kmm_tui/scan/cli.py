@@ -22,9 +22,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TextIO
 
-from kmm_tui.domain.prices import Price
+from kmm_tui.domain.prices import Price, price_from_cents
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.kalshi.errors import KalshiError, NotFoundError
 from kmm_tui.kalshi.ratelimit import RateLimiter
@@ -33,7 +34,7 @@ from kmm_tui.scan.catalogue import Catalogue, CatalogueError
 from kmm_tui.scan.model import Mode, ScanFilter, ScanResult
 from kmm_tui.scan.output import format_table, result_json
 from kmm_tui.scan.scanner import Scanner
-from kmm_tui.scan.theo_prompt import FeeSchedule, prompt_theo
+from kmm_tui.scan.theo_prompt import FeeSchedule, TheoAnswer, answer_json, prompt_theo
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -62,7 +63,7 @@ class ScanRequest:
         configured = tuple(getattr(getattr(settings, "scanner", None), "series", ()) or ())
         return cls(
             mode=Mode(getattr(args, "mode", None) or Mode.GAME_DAY.value),
-            min_spread=getattr(args, "min_spread", None),
+            min_spread=_spread_price(getattr(args, "min_spread", None)),
             sports=tuple(getattr(args, "sport", None) or ()),
             series=tuple(getattr(args, "series", None) or ()),
             configured=configured,
@@ -72,6 +73,11 @@ class ScanRequest:
     @property
     def filters(self) -> ScanFilter:
         return ScanFilter(self.mode, self.min_spread, self.within_ms)
+
+
+def _spread_price(cents: Decimal | None) -> Price | None:
+    """``--min-spread`` arrives as the exact cents the user typed; the filter compares Prices."""
+    return None if cents is None else price_from_cents(cents)
 
 
 def _env_name(args: argparse.Namespace) -> str:
@@ -97,7 +103,7 @@ async def _exchange_url(args: argparse.Namespace) -> AsyncIterator[str]:
         yield url
         return
     raise ScanError(
-        f"no REST URL for the {_env_name(args)} environment; check [kalshi] rest_url, or give --sim-url"
+        f"no REST URL for the {_env_name(args)} environment — check [kalshi] rest_url, or give --sim-url"
     )
 
 
@@ -132,7 +138,7 @@ async def run_scan(
     except CatalogueError as exc:
         raise ScanError(str(exc)) from None
     if not selection:
-        raise ScanError("no series selected: check --sport/--series and [scanner] series in settings")
+        raise ScanError("no series selected — check --sport/--series and [scanner] series in settings")
     async with _exchange_url(args) as url:
         try:
             async with KalshiRest(
@@ -143,7 +149,11 @@ async def run_scan(
                 result = await scanner.scan(selection, request.filters, clock)
                 fees = await _fee_schedules(rest, result) if with_fees else {}
         except KalshiError as exc:
-            raise ScanError(f"scan of {url} failed: {exc.user_message}") from None
+            status = f"HTTP {exc.status}" if exc.status else ""
+            what = " ".join(part for part in (status, exc.message or exc.code) if part)
+            raise ScanError(
+                f"scan of {url} failed ({what}) — try again; if it persists check the network or the exchange"
+            ) from None
     return result, fees
 
 
@@ -155,6 +165,31 @@ def _devig_method(settings: Any) -> DevigMethod:
         return DevigMethod.MULTIPLICATIVE
 
 
+def run_flags(args: argparse.Namespace) -> tuple[str, ...]:
+    """The options a pasted ``kmm run`` line needs to reach the exchange this scan read."""
+    flags: list[str] = []
+    env = _env_name(args)
+    if env != "sim":
+        flags += ["--env", env]
+    sim_url = getattr(args, "sim_url", None)
+    if sim_url:
+        flags += ["--sim-url", str(sim_url)]
+    config = getattr(args, "config", None)
+    if config:
+        flags += ["--config", str(config)]
+    return tuple(flags)
+
+
+def _ask_on_stderr(prompt: str) -> str:
+    """With --json, stdout carries only the document: the questions go to stderr."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
 def main(
     args: argparse.Namespace,
     settings: Any,
@@ -164,39 +199,50 @@ def main(
     read_line: Callable[[str], str] | None = None,
     now_ms: int | None = None,
 ) -> int:
-    """``kmm scan``; returns the exit status (2 = something the user must fix or retry)."""
+    """``kmm scan``; returns the exit status (2 = something the user must fix or retry).
+
+    A Ctrl-C at the ``--theo`` prompt prints the ceilings typed so far, then raises KeyboardInterrupt
+    so the CLI exits 130 like every interrupted command.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     as_json = bool(getattr(args, "json", False))
     with_theo = bool(getattr(args, "theo", False))
-    if as_json and with_theo:
-        err.write("kmm: scan: --theo asks questions interactively; drop --json to use it\n")
-        return EXIT_USER_ERROR
     request = ScanRequest.from_args(args, settings)
     defaults = getattr(settings, "defaults", None)
+    if with_theo and defaults is None:
+        err.write("kmm scan: --theo needs the [defaults] settings — set edge_cents and contracts\n")
+        return EXIT_USER_ERROR
     fee_aware = bool(getattr(defaults, "fee_aware", False))
     try:
         result, fees = asyncio.run(
             run_scan(args, settings, request, now_ms, with_fees=with_theo and fee_aware)
         )
     except ScanError as exc:
-        err.write(f"kmm: {exc}\n")
+        err.write(f"kmm scan: {exc}\n")
         return EXIT_USER_ERROR
+    flags = run_flags(args)
+    ask = read_line or getattr(args, "read_line", None)
+    answers: list[TheoAnswer] = []
     if as_json:
-        document = result_json(result, _env_name(args))
+        if with_theo:
+            err.write(format_table(result) + "\n")
+            answers = prompt_theo(
+                result.matches, defaults, _devig_method(settings), fees, ask or _ask_on_stderr, err, flags
+            )
+        document = result_json(result, _env_name(args), flags)
         document["filters"]["sports"] = list(request.sports)
         document["filters"]["series"] = list(request.series)
+        if with_theo:
+            document["theo"] = [answer_json(answer, flags) for answer in answers]
         json.dump(document, out, indent=2)
         out.write("\n")
         return EXIT_OK
     out.write(format_table(result) + "\n")
     if with_theo:
-        if defaults is None:
-            err.write("kmm: scan: --theo needs the [defaults] settings (edge, contracts)\n")
-            return EXIT_USER_ERROR
-        prompt_theo(result.matches, defaults, _devig_method(settings), fees, read_line or input, out)
+        prompt_theo(result.matches, defaults, _devig_method(settings), fees, ask or input, out, flags)
     out.flush()
     return EXIT_OK
 
 
-__all__ = ["ScanError", "ScanRequest", "main", "run_scan"]
+__all__ = ["ScanError", "ScanRequest", "main", "run_flags", "run_scan"]

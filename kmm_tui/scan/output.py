@@ -7,6 +7,7 @@ contract strings with two decimals (``"10.00"``), times as Unix ms plus an ISO-8
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,20 @@ def relative(delta_ms: int) -> str:
     hours, mins = divmod(minutes, 60)
     text = f"{hours}h{mins:02d}m" if hours else f"{mins}m"
     return f"in {text}" if delta_ms >= 0 else f"{text} ago"
+
+
+def cents_text(price: Price) -> str:
+    """Exact cents without the unit, as ``--theo-a``/``--min-spread`` take them: ``2050`` -> ``"20.5"``."""
+    return format_cents(price).removesuffix("c")
+
+
+def run_command(match: ScanMatch, theo: Sequence[Price] | None, flags: Sequence[str] = ()) -> str:
+    """The ``kmm run`` line for ``match`` on the exchange the scan read; with a theo it is ready to
+    paste, without one the fair value flags (``--theo-a/--theo-b`` or ``--odds-a/--odds-b``) are missing."""
+    words = ["kmm", "run", "--ticker-a", match.a.ticker, "--ticker-b", match.b.ticker]
+    if theo is not None:
+        words += ["--theo-a", cents_text(theo[0]), "--theo-b", cents_text(theo[1])]
+    return " ".join([*words, *flags])
 
 
 def _cents(price: Price | None) -> str:
@@ -143,7 +158,7 @@ def row_json(row: ScanRow) -> dict[str, Any]:
     }
 
 
-def match_json(match: ScanMatch) -> dict[str, Any]:
+def match_json(match: ScanMatch, run_flags: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "sport": match.sport_key,
         "sport_label": match.sport,
@@ -156,10 +171,12 @@ def match_json(match: ScanMatch) -> dict[str, Any]:
         "team_b": match.b.team,
         "ticker_tie": None if match.tie is None else match.tie.ticker,
         **start_json(match.start),
+        "run_command": run_command(match, None, run_flags),
     }
 
 
-def result_json(result: ScanResult, environment: str) -> dict[str, Any]:
+def result_json(result: ScanResult, environment: str, run_flags: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``kmm.scan/1`` document; each match's ``run_command`` lacks only the fair value flags."""
     filters = result.filters
     return {
         "schema": JSON_SCHEMA,
@@ -169,10 +186,11 @@ def result_json(result: ScanResult, environment: str) -> dict[str, Any]:
         "mode": filters.mode.value,
         "filters": {
             "min_spread": _price(filters.min_spread),
+            "min_spread_cents": None if filters.min_spread is None else cents_text(filters.min_spread),
             "within_ms": filters.within_ms,
         },
         "series": list(result.series),
         "markets_seen": result.markets_seen,
         "markets": [row_json(row) for row in result.rows],
-        "matches": [match_json(match) for match in result.matches],
+        "matches": [match_json(match, run_flags) for match in result.matches],
     }

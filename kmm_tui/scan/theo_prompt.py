@@ -7,7 +7,8 @@ de-vigged with the configured method. The ceiling is computed by the same rule t
 printed here is what ``kmm run`` would bid up to.
 
 Bad input is explained and the same match is asked again; answers already given are kept and the
-summary at the end (also on end of input or ``q``) lists every one of them.
+summary at the end (also on end of input, ``q`` or Ctrl-C) lists every one of them, each with the
+``kmm run …`` line to paste: the same tickers, the theo in cents and the scan's environment flags.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.fees import FeeType
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Count, Price, format_cents, price_from_cents
+from kmm_tui.domain.prices import Count, Price, format_cents, format_price, price_from_cents
 from kmm_tui.domain.quoting import QuoteMemo, QuoteSettings, SideInput, SideQuote, decide
 from kmm_tui.domain.theo import DevigMethod, OddsError, devig, prob_to_price
 from kmm_tui.odds.manual import parse_manual_odds, parse_manual_theo
 from kmm_tui.scan.model import ScanMatch, ScanRow
+from kmm_tui.scan.output import run_command
 
 ReadLine = Callable[[str], str]
 STOP_WORDS = frozenset({"q", "quit", "stop"})
@@ -145,6 +147,26 @@ def _side_text(label: str, row: ScanRow, theo: Price, quote: SideQuote) -> str:
     return f"  {label} {row.team}: theo {format_cents(theo)} → ceiling {ceiling} ({book}{room})"
 
 
+def answer_json(answer: TheoAnswer, flags: Sequence[str] = ()) -> dict[str, Any]:
+    """One answer for ``kmm scan --theo --json``: exact dollar strings, and the run line."""
+
+    def price(value: Price | None) -> str | None:
+        return None if value is None else format_price(value)
+
+    return {
+        "event_ticker": answer.match.event_ticker,
+        "ticker_a": answer.match.a.ticker,
+        "ticker_b": answer.match.b.ticker,
+        "typed": answer.typed,
+        "theo_a": price(answer.theo[0]),
+        "theo_b": price(answer.theo[1]),
+        "theo_draw": price(answer.theo[2]) if len(answer.theo) > 2 else None,
+        "ceiling_a": price(answer.a.ceiling),
+        "ceiling_b": price(answer.b.ceiling),
+        "run_command": run_command(answer.match, answer.theo, flags),
+    }
+
+
 def prompt_theo(
     matches: Sequence[ScanMatch],
     defaults: DefaultsLike,
@@ -152,8 +174,11 @@ def prompt_theo(
     fees: Mapping[str, FeeSchedule],
     read_line: ReadLine,
     out: TextIO,
+    flags: Sequence[str] = (),
 ) -> list[TheoAnswer]:
-    """Ask for every match in turn; returns the answers given (the summary is printed too)."""
+    """Ask for every match in turn; returns the answers given (the summary is printed too).
+
+    Ctrl-C prints the summary of what was typed, then propagates: the command was interrupted."""
     answers: list[TheoAnswer] = []
     if not matches:
         out.write("No matches to price.\n")
@@ -166,12 +191,16 @@ def prompt_theo(
         while True:
             try:
                 typed = read_line(prompt)
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:
                 out.write("\n")
-                _summary(answers, out)
+                _summary(answers, out, flags)
                 return answers
+            except KeyboardInterrupt:
+                out.write("\n")
+                _summary(answers, out, flags)
+                raise
             if typed.strip().lower() in STOP_WORDS:
-                _summary(answers, out)
+                _summary(answers, out, flags)
                 return answers
             try:
                 theo = parse_answer(typed, match.outcomes, method)
@@ -188,11 +217,11 @@ def prompt_theo(
             if match.tie is not None and len(theo) == 3:
                 out.write(f"  draw: theo {format_cents(theo[2])} (kmm quotes the two team markets only)\n")
             break
-    _summary(answers, out)
+    _summary(answers, out, flags)
     return answers
 
 
-def _summary(answers: Sequence[TheoAnswer], out: TextIO) -> None:
+def _summary(answers: Sequence[TheoAnswer], out: TextIO, flags: Sequence[str]) -> None:
     if not answers:
         out.write("No theo entered.\n")
         return
@@ -204,3 +233,4 @@ def _summary(answers: Sequence[TheoAnswer], out: TextIO) -> None:
             ceiling = format_cents(quote.ceiling) if quote.ceiling is not None else "none"
             cells.append(f"{row.ticker} theo {format_cents(theo)} ceiling {ceiling}")
         out.write(f"  {m.title}: " + " | ".join(cells) + f"   (typed: {answer.typed})\n")
+        out.write(f"    {run_command(m, answer.theo, flags)}\n")

@@ -29,6 +29,7 @@ from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.exchange import IOC, Exchange, OrderRequest
 from kmm_tui.sim.faults import Faults
 from kmm_tui.sim.fidelity import Fidelity
+from kmm_tui.sim.odds_source import SimOddsSource
 from kmm_tui.sim.ratelimit import tier_limits
 from kmm_tui.sim.scenario import build, load_scenario
 
@@ -84,6 +85,7 @@ class SimServer:
         self.ctx.on_time = self._on_time
         self.ctx.set_fair = self.simulation.set_fair
         self.app, self.hub = build_app(self.ctx, self.faults)
+        self.app = SimOddsSource(self.app, self.matches, self.clock.now_ms)  # fake odds: /odds-sim/v4
         self._admin = AdminApi(self.ctx, self.faults)
         self._server: uvicorn.Server | None = None
         self._serve_task: asyncio.Task[None] | None = None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -74,7 +76,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _one_error_line(err: str) -> str:
     assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert err.startswith("kmm: error: "), err
+    assert err.startswith("kmm check: "), err
     return err
 
 
@@ -144,7 +146,7 @@ def test_network_error_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
         port = probe.getsockname()[1]
     assert cli.main(["check", "--sim-url", f"http://127.0.0.1:{port}"]) == 2
     err = _one_error_line(capsys.readouterr().err)
-    assert f"cannot reach http://127.0.0.1:{port}/trade-api/v2" in err
+    assert f"nothing answers at --sim-url http://127.0.0.1:{port}" in err and "start `kmm sim`" in err
 
 
 def test_demo_environment_path_end_to_end(
@@ -164,4 +166,29 @@ def test_demo_environment_path_end_to_end(
 def test_key_flags_need_sim_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = write_key(tmp_path / "k.pem")
     assert cli.main(["check", "--key-id", "x", "--key-file", str(key)]) == 2
-    assert "--key-id and --key-file need --sim-url" in _one_error_line(capsys.readouterr().err)
+    assert "--key-id and --key-file are for a running simulator — add --sim-url" in _one_error_line(
+        capsys.readouterr().err
+    )
+
+
+def test_a_directory_as_key_file_gets_one_explanation_and_no_chmod_hint(
+    sim: RunningSim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "keys"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    argv = ["check", "--sim-url", sim.origin, "--key-id", sim.key_id, "--key-file", str(folder)]
+    assert cli.main(argv) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert "is not a file" in err and "chmod" not in err
+
+
+def test_check_json_is_one_object_with_the_balance_as_an_exact_string(
+    sim: RunningSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = ["--key-id", sim.key_id, "--key-file", str(sim.key_path)]
+    argv = ["check", "--json", "--sim-url", sim.origin, *key]
+    assert cli.main(argv) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["result"] == "ok" and document["environment"] == "sim"
+    assert Decimal(document["balance_dollars"]) > 0 and isinstance(document["balance_dollars"], str)

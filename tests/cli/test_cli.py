@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import types
@@ -118,7 +119,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B"], "give the fair value"),
+        (["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B"], "no fair value given"),
         (
             ["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--odds-a", "1.9"],
             "--odds-a and --odds-b go together",
@@ -126,7 +127,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--odds-a", "0.9", "--odds-b", "2"], "above 1"),
         (
             ["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--theo-a", "60", "--theo-b", "50"],
-            "must not exceed 100 cents",
+            "is more than 100 cents",
         ),
         (
             [
@@ -144,11 +145,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
                 "--odds-b",
                 "2",
             ],
-            "not both",
+            "more than one fair value given",
         ),
         (
             ["run", "--ticker-a", "KX-A", "--ticker-b", "KX-A", "--theo-a", "50", "--theo-b", "50"],
-            "different",
+            "are the same market",
         ),
         (
             ["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--theo-a", "50.123", "--theo-b", "5"],
@@ -186,27 +187,29 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
                 "--inventory-max",
                 "5",
             ],
-            "--inventory-max must be at least --contracts",
+            "--inventory-max is below --contracts",
         ),
+        (["run", "--ticker-a", "KX-A", "--ticker-b", "KX-B", "--theo-a", "55", "--edge", "0"], "0.1 to 50"),
         (["sim", "--port", "70000"], "outside 0..65535"),
         (["sim", "--time-scale", "0"], "time scale"),
         (["scan", "--mode", "today"], "invalid choice"),
         (["check", "--sim-url", "localhost"], "is not a URL"),
         (
             ["--env", "demo", "check", "--sim-url", "http://127.0.0.1:1"],
-            "--sim-url only applies to --env sim",
+            "--sim-url only applies to the sim environment",
         ),
         (["odds"], "required"),
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_arguments_exit_2_with_a_usage_line(
+def test_bad_arguments_exit_2_with_one_line_and_no_usage_dump(
     argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err
-    assert "Traceback" not in err
+    assert err.count("\n") == 1 and "usage:" not in err and "Traceback" not in err
+    assert re.fullmatch(r"kmm( [a-z ]+)?: .+ — .+\n", err) and err.count(" — ") == 1, err
 
 
 def test_run_arguments_arrive_as_exact_decimals(
@@ -273,7 +276,8 @@ def test_odds_coverage_and_sim_and_journal_dispatch(
     tmp_path: Path, fake_handlers: list[tuple[argparse.Namespace, Settings]]
 ) -> None:
     assert cli.main(["odds", "coverage"]) == 0
-    assert cli.main(["sim", "--port", "0", "--seed", "7", "--time-scale", "2.5", "--scenario", "nba"]) == 0
+    argv = ["sim", "--port", "0", "--seed", "7", "--time-scale", "2.5", "--scenario", "nba"]
+    assert cli.main(argv) == cli.EXIT_INTERRUPTED, "`kmm sim` serves until Ctrl-C: its return is an interrupt"
     assert cli.main(["journal", "--match", "x", "--csv", str(tmp_path / "f.csv")]) == 0
     odds, sim, journal = (args for args, _ in fake_handlers)
     assert odds.odds_command == "coverage"
@@ -302,14 +306,14 @@ def test_settings_error_is_one_line_on_stderr_exit_2(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        'kmm: error: settings.toml:2: unknown key "edge_cent" in [defaults]; did you mean "edge_cents"?\n'
+        'kmm check: settings.toml:2: unknown key "edge_cent" in [defaults]; did you mean "edge_cents"?\n'
     )
 
 
 def test_missing_named_settings_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--config", str(tmp_path / "missing.toml")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("kmm: error: ") and "settings file not found" in err and err.count("\n") == 1
+    assert err.startswith("kmm: ") and "settings file not found" in err and err.count("\n") == 1
 
 
 def test_missing_handler_module_says_not_available(
@@ -318,7 +322,7 @@ def test_missing_handler_module_says_not_available(
     monkeypatch.setitem(cli.HANDLERS, "scan", "kmm_tui.no_such_layer.cli:main")
     assert cli.main(["scan"]) == 2
     assert capsys.readouterr().err == (
-        "kmm: error: `scan` is not available in this build (kmm_tui.no_such_layer.cli is missing)\n"
+        "kmm scan: `scan` is not available in this build (kmm_tui.no_such_layer.cli is missing)\n"
     )
 
 
@@ -329,7 +333,7 @@ def test_handler_user_error_is_one_line(
 ) -> None:
     monkeypatch.setitem(cli.HANDLERS, "journal", "kmm_fake_handlers:user_error")
     assert cli.main(["journal"]) == 2
-    assert capsys.readouterr().err == "kmm: error: market KX-A is closed; pick another match\n"
+    assert capsys.readouterr().err == "kmm journal: market KX-A is closed; pick another match\n"
 
 
 def test_unexpected_error_is_logged_and_summarised(
@@ -343,7 +347,7 @@ def test_unexpected_error_is_logged_and_summarised(
     err = capsys.readouterr().err
     log_path = tmp_path / "state" / "logs" / "kmm.log"
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("kmm: unexpected error (RuntimeError: disk on fire;")
+    assert err.startswith("kmm journal: unexpected error (RuntimeError: disk on fire;")
     assert f"details in {log_path}" in err
     assert "c2VjcmV0c2lnbmF0dXJlYmFzZTY0" not in err
     for handler in __import__("logging").getLogger().handlers:
@@ -378,7 +382,7 @@ def test_unwritable_state_dir_is_a_user_error(tmp_path: Path, capsys: pytest.Cap
 def test_check_in_demo_without_keys_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--env", "demo", "check"]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith("kmm: error: demo needs a Kalshi API key: set key_id under [kalshi]")
+    assert captured.err.startswith("kmm check: demo needs a Kalshi API key — set key_id under [kalshi]")
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
 
 
@@ -390,7 +394,7 @@ def test_check_in_demo_without_keys_via_the_console_script(tmp_path: Path, isola
     )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("kmm: error: demo needs a Kalshi API key")
+    assert result.stderr.startswith("kmm check: demo needs a Kalshi API key")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
@@ -418,7 +422,7 @@ def test_prod_without_live_is_refused(
         )
         == 2
     )
-    assert "trades real money; add --live" in capsys.readouterr().err
+    assert "trades real money — add --live" in capsys.readouterr().err
     assert fake_handlers == []
 
 
@@ -439,7 +443,7 @@ def test_prod_with_live_asks_for_the_word_and_refuses_anything_else(
 
     argv = ["--config", str(config), "--env", "prod", "--live"]
     assert cli.main(argv, read_line=answer("yes")) == 2  # type: ignore[arg-type]
-    assert "not confirmed (you must type LIVE); nothing was sent" in capsys.readouterr().err
+    assert "live trading not confirmed; nothing was sent" in capsys.readouterr().err
     assert fake_handlers == []
     assert cli.main(argv, read_line=answer("LIVE")) == 0  # type: ignore[arg-type]
     args = fake_handlers[0][0]
@@ -481,4 +485,4 @@ def test_group_readable_key_prints_a_warning(
         == 0
     )
     err = capsys.readouterr().err
-    assert err.startswith("kmm: warning: key file") and f"chmod 600 {tmp_path / 'key.pem'}" in err
+    assert err.startswith("kmm run: warning: key file") and f"chmod 600 {tmp_path / 'key.pem'}" in err

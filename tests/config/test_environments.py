@@ -79,7 +79,7 @@ def test_environment_from_settings_and_flag_wins(key_file: Path) -> None:
 
 def test_demo_without_key_id_says_what_to_set() -> None:
     with pytest.raises(
-        EnvironmentSetupError, match=r"demo needs a Kalshi API key: set key_id under \[kalshi\]"
+        EnvironmentSetupError, match=r"demo needs a Kalshi API key — set key_id under \[kalshi\]"
     ):
         resolve_environment(load_settings_text("", environ={}), "demo")
 
@@ -128,7 +128,7 @@ def test_group_readable_key_file_is_a_warning_not_an_error(key_file: Path) -> No
 
 
 def test_prod_without_live_is_refused(key_file: Path) -> None:
-    with pytest.raises(EnvironmentSetupError, match="trades real money; add --live"):
+    with pytest.raises(EnvironmentSetupError, match="trades real money — add --live"):
         resolve_environment(_settings(key_path=key_file), "prod")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import warnings
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 
 from kmm_tui import logsetup
 from kmm_tui.logsetup import redact, register_secret, setup_logging, teardown_logging
-from kmm_tui.paths import default_settings_path, log_file, settings_path, state_dir
+from kmm_tui.paths import default_settings_path, ensure_private_dir, log_file, settings_path, state_dir
 
 # --- paths -----------------------------------------------------------------------------------------
 
@@ -147,3 +148,23 @@ def test_setup_twice_keeps_one_kmm_handler(tmp_path: Path) -> None:
         teardown_logging()
     assert "kmm-file" not in [h.get_name() for h in logging.getLogger().handlers]
     assert logsetup.BACKUP_COUNT > 0
+
+
+def test_private_dirs_include_every_parent_kmm_creates_whatever_the_umask(tmp_path: Path) -> None:
+    """Only the last directory used to be 0700: parents came out 0755 and exposed the journal's name."""
+    previous = os.umask(0o022)
+    try:
+        ensure_private_dir(tmp_path / "a" / "b" / "state")
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "state"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    tmp_path.chmod(0o755)
+    ensure_private_dir(tmp_path)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755, "an existing directory keeps its mode"
+
+
+def test_a_file_in_the_way_is_an_os_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):
+        ensure_private_dir(tmp_path / "file" / "state")

@@ -213,7 +213,7 @@ def test_first_save_creates_the_file_and_its_directory(tmp_path: Path) -> None:
 
 def test_setting_none_deletes_the_key(settings_file: Path) -> None:
     after = set_setting(settings_file, "defaults.fee_aware", None, environ={})
-    assert after.defaults.fee_aware is False
+    assert after.defaults.fee_aware is True  # back to the default: fee-aware
     assert "fee_aware" not in _raw(settings_file)["defaults"]  # type: ignore[operator]
 
 

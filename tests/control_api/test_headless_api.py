@@ -46,9 +46,9 @@ async def test_run_with_api_serves_commands_until_a_signal(tmp_path: Path) -> No
                 await http.post(f"/api/matches/{match['id']}/start")
                 await eventually(lambda: t.resting(a) != [], what="restarted over the API")
             os.kill(os.getpid(), signal.SIGTERM)  # run_match owns SIGTERM while it runs
-            assert await asyncio.wait_for(run, 15) == 0
+            assert await asyncio.wait_for(run, 15) == 128 + signal.SIGTERM  # interrupted, cleanly
         finally:
             if not run.done():
                 run.cancel()
-        assert "stopped: no orders left resting" in out.getvalue()
+        assert "stopped: no orders left resting" in out.getvalue() and "session: " in out.getvalue()
         assert t.resting() == [] and not token_path.exists()

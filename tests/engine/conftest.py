@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -123,42 +124,43 @@ def _wall() -> int:
 # As unkind as Kalshi, but fast enough for scenario tests: a share of writes fails before or after the
 # exchange applied them (5xx, dropped connections; hangs are for the chaos run), REST reads of orders,
 # fills and positions lag by up to 400 ms, post-only crosses are sometimes cancelled on arrival.
-ADVERSARIAL = {
-    "write_fail_before_pct": 5,
-    "write_fail_after_pct": 5,
-    "write_failures": ("5xx", "drop"),
-    "read_lag_ms": 400,
-    "post_only_cancel_pct": 50,
-    "rounding_fee": True,
-    "strict_requests": True,
-}
+def adversarial() -> Fidelity:
+    return Fidelity(
+        write_fail_before_pct=5,
+        write_fail_after_pct=5,
+        write_failures=("5xx", "drop"),
+        read_lag_ms=400,
+        post_only_cancel_pct=50,
+        rounding_fee=True,
+        strict_requests=True,
+    )
+
+
+@contextlib.asynccontextmanager
+async def trading_on(fidelity: Fidelity | None = None) -> AsyncIterator[Trading]:
+    """A quiet simulator, an engine connected to it, and at the end: nothing of ours left resting."""
+    async with SimServer(QUIET, agents=False, fidelity=fidelity) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        engine.listen(t.events.append)
+        try:
+            yield t
+        finally:
+            await engine.close()
+        assert t.resting() == [], "orders left resting after close"
 
 
 @pytest.fixture
 async def adversarial_trading() -> AsyncIterator[Trading]:
     """``trading`` against an exchange with ambiguous writes and lagging reads switched on."""
-    async with SimServer(QUIET, agents=False, fidelity=Fidelity(**ADVERSARIAL)) as sim:  # type: ignore[arg-type]
-        engine, feed = await connect(sim)
-        t = Trading(sim, engine, feed)
-        engine.listen(t.events.append)
-        try:
-            yield t
-        finally:
-            await engine.close()
-        assert t.resting() == [], "orders left resting after close"
+    async with trading_on(adversarial()) as t:
+        yield t
 
 
 @pytest.fixture
 async def trading() -> AsyncIterator[Trading]:
-    async with SimServer(QUIET, agents=False) as sim:
-        engine, feed = await connect(sim)
-        t = Trading(sim, engine, feed)
-        engine.listen(t.events.append)
-        try:
-            yield t
-        finally:
-            await engine.close()
-        assert t.resting() == [], "orders left resting after close"
+    async with trading_on() as t:
+        yield t
 
 
 __all__ = ["Count", "Trading", "connect", "eventually", "spec"]

@@ -32,10 +32,10 @@ from kmm_tui.engine.events import OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.orders import OrderState
-from kmm_tui.sim import Fidelity, SimServer
+from kmm_tui.sim import SimServer
 from kmm_tui.sim.exchange import IOC, OrderRequest
 
-from .conftest import Trading, spec
+from .conftest import Trading, adversarial, spec
 from .test_recovery import crash, start_engine
 
 SCENARIO = Path(__file__).with_name("fees.toml")
@@ -43,15 +43,6 @@ EDGE_CENTS = 2
 THEO_A = 55
 SETTLE_S = 4.0
 FEES = (FeeType.QUADRATIC_WITH_MAKER_FEES, 1)
-ADVERSE = Fidelity(
-    write_fail_before_pct=5,
-    write_fail_after_pct=5,
-    write_failures=("5xx", "drop"),  # timeouts cost the client's whole timeout: the chaos run has them
-    read_lag_ms=400,
-    post_only_cancel_pct=50,
-    rounding_fee=True,
-    strict_requests=True,
-)
 
 
 def planned_fee(price: int, size: int) -> int:
@@ -67,7 +58,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.dir = Path(tempfile.mkdtemp(prefix="kmm-ledger-"))
-        self.sim = SimServer(SCENARIO, agents=False, quiet=True, fidelity=ADVERSE)
+        self.sim = SimServer(SCENARIO, agents=False, quiet=True, fidelity=adversarial())
         self.run(self.sim.start())
         self.engine: Engine = self.run(start_engine(self.sim, Journal(self.dir / "journal.sqlite3")))
         self.t = Trading(self.sim, self.engine, self.engine._x.feed)
@@ -234,7 +225,7 @@ TestLedgerMachine = LedgerMachine.TestCase
 # Real sockets and clocks make a run's timing differ between replays, so shrinking (which replays a
 # failing run step by step) would report a "flaky" example instead of the failure: report it as found.
 TestLedgerMachine.settings = settings(
-    max_examples=6,
+    max_examples=4,
     stateful_step_count=10,
     deadline=None,
     phases=(Phase.explicit, Phase.reuse, Phase.generate),

@@ -127,3 +127,21 @@ async def test_restart_with_adopt_keeps_the_resting_orders_and_resumes_quoting(t
         finally:
             await restarted.close()
         assert t.resting() == []
+
+
+async def test_restart_during_a_429_storm_waits_it_out_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    async with SimServer(QUIET, agents=False) as sim:
+        engine = await start_engine(sim, Journal(path))
+        t = Trading(sim, engine, engine._x.feed)
+        await engine.execute(cmd.AddMatch(spec(t), start=True))
+        await eventually(lambda: len(t.resting()) == 2, what="two bids")
+        await crash(engine)
+        sim.faults.rate_limit(9)  # more refusals in a row than the client retries one request
+        restarted = await start_engine(sim, Journal(path))
+        try:
+            assert t.resting() == [], "the orphans were cancelled once the storm passed"
+            logs = [line.text for line in restarted.snapshot().logs]
+            assert any("again in" in text for text in logs), logs
+        finally:
+            await restarted.close()

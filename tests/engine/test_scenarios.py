@@ -1,6 +1,6 @@
 """Engine scenarios against the simulator, asserting on the exchange's own state.
 
-Every scenario here runs against an adversarial exchange (conftest ``ADVERSARIAL``): a share of writes
+Every scenario here runs against an adversarial exchange (conftest ``adversarial()``): a share of writes
 fails before or after it applied, reads lag writes, post-only crosses may be cancelled on arrival.
 """
 

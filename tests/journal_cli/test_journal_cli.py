@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -120,24 +121,51 @@ def test_csv_export_has_exact_values(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert every[3]["match_name"] == "" and every[3]["price_cents"] == "1"
 
 
+def journal(state: Path, *flags: str) -> int:
+    """``kmm journal`` through the CLI, which owns the failure contract (one line, exit 2)."""
+    return cli.main(["journal", "--state-dir", str(state), *flags])
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1 and err.startswith("kmm journal: ") and "Traceback" not in err, err
+    return err
+
+
 def test_user_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(args(tmp_path / "empty"), Settings()) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no sim journal at" in err and "--state-dir" in err
+    assert journal(tmp_path / "empty") == 2
+    err = one_line(capsys.readouterr().err)
+    assert "no sim journal at" in err and "— pick another with --state-dir" in err
 
     populate(tmp_path)
-    assert main(args(tmp_path, match="nobody"), Settings()) == 2
-    err = capsys.readouterr().err
+    assert journal(tmp_path, "--match", "nobody") == 2
+    err = one_line(capsys.readouterr().err)
     assert "no match 'nobody'" in err and "VIT vs FAZ" in err
-    assert main(args(tmp_path, match="vs"), Settings()) == 2
-    assert "several" in capsys.readouterr().err
-    assert main(args(tmp_path, csv_path=tmp_path / "missing-dir" / "x.csv"), Settings()) == 2
-    assert "cannot write" in capsys.readouterr().err
+    assert journal(tmp_path, "--match", "vs") == 2
+    assert "several" in one_line(capsys.readouterr().err)
+    assert journal(tmp_path, "--csv", str(tmp_path / "missing-dir" / "x.csv")) == 2
+    assert "cannot write" in one_line(capsys.readouterr().err)
+    assert journal(tmp_path, "--csv", "-", "--json") == 2
+    assert "keep one of them" in one_line(capsys.readouterr().err)
 
     (tmp_path / "bad").mkdir()
     journal_path(tmp_path / "bad", "sim").write_text("not a database")
-    assert main(args(tmp_path / "bad"), Settings()) == 2
-    assert "cannot read the journal" in capsys.readouterr().err
+    assert journal(tmp_path / "bad") == 2
+    assert "cannot read the journal" in one_line(capsys.readouterr().err)
+
+
+def test_json_lists_matches_and_one_match_with_exact_strings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(tmp_path)
+    assert journal(tmp_path, "--json") == 0
+    listed = json.loads(capsys.readouterr().out)["matches"]
+    assert {m["match_id"] for m in listed} >= {"vitfaz", "t1gen"}
+    assert journal(tmp_path, "--json", "--match", "vitfaz") == 0
+    one = json.loads(capsys.readouterr().out)
+    assert one["match"]["name"] == "VIT vs FAZ" and [f["price"] for f in one["fills"]] == ["0.5500", "0.3550"]
+    assert one["fills"][1]["count"] == "2.50" and one["fills"][0]["fee"] == "0.003500"
+    assert one["position"]["long_a"] == "5.00" and one["position"]["long_b"] == "2.50"
+    assert {line["kind"] for line in one["history"]} >= {"order", "decision", "fill", "guard"}
 
 
 def test_reader_is_read_only_and_sees_a_live_writer(tmp_path: Path) -> None:
@@ -165,7 +193,7 @@ def test_kmm_journal_command_dispatches_here(tmp_path: Path, capsys: pytest.Capt
 
 def test_each_environment_reads_its_own_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     populate(tmp_path, "prod")
-    assert main(args(tmp_path), Settings()) == 2, "the default (sim) journal does not exist"
+    assert journal(tmp_path) == 2, "the default (sim) journal does not exist"
     assert "no sim journal" in capsys.readouterr().err
     assert main(args(tmp_path, env="prod"), Settings()) == 0
     assert "vitfaz" in capsys.readouterr().out

@@ -104,9 +104,38 @@ def test_coverage_without_kalshi_list_still_reports(tmp_path: Path) -> None:
     assert "Kalshi market list unavailable" in out.getvalue()
 
 
-def test_missing_keys_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(args(tmp_path), settings(None, None), out=io.StringIO()) == 2
-    assert "no odds API key configured" in capsys.readouterr().err
+def test_without_keys_every_source_is_listed_with_how_to_enable_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    assert main(args(tmp_path), settings(None, None), out=out, kalshi_events=kalshi_events) == 0
+    text = out.getvalue()
+    assert capsys.readouterr().err == ""
+    for name, setting, variable in (
+        ("theoddsapi", "the_odds_api_key", "KMM_ODDS_API_KEY"),
+        ("oddspapi", "oddspapi_key", "KMM_ODDSPAPI_KEY"),
+        ("sportsgameodds", "sportsgameodds_key", "KMM_SPORTSGAMEODDS_KEY"),
+    ):
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"Source {name} "))
+        assert line.endswith(f"no key: set [odds] {setting} in settings.toml or {variable}")
+    nba = next(line for line in text.splitlines() if line.startswith("KXNBAGAME"))
+    assert "no configured source covers it" in nba
+    out = io.StringIO()
+    assert main(args(tmp_path, as_json=True), settings(None, None), out=out) == 0
+    sources = json.loads(out.getvalue())["sources"]
+    assert [(s["name"], s["configured"]) for s in sources] == [
+        ("theoddsapi", False), ("oddspapi", False), ("sportsgameodds", False)
+    ]
+
+
+def test_a_sportsgameodds_key_covers_its_leagues(tmp_path: Path) -> None:
+    only_sgo = settings(None, None)
+    only_sgo.odds.sportsgameodds_key = "sgo-key-123456"
+    out = io.StringIO()
+    assert main(args(tmp_path), only_sgo, out=out, kalshi_events=kalshi_events) == 0
+    nba = next(line for line in out.getvalue().splitlines() if line.startswith("KXNBAGAME"))
+    assert nba.split()[2:4] == ["sportsgameodds", "NBA"] and "not polled" in nba
+    assert "Source sportsgameodds  key set" in out.getvalue()
 
 
 def test_rejected_key_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

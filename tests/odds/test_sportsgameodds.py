@@ -46,7 +46,7 @@ async def test_moneylines_convert_american_exactly_and_skip_unavailable() -> Non
 async def test_key_rejected_and_rate_limit() -> None:
     fake = FakeProvider().add("/v2/events", body={"success": False, "error": "bad key"}, status=401)
     api = client(fake, FakeClock())
-    with pytest.raises(SourceConfigError, match=r"sportsgameodds\.api_key"):
+    with pytest.raises(SourceConfigError, match=r"sportsgameodds_key under \[odds\] .* KMM_SPORTSGAMEODDS"):
         await api.fetch(NBA)
     await api.aclose()
     fake = FakeProvider().add("/v2/events", body={"success": False}, status=429, headers={"retry-after": "2"})

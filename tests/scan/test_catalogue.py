@@ -77,7 +77,7 @@ def test_selection_precedence_series_then_settings_then_defaults(catalogue: Cata
 
 
 def test_unknown_sport_names_the_known_ones(catalogue: Catalogue) -> None:
-    with pytest.raises(CatalogueError, match="unknown sport 'curling'; known sports: valorant, cs2"):
+    with pytest.raises(CatalogueError, match="unknown sport 'curling' — use one of: valorant, cs2"):
         catalogue.selection(sports=["curling"])
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ import pytest
 from kmm_tui import cli as kmm_cli
 from kmm_tui.cli import build_parser
 from kmm_tui.config import EnvName, Settings
-from kmm_tui.domain.prices import price_from_cents
 from kmm_tui.environments import Environment
 from kmm_tui.logsetup import teardown_logging
 from kmm_tui.scan.cli import ScanRequest, main
@@ -97,13 +97,15 @@ def is_price(text: Any) -> bool:
 
 
 async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.CaptureFixture[str]) -> None:
-    status = await run(scan_args(large, mode="all", json=True, min_spread=price_from_cents(3)))
+    status = await run(scan_args(large, mode="all", json=True, min_spread=Decimal("3")))
     captured = capsys.readouterr()
     assert status == 0 and captured.err == ""
     doc = json.loads(captured.out)
     assert set(doc) == TOP_KEYS and doc["schema"] == "kmm.scan/1" and doc["mode"] == "all"
     assert doc["environment"] == "sim" and doc["markets_seen"] == 600
-    assert doc["filters"] == {"min_spread": "0.0300", "within_ms": None, "sports": [], "series": []}
+    assert doc["filters"] == {
+        "min_spread": "0.0300", "min_spread_cents": "3", "within_ms": None, "sports": [], "series": []
+    }
     assert doc["markets"] and doc["matches"]
     for market in doc["markets"]:
         assert set(market) == MARKET_KEYS
@@ -113,7 +115,9 @@ async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.
         assert market["start_source"] == "milestone" and market["is_tie"] is False
     tickers = {m["ticker"] for m in doc["markets"]}
     for match in doc["matches"]:
-        assert set(match) == MATCH_KEYS and match["ticker_tie"] is None
+        assert set(match) == MATCH_KEYS | {"run_command"} and match["ticker_tie"] is None
+        pair = f"--ticker-a {match['ticker_a']} --ticker-b {match['ticker_b']}"
+        assert match["run_command"] == f"kmm run {pair}"
         assert match["ticker_a"] in tickers or match["ticker_b"] in tickers
     starts = [m["start_ms"] for m in doc["matches"]]
     assert starts == sorted(starts)
@@ -172,7 +176,8 @@ async def test_errors_are_one_line_and_exit_2(large: SimServer, capsys: pytest.C
     large.faults.http_errors(1000, status=503)
     assert await run(scan_args(large)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("kmm: scan of http://127.0.0.1:") and "HTTP 503" in err
+    assert err.startswith("kmm scan: scan of http://127.0.0.1:") and "HTTP 503" in err and " — " in err
+    assert "kmm retries" not in err
     assert err.count("\n") == 1 and "Traceback" not in err
     large.faults.clear()
     large.faults.rate_limit(1000)
@@ -182,8 +187,6 @@ async def test_errors_are_one_line_and_exit_2(large: SimServer, capsys: pytest.C
     large.faults.clear()
     assert await run(scan_args(large, sport=["curling"])) == 2
     assert "unknown sport 'curling'" in capsys.readouterr().err
-    assert await run(scan_args(large, json=True, theo=True)) == 2
-    assert "drop --json" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -210,3 +213,74 @@ def test_kmm_scan_in_sim_starts_an_embedded_simulator(
 def test_within_hours_flag_reaches_the_scan_filter_in_milliseconds() -> None:
     args = build_parser().parse_args(["scan", "--within", "1.5"])
     assert ScanRequest.from_args(args, None).filters.within_ms == 5_400_000
+
+
+def test_min_spread_from_the_command_line_is_cents_and_filters(
+    isolated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--min-spread 20` once filtered nothing (cents taken as price units) and crashed with --json."""
+    assert kmm_cli.main(["scan", "--mode", "all", "--json"]) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert kmm_cli.main(["scan", "--mode", "all", "--min-spread", "20", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    wide = json.loads(captured.out)
+    assert wide["filters"]["min_spread"] == "0.2000" and wide["filters"]["min_spread_cents"] == "20"
+    spreads = [Decimal(m["spread"]) for m in wide["markets"]]
+    assert all(spread >= Decimal("0.20") for spread in spreads)
+    assert len(wide["markets"]) < len(everything["markets"])
+    assert any(Decimal(m["spread"]) < Decimal("0.20") for m in everything["markets"])
+
+
+def test_min_spread_in_the_table_filters_too(isolated: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert kmm_cli.main(["scan", "--mode", "all", "--min-spread", "100"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if " 100c" in line or "No markets" in line]
+    assert rows and all("100c" in line or "No markets" in line for line in rows)
+
+
+async def test_theo_prints_the_ready_run_line(large: SimServer, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = iter(["55", "q"])
+    args = scan_args(large, mode="all", series=["KXCS2GAME"], theo=True, sim_url="http://127.0.0.1:9")
+    assert await run(args, read_line=lambda prompt: next(answers)) == 0
+    out = capsys.readouterr().out
+    run_lines = [line.strip() for line in out.splitlines() if line.strip().startswith("kmm run ")]
+    assert run_lines and run_lines[0].endswith(
+        "--theo-a 55 --theo-b 45 --sim-url http://127.0.0.1:9"
+    ), run_lines
+    words = run_lines[0].split()
+    assert words[words.index("--ticker-a") + 1].startswith("KXCS2GAME-")
+    parsed = build_parser().parse_args(words[1:])
+    assert parsed.theo_a == Decimal("55") and parsed.theo_b == Decimal("45")
+
+
+async def test_theo_with_json_asks_on_stderr_and_puts_the_run_line_in_the_document(
+    large: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter(["o 1.9 2.0", "q"])
+    args = scan_args(large, mode="all", series=["KXCS2GAME"], theo=True, json=True)
+    assert await run(args, read_line=lambda prompt: next(answers)) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    [answer] = doc["theo"]
+    assert answer["theo_a"] == "0.5128" and answer["theo_b"] == "0.4872"
+    assert answer["ceiling_a"] == "0.4900" and answer["ceiling_b"] == "0.4600"
+    assert answer["run_command"].endswith("--theo-a 51.28 --theo-b 48.72")
+    assert "ceiling 49c" in captured.err
+
+
+def test_ctrl_c_at_the_theo_prompt_prints_the_summary_and_exits_130(
+    isolated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter(["55"])
+
+    def read_line(prompt: str) -> str:
+        for answer in answers:
+            return answer
+        raise KeyboardInterrupt
+
+    argv = ["scan", "--mode", "all", "--sport", "nba", "--sport", "nhl", "--theo"]
+    assert kmm_cli.main(argv, read_line=read_line) == 130
+    captured = capsys.readouterr()
+    assert "Ceilings for 1 match:" in captured.out
+    assert captured.err == "kmm scan: interrupted\n"

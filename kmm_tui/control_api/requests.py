@@ -1,0 +1,254 @@
+"""Request bodies -> engine commands: JSON parsed with ``Decimal`` (never float), unknown fields
+refused, every value checked with the field it came from named in the error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kmm_tui.control_api.errors import ApiError
+from kmm_tui.domain.prices import (
+    PRICE_SCALE,
+    Count,
+    Money,
+    Price,
+    WireFormatError,
+    parse_count,
+    parse_money,
+    price_from_cents,
+)
+from kmm_tui.domain.theo import DevigMethod, OddsError, parse_decimal_odds
+from kmm_tui.engine.model import MatchSettings, TheoInput
+from kmm_tui.engine.pricing_inputs import theo_prices
+
+_TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
+
+THEO_FIELDS = ("odds_a", "odds_b", "odds_draw", "theo_a", "theo_b", "method")
+SETTING_FIELDS = (
+    "edge",
+    "contracts",
+    "inventory_max",
+    "start_margin_minutes",
+    "start_margin_ms",
+    "retest_interval_ms",
+    "backoff_ticks",
+    "fee_aware",
+    "post_only",
+    "max_loss",
+)
+ADD_FIELDS = frozenset({"name", "ticker_a", "ticker_b", "start", "dry_run", "start_ms", *THEO_FIELDS,
+                        *SETTING_FIELDS})
+UPDATE_FIELDS = frozenset({*THEO_FIELDS, *SETTING_FIELDS})
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """Request body -> dict with every JSON number as an int or an exact Decimal (never a float)."""
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "the request body must be a JSON object")
+    return data
+
+
+def reject_unknown(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    for key in body:
+        if key not in allowed:
+            raise ApiError(422, f"unknown field {key!r}; allowed: {', '.join(sorted(allowed))}", key)
+
+
+def _number(body: dict[str, Any], key: str) -> Decimal | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ApiError(422, f"{key} must be a number, not {str(value).lower()}", key)
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise ApiError(422, f"{key} {value!r} is not a number", key) from None
+    else:
+        raise ApiError(422, f"{key} must be a number or a numeric string", key)
+    if not number.is_finite():
+        raise ApiError(422, f"{key} must be a finite number", key)
+    return number
+
+
+def _cents(body: dict[str, Any], key: str) -> Price | None:
+    number = _number(body, key)
+    if number is None:
+        return None
+    try:
+        return price_from_cents(format(number, "f"))
+    except WireFormatError as error:
+        raise ApiError(422, f"{key}: {error}", key) from None
+
+
+def _contracts(body: dict[str, Any], key: str) -> Count | None:
+    number = _number(body, key)
+    if number is None:
+        return None
+    try:
+        count = parse_count(format(number, "f"))
+    except WireFormatError as error:
+        raise ApiError(422, f"{key}: {error}", key) from None
+    if count <= 0:
+        raise ApiError(422, f"{key} must be more than 0 contracts", key)
+    return count
+
+
+def _odds(body: dict[str, Any], key: str) -> Decimal | None:
+    number = _number(body, key)
+    if number is None:
+        return None
+    try:
+        return parse_decimal_odds(number)
+    except OddsError as error:
+        raise ApiError(422, f"{key}: {error}", key) from None
+
+
+def whole_field(body: dict[str, Any], key: str, minimum: int) -> int | None:
+    number = _number(body, key)
+    if number is None:
+        return None
+    if number != number.to_integral_value() or number < minimum:
+        raise ApiError(422, f"{key} must be a whole number >= {minimum}", key)
+    return int(number)
+
+
+def flag_field(body: dict[str, Any], key: str) -> bool | None:
+    value = body.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ApiError(422, f"{key} must be true or false", key)
+
+
+def text_field(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise ApiError(422, f"{key} must be a string", key)
+
+
+def ticker_field(body: dict[str, Any], key: str) -> str:
+    value = (text_field(body, key) or "").strip().upper()
+    if not value:
+        raise ApiError(422, f"{key} is required: the market ticker of team {key[-1].upper()}", key)
+    if not _TICKER.fullmatch(value):
+        raise ApiError(422, f"{key} {value!r} is not a market ticker", key)
+    return value
+
+
+def match_id_for(ticker_a: str, ticker_b: str) -> str:
+    """Same id the TUI gives a match (its two tickers), so the journal keys it the same way."""
+    return f"{ticker_a}+{ticker_b}"
+
+
+def parse_theo(
+    body: dict[str, Any], current: TheoInput | None, default_method: DevigMethod
+) -> TheoInput | None:
+    """Theo from ``odds_a``/``odds_b`` (+``odds_draw``) or ``theo_a``/``theo_b``; None when absent.
+
+    ``current`` (settings updates) lets ``method`` alone re-price the odds already in use.
+    """
+    if all(body.get(key) is None for key in THEO_FIELDS):
+        return None
+    method = current.method if current is not None else default_method
+    if body.get("method") is not None:
+        try:
+            method = DevigMethod(body["method"])
+        except ValueError:
+            choices = ", ".join(m.value for m in DevigMethod)
+            raise ApiError(422, f"method must be one of {choices}", "method") from None
+    odds_a, odds_b, odds_draw = _odds(body, "odds_a"), _odds(body, "odds_b"), _odds(body, "odds_draw")
+    theo_a, theo_b = _cents(body, "theo_a"), _cents(body, "theo_b")
+    has_odds = any(v is not None for v in (odds_a, odds_b, odds_draw))
+    has_theo = theo_a is not None or theo_b is not None
+    if has_odds and has_theo:
+        raise ApiError(422, "give either odds (odds_a/odds_b) or theo (theo_a/theo_b), not both", "theo_a")
+    if has_theo:
+        if theo_a is None:
+            raise ApiError(422, "theo_a is required with theo_b (cents)", "theo_a")
+        if theo_b is not None and theo_a + theo_b > PRICE_SCALE:
+            raise ApiError(422, "theo_a + theo_b must not exceed 100 cents", "theo_b")
+        theo = TheoInput(theo_a=theo_a, theo_b=theo_b, method=method)
+    elif has_odds:
+        if odds_a is None or odds_b is None:
+            missing = "odds_a" if odds_a is None else "odds_b"
+            raise ApiError(422, "odds_a and odds_b go together (decimal odds, e.g. 1.85)", missing)
+        theo = TheoInput(odds_a=odds_a, odds_b=odds_b, odds_draw=odds_draw, method=method)
+    elif current is not None and not current.is_manual:
+        theo = replace(current, method=method)
+    else:
+        raise ApiError(422, "method applies to odds: give odds_a and odds_b too", "method")
+    theo_prices(theo)  # raises EngineError(field=...) for odds that cannot be de-vigged
+    return theo
+
+
+def parse_settings(body: dict[str, Any], base: MatchSettings) -> MatchSettings:
+    """``base`` with the settings present in ``body`` applied (absent or null fields keep theirs;
+    ``"max_loss": null`` clears the loss limit)."""
+    changes: dict[str, Any] = {}
+    edge = _cents(body, "edge")
+    if edge is not None:
+        if edge >= PRICE_SCALE:
+            raise ApiError(422, "edge must be less than 100 cents", "edge")
+        changes["edge"] = edge
+    for key in ("contracts", "inventory_max"):
+        count = _contracts(body, key)
+        if count is not None:
+            changes[key] = count
+    minutes = _number(body, "start_margin_minutes")
+    margin_ms = whole_field(body, "start_margin_ms", 0)
+    if minutes is not None and margin_ms is not None:
+        raise ApiError(422, "give start_margin_minutes or start_margin_ms, not both", "start_margin_minutes")
+    if minutes is not None:
+        exact = minutes * 60_000
+        if minutes < 0 or exact != exact.to_integral_value():
+            reason = "start_margin_minutes must be >= 0 (in whole milliseconds)"
+            raise ApiError(422, reason, "start_margin_minutes")
+        margin_ms = int(exact)
+    if margin_ms is not None:
+        changes["start_margin_ms"] = margin_ms
+    for key, minimum in (("retest_interval_ms", 1), ("backoff_ticks", 0)):
+        value = whole_field(body, key, minimum)
+        if value is not None:
+            changes[key] = value
+    for key in ("fee_aware", "post_only"):
+        flag = flag_field(body, key)
+        if flag is not None:
+            changes[key] = flag
+    if "max_loss" in body:
+        changes["max_loss"] = _max_loss(body)
+    settings = replace(base, **changes)
+    if settings.inventory_max < settings.contracts:
+        field = "inventory_max" if "inventory_max" in changes else "contracts"
+        raise ApiError(422, "inventory_max must be at least contracts", field)
+    return settings
+
+
+def _max_loss(body: dict[str, Any]) -> Money | None:
+    number = _number(body, "max_loss")
+    if number is None:
+        return None
+    try:
+        amount = parse_money(format(number, "f"))
+    except WireFormatError as error:
+        raise ApiError(422, f"max_loss (dollars): {error}", "max_loss") from None
+    if amount <= 0:
+        raise ApiError(422, "max_loss must be more than $0 (or null for no limit)", "max_loss")
+    return amount
