@@ -143,11 +143,16 @@ async def test_account_limit_stops_everything_and_survives_a_restart(tmp_path: P
         engine, feed = await connect(sim, journal=Journal(path), account_limits=limits)
         t = Trading(sim, engine, feed)
         a, _ = t.tickers("KXCS2GAME")
+        lol_a, lol_b = t.tickers("KXLOLGAME")
         book(t, a, 55, 65)
         try:
+            other = replace(spec(t, theo_a=60), match_id="m2", ticker_a=lol_a, ticker_b=lol_b)
+            await engine.execute(cmd.AddMatch(other, start=True))  # an empty book: low bids, within the limit
+            await eventually(lambda: t.our_price(lol_a) is not None, what="the other match quoting")
             await engine.execute(cmd.AddMatch(spec(t, theo_a=60), start=True))
             await eventually(lambda: t.view().status is MatchStatus.HALTED, what="halted on the limit")
             assert "resting notional" in t.view().status_reason
+            await eventually(lambda: t.view("m2").status is MatchStatus.HALTED, within=2, what="m2 too")
             await eventually(lambda: t.resting() == [], what="everything pulled")
             view = engine.snapshot().account
             assert view is not None and view.latched is not None
