@@ -18,7 +18,7 @@ from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.presence import FeedPresence
 
-MID_HISTORY = 120  # at least the line-move window at one sample per decision (≥ 1 a second)
+MID_HISTORY = 120  # mids kept per side: a new sample only when the mid changed (else it is re-dated)
 
 
 def fair_mid(market: MarketState | None, presence: FeedPresence) -> Price | None:
@@ -93,6 +93,9 @@ class FlowGuards:
                 if mid is None:
                     continue
                 history = flow.mids.setdefault(side, deque(maxlen=MID_HISTORY))
+                if history and history[-1][1] == mid:
+                    history[-1] = (now_ms, mid)  # still in force now; any move to it was seen already
+                    continue
                 history.append((now_ms, mid))
                 seen = guards.mid_move(
                     tuple(history), now_ms, settings.line_move_window_ms, settings.line_move_mid

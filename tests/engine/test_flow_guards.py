@@ -5,8 +5,10 @@ from hypothesis import strategies as st
 
 from kmm_tui.domain.prices import Money, Price
 from kmm_tui.engine import guards
+from kmm_tui.engine.flow_guards import FlowGuards
 from kmm_tui.engine.guards import AccountTotals, BurstRule, GuardAction
-from kmm_tui.engine.model import AccountLimits
+from kmm_tui.engine.match import MatchRuntime
+from kmm_tui.engine.model import AccountLimits, MatchSpec, TheoInput
 
 RULE = BurstRule(count=3, window_ms=10_000, cooloff_ms=30_000)
 
@@ -53,3 +55,17 @@ def test_account_limits_trip_on_the_first_breach_and_name_it() -> None:
     assert trip is not None and "resting notional $9.00" in trip.reason
     trip = guards.account_limits(totals, AccountLimits(max_exposure=Money(30_000_000)))
     assert trip is not None and "exposure" in trip.reason
+
+
+def test_a_jump_after_a_long_steady_mid_is_a_line_move() -> None:
+    """The steady mid is re-dated at every decision, so a jump is measured against it, not against
+    when it was first seen (outside the window)."""
+    spec = MatchSpec("m1", "A", "B", TheoInput(theo_a=Price(6000), theo_b=Price(4000)))
+    match = MatchRuntime(spec, "EV", "A vs B", Price(6000), Price(4000))
+    flow = FlowGuards()
+    for second in range(30):
+        assert flow.line_move(match, (Price(6000), None), second * 1000) is None
+    trip = flow.line_move(match, (Price(7000), None), 30_000)
+    assert trip is not None and trip.guard == "line_move" and "60c → 70c" in trip.reason
+    assert flow.line_move(match, (Price(7000), None), 34_999) is trip  # held
+    assert flow.line_move(match, (Price(7000), None), 35_000) is None  # then requotes
