@@ -17,6 +17,8 @@ RSS now and peak (VmHWM), the feed delay (receive time minus the exchange's time
 delta: if it grows, the engine is falling behind), and the simulator process's CPU share and the
 update rate it achieved.
 The ratio is quoting CPU / idle CPU: what quoting costs on top of following the books.
+Session recording (kmm_tui/replay, on by default) runs throughout; the quoting window also reports the
+CPU spent inside the recorder (thread CPU time around each call) as a share of the engine's CPU.
 
 Rate-limit tier: prestige (200 matches at this rate need ~200 amends/s; a basic account could not).
 Run: ``.venv/bin/python bench/bench_scale.py [--matches 50,200 --seconds 8]`` -> ``bench/results/scale.json``.
@@ -60,6 +62,7 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import BookUpdated, Event, OrderAction, OrderChanged
 from kmm_tui.kalshi.ws import BookEvent, FeedEvent, KalshiFeed
+from kmm_tui.replay.recorder import SessionRecorder
 from kmm_tui.sim import SimServer
 
 SCRIPT = Path(__file__).resolve()
@@ -278,6 +281,32 @@ class Probe:
 PROBE = Probe()
 
 
+def _timer_overhead_ns(samples: int = 20_000) -> int:
+    """What one pair of ``thread_time_ns`` reads costs (subtracted from each timed call)."""
+    start = time.thread_time_ns()
+    for _ in range(samples):
+        time.thread_time_ns()
+    return (time.thread_time_ns() - start) // samples
+
+
+class TimedRecorder(SessionRecorder):
+    """The session recorder, adding up the CPU time (this thread's) spent inside its calls, minus the
+    timer's own cost."""
+
+    cpu_ns = 0
+    overhead_ns = _timer_overhead_ns()
+
+    def decided(self, *args: Any) -> None:
+        start = time.thread_time_ns()
+        super().decided(*args)
+        self.cpu_ns += time.thread_time_ns() - start - self.overhead_ns
+
+    def on_event(self, event: Event) -> None:
+        start = time.thread_time_ns()
+        super().on_event(event)
+        self.cpu_ns += time.thread_time_ns() - start - self.overhead_ns
+
+
 class TimedFeed(KalshiFeed):
     """The engine's real feed, also noting each book delta's delay: receive time minus the exchange's
     timestamp of the delta. A delay that grows means the engine is falling behind the feed."""
@@ -351,8 +380,10 @@ async def _each(items: list[Any], action: Callable[[Any], Any], concurrency: int
     await asyncio.gather(*(one(item) for item in items))
 
 
-async def measure(n_matches: int, config: Config) -> dict[str, Any]:
+async def measure(n_matches: int, config: Config, session_dir: Path | None = None) -> dict[str, Any]:
+    """One match count; the session is recorded under ``session_dir`` (kept) or a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="kmm-bench-scale-") as tmp:
+        recorder = TimedRecorder(session_dir or Path(tmp), "sim", start_ms=time.time_ns() // 1_000_000)
         sim = await SimProcess.spawn(n_matches, config, Path(tmp))
         engine: Engine | None = None
         probe = PROBE
@@ -360,7 +391,7 @@ async def measure(n_matches: int, config: Config) -> dict[str, Any]:
         lag_task: asyncio.Task[None] | None = None
         try:
             signer = sim_key_from_state(Path(tmp))
-            engine = engine_for(sim.ready["base_url"], sim.ready["ws_url"], signer, TimedFeed)
+            engine = engine_for(sim.ready["base_url"], sim.ready["ws_url"], signer, TimedFeed, recorder)
             await engine.start()
             engine.listen(probe.on_event)
             specs = [bench_spec(f"m{i}", a, b) for i, (a, b) in enumerate(sim.ready["matches"])]
@@ -377,15 +408,21 @@ async def measure(n_matches: int, config: Config) -> dict[str, Any]:
                 start_s = time.perf_counter() - started
                 await asyncio.sleep(config.warmup_s)
                 resting = engine.snapshot().resting_orders
+                recorder_ns = recorder.cpu_ns
                 quoting = await window(config.seconds, probe, decisions, sim, 2 * n_matches)
+                recording_s = (recorder.cpu_ns - recorder_ns) / 1e9
             quoting["resting_orders"] = resting
+            quoting["recording_cpu_s"] = round(recording_s, 4)
+            quoting["recording_share_of_engine_cpu"] = round(recording_s / quoting["engine_cpu_s"], 4)
         finally:
             if lag_task is not None:
                 lag_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await lag_task
             left = await engine.close() if engine is not None else 0
+            recorder.close(time.time_ns() // 1_000_000)
             await sim.stop()
+        session_bytes = recorder.path.stat().st_size
         if left:
             raise RuntimeError(f"{left} order(s) left resting after the engine closed")
     if resting < 2 * n_matches * 0.9:
@@ -400,6 +437,8 @@ async def measure(n_matches: int, config: Config) -> dict[str, Any]:
         "ratio_cpu_quoting_over_idle": round(quoting["engine_cpu_s"] / idle["engine_cpu_s"], 2)
         if idle["engine_cpu_s"] > 0
         else None,
+        "session_file": str(recorder.path) if session_dir is not None else None,
+        "session_kib": session_bytes // 1024,
     }
 
 
@@ -440,6 +479,10 @@ def _print(result: dict[str, Any]) -> None:
                   f"sim cpu {w['sim_cpu_share'] * 100:.0f}%  "
                   f"driven {w['driver_updates_per_market_s']:.2f}/market/s")
         print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
+        quoting = case["quoting"]
+        print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
+              f"{quoting['recording_share_of_engine_cpu'] * 100:.1f}% of the engine's CPU while quoting; "
+              f"file {case['session_kib']} KiB")
 
 
 def main(argv: list[str] | None = None) -> int:

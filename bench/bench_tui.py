@@ -4,8 +4,8 @@ Each tick every book's depth changes and the top of book (and so the Matches row
 match in ten, as on a busy evening; the live view shows ladders whose sizes change every tick.
 
 Measures, headless at 120x40:
-* time per refresh (snapshot → table cells updated → frame rendered) on the Matches screen and on
-  a match's live view, with the in-place ``SyncTable`` (ours);
+* time per refresh (snapshot → table cells updated → frame rendered) on the Matches screen, on
+  a match's live view and on the Overview (50 cards), with the in-place ``SyncTable`` (ours);
 * the same refresh done naively (clear the table and re-add every row each time), as the baseline
   measured in this run; the ratio says how much the in-place update saves;
 * UI CPU share: process CPU time / wall time while the app runs live for a few seconds with the
@@ -156,15 +156,16 @@ def _naive_sync(table: SyncTable, view: EngineView) -> None:
         table._put(key, cells)
 
 
-async def _frame_times(live_view: bool, naive: bool) -> list[float]:
+async def _frame_times(keys: tuple[str, ...], naive: bool) -> list[float]:
+    """Refresh times on the screen the keys lead to: () home, ("enter",) live view, ("5",) overview."""
     engine = SyntheticEngine()
     app = KmmApp(engine, clock=lambda: NOW_MS, live=False)
     times: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        if live_view:
-            await pilot.press("enter")
+        if keys:
+            await pilot.press(*keys)
         await pilot.pause()
-        table = app.screen.query_one("#matches", SyncTable) if not live_view else None
+        table = app.screen.query_one("#matches", SyncTable) if not keys else None
         for _ in range(REFRESHES):
             engine.step()
             start = time.perf_counter()
@@ -204,9 +205,10 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 
 async def main() -> dict[str, object]:
-    ours = await _frame_times(live_view=False, naive=False)
-    naive = await _frame_times(live_view=False, naive=True)
-    live = await _frame_times(live_view=True, naive=False)
+    ours = await _frame_times((), naive=False)
+    naive = await _frame_times((), naive=True)
+    live = await _frame_times(("enter",), naive=False)
+    overview = await _frame_times(("5",), naive=False)
     share, renders = await _cpu_share()
     result = {
         "matches": MATCHES,
@@ -215,6 +217,7 @@ async def main() -> dict[str, object]:
         "matches_screen_naive_rebuild": _ms(naive),
         "ratio_naive_over_in_place": round(statistics.fmean(naive) / statistics.fmean(ours), 2),
         "live_view": _ms(live),
+        "overview_50_cards": _ms(overview),
         "live_run_seconds": LIVE_SECONDS,
         "ui_cpu_share": round(share, 3),
         "renders_per_second": round(renders / LIVE_SECONDS, 1),

@@ -27,6 +27,7 @@ from kmm_tui.domain.prices import Price, contracts  # noqa: E402
 from kmm_tui.engine.engine import Engine, wall_clock_ms  # noqa: E402
 from kmm_tui.engine.exchange import ExchangePort  # noqa: E402
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput  # noqa: E402
+from kmm_tui.engine.strategy import SessionTap  # noqa: E402
 from kmm_tui.kalshi.auth import Signer  # noqa: E402
 from kmm_tui.kalshi.rest import KalshiRest  # noqa: E402
 from kmm_tui.kalshi.ws import KalshiFeed  # noqa: E402
@@ -125,15 +126,21 @@ def signer_for(account: SimAccount) -> Signer:
 
 
 def engine_for(
-    rest_url: str, ws_url: str, signer: Signer, feed_class: type[KalshiFeed] = KalshiFeed
+    rest_url: str,
+    ws_url: str,
+    signer: Signer,
+    feed_class: type[KalshiFeed] = KalshiFeed,
+    recorder: SessionTap | None = None,
 ) -> Engine:
     """An engine wired like ``bootstrap.build_engine`` (tier read from the account at start-up).
 
-    ``feed_class`` lets a bench observe the feed (a subclass) without touching the engine.
+    ``feed_class`` lets a bench observe the feed (a subclass) without touching the engine; ``recorder``
+    is the session recorder (on by default in the product, see docs/replay.md).
     """
     rest = KalshiRest(rest_url, signer=signer)
     feed = feed_class(ws_url, signer, watchdog_s=10)
-    return Engine(ExchangePort(rest, feed, clock=wall_clock_ms), environment="sim", clock=wall_clock_ms)
+    return Engine(ExchangePort(rest, feed, clock=wall_clock_ms), environment="sim", clock=wall_clock_ms,
+                  session_recorder=recorder)
 
 
 async def start_engine(sim: SimServer) -> Engine:

@@ -40,6 +40,7 @@ from kmm_tui.odds.simulated import SimulatedOdds
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.paths import journal_file
+from kmm_tui.replay.recorder import MB, SessionRecorder
 from kmm_tui.sim import SimServer
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ def build_engine(
     adopt_orders: bool = False,
     account_limits: AccountLimits | None = None,
     markout_horizons_ms: tuple[int, ...] = DEFAULT_HORIZONS_MS,
+    recorder: SessionRecorder | None = None,
 ) -> Engine:
     signer = connection.signer
     limiter = RateLimiter.for_tier(connection.tier)
@@ -191,7 +193,29 @@ def build_engine(
         adopt_on_restart=adopt_orders,
         account_limits=account_limits,
         markout_horizons_ms=markout_horizons_ms,
+        session_recorder=recorder,
     )
+
+
+def session_recorder(settings: Settings, state_dir: Path, environment: str) -> SessionRecorder | None:
+    """The session recording for ``kmm replay`` ([recording] in settings; None when off or unwritable)."""
+    rec = settings.recording
+    if not rec.enabled:
+        return None
+    try:
+        recorder = SessionRecorder(
+            state_dir,
+            environment,
+            start_ms=wall_clock_ms(),
+            max_session_bytes=rec.max_session_mb * MB,
+            max_total_bytes=rec.max_total_mb * MB,
+            clock=wall_clock_ms,
+        )
+        log.info("recording this session to %s (kmm replay reads it)", recorder.path)
+        return recorder
+    except OSError as error:
+        log.warning("session recording is off: %s", error)
+        return None
 
 
 def open_journal(path: Path) -> Journal:
@@ -254,6 +278,9 @@ async def open_engine(
         if not (environment.name is EnvName.SIM and environment.rest_url is None):
             journal = open_journal(journal_path(state_dir, connection.environment))
             stack.callback(journal.close)
+        recorder = session_recorder(settings, state_dir, connection.environment)
+        if recorder is not None:  # closed after the engine (exit callbacks run last-in first-out)
+            stack.callback(lambda: recorder.close(wall_clock_ms()))
         on_sim = connection.environment == EnvName.SIM.value
         sources = odds_sources(settings, state_dir, connection.rest_url if on_sim else None)
         for source in sources:
@@ -266,6 +293,7 @@ async def open_engine(
             adopt_orders=bool(getattr(args, "adopt_orders", False)),
             account_limits=account_limits(settings.risk),
             markout_horizons_ms=settings.risk.markout_horizons_ms,
+            recorder=recorder,
         )
         try:
             await engine.start()

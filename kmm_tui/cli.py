@@ -65,6 +65,7 @@ HANDLERS: dict[str, str] = {
     "serve": "kmm_tui.serve:main",
     "check": "kmm_tui.check:main",
     "journal": "kmm_tui.journal_cli:main",
+    "replay": "kmm_tui.replay.cli:main",
 }
 # Commands that can place orders: on prod they need --live and the typed confirmation.
 TRADING_COMMANDS = frozenset({"tui", "run", "serve"})

@@ -50,6 +50,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "serve": "serve the terminal app in a web browser",
     "check": "verify settings, key and connection: exchange status and balance",
     "journal": "show or export the trading journal (orders, fills, decisions)",
+    "replay": "replay a recorded session with other settings (edge, size, limit, retest) and compare",
 }
 
 
@@ -173,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="port on 127.0.0.1 (default 8765, 0 = any free port)")
     sim.add_argument("--scenario", metavar="NAME|PATH", help="built-in scenario name or a scenario file")
     sim.add_argument("--seed", type=int, default=0, help="random seed for scripted traders (default 0)")
+    sim.add_argument("--replay", metavar="SESSION",
+                     help="play a recorded session back as the market (path, name prefix or 'latest')")
     sim.add_argument("--time-scale", type=positive_scale, default=1.0,
                      help="simulated seconds per real second (default 1)")
 
@@ -192,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--csv", metavar="PATH", type=Path, help="write fills to a CSV file")
     journal.add_argument("--markouts", action="store_true",
                          help="markouts and closing line value per match and series (with --csv: per fill)")
+
+    from kmm_tui.replay.cli import add_arguments as replay_arguments  # light: flags only
+
+    replay_arguments(add("replay"))
     return parser
 
 

@@ -15,6 +15,7 @@ ALLOWED = {
     "sim": {"domain", "sim"},
     "scan": {"domain", "kalshi", "odds", "scan"},
     "engine": {"domain", "kalshi", "odds", "engine", "scan", "config"},
+    "replay": {"domain", "engine", "replay", "config"},
 }
 
 

@@ -104,4 +104,5 @@ def with_source(settings: Settings, path: Path) -> Settings:
         settings.keys,
         settings.matches,
         path,
+        settings.recording,
     )

@@ -165,6 +165,17 @@ DEFAULT_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingSettings:
+    """``[recording]``: every session's books, decisions, orders and fills for ``kmm replay``
+    (docs/replay.md). On by default; a session stops recording at ``max_session_mb`` and the oldest
+    sessions are deleted when the folder passes ``max_total_mb``."""
+
+    enabled: bool = True
+    max_session_mb: int = 200
+    max_total_mb: int = 2000
+
+
+@dataclass(frozen=True, slots=True)
 class ScannerSettings:
     """``series`` replaces the scanner's built-in series list when non-empty."""
 
@@ -246,6 +257,7 @@ class Settings:
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     matches: tuple[SavedMatch, ...] = ()
     source: Path | None = None
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
 
     def match(self, name: str) -> SavedMatch | None:

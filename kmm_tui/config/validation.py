@@ -30,6 +30,7 @@ from kmm_tui.config.schema import (
     KalshiSettings,
     Loc,
     OddsSettings,
+    RecordingSettings,
     RiskSettings,
     SavedMatch,
     ScannerSettings,
@@ -203,7 +204,8 @@ class Checker:
 
 # --- section validators --------------------------------------------------------------------------
 
-_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "risk")
+_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "recording", "risk")
+_RECORDING_KEYS = ("enabled", "max_session_mb", "max_total_mb")
 _RISK_LIMITS = (
     "max_session_loss_usd",
     "max_session_loss_worst_case_usd",
@@ -413,6 +415,27 @@ def _scanner(ck: Checker, raw: object) -> ScannerSettings:
     return ScannerSettings(series)
 
 
+def _recording(ck: Checker, raw: object) -> RecordingSettings:
+    loc: Loc = ("recording",)
+    table = ck.table(raw, loc, "[recording] with enabled = true")
+    ck.known_keys(table, loc, _RECORDING_KEYS)
+    base = RecordingSettings()
+    enabled = ck.boolean(table["enabled"], (*loc, "enabled")) if "enabled" in table else base.enabled
+    session = base.max_session_mb
+    if "max_session_mb" in table:
+        session = ck.integer(table["max_session_mb"], (*loc, "max_session_mb"), 1, 100_000)
+    total = base.max_total_mb
+    if "max_total_mb" in table:
+        total = ck.integer(table["max_total_mb"], (*loc, "max_total_mb"), 1, 1_000_000)
+    if total < session:
+        raise ck.fail(
+            (*loc, "max_total_mb"),
+            f"{ck.where(loc)}: max_total_mb ({total}) is smaller than max_session_mb ({session}); "
+            "raise max_total_mb",
+        )
+    return RecordingSettings(enabled, session, total)
+
+
 def _risk(ck: Checker, raw: object) -> RiskSettings:
     """``[risk]``: account-wide limits in dollars (exact) and the markout horizons in seconds."""
     loc: Loc = ("risk",)
@@ -598,5 +621,8 @@ def validate(ck: Checker, doc: Mapping[str, Any], environ: Mapping[str, str]) ->
                 )
             seen.add(saved.name.casefold())
             matches.append(saved)
+    recording = _recording(ck, doc["recording"]) if "recording" in doc else RecordingSettings()
     risk = _risk(ck, doc["risk"]) if "risk" in doc else RiskSettings()
-    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches), risk=risk)
+    return Settings(
+        environment, kalshi, odds, defaults, scanner, keys, tuple(matches), recording=recording, risk=risk
+    )

@@ -57,7 +57,7 @@ from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import Components, recover
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.engine.strategy import Preview, StrategyRunner, match_ref
+from kmm_tui.engine.strategy import Preview, SessionTap, StrategyRunner, match_ref
 from kmm_tui.engine.sweeps import Sweeps
 from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed
 from kmm_tui.engine.views import match_view
@@ -83,6 +83,7 @@ class Engine:
         adopt_on_restart: bool = False,
         account_limits: AccountLimits | None = None,
         markout_horizons_ms: Sequence[int] = DEFAULT_HORIZONS_MS,
+        session_recorder: SessionTap | None = None,
     ) -> None:
         self.environment = environment
         self._x = exchange
@@ -113,6 +114,9 @@ class Engine:
             self._bus, exchange, self._matches, self._data, self._execution, self._strategy
         )
         self._feed = theo_feed
+        if session_recorder is not None:  # recording for `kmm replay` (kmm_tui/replay, docs/replay.md)
+            self._strategy.tap = session_recorder
+            self.listen(session_recorder.on_event)
 
     @property
     def _feed(self) -> TheoFeed | None:

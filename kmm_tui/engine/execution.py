@@ -197,14 +197,17 @@ class Execution:
 
     async def _resolve_soon(self, match: MatchRuntime, order: OwnOrder, *, at_once: bool) -> None:
         """An order whose write did not settle its fate: read it (with back-off) before anything else is
-        done on its side. After a rejection (``at_once``) a read that does not find the order settles it
-        as never placed; after no answer only once the write is older than the read lag. The upkeep's
-        sweep keeps trying if these attempts all fail."""
+        done on its side. "Not found" settles it as gone only when the read is conclusive: for a rejected
+        create at once, otherwise once the write is older than the read lag. The upkeep's sweep keeps
+        trying if these attempts all fail."""
         for attempt in range(6):
             await asyncio.sleep(0 if at_once and attempt == 0 else min(0.25 * 2**attempt, 4.0))
             if order.state is not OrderState.UNKNOWN or order.busy:
                 return
-            conclusive = at_once or self._bus.clock() - order.last_write_ms >= NOT_FOUND_AFTER_MS
+            # A rejected create that a read does not show never landed. An order the exchange once
+            # acknowledged (it has an id) that a read does not find is too new for the lagging read.
+            settled = self._bus.clock() - order.last_write_ms >= NOT_FOUND_AFTER_MS
+            conclusive = settled or (at_once and order.order_id is None)
             order.busy = True
             try:
                 await self._x.resolve(order, conclusive=conclusive)

@@ -60,7 +60,7 @@ class GuardContext:
 
 
 def _clock(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%H:%M:%SZ")
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).astimezone().strftime("%H:%M:%S")  # the user's zone
 
 
 def event_start(ctx: GuardContext) -> GuardTrip | None:

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from kmm_tui.domain.fees import FeeType
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import Count, Price
-from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, SideQuote, decide
+from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings, Reason, SideInput, SideQuote, decide
 from kmm_tui.engine.bus import Bus
-from kmm_tui.engine.events import Level, QuoteDecided
+from kmm_tui.engine.events import Event, Level, QuoteDecided
 from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.guards import GuardAction, GuardTrip
 from kmm_tui.engine.marketdata import MarketData
@@ -54,6 +55,20 @@ class Preview:
     theo_b: Price | None
     decision: Decision
     warnings: tuple[str, ...] = ()  # e.g. theo far from Kalshi's mid: check the mapping before starting
+
+
+DecideInputs = tuple[SideInput, SideInput, QuoteSettings]
+
+
+class SessionTap(Protocol):
+    """Sees every decision with what it was made from, and every event (the session recorder of
+    ``kmm_tui.replay``). Called on the engine loop: must be cheap and must not raise."""
+
+    def decided(
+        self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
+    ) -> None: ...
+
+    def on_event(self, event: Event) -> None: ...
 
 
 @functools.lru_cache(maxsize=1024)
@@ -113,6 +128,7 @@ class StrategyRunner:
         self._execution = execution
         self.feed = feed
         self.on_trip: Callable[[MatchRuntime, GuardTrip], None] | None = None  # markouts' closing line
+        self.tap: SessionTap | None = None  # the session recorder, when recording
 
     def start(self, match: MatchRuntime) -> None:
         """Start the match's runner task (and its theo refresh when feed-priced)."""
@@ -178,17 +194,18 @@ class StrategyRunner:
             reason = PULL_REASONS.get(trip.guard, Reason.HALTED)
             pulled = SideQuote(None, Count(0), reason, trip.reason, None)
             decision = Decision(pulled, pulled, match.memo)
+            inputs = None
         else:
             orders = self._execution.orders.all(match.match_id)
-            decision = decide(
+            inputs = (
                 self._data.side_input(market_a, match.theo_a, orders, Side.A),
                 self._data.side_input(market_b, match.theo_b, orders, Side.B),
                 match_settings(match.spec, market_a, match.three_way),
-                match.inventory,
-                match.memo,
-                now,
-                match.start_ms,
             )
+            decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms)
+        if self.tap is not None:
+            self.tap.decided(match, now, inputs, decision)
+        if inputs is not None:  # after the tap: a replay re-runs decide(), which knows no fill bursts
             decision = pull_sides(decision, self._risk.side_pulls(match, now))
         match.memo = decision.memo
         self._record_decision(match, decision, now)
@@ -202,6 +219,8 @@ class StrategyRunner:
         self._bus.log(Level.WARNING, f"guard {trip.guard}: {trip.reason}", match.match_id)
         self._bus.rec.guard_trip(match.match_id, trip.guard, trip.reason, self._bus.clock())
         halted = SideQuote(None, Count(0), Reason.HALTED, trip.reason, None)
+        if self.tap is not None:
+            self.tap.decided(match, self._bus.clock(), None, Decision(halted, halted, match.memo))
         self._record_decision(match, Decision(halted, halted, match.memo), self._bus.clock())
         self._execution.halt_soon(match, trip.reason)
 

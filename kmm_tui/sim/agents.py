@@ -25,6 +25,11 @@ from kmm_tui.sim.scenario import MatchState
 
 AGENT_BALANCE = Money(10_000_000 * 1_000_000)  # $10M: agents never run out
 MAX_CATCHUP_STEPS = 600  # after a big jump, only the last steps are simulated in detail
+LINE_MOVE_STEPS = 300  # one line move per ~300 steps (five minutes at 1 s) per match
+LINE_RANGE = 1200  # the line stays within 12c of the opening line
+LINE_RELAX = 400  # each step the line closes 1/400 of its gap to the opening line (at least $0.0001)
+FAIR_PULL = 8  # each step the fair value closes 1/8 of its gap to the line
+EDGE_OF_BOOK = 300  # no outcome's fair value goes under 3c or over 97c
 
 
 @dataclass(slots=True)
@@ -138,19 +143,34 @@ class Simulation:
                 self.exchange.resume_market(ticker)
 
     def _walk(self, match: MatchState) -> None:
-        """Move a little probability from one outcome to another; now and then a jump."""
+        """Fair value wanders around the bookmakers' line, which moves now and then and drifts back.
+
+        Without an anchor the walk wandered 20–35c from where it started within minutes, so a demo
+        quoting a typed theo ended one-sided at its inventory limit and stopped filling. Now: the fair
+        jitters and is pulled towards the line each step; about every five minutes the line moves
+        (3–6c, now and then 8–12c: a goal, an injury) and relaxes back to the opening line over
+        several minutes, so quotes fill on both sides, rebalance after a move, and a big move shows
+        a typed theo going stale.
+        """
         rng = self.rng
-        if rng.random() < 0.6:
-            return
-        size = rng.randint(1, 2) * 50 * match.spec.volatility
-        if rng.random() < 0.01:
-            size = rng.randint(5, 12) * 100  # a goal, a map won, a break of serve
-        src, dst = rng.sample(range(len(match.fair)), 2)
-        size = min(size, match.fair[src] - 300)
-        if size <= 0 or match.fair[dst] + size > PRICE_SCALE - 300:
-            return
-        match.fair[src] -= size
-        match.fair[dst] += size
+        line, opening = self._lines(match)
+        if rng.randrange(LINE_MOVE_STEPS) == 0:
+            big = rng.random() < 0.25
+            moved = list(line)
+            _shift(moved, rng, rng.randint(8, 12) * 100 if big else rng.randint(3, 6) * 100)
+            if max(abs(m - o) for m, o in zip(moved, opening, strict=True)) <= LINE_RANGE:
+                line[:] = moved  # moves do not stack past the range: the demo stays tradeable
+        _pull(line, opening, LINE_RELAX)
+        _pull(match.fair, line, FAIR_PULL)
+        if rng.random() < 0.4:
+            _shift(match.fair, rng, rng.randint(1, 2) * 50 * match.spec.volatility)
+
+    def _lines(self, match: MatchState) -> tuple[list[int], list[int]]:
+        """The current and the opening line of a match (kept with the match's state)."""
+        if "line" not in match.extra:
+            match.extra["line"] = list(match.fair)
+            match.extra["opening"] = list(match.fair)
+        return match.extra["line"], match.extra["opening"]
 
     def set_fair(self, ticker: str, price: int) -> None:
         """Pin one outcome's fair value; the others share the rest in their current proportions."""
@@ -169,6 +189,8 @@ class Simulation:
                 match.fair[i] = share
                 assigned += share
             match.fair[idx] = price
+            match.extra["line"] = list(match.fair)  # a pinned value stays: it is the new line
+            match.extra["opening"] = list(match.fair)
             return
         raise KeyError(ticker)
 
@@ -304,6 +326,30 @@ class Simulation:
                 )
         except SimError:
             pass
+
+
+def _shift(values: list[int], rng: random.Random, size: int) -> None:
+    """Move ``size`` of probability from one outcome to another (the total stays $1)."""
+    src, dst = rng.sample(range(len(values)), 2)
+    size = min(size, values[src] - EDGE_OF_BOOK)
+    if size <= 0 or values[dst] + size > PRICE_SCALE - EDGE_OF_BOOK:
+        return
+    values[src] -= size
+    values[dst] += size
+
+
+def _pull(values: list[int], target: list[int], divisor: int) -> None:
+    """Close 1/divisor of each outcome's gap to ``target`` (at least one unit), the last outcome taking
+    the rest so the total stays $1; a step that would push it out of the book is skipped."""
+    moved = list(values)
+    for i in range(len(values) - 1):
+        gap = target[i] - values[i]
+        if gap:
+            step = max(1, abs(gap) // divisor)
+            moved[i] = values[i] + (step if gap > 0 else -step)
+    moved[-1] = PRICE_SCALE - sum(moved[:-1])
+    if all(EDGE_OF_BOOK <= v <= PRICE_SCALE - EDGE_OF_BOOK for v in moved):
+        values[:] = moved
 
 
 def _pick_off_size(level: tuple[int, int] | None) -> Count:

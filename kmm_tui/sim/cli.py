@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kmm_tui.sim.playback import resolve, run_playback
 from kmm_tui.sim.scenario import ScenarioError
 from kmm_tui.sim.server import run_sim
 
@@ -22,6 +23,11 @@ def main(args: argparse.Namespace, settings: Any = None) -> int:
     state = getattr(args, "state_dir", None)
     key_dir = Path(state) / "sim" if state is not None else None
     try:
+        if getattr(args, "replay", None):
+            session = resolve(Path(state) if state is not None else None, args.replay)
+            run_playback(session, port=getattr(args, "port", 8765),
+                         time_scale=getattr(args, "time_scale", 1.0), state_dir=key_dir)
+            return 0
         run_sim(
             getattr(args, "scenario", None),
             port=getattr(args, "port", 8765),

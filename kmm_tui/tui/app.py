@@ -1,8 +1,9 @@
-"""The kmm Textual app: four modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
+"""The kmm Textual app: five modes over one engine, modal forms, safe quit, and ``main`` for ``kmm``.
 
-The app owns the engine connection for the UI: it listens to events only to mark the view dirty (and
-to toast errors, halts and fills), and renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the
-screen that is on top. Screens render; the app sends commands. No trading logic lives here.
+The app owns the engine connection for the UI: it listens to events only to mark the view dirty, to
+raise the alert banner on halts, to keep recent fills for the fills line and to toast errors, and it
+renders one ``engine.snapshot()`` per tick at ≤ 10 Hz on the screen that is on top (once mounted).
+Screens render; the app sends commands. No trading logic lives here.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import argparse
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
-from kmm_tui.domain.prices import format_cents, format_contracts
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import Command, DeleteMatch, KillAll, ResetAccountLimits, StartMatch, StopMatch
 from kmm_tui.engine.errors import EngineError
@@ -26,9 +29,9 @@ from kmm_tui.engine.events import Event, Filled, Level, LogEvent, MatchStatusCha
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.state import EngineView, MatchView
 from kmm_tui.tui.forms import form_values
-from kmm_tui.tui.keymap import ACTIONS, app_bindings, resolve_keys
+from kmm_tui.tui.keymap import ACTIONS, app_bindings, display_key, resolve_keys
 from kmm_tui.tui.port import EnginePort, MatchStore, ScanRow
-from kmm_tui.tui.rows import match_name
+from kmm_tui.tui.rows import PRE_START_PREFIX, match_name
 from kmm_tui.tui.screens.base import ModeScreen, ViewScreen
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.fills import FillsScreen
@@ -38,8 +41,11 @@ from kmm_tui.tui.screens.live import LiveScreen
 from kmm_tui.tui.screens.log import LogScreen
 from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
+from kmm_tui.tui.screens.overview import OverviewScreen
+from kmm_tui.tui.screens.replay import ReplayScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.screens.shutdown import ShutdownScreen
+from kmm_tui.tui.widgets.banner import Alert
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +63,14 @@ MATCH_ACTIONS = frozenset(
         "kill_all",
         "reset_account_limits",
         "filter",
+        "acknowledge",
         "help",
         "quit_app",
         "switch_mode",
     }
 )
 IDLE_REDRAW_MS = 1000  # the clock in the status bar still ticks when nothing else changes
-FILL_TOAST_GAP_MS = 5_000  # at most one fill toast per this many ms
+MAX_RECENT_FILLS = 200  # far more than one fills-line window needs
 
 
 def wall_clock_ms() -> int:
@@ -71,7 +78,7 @@ def wall_clock_ms() -> int:
 
 
 class KmmApp(App[int]):
-    """One engine, four modes (1–4), modal forms; every action on a key, in the footer and palette."""
+    """One engine, five modes (1–5), modal forms; every action on a key, in the footer and palette."""
 
     CSS_PATH = "app.tcss"
     TITLE = "kmm"
@@ -80,9 +87,14 @@ class KmmApp(App[int]):
         "scanner": ScannerScreen,
         "fills": FillsScreen,
         "log": LogScreen,
+        "overview": OverviewScreen,
+        "replay": ReplayScreen,
     }
     DEFAULT_MODE = "matches"
     BINDINGS: ClassVar = app_bindings()
+    # screen classes for app.tcss: narrow terminals stack panels, short ones shrink the forms
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
 
     def __init__(
         self,
@@ -98,6 +110,7 @@ class KmmApp(App[int]):
         store: MatchStore | None = None,
         startup: Callable[[KmmApp], Awaitable[None]] | None = None,
         devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
+        sessions_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if not 0 < refresh_hz <= 10:
@@ -112,12 +125,14 @@ class KmmApp(App[int]):
         self.store = store
         self._startup = startup
         self.devig = devig
+        self.sessions_dir = sessions_dir  # recorded sessions for the Replay mode (docs/replay.md)
         self._clock = clock
         self._dirty = True
         self._last_render_ms = 0
-        self._last_fill_toast_ms = -FILL_TOAST_GAP_MS
-        self._fills_untoasted = 0
         self._unlisten: Callable[[], None] | None = None
+        self.alerts: list[Alert] = []  # unacknowledged halts and failures: the red banner
+        self.recent_fills: deque[Filled] = deque(maxlen=MAX_RECENT_FILLS)  # the fills line, newest last
+        self.fills_seen = 0  # every fill this session (the snapshot keeps only the latest per match)
         self.renders = 0  # for the frame-time bench
 
     # --- lifecycle and rendering -------------------------------------------------------------------
@@ -139,33 +154,51 @@ class KmmApp(App[int]):
     def now_ms(self) -> int:
         return self._clock()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,  # float-ok: seconds on screen
+        markup: bool = False,
+    ) -> None:
+        """Toasts are plain text: engine messages contain brackets ("[odds]") that markup would eat.
+
+        ``markup`` is ignored on purpose (``Widget.notify`` always passes True).
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def snapshot(self) -> EngineView:
         return self.engine.snapshot()
 
     def _on_event(self, event: Event) -> None:
-        """Engine events only wake the renderer; toasts for what needs attention now."""
+        """Engine events only wake the renderer; halts raise the banner, errors toast, fills are kept
+        for the fills line (never a toast: toasts cover forms and the decision log)."""
         self._dirty = True
-        if not self.live:
-            return
-        if isinstance(event, LogEvent) and event.level is Level.ERROR:
-            self.notify(event.text, title="error", severity="error", timeout=10)
-        elif isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
-            self.notify(event.reason, title=f"halted {event.match_id}", severity="error", timeout=10)
+        if isinstance(event, MatchStatusChanged) and event.status is MatchStatus.HALTED:
+            if not event.reason.startswith(PRE_START_PREFIX):  # the planned pull is not an alarm
+                self.raise_alert(Alert(event.ts_ms, "HALTED", event.reason, event.match_id))
         elif isinstance(event, Filled):
-            # Busy markets fill several times a second: one toast per few seconds, the rest counted,
-            # so toasts never cover the table (every fill is in the Fills mode and the match's row).
-            now = self._clock()
-            if now - self._last_fill_toast_ms < FILL_TOAST_GAP_MS:
-                self._fills_untoasted += 1
-                return
-            side, price = event.side.upper(), format_cents(event.price)
-            more = f" (+{self._fills_untoasted} more)" if self._fills_untoasted else ""
-            self._last_fill_toast_ms, self._fills_untoasted = now, 0
-            self.notify(
-                f"{format_contracts(event.count)} {side} @ {price} ({event.ticker}){more}",
-                title="fill",
-                timeout=3,
-            )
+            self.fills_seen += 1
+            self.recent_fills.append(event)
+        elif isinstance(event, LogEvent) and event.level is Level.ERROR and self.live:
+            self.notify(event.text, title="error", severity="error", timeout=10)
+
+    @property
+    def ack_key(self) -> str:
+        return display_key(self.keys["acknowledge"]).split(" / ")[0]
+
+    def raise_alert(self, alert: Alert) -> None:
+        """A halt or failure: the banner stays on every screen until acknowledged; the terminal beeps."""
+        self.alerts.append(alert)
+        self._dirty = True
+        self.bell()
+
+    def action_acknowledge(self) -> None:
+        if self.alerts:
+            self.alerts.pop()
+            self.render_now()
 
     def _tick(self) -> None:
         now = self._clock()
@@ -190,9 +223,14 @@ class KmmApp(App[int]):
         self.renders += 1
 
     def _underlying_view_screen(self) -> ViewScreen | None:
+        """The view screen the user sees (under any modal), or None while it is still mounting.
+
+        A screen is in the stack before its widgets are: a redraw landing in between must wait for
+        the screen's own first render (``ViewScreen.on_mount``) instead of querying missing widgets.
+        """
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ViewScreen):
-                return screen
+                return screen if screen.is_mounted else None
         return None
 
     # --- helpers used by screens -------------------------------------------------------------------
@@ -362,11 +400,8 @@ class KmmApp(App[int]):
     def _report_kill(self) -> None:
         left = self.engine.snapshot().resting_orders
         if left:
-            self.notify(
-                f"kill all: {left} order(s) still resting — press K again and check the exchange",
-                severity="error",
-                timeout=15,
-            )
+            text = f"{left} order(s) still resting — press K again and check the exchange"
+            self.raise_alert(Alert(self._clock(), "KILL ALL FAILED", text))
         else:
             self.notify("kill all: every match stopped, 0 orders resting", severity="warning", timeout=6)
 

@@ -45,8 +45,9 @@ _REASON_SHORT: dict[str, str] = {
     "competitor_above_ceiling": "comp>ceil",
     "paused_before_start": "pre-start",
     "event_started": "started",
-    "market_not_open": "mkt closed",
+    "market_not_open": "not open",
     "theo_stale": "theo stale",
+    "book_stale": "book stale",
     "rebalancing": "rebalance",
     "overexposed": "over limit",
     "at_ceiling": "at ceiling",
@@ -97,7 +98,10 @@ def reason_text(reason: str | None, detail: str = "", *, long: bool = False) -> 
     label = reason.replace("_", " ") if long else reason_label(reason)
     text = label
     if long and detail:
-        text = detail if detail.casefold().startswith(label.casefold()) else f"{label}: {detail}"
+        # the detail often names the reason itself ("rebalancing: …", "paused: event starts …"):
+        # then it is shown alone, never as "rebalancing: rebalancing: …"
+        lead = detail.split(":", 1)[0].split(" ", 1)[0].casefold()
+        text = detail if lead and label.casefold().startswith(lead) else f"{label}: {detail}"
     return Text(text, style=reason_style(reason))
 
 
@@ -156,6 +160,14 @@ def clock(ts_ms: int, tz: tzinfo | None = None, *, seconds: bool = True) -> str:
     if tz is None:
         moment = moment.astimezone()
     return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def zone_name(ts_ms: int, tz: tzinfo | None = None) -> str:
+    """The abbreviation of the zone every time in the app is shown in ('EST', 'UTC')."""
+    moment = datetime.fromtimestamp(ts_ms / 1000, tz or UTC)
+    if tz is None:
+        moment = moment.astimezone()
+    return moment.strftime("%Z") or "local"
 
 
 def start_in(start_ms: int | None, now_ms: int) -> str:

@@ -34,12 +34,32 @@ ACTIONS: tuple[KeyAction, ...] = (
     ),
     KeyAction("mode_fills", "3", "switch_mode('fills')", "Fills", "Fills & P&L across matches", False),
     KeyAction("mode_log", "4", "switch_mode('log')", "Log", "Log: warnings, errors, guard trips", False),
+    KeyAction(
+        "mode_overview",
+        "5",
+        "switch_mode('overview')",
+        "Overview",
+        "Overview: every running match's book side by side",
+        False,
+    ),
+    KeyAction(
+        "mode_replay",
+        "6",
+        "switch_mode('replay')",
+        "Replay",
+        "Replay: recorded sessions under other edges",
+        False,
+    ),
     KeyAction("add", "a", "add_match", "Add", "Add a match (setup form)"),
     KeyAction("edit", "e", "edit_match", "Edit", "Edit the selected match's theo and settings"),
     KeyAction("start", "s", "start_match", "Start", "Start quoting the selected match"),
     KeyAction(
-        "dry_run", "S", "start_dry_run", "Dry run", "Start the selected match deciding from live books, "
-        "sending no orders", False,
+        "dry_run",
+        "S",
+        "start_dry_run",
+        "Dry run",
+        "Start the selected match deciding from live books, sending no orders",
+        False,
     ),
     KeyAction("stop", "x", "stop_match", "Stop", "Stop the selected match and pull its orders"),
     KeyAction("delete", "d", "delete_match", "Delete", "Delete the selected match (asks first)"),
@@ -50,6 +70,14 @@ ACTIONS: tuple[KeyAction, ...] = (
         "Reset the account-wide limits after a breach (then start matches again)", False,
     ),
     KeyAction("filter", "slash", "filter", "Filter", "Filter the current table"),
+    KeyAction(
+        "acknowledge",
+        "exclamation_mark",
+        "acknowledge",
+        "Acknowledge",
+        "Acknowledge the newest alert (halt, guard trip) in the red banner",
+        False,
+    ),
     KeyAction("help", "question_mark,f1", "help", "Help", "This help screen"),
     KeyAction("quit", "q", "quit_app", "Quit", "Quit (pulls every resting order first)"),
 )
@@ -86,14 +114,28 @@ def resolve_keys(overrides: Mapping[str, str] | None) -> dict[str, str]:
     return keys
 
 
+FOOTER_FIRST = ("help", "quit")  # the footer is cut on the right at 80 columns: these must stay
+
+
 def app_bindings() -> list[Binding]:
-    """Default bindings with ids; the app applies the user's overrides with ``set_keymap``."""
-    return [Binding(a.key, a.action, a.label, show=a.footer, id=a.id) for a in ACTIONS]
+    """Default bindings with ids; the app applies the user's overrides with ``set_keymap``.
+
+    Help and quit come first so a narrow footer never hides them.
+    """
+    first = [a for a in ACTIONS if a.id in FOOTER_FIRST]
+    rest = [a for a in ACTIONS if a.id not in FOOTER_FIRST]
+    return [Binding(a.key, a.action, a.label, show=a.footer, id=a.id) for a in (*first, *rest)]
 
 
 def display_key(key: str) -> str:
     """A key as the help screen shows it ('question_mark,f1' → '? / F1')."""
-    names = {"slash": "/", "question_mark": "?", "enter": "Enter", "escape": "Esc"}
+    names = {
+        "slash": "/",
+        "question_mark": "?",
+        "exclamation_mark": "!",
+        "enter": "Enter",
+        "escape": "Esc",
+    }
     return " / ".join(
         names.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k) for k in key.split(",")
     )

@@ -17,15 +17,15 @@ from kmm_tui.tui.format import DASH
 from kmm_tui.tui.widgets.table import Cell, Column
 
 FILL_MARKOUT_COLUMNS = (
-    Column("mo_first", "MO+1st", 7, min_width=125),
-    Column("mo_last", "MO+last", 7, min_width=125),
-    Column("clv", "CLV", 6, min_width=135),
+    Column("mo_first", "MO+1st", 7, min_width=125, priority=3),
+    Column("mo_last", "MO+last", 7, min_width=125, priority=3),
+    Column("clv", "CLV", 6, min_width=135, priority=4),
 )
 TOTAL_MARKOUT_COLUMNS = (
-    Column("spread", "Spread", 7, min_width=125),
-    Column("markout", "Markout", 8, min_width=125),
-    Column("adverse", "Adv%", 5, min_width=125),
-    Column("suggest", "Edge→", 9, min_width=135),
+    Column("spread", "Spread", 7, min_width=125, priority=3),
+    Column("markout", "Markout", 8, min_width=125, priority=3),
+    Column("adverse", "Adv%", 5, min_width=125, priority=3),
+    Column("suggest", "Edge→", 9, min_width=135, priority=4),
 )
 
 

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Money, Price, format_cents, format_contracts, format_usd
+from kmm_tui.domain.prices import CENT, Money, Price, format_cents, format_contracts, format_usd
 from kmm_tui.engine.events import Level
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.state import DecisionLogEntry, FillView, LogLine, MatchView, OrderView
@@ -37,67 +37,69 @@ from kmm_tui.tui.markout_cells import (
     total_markout_cells,
 )
 from kmm_tui.tui.port import ScanRow
-from kmm_tui.tui.widgets.table import Cell, Column
+from kmm_tui.tui.widgets.table import Cell, Column, Fit
 
 Row = tuple[str, dict[str, Cell]]
 
+# Home: at 80 columns match, status, theo, our bid, best bid, position and P&L stay (priority 0–1);
+# the reasons and locked pairs come next; wider terminals give the rest to names and reasons (flex).
 MATCH_COLUMNS = (
-    Column("match", "Match", 14),
-    Column("status", "Status", 8),
-    Column("theo", "Theo A/B", 11, min_width=100),
-    Column("bid", "Our bid", 9),
-    Column("best", "Best bid", 9, min_width=100),
-    Column("pos", "Pos", 6),
-    Column("locked", "Lck", 3, min_width=115),
-    Column("pnl_a", "If A", 8, min_width=115),
-    Column("pnl_b", "If B", 8, min_width=115),
-    Column("reason_a", "Reason A", 10),
-    Column("reason_b", "Reason B", 10),
+    Column("match", "Match", 12, priority=0, flex=True),
+    Column("status", "Status", 8, priority=0),
+    Column("theo", "Theo", 9, priority=1),
+    Column("bid", "Our bid", 9, priority=1),
+    Column("best", "Best", 9, priority=1),
+    Column("pos", "Pos", 6, priority=1),
+    Column("locked", "Lck", 5, priority=3),
+    Column("pnl_a", "If A", 9, priority=1, group="pnl"),
+    Column("pnl_b", "If B", 9, priority=1, group="pnl"),
+    Column("reason_a", "Reason A", 10, priority=2, flex=True, group="reasons"),
+    Column("reason_b", "Reason B", 10, priority=2, flex=True, group="reasons"),
 )
 
 FILL_COLUMNS = (
     Column("time", "Time", 8),
-    Column("match", "Match", 16),
-    Column("team", "Team", 12, min_width=100),
+    Column("match", "Match", 12, flex=True),
+    Column("team", "Team", 12, priority=2),
     Column("side", "Side", 4),
     Column("price", "Price", 7),
     Column("count", "Qty", 6),
     Column("fee", "Fee", 7),
-    Column("role", "Role", 5),
-    Column("cost", "Cost", 9, min_width=100),
+    Column("role", "Role", 5, priority=1),
+    Column("cost", "Cost", 9, priority=2),
     *FILL_MARKOUT_COLUMNS,
 )
 
 TOTAL_COLUMNS = (
-    Column("match", "Match", 16),
+    Column("match", "Match", 12, flex=True),
     Column("pos", "Pos", 6),
     Column("locked", "Pairs", 5),
-    Column("cost", "Cost A/B", 17, min_width=100),
-    Column("fees", "Fees", 8),
+    Column("cost", "Cost A/B", 17, priority=2),
+    Column("fees", "Fees", 8, priority=1),
     Column("realized", "Locked P&L", 10),
-    Column("unrealized", "MTM", 8),
-    Column("pnl_a", "If A", 9, min_width=100),
-    Column("pnl_b", "If B", 9, min_width=100),
+    Column("unrealized", "MTM", 8, priority=1),
+    Column("pnl_a", "If A", 9, priority=1, group="pnl"),
+    Column("pnl_b", "If B", 9, priority=1, group="pnl"),
     *TOTAL_MARKOUT_COLUMNS,
 )
 
 LOG_COLUMNS = (
     Column("time", "Time", 8),
-    Column("level", "Level", 7),
-    Column("match", "Match", 18, min_width=100),
-    Column("text", "Message"),
+    Column("level", "Level", 7, priority=1),
+    Column("match", "Match", 12, flex=True, priority=1),  # the message grows first, then the name
+    Column("text", "Message", 20, flex=True),
 )
 
 SCAN_COLUMNS = (
-    Column("sport", "Sport", 8),
-    Column("series", "Series", 14, min_width=140),
-    Column("team", "Team", 16),
-    Column("ticker", "Ticker", 36, min_width=100),
+    Column("sport", "Sport", 17),
+    Column("series", "Series", 14, priority=3),
+    Column("team", "Team", 16, flex=True),
+    Column("ticker", "Ticker", 36, priority=1),
     Column("bid", "Bid", 5),
     Column("ask", "Ask", 5),
     Column("spread", "Sprd", 5),
-    Column("volume", "Volume", 8, min_width=100),
-    Column("start", "Start in", 14),
+    Column("volume", "Volume", 8, priority=2),
+    Column("start", "Start in", 16),
 )
 
 ORDER_COLUMNS = (
@@ -106,7 +108,7 @@ ORDER_COLUMNS = (
     Column("remaining", "Left", 6),
     Column("filled", "Filled", 6),
     Column("state", "State", 9),
-    Column("order_id", "Order", 10, min_width=100),
+    Column("order_id", "Order", 10, priority=1),
 )
 
 DECISION_COLUMNS = (
@@ -145,23 +147,93 @@ def best_bid(match: MatchView, side: str) -> Price | None:
     return market.book.best_bid if market is not None else None
 
 
-def _side_reason(match: MatchView, side: str) -> Text:
+PRE_START_PREFIX = "event starts"  # the event_start guard's reason (engine/guards.py)
+
+
+def is_pre_start_pull(match: MatchView) -> bool:
+    """The planned pull before the scheduled start: the engine halts the match, but it is not a fault."""
+    return match.status is MatchStatus.HALTED and match.status_reason.startswith(PRE_START_PREFIX)
+
+
+def match_status(match: MatchView) -> Text:
+    """The Status cell: the pre-start pull reads as a grey 'paused', not a red 'halted'."""
+    if is_pre_start_pull(match):
+        return Text("paused", style="bright_black")
+    return status_text(match.status)
+
+
+def _side_reason(match: MatchView, side: str) -> Cell:
+    """The short reason label; wide terminals show the detail (the long form) instead."""
+    if is_pre_start_pull(match):
+        return Fit(
+            reason_text("paused_before_start"),
+            reason_text("paused_before_start", match.status_reason, long=True),
+        )
     if match.status is MatchStatus.HALTED:
-        return reason_text("halted")
+        return Fit(reason_text("halted"), reason_text("halted", match.status_reason, long=True))
     if match.status not in RUNNING:
         return Text(DASH, style="bright_black")
     quote = match.quote_a if side == "a" else match.quote_b
     if quote is None:
         return Text("deciding…", style="bright_black")
-    return reason_text(quote.reason.value, quote.detail)
+    return Fit(
+        reason_text(quote.reason.value, quote.detail),
+        reason_text(quote.reason.value, quote.detail, long=True),
+    )
+
+
+DRIFT_WARN = Price(10 * CENT)  # a typed theo this far from the market's mid is probably out of date
+
+
+def market_mid(match: MatchView, side: str) -> Price | None:
+    market = match.market_a if side == "a" else match.market_b
+    if market is None or market.book.best_bid is None or market.book.best_ask is None:
+        return None
+    return Price((market.book.best_bid + market.book.best_ask) // 2)
+
+
+def theo_drift(match: MatchView) -> tuple[str, Price, Price] | None:
+    """The side whose market mid moved furthest from a typed theo while quoting (side, mid, theo).
+
+    A feed theo follows the line by itself; a typed one does not, and the quotes keep sitting
+    under an old price while the market moves away (the demo's 20–35c drifts)."""
+    if match.spec.theo.from_feed or match.status not in RUNNING:
+        return None
+    worst: tuple[int, str, Price, Price] | None = None
+    for side, theo in (("a", match.theo_a), ("b", match.theo_b)):
+        mid = market_mid(match, side)
+        if mid is None or theo is None:
+            continue
+        gap = abs(mid - theo)
+        if gap >= DRIFT_WARN and (worst is None or gap > worst[0]):
+            worst = (gap, side, mid, theo)
+    return None if worst is None else worst[1:]
+
+
+def drift_text(match: MatchView) -> str:
+    drift = theo_drift(match)
+    if drift is None:
+        return ""
+    side, mid, theo = drift
+    return (
+        f"market {side.upper()} moved to {format_cents(mid)} (mid), {format_cents(abs(mid - theo))} "
+        f"from your theo {format_cents(theo)}: update the theo (e) or stop (x)"
+    )
+
+
+def _theo_cell(match: MatchView) -> Cell:
+    text = pair(match.theo_a, match.theo_b)
+    if theo_drift(match) is None:
+        return text
+    return Text(f"{text}⚠", style="bold yellow")
 
 
 def match_row(match: MatchView) -> Row:
     inv = match.inventory
     cells: dict[str, Cell] = {
         "match": match_name(match),
-        "status": status_text(match.status),
-        "theo": pair(match.theo_a, match.theo_b),
+        "status": match_status(match),
+        "theo": _theo_cell(match),
         "bid": pair(our_bid(match.orders, "a"), our_bid(match.orders, "b")),
         "best": pair(best_bid(match, "a"), best_bid(match, "b")),
         "pos": position(inv.net_exposure),

@@ -19,6 +19,7 @@ from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.paths import settings_path
+from kmm_tui.replay.format import sessions_dir
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.keymap import KeymapError, resolve_keys
 from kmm_tui.tui.port import EnginePort, ScanRow
@@ -84,6 +85,7 @@ def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) 
         scanner=scanner_for(engine, settings),
         startup=None if embedded else load_saved,
         devig=settings.odds.devig,
+        sessions_dir=sessions_dir(args.state_dir) if getattr(args, "state_dir", None) else None,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_reaction, bench_scale, bench_writes
+from bench import bench_reaction, bench_replay, bench_scale, bench_writes
 from bench.common import AMEND_TOKENS, CANCEL_TOKENS, CREATE_TOKENS, percentile, write_scenario
 from kmm_tui.sim import load_scenario
 
@@ -83,3 +83,13 @@ async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> 
     assert quoting["peak_rss_mb"] >= quoting["rss_mb"] > 0
     assert idle["keeps_up"], f"20 updates/s must not back the feed up: {idle['feed_delay_ms']}"
     assert json.loads((tmp_path / "scale.json").read_text()) == result
+
+
+async def test_replay_bench_records_the_scale_session_and_replays_it_fast(tmp_path: Path) -> None:
+    result = await bench_replay.run(2, seconds=1.0, warmup_s=0.5, results_dir=tmp_path)
+    recording, replay = result["recording"], result["replay"]
+    assert recording["recording_cpu_s"] > 0 and 0 < recording["share_of_engine_cpu"] < 1
+    assert replay["matches"] == 2 and replay["settings_replayed"] == 4
+    assert replay["decisions"] > 0 and replay["decisions_identical"] == replay["decisions"]
+    assert replay["speedup_over_real_time"] >= 50
+    assert json.loads((tmp_path / "replay.json").read_text()) == result

@@ -108,12 +108,15 @@ def planned_fee(p: int, size: int, s: QuoteSettings) -> int:
 def brute_ceiling(limit: int, grid: TickGrid, s: QuoteSettings, size: int, fees: bool) -> int | None:
     """Highest legal quotable p with p (+ planned fee if ``fees``) <= limit, by exhaustive search."""
     top = min(limit, grid.max_price)
-    for p in range(top, max(grid.min_price, top - 600) - 1, -1):
-        if not grid.is_valid(p):
-            continue
+    if top < grid.min_price:
+        return None
+    p = grid.floor(top)
+    while True:  # every grid price downwards: a fractional order's whole-cent fee can be many cents each
         if p + (planned_fee(p, size, s) if fees else 0) <= limit:
             return p
-    return None
+        if p <= grid.min_price:
+            return None
+        p = grid.down(p)
 
 
 def check_side(side: Side, q: SideQuote, inp: SideInput, s: QuoteSettings, inv: Inventory) -> None:

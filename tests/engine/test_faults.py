@@ -224,3 +224,19 @@ async def test_a_pause_learnt_from_a_refused_write_waits_for_the_reopening(tradi
     market.status = "active"  # reopened silently
     await t.engine._data.recheck_paused()
     await eventually(lambda: t.our_price(a) == 5800, what="quoting A again at 58c")
+
+
+async def test_a_stale_book_pull_reads_book_stale_not_theo_stale(trading: Trading) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: len(t.resting()) == 2, what="two bids")
+    gaps = t.feed.gaps
+    t.sim.faults.skip_seq()
+    t.compete(t.tickers("KXCS2GAME")[0], 50)
+    await eventually(lambda: t.feed.gaps > gaps, what="gap detected")
+    await eventually(
+        lambda: any(
+            e.reason == "book_stale" for e in t.view().decisions
+        ),
+        what="a pull that names the stale book",
+    )

@@ -1,6 +1,7 @@
 """Each guard trips on its condition and only then (pure)."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
@@ -44,7 +45,8 @@ def test_event_start_pulls_a_margin_before_the_start() -> None:
     assert guards.check(ctx(now_ms=START - 300_001)) is None
     trip = guards.check(ctx(now_ms=START - 300_000))
     assert trip is not None and trip.guard == "event_start" and trip.action is GuardAction.HALT
-    assert "18:30:00Z" in trip.reason and "milestone" in trip.reason
+    local = datetime.fromtimestamp(START // 1000, tz=UTC).astimezone().strftime("%H:%M:%S")
+    assert f"event starts {local} (milestone)" in trip.reason  # the user's zone, like the rest of the app
 
 
 def test_a_paused_market_pulls_and_waits_unless_the_match_halts_on_pauses() -> None:

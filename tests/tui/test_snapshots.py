@@ -1,13 +1,27 @@
-"""SVG snapshots of every mode at 120x40 and home at 80x24 (fixed clock, fixed data, no live timers).
+"""SVG snapshots of every screen at 80x24, 120x40 and 200x50 (fixed clock, fixed data, no live timers).
 
 Update after an intended visual change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
-and review the SVGs in the report before committing them.
+and review the SVGs before committing them.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from kmm_tui.tui.app import KmmApp
 from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_rows
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+SCREENS = {
+    "matches": [],
+    "live": ["enter"],
+    "scanner": ["2"],
+    "fills": ["3"],
+    "log": ["4"],
+    "overview": ["5"],
+    "help": ["question_mark"],
+    "form": ["a"],
+}
 
 
 async def _rows():  # type: ignore[no-untyped-def]
@@ -18,29 +32,28 @@ def _app() -> KmmApp:
     return KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False, scanner=_rows)
 
 
-def test_matches_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=(120, 40))
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*SCREENS[screen])
+        await pilot.pause(0.3)
+        if screen == "form":  # one stable frame: the preview has replaced its placeholder
+            for _ in range(100):
+                if "waits for" in str(pilot.app.screen.query_one("#form-preview").render()):
+                    break
+                await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(_app(), run_before=settle, terminal_size=size)
 
 
-def test_matches_80x24_drops_columns(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=(80, 24))
+def test_home_on_a_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Cell colours are ANSI names: Textual maps them through the light theme's palette (readable)."""
 
+    async def light(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.theme = "textual-light"
+        await pilot.pause(0.3)
 
-def test_live_view_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=["enter"], terminal_size=(120, 40))
-
-
-def test_scanner_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=["2"], terminal_size=(120, 40))
-
-
-def test_fills_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=["3"], terminal_size=(120, 40))
-
-
-def test_log_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=["4"], terminal_size=(120, 40))
-
-
-def test_help_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), press=["question_mark"], terminal_size=(120, 40))
+    assert snap_compare(_app(), run_before=light, terminal_size=(120, 40))

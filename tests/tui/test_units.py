@@ -95,17 +95,27 @@ def test_usd_colours_losses_red() -> None:
 # --- status bar -------------------------------------------------------------------------------------
 
 
-def test_status_bar_shows_environment_balance_feed_rate_orders_and_clock() -> None:
+def test_status_bar_shows_session_totals_feed_rate_orders_and_the_clock_with_its_zone() -> None:
     text = status_text(demo_view(), NOW_MS, 120, TZ).plain
-    for part in ("SIM", "$9,950.12", "feed ok", "r98% w75%", "2 resting orders", "11:06:40"):
+    # realised = locked $0.29; worst case over outcomes = -$2.30 (Vitality v FaZe if B wins)
+    for part in ("SIM", "P&L $0.29", "worst -$2.30", "5 pairs", "2 resting", "feed ok", "11:06:40 UTC"):
         assert part in text
-    assert len(text) <= 120 and text.endswith("11:06:40")
+    assert len(text) <= 120 and text.endswith("11:06:40 UTC")
 
 
-def test_status_bar_shortens_labels_at_80_columns() -> None:
+def test_status_bar_drops_the_least_important_parts_at_80_columns_never_the_totals() -> None:
     text = status_text(demo_view(), NOW_MS, 80, TZ).plain
-    assert "Balance" not in text and "$9,950.12" in text and "2 ord" in text
+    for part in ("SIM", "$0.29", "worst -$2.30", "2 ord", "feed ok", "11:06:40 UTC"):
+        assert part in text
+    assert "r98%" not in text  # healthy headroom goes first
     assert len(text) <= 80
+
+
+def test_status_bar_keeps_low_rate_headroom_even_when_narrow() -> None:
+    from dataclasses import replace
+
+    text = status_text(replace(demo_view(), write_headroom=0.1), NOW_MS, 80, TZ)
+    assert "w10%" in text.plain
 
 
 def test_status_bar_flags_a_dead_feed() -> None:
@@ -261,12 +271,29 @@ def test_match_row_shows_every_home_column() -> None:
     assert set(cells) == {c.key for c in MATCH_COLUMNS}
     assert key == demo_view().matches[0].spec.match_id
     assert str(cells["bid"]) == "53/43" and str(cells["pos"]) == "5A"
-    assert cells["reason_a"].plain == "at ceiling"
+    assert cells["reason_a"].short.plain == "at ceiling"  # narrow columns
+    assert cells["reason_a"].long.plain == "at ceiling 53c"  # wide ones: the detail
 
 
 def test_halted_match_shows_halted_on_both_sides() -> None:
     _, cells = match_row(demo_view().matches[2])
-    assert cells["reason_a"].plain == cells["reason_b"].plain == "halted"
+    assert cells["reason_a"].short.plain == cells["reason_b"].short.plain == "halted"
+    assert cells["reason_a"].long.plain == "halted: feed stale for 30s"
+
+
+def test_the_pre_start_pull_reads_as_paused_not_halted() -> None:
+    from dataclasses import replace
+
+    from kmm_tui.engine.model import MatchStatus
+
+    view = replace(
+        demo_view().matches[0],
+        status=MatchStatus.HALTED,
+        status_reason="event starts 14:00:00 (milestone); orders pulled 5m before",
+    )
+    _, cells = match_row(view)
+    assert cells["status"].plain == "paused" and cells["status"].style == "bright_black"
+    assert cells["reason_a"].short.plain == "pre-start"
 
 
 def test_unrealized_marks_only_the_unpaired_side_at_its_best_bid() -> None:
@@ -317,3 +344,73 @@ def test_feed_priced_match_needs_no_odds_and_uses_the_configured_method() -> Non
     assert "odds_a" in errors  # without the feed, odds or a theo are required
     form, _ = parse_match_form(_values(), MatchSettings(), method=DevigMethod.SHIN)
     assert form is not None and form.theo.method is DevigMethod.SHIN and not form.theo.from_feed
+
+
+def test_plan_columns_keeps_priorities_groups_and_gives_the_rest_to_flex_columns() -> None:
+    from kmm_tui.tui.widgets.table import Column, plan_columns
+
+    columns = (
+        Column("name", "Name", 6, flex=True),
+        Column("a", "A", 4, priority=1, group="ab"),
+        Column("b", "B", 4, priority=1, group="ab"),
+        Column("why", "Why", 5, priority=2, flex=True),
+    )
+    naturals = {"name": 20, "a": 4, "b": 4, "why": 30}
+    narrow = {c.key: w for c, w in plan_columns(columns, naturals, 20)}
+    assert narrow == {"name": 6, "a": 4, "b": 4}  # 'why' does not fit (each cell is padded by 2)
+    assert {c.key for c, _ in plan_columns(columns, naturals, 17)} == {"name", "why"}  # a and b go together
+    wide = {c.key: w for c, w in plan_columns(columns, naturals, 60)}
+    assert wide == {"name": 20, "a": 4, "b": 4, "why": 24}  # the name is satisfied first, then the reason
+    assert sum(w + 2 for w in wide.values()) == 60
+
+
+def test_quit_summary_names_fills_pairs_realised_worst_case_fees_and_resting_orders() -> None:
+    from kmm_tui.tui.summary import quit_summary
+
+    text = quit_summary(demo_view(), NOW_MS, TZ).plain
+    assert "4 match(es), 2 fill(s), 5 pair(s) locked" in text
+    assert "realised P&L $0.29 (fees $0.0035 included), worst case -$2.30" in text
+    assert "Vitality v FaZe: 2 fill(s), pairs 5, if A $2.69 / if B -$2.30" in text
+    assert "2 order(s) still resting" in text
+
+
+def test_a_pull_for_a_stale_order_book_does_not_read_as_a_stale_theo() -> None:
+    from kmm_tui.tui.format import reason_text
+
+    detail = "order book is stale; waiting for a fresh snapshot"
+    assert reason_text("book_stale", detail).plain == "book stale"
+    assert "theo" not in reason_text("book_stale", detail, long=True).plain
+    assert reason_text("theo_stale", "theo is 130s old").plain == "theo stale"
+
+
+def test_rebalancing_detail_is_not_prefixed_twice() -> None:
+    from kmm_tui.tui.format import reason_text
+
+    detail = "rebalancing: long 5 A @ 52c, ceiling 55c; at ceiling 55c"
+    assert reason_text("rebalancing", detail, long=True).plain == detail
+
+
+def test_preview_says_which_fields_are_empty_and_which_are_wrong() -> None:
+    from kmm_tui.tui.screens.match_form import waiting_text
+
+    values = {"ticker_a": "KXA", "ticker_b": "", "odds_a": "0.9", "odds_b": ""}
+    errors = {"ticker_b": "enter…", "odds_a": "odds must be greater than 1.0", "odds_b": "enter decimal odds"}
+    text = waiting_text(errors, values).plain
+    assert "fix Odds A: odds must be greater than 1.0" in text
+    assert "waits for: Ticker B, Odds B" in text and "waits for: Ticker B, Odds A" not in text
+
+
+def test_a_market_far_from_a_typed_theo_is_flagged_on_the_row_while_quoting() -> None:
+    from dataclasses import replace
+
+    from kmm_tui.engine.model import MatchStatus
+    from kmm_tui.tui.rows import drift_text
+
+    m0 = demo_view().matches[0]  # Vitality v FaZe, theo 55/45, quoting
+    assert drift_text(m0) == "" and "⚠" not in match_row(m0)[1]["theo"]
+    assert m0.market_a is not None
+    moved = replace(m0, market_a=replace(m0.market_a, book=book([(77, 10)], [(79, 10)])))
+    assert match_row(moved)[1]["theo"].plain == "55/45⚠"
+    assert drift_text(moved).startswith("market A moved to 78c (mid), 23c from your theo 55c")
+    stopped = replace(moved, status=MatchStatus.STOPPED)
+    assert drift_text(stopped) == ""  # only while quoting

@@ -1,9 +1,8 @@
-"""Persistence of matches to settings.toml, the serve command line, and safe-quit prompts."""
+"""Persistence of matches to settings.toml and safe-quit prompts (the serve command line: tests/cli)."""
 
 from __future__ import annotations
 
 import argparse
-import shlex
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,12 +11,8 @@ import pytest
 from kmm_tui.config import Defaults, load_settings
 from kmm_tui.domain.prices import contracts
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-from kmm_tui.tui.app import KmmApp
-from kmm_tui.tui.screens.confirm import ConfirmScreen
-from kmm_tui.tui.screens.matches import MatchesScreen
-from kmm_tui.tui.serve import tui_command
 from kmm_tui.tui.store import SettingsStore, match_settings, saved_to_spec, user_defaults
-from tests.tui.views import TZ, StaticEngine, fixed_clock
+from tests.tui.views import StaticEngine
 
 
 def _spec() -> MatchSpec:
@@ -73,39 +68,6 @@ def test_manual_theo_is_saved_in_cents(tmp_path: Path) -> None:
     store.save(spec)
     saved = load_settings(path).matches[0]
     assert (saved.theo_a, saved.theo_b, saved.odds_a) == (5550, 4450, None)
-
-
-def test_serve_runs_kmm_with_the_same_global_flags() -> None:
-    args = argparse.Namespace(
-        config="/tmp/s.toml", env="demo", live=False, state_dir="/tmp/st", log_level="info"
-    )
-    argv = shlex.split(tui_command(args, python="/venv/bin/python"))
-    assert argv[0] == "/venv/bin/python"
-    assert argv[3:] == [
-        "--config",
-        "/tmp/s.toml",
-        "--env",
-        "demo",
-        "--state-dir",
-        "/tmp/st",
-        "--log-level",
-        "info",
-    ]
-    live = shlex.split(tui_command(argparse.Namespace(env="prod", live=True), python="p"))
-    assert "--live" in live
-
-
-@pytest.mark.parametrize("key", ["q", "ctrl+q"])
-async def test_quit_with_resting_orders_asks_first(key: str) -> None:
-    app = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press(key)
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        assert "2 order(s) rest" in app.screen.question
-        await pilot.press("n")
-        assert isinstance(app.screen, MatchesScreen)
-        assert app.is_running
 
 
 def test_a_bad_keys_table_stops_start_up_with_one_clear_line() -> None:

@@ -160,10 +160,15 @@ class OrderWrites:
     async def cancel_and_verify(
         self, orders: list[OwnOrder], deadline_s: float = CANCEL_DEADLINE_S
     ) -> set[str]:
-        """Batch-cancel these orders, then list resting orders until none of them remain (or the deadline).
+        """Batch-cancel these orders until each is confirmed gone (or the deadline). Returns the exchange
+        ids not confirmed.
 
-        Returns the exchange ids still resting. Orders whose create is unresolved are resolved first so
-        an order that landed during a timeout is not forgotten.
+        Gone means both: the exchange answered our cancel with success or "not found" (not resting), and
+        a listing of resting orders no longer shows it. A listing alone proves nothing — REST reads lag
+        writes, so an order placed a moment ago may be missing from it — and an answer alone may be
+        followed by a listing that still shows the order (a lagging read): then the next round cancels
+        it again and looks again. Orders whose create is unresolved are resolved first so an order that
+        landed during a timeout is not forgotten.
         """
         for order in orders:
             if order.order_id is None:
@@ -179,10 +184,14 @@ class OrderWrites:
                 await asyncio.sleep(min(0.2 * attempt, 1.0))
             attempt += 1
             try:
-                results = await self.rest.batch_cancel([(oid, o.ticker) for oid, o in targets.items()])
-                for result in results:
-                    if result.error is not None and not isinstance(result.error, kx.NotFoundError):
-                        log.warning("cancel of %s failed: %s", result.order_id, result.error)
+                asked = [(oid, o.ticker) for oid, o in targets.items()]
+                results = await self.rest.batch_cancel(asked)
+                answered = set()
+                for (order_id, _), result in zip(asked, results, strict=True):
+                    if result.error is None or isinstance(result.error, kx.NotFoundError):
+                        answered.add(order_id)
+                    else:
+                        log.warning("cancel of %s failed: %s", order_id, result.error)
                 tickers = sorted({o.ticker for o in targets.values()})
                 resting = {
                     o.order_id
@@ -195,7 +204,7 @@ class OrderWrites:
                     break
                 continue
             for order_id in list(targets):
-                if order_id not in resting:
+                if order_id in answered and order_id not in resting:
                     targets.pop(order_id).state = OrderState.CANCELLED
             if loop.time() > end:
                 break

@@ -1,1 +1,1 @@
-"""Screens of the kmm app: the four modes, the live match view and the modal forms."""
+"""Screens of the kmm app: the five modes, the live match view and the modal forms."""

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from kmm_tui.engine.state import EngineView
+from kmm_tui.tui.widgets.banner import AlertBanner
+from kmm_tui.tui.widgets.fills_line import FillsLine
 from kmm_tui.tui.widgets.status_bar import StatusBar
 from kmm_tui.tui.widgets.table import SyncTable
 
@@ -36,6 +39,15 @@ class ViewScreen(Screen[None]):
         """Render one snapshot. Must be cheap and idempotent: it runs up to 10 times a second."""
         for bar in self.query(StatusBar):
             bar.show(view, now_ms, self.kmm.tz)
+        names = {m.spec.match_id: m.spec.name or m.spec.match_id for m in view.matches} if view else {}
+        for banner in self.query(AlertBanner):
+            banner.show_alerts(self.kmm.alerts, names, self.kmm.tz, self.kmm.ack_key)
+        for line in self.query(FillsLine):
+            line.show_fills(self.kmm.recent_fills, names, now_ms)
+
+    def on_mount(self) -> None:
+        # the app skips screens still mounting; draw the first frame as soon as this one is up
+        self.call_after_refresh(self.kmm.render_now)
 
     def on_screen_resume(self) -> None:
         self.kmm.render_now()
@@ -53,12 +65,16 @@ class ModeScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield AlertBanner()
         yield from self.compose_body()
-        yield Input(
-            placeholder="filter: type to narrow the table, Enter to keep, Esc to clear",
-            id="filter",
-            classes="filter hidden",
-        )
+        yield FillsLine()
+        with Horizontal(id="filter-bar", classes="filter hidden"):
+            yield Static("filter ▸", id="filter-label")
+            yield Input(
+                placeholder="type to narrow the table · Enter keeps it · Esc clears it",
+                id="filter",
+                compact=True,
+            )
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
@@ -69,23 +85,34 @@ class ModeScreen(ViewScreen):
         return self.query(SyncTable).first()
 
     def open_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("hidden")
-        box.focus()
+        self.query_one("#filter-bar").remove_class("hidden")
+        self.query_one("#filter", Input).focus()
 
     def action_close_filter(self) -> None:
+        """Esc clears an active filter wherever the focus is (the table must never stay filtered)."""
         box = self.query_one("#filter", Input)
-        if box.has_focus:
-            box.value = ""
-            box.add_class("hidden")
-            self.main_table.focus()
+        if not box.value and self.query_one("#filter-bar").has_class("hidden"):
+            return
+        box.value = ""
+        self.main_table.set_filter("")
+        self._mark_filter("")
+        self.query_one("#filter-bar").add_class("hidden")
+        self.main_table.focus()
+
+    def _mark_filter(self, text: str) -> None:
+        """The bar stays visible (highlighted) while a filter narrows the table."""
+        bar = self.query_one("#filter-bar")
+        bar.set_class(bool(text.strip()), "active")
+        label = "filtered ▸" if text.strip() else "filter ▸"
+        self.query_one("#filter-label", Static).update(label)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.main_table.set_filter(event.value)
+        self._mark_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value:
-            event.input.add_class("hidden")
+            self.query_one("#filter-bar").add_class("hidden")
         self.main_table.focus()

@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kmm_tui.domain.prices import format_contracts
@@ -20,12 +19,14 @@ from kmm_tui.engine.state import MatchView
 from kmm_tui.tui.forms import INVENTORY_FIELDS, cents_text, parse_inventory_form
 from kmm_tui.tui.port import EnginePort
 from kmm_tui.tui.rows import match_name, team
+from kmm_tui.tui.widgets.form_input import FormInput, FormScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
 
-class InventoryScreen(ModalScreen[bool]):
+class InventoryScreen(FormScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", priority=True),
+        *FormScreen.BINDINGS,
+        Binding("ctrl+s", "save", "Save"),  # not priority: after the keys typed before it
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -53,7 +54,7 @@ class InventoryScreen(ModalScreen[bool]):
             with Grid(id="inventory-grid"):
                 for name in INVENTORY_FIELDS:
                     yield Label(labels[name], classes="field-label")
-                    yield Input(values[name], id=f"f-{name}", compact=True, select_on_focus=False)
+                    yield FormInput(values[name], id=f"f-{name}", compact=True, select_on_focus=False)
                     error = TextLine("", id=f"e-{name}", classes="field-error")
                     error.display = False
                     yield error
@@ -72,9 +73,6 @@ class InventoryScreen(ModalScreen[bool]):
             line.display = name in errors
             self.query_one(f"#f-{name}", Input).set_class(name in errors, "error")
         self.query_one("#form-error", TextLine).show(general)
-
-    def on_input_submitted(self) -> None:
-        self.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":

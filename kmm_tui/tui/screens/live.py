@@ -14,18 +14,21 @@ from textual.widgets import Footer
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import format_contracts, format_usd
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.tui.format import cents, fee, position, reason_text, sparkline, start_in, status_text, usd
+from kmm_tui.tui.format import cents, fee, position, reason_text, sparkline, start_in, usd
 from kmm_tui.tui.rows import (
     DECISION_COLUMNS,
     FILL_COLUMNS,
     ORDER_COLUMNS,
     decision_row,
+    drift_text,
     fill_row,
     match_name,
+    match_status,
     order_row,
     team,
 )
 from kmm_tui.tui.screens.base import ViewScreen
+from kmm_tui.tui.widgets.banner import AlertBanner
 from kmm_tui.tui.widgets.ladder import Ladder
 from kmm_tui.tui.widgets.status_bar import StatusBar
 from kmm_tui.tui.widgets.table import SyncTable
@@ -33,18 +36,19 @@ from kmm_tui.tui.widgets.text_line import TextLine
 
 SPARK_WIDTH = 30
 LIVE_FILL_COLUMNS = tuple(c for c in FILL_COLUMNS if c.key not in ("match", "cost", "team"))
-NARROW = 110  # below this width the inventory and history move under the ladders
 
 
 def header_text(match: MatchView, now_ms: int) -> Text:
     text = Text(match_name(match), style="bold")
     text.append(f"  {match.event_ticker}  ")
-    text.append_text(status_text(match.status))
-    if match.status_reason:
+    text.append_text(match_status(match))
+    if match.status_reason and match.status_reason != match.status.value:  # not "quoting (quoting)"
         text.append(f" ({match.status_reason})", style="bright_black")
     text.append(f"  start {start_in(match.start_ms, now_ms)} [{match.start_source}]")
     if match.theo_source:
         text.append(f"  theo: {match.theo_source}", style="cyan")
+    if drift := drift_text(match):
+        text.append(f"\n⚠ {drift}", style="bold yellow")
     return text
 
 
@@ -114,6 +118,7 @@ class LiveScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield AlertBanner()
         with VerticalScroll(id="live"):
             yield TextLine(id="live-header", classes="mode-title")
             yield TextLine(id="live-reasons")
@@ -131,9 +136,6 @@ class LiveScreen(ViewScreen):
 
     def selected_match_id(self) -> str | None:
         return self.match_id
-
-    def on_resize(self) -> None:
-        self.query_one("#live-top").set_class(self.app.size.width < NARROW, "narrow")
 
     def show_view(self, view: EngineView | None, now_ms: int) -> None:
         super().show_view(view, now_ms)

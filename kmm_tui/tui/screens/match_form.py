@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -33,6 +32,7 @@ from kmm_tui.tui.forms import (
 from kmm_tui.tui.markout_cells import edge_suggestion
 from kmm_tui.tui.port import EnginePort, PairLike
 from kmm_tui.tui.screens.pairing import PairingScreen
+from kmm_tui.tui.widgets.form_input import FormInput, FormScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
 LABELS: dict[str, str] = {
@@ -51,13 +51,27 @@ LABELS: dict[str, str] = {
 PREVIEW_DELAY_S = 0.25
 
 
-class MatchFormScreen(ModalScreen[MatchSpec | None]):
+def waiting_text(errors: Mapping[str, str], values: Mapping[str, str]) -> Text:
+    """Why there is no preview yet: fields still empty, or typed ones that do not parse (and why)."""
+    label = {name: LABELS[name].split(" (")[0].removeprefix("…or ") for name in LABELS}
+    empty = [label[k] for k in errors if not values.get(k, "").strip()]
+    wrong = [f"{label[k]}: {message}" for k, message in errors.items() if values.get(k, "").strip()]
+    text = Text(style="bright_black")
+    if wrong:
+        text.append(f"preview: fix {'; '.join(wrong)}", style="yellow")
+    if empty:
+        text.append(f"{' · ' if wrong else ''}preview waits for: {', '.join(empty)}")
+    return text
+
+
+class MatchFormScreen(FormScreen[MatchSpec | None]):
     """Dismisses with the saved spec, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save(False)", "Save", priority=True),
-        Binding("ctrl+t", "save(True)", "Save & start", priority=True),
-        Binding("ctrl+o", "fetch_odds", "Fetch odds", priority=True),
+        *FormScreen.BINDINGS,
+        Binding("ctrl+s", "save(False)", "Save"),  # not priority: after the keys typed before it
+        Binding("ctrl+t", "save(True)", "Save & start"),
+        Binding("ctrl+o", "fetch_odds", "Fetch odds"),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -95,7 +109,7 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
                 for name in MATCH_FIELDS:
                     yield Label(LABELS[name], classes="field-label")
                     locked = self.editing is not None and name in ("ticker_a", "ticker_b", "name")
-                    yield Input(
+                    yield FormInput(
                         self.initial.get(name, ""),
                         id=f"f-{name}",
                         compact=True,
@@ -169,10 +183,6 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
             self.show_errors({k: v for k, v in self.errors.items() if k != name})
         self._schedule_preview()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.focus_next()
-
     @on(Checkbox.Changed)
     def _feed_toggled(self) -> None:
         self._schedule_preview()
@@ -221,8 +231,7 @@ class MatchFormScreen(ModalScreen[MatchSpec | None]):
         form, errors = self.parse()
         preview = self.query_one("#form-preview", TextLine)
         if form is None:
-            missing = ", ".join(LABELS[k].split(" (")[0] for k in errors)
-            preview.show(Text(f"preview waits for: {missing}", style="bright_black"))
+            preview.show(waiting_text(errors, self.values()))
             return
         if self._described != (form.ticker_a, form.ticker_b):
             try:

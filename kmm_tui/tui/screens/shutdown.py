@@ -16,6 +16,7 @@ from textual.widgets import Static
 from kmm_tui.engine.commands import KillAll, Shutdown
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.tui.port import EnginePort
+from kmm_tui.tui.summary import quit_summary
 from kmm_tui.tui.widgets.text_line import TextLine
 
 POLL_S = 0.2
@@ -55,7 +56,19 @@ class ShutdownScreen(ModalScreen[None]):
 
     def action_quit_anyway(self) -> None:
         if self.stuck:
-            self.app.exit(1, message="quit with orders possibly still resting: check the exchange")
+            summary = self._summary()
+            summary.append("\nquit with orders possibly still resting: check the exchange", style="bold red")
+            self.app.exit(1, message=summary)
+
+    def _summary(self) -> Text:
+        """The session in a few lines, printed to the terminal once the app has closed."""
+        now = getattr(self.app, "now_ms", None)
+        return quit_summary(
+            self.engine.snapshot(),
+            now() if callable(now) else 0,
+            getattr(self.app, "tz", None),
+            getattr(self.app, "fills_seen", None),
+        )
 
     @work(exclusive=True, group="shutdown")
     async def _run(self) -> None:
@@ -78,8 +91,9 @@ class ShutdownScreen(ModalScreen[None]):
             )
             return
         progress.show("0 orders resting — closing connections…")
+        summary = self._summary()
         try:
             await self.engine.execute(Shutdown("quit"))
         except EngineError as error:
             progress.show(Text(f"shutdown: {error.user_message}", style="yellow"))
-        self.app.exit(0)
+        self.app.exit(0, message=summary)

@@ -1,0 +1,103 @@
+"""The overview's card per running match: both books' best levels, our orders, ceilings, reasons (pure).
+
+A trader watching ten matches cannot open each live view in turn. A card is six lines: the name with
+status, position and P&L per outcome, then per team one line of book (three bids with our size
+marked ◆, the ceiling, the best asks) and one line of reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts
+from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.state import MatchView
+from kmm_tui.tui.format import position, reason_text, usd
+from kmm_tui.tui.rows import RUNNING, drift_text, is_pre_start_pull, match_name, match_status, team
+from kmm_tui.tui.widgets.ladder import OUR_MARK
+
+CARD_WIDTH = 34  # text width (two cards across 80 columns); the card adds a border and padding
+LEVELS = 3
+
+
+def _bare(price: Price) -> str:
+    return format_cents(price).removesuffix("c")
+
+
+def book_line(match: MatchView, side: str, width: int = CARD_WIDTH) -> Text:
+    """'A Vitality  54◆10 53 52 ┆54 │ 57 58' — bids best first, ceiling, then asks."""
+    market = match.market_a if side == "a" else match.market_b
+    quote = match.quote_a if side == "a" else match.quote_b
+    ours: dict[int, Count] = {}
+    for order in match.orders:
+        if order.side == side and order.remaining > 0:
+            ours[order.price] = Count(ours.get(order.price, 0) + order.remaining)
+    text = Text(f"{side.upper()} ", style="bold")
+    text.append(f"{team(match, side)[:8]:<8} ")
+    if market is None:
+        text.append("no book yet", style="bright_black")
+        return text
+    for price, _size in market.book.bids[:LEVELS]:
+        mine = ours.get(price)
+        text.append(_bare(price), style="bold green" if mine else "green")
+        if mine:
+            text.append(f"{OUR_MARK}{format_contracts(mine)}", style="bold green")
+        text.append(" ")
+    missing = [p for p in ours if all(p != b for b, _ in market.book.bids[:LEVELS])]
+    for price in missing:  # our bid deeper than the levels shown
+        text.append(f"{_bare(Price(price))}{OUR_MARK}{format_contracts(ours[price])} ", style="bold green")
+    if quote is not None and quote.ceiling is not None:
+        text.append(f"┆{_bare(quote.ceiling)} ", style="yellow")
+    text.append("│ ", style="bright_black")
+    for price, _size in market.book.asks[:2]:
+        text.append(f"{_bare(price)} ", style="red")
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def reason_line(match: MatchView, side: str, width: int = CARD_WIDTH) -> Text:
+    quote = match.quote_a if side == "a" else match.quote_b
+    text = Text("  ")
+    if is_pre_start_pull(match):
+        text.append_text(reason_text("paused_before_start"))
+    elif match.status not in RUNNING or quote is None:
+        text.append_text(Text(match.status_reason or match.status.value, style="bright_black"))
+    else:
+        text.append_text(reason_text(quote.reason.value, quote.detail, long=True))
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def card_text(match: MatchView, width: int = CARD_WIDTH) -> Text:
+    inv = match.inventory
+    status = match_status(match)
+    tail = f" {position(inv.net_exposure)}"
+    name = match_name(match)
+    room = width - len(status.plain) - len(tail) - 1
+    text = Text(name if len(name) <= room else name[: room - 1] + "…", style="bold")
+    text.append(" ")
+    text.append_text(status)
+    text.append(f"{tail}\n")
+    for side in ("a", "b"):
+        text.append_text(book_line(match, side, width))
+        text.append("\n")
+        text.append_text(reason_line(match, side, width))
+        text.append("\n")
+    pnl = Text("if A ")
+    pnl.append_text(usd(inv.pnl_if_a_wins))
+    pnl.append(" B ")
+    pnl.append_text(usd(inv.pnl_if_b_wins))
+    pnl.append(f" · {format_contracts(inv.locked_pairs)} pairs")
+    if drift_text(match):
+        pnl.append(" ⚠theo", style="bold yellow")
+    pnl.truncate(width, overflow="ellipsis")
+    text.append_text(pnl)
+    return text
+
+
+def overview_matches(matches: Sequence[MatchView]) -> tuple[list[MatchView], int]:
+    """The cards to show (running or halted: both need eyes) and how many stopped ones are left out."""
+    shown = [m for m in matches if m.status in RUNNING or m.status is MatchStatus.HALTED]
+    return shown, len(matches) - len(shown)
