@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands with a --json output; the others refuse the flag rather than ignore it.
-JSON_COMMANDS = frozenset({"scan", "odds", "check", "journal", "run"})
+JSON_COMMANDS = frozenset({"scan", "odds", "check", "journal", "run", "replay"})
 # Commands that never use a simulator URL (`kmm sim` is the simulator).
 NO_SIM_URL_COMMANDS = frozenset({"sim"})
 

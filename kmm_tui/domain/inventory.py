@@ -160,6 +160,12 @@ class Inventory:
         """Average cost basis of B per contract (price plus fees), rounded up to $0.0001; None when flat."""
         return _avg(self.cost_long_b + self.fees_b, self.count_long_b)
 
+    def avg_price(self, side: Side) -> Price | None:
+        """Average price paid on ``side`` without its fees (what a hand correction enters), rounded up."""
+        if side is Side.A:
+            return _avg(self.cost_long_a, self.count_long_a)
+        return _avg(self.cost_long_b, self.count_long_b)
+
     def avg_cost(self, side: Side) -> Price | None:
         return self.avg_cost_a if side is Side.A else self.avg_cost_b
 

@@ -19,3 +19,11 @@ class PairingNeeded(EngineError):
     def __init__(self, user_message: str, choices: tuple[object, ...]) -> None:
         super().__init__(user_message, field="odds_a")
         self.choices = choices
+
+
+class MarginAboveCap(EngineError):
+    """Typed odds whose bookmaker margin is above the match's cap: usually a typo or a stale price.
+    A front-end may ask the user and resubmit with ``TheoInput.margin_confirmed``."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message, field="odds_a")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kmm_tui.domain.prices import PRICE_SCALE, Price, format_cents
 from kmm_tui.domain.theo import OddsError, devig, overround, prob_to_price
-from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.errors import EngineError, MarginAboveCap
 from kmm_tui.engine.model import TheoInput
 
 
@@ -35,11 +35,10 @@ def theo_prices(theo: TheoInput) -> tuple[Price | None, Price | None]:
     )
     margin = overround(outcomes)
     if margin > theo.max_margin and not theo.margin_confirmed:
-        raise EngineError(
+        raise MarginAboveCap(
             f"these odds carry a {margin * 100:.1f} % bookmaker margin, above the "
             f"{theo.max_margin * 100:.0f} % cap: check them for a typo or a stale price, or confirm "
-            "to use them anyway",
-            field="odds_a",
+            "to use them anyway"
         )
     try:
         probabilities = devig(outcomes, theo.method)

@@ -84,7 +84,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest net exposure in contracts (0 = never add exposure)")
     parser.add_argument("--retest", type=_list_of(_seconds, "--retest"), metavar="SECONDS[,…]",
                         help="sticky-ceiling retest interval in seconds")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON (units in the output)")
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -103,16 +102,18 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         session = load_session(fmt.resolve_session(args.state_dir, args.session))
         matches = [session.match(args.match)] if args.match else list(session.matches)
     except fmt.RecordingError as error:
-        raise UserError(f"replay: {error}") from None
+        message = str(error)
+        fix = "" if " — " in message else " — pick another (kmm replay --list)"
+        raise UserError(f"{message}{fix}") from None
     if not matches:
-        raise UserError(f"replay: {session.path.name} holds no decisions — record a running match first")
+        raise UserError(f"{session.path.name} holds no decisions — record a running match first")
     overrides = report.variants(
         args.edge or [None], args.contracts or [None], args.inventory_max or [None], args.retest or [None]
     )
     try:
         result = report.replay_session(session, matches, overrides, time.perf_counter_ns)
     except ValueError as error:  # settings decide() refuses (e.g. inventory below zero)
-        raise UserError(f"replay: {error} — choose other settings") from None
+        raise UserError(f"{error} — choose other settings") from None
     if args.json:
         print(json.dumps(report.as_json(result)))
     else:

@@ -22,6 +22,7 @@ from kmm_tui.domain.prices import (
     price_from_cents,
     price_to_cents,
 )
+from kmm_tui.domain.quoting import MIN_EDGE
 from kmm_tui.domain.theo import DevigMethod, OddsError, american_to_decimal, parse_decimal_odds
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 
@@ -129,7 +130,10 @@ def parse_match_form(
         theo = _parse_theo(text, errors)
         if theo is not None:
             theo = replace(theo, method=method, from_feed=from_feed)
-    edge = _cents(text["edge"], "edge", errors, allow_zero=True)
+    edge = _cents(text["edge"], "edge", errors)
+    if edge is not None and edge < MIN_EDGE:
+        errors["edge"] = "at least one tick (0.1c): a zero edge completes pairs that lose after fees"
+        edge = None
     size = _contracts(text["contracts"], "contracts", errors)
     inventory_max = _contracts(text["inventory_max"], "inventory_max", errors)
     margin_ms = _minutes(text["start_margin"], "start_margin", errors)

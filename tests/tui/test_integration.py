@@ -295,3 +295,71 @@ async def test_shift_s_starts_a_dry_run_that_decides_but_sends_nothing(tmp_path:
             await wait_for(pilot, lambda: view().quote_a is not None, "a decision")
             await pilot.pause(0.5)
             assert resting_on_exchange(sim) == 0
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+async def test_odds_with_a_margin_above_the_cap_are_added_only_once_confirmed(
+    tmp_path: Path, answer: str
+) -> None:
+    """1.2 / 2.1 is a 31 % margin: save asks first; 'n' keeps the form (nothing lost), 'y' adds it."""
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+            form = app.screen
+            assert isinstance(form, MatchFormScreen)
+            await type_text(pilot, vit)
+            await pilot.press("tab")
+            await type_text(pilot, faz)
+            await pilot.press("tab")
+            await type_text(pilot, "1.2")
+            await pilot.press("tab")
+            await type_text(pilot, "2.1")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the margin question")
+            assert "31.0 % bookmaker margin" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press(answer)
+            if answer == "n":
+                await wait_for(pilot, lambda: "odds_a" in form.errors, "the margin named on odds A")
+                assert isinstance(app.screen, MatchFormScreen) and form.values()["odds_a"] == "1.2"
+                assert engine.snapshot().matches == ()
+            else:
+                await wait_for(pilot, lambda: isinstance(app.screen, MatchesScreen), "the form to close")
+                [match] = engine.snapshot().matches
+                assert match.spec.theo.margin_confirmed and match.status is MatchStatus.NEW
+
+
+async def test_the_inventory_dialog_follows_fills_and_warns_before_a_count_the_exchange_lacks(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from kmm_tui.tui.screens.inventory import InventoryScreen
+
+    async with sim_and_engine(tmp_path) as (sim, engine):
+        vit, faz = cs2_pair(sim)
+        sim.place_competitor_order(vit, "bid", 4500, contracts(20))
+        spec = MatchSpec("m1", vit, faz, TheoInput(theo_a=6000, theo_b=4000), MatchSettings())
+        await engine.execute(cmd.AddMatch(spec, start=True))
+        app = KmmApp(engine, refresh_hz=10)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: resting_on_exchange(sim) == 2, "two quotes")
+            await pilot.press("i")
+            await wait_for(pilot, lambda: isinstance(app.screen, InventoryScreen), "the correction dialog")
+            dialog = app.screen
+            assert isinstance(dialog, InventoryScreen)
+            sim.place_competitor_order(vit, "ask", 4600, contracts(3), name="taker")  # fills while it is open
+            field = dialog.query_one("#f-count_long_a", Input)
+            await wait_for(pilot, lambda: field.value == "3", "the untouched count following the fill")
+            await engine._portfolio.sync_positions()
+            live = dialog.query_one("#inventory-live")
+            await wait_for(pilot, lambda: "exchange: A 3 / B 0" in str(live.render()), "the position, live")
+            field.value = "5"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the drift warning")
+            assert "exchange holds A 3 / B 0" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press("n")
+            await wait_for(pilot, lambda: app.screen is dialog, "back in the dialog")
+            assert engine.snapshot().matches[0].inventory.count_long_a == contracts(3)

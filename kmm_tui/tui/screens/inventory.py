@@ -1,5 +1,9 @@
 """Manual inventory correction (``i``): set the contracts held per team and, optionally, their average
-cost. Used after fills the engine could not see (another tool, a restart gap)."""
+price. Used after fills the engine could not see (another tool, a restart gap).
+
+The dialog stays live: a line shows the exchange's position and kmm's inventory as they are now, a
+count left as it was pre-filled follows the fills that arrive while the dialog is open, and saving
+counts the exchange does not hold asks first (the position-drift guard would halt the match)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import format_contracts
 from kmm_tui.engine.commands import CorrectInventory
 from kmm_tui.engine.errors import EngineError
@@ -19,6 +24,7 @@ from kmm_tui.engine.state import MatchView
 from kmm_tui.tui.forms import INVENTORY_FIELDS, cents_text, parse_inventory_form
 from kmm_tui.tui.port import EnginePort
 from kmm_tui.tui.rows import match_name, team
+from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.widgets.form_input import FormInput, FormScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
@@ -40,17 +46,19 @@ class InventoryScreen(FormScreen[bool]):
         labels = {
             "count_long_a": f"Contracts {team(self.match, 'a')[:16]}",
             "count_long_b": f"Contracts {team(self.match, 'b')[:16]}",
-            "avg_cost_a": "Avg cost A ¢ (blank = keep)",
-            "avg_cost_b": "Avg cost B ¢ (blank = keep)",
+            "avg_cost_a": "Avg price A ¢ (blank = keep)",
+            "avg_cost_b": "Avg price B ¢ (blank = keep)",
         }
         values = {
             "count_long_a": format_contracts(inv.count_long_a),
             "count_long_b": format_contracts(inv.count_long_b),
-            "avg_cost_a": cents_text(inv.avg_cost_a),
-            "avg_cost_b": cents_text(inv.avg_cost_b),
+            "avg_cost_a": cents_text(inv.avg_price(Side.A)),
+            "avg_cost_b": cents_text(inv.avg_price(Side.B)),
         }
+        self.prefilled = dict(values)
         with Vertical(classes="dialog form"):
             yield Static(f"Correct inventory — {match_name(self.match)}", classes="question")
+            yield TextLine(position_text(self.match), id="inventory-live")
             with Grid(id="inventory-grid"):
                 for name in INVENTORY_FIELDS:
                     yield Label(labels[name], classes="field-label")
@@ -65,6 +73,22 @@ class InventoryScreen(FormScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#f-count_long_a", Input).focus()
+        self.set_interval(0.5, self._follow)
+
+    def _latest(self) -> MatchView:
+        wanted = self.match.spec.match_id
+        return next((m for m in self.engine.snapshot().matches if m.spec.match_id == wanted), self.match)
+
+    def _follow(self) -> None:
+        """Keep the live line current, and untouched count fields equal to the inventory as fills land."""
+        latest = self._latest()
+        self.query_one("#inventory-live", TextLine).show(position_text(latest))
+        for name, count in (("count_long_a", latest.inventory.count_long_a),
+                            ("count_long_b", latest.inventory.count_long_b)):
+            field = self.query_one(f"#f-{name}", Input)
+            if field.value == self.prefilled[name] and format_contracts(count) != field.value:
+                field.value = self.prefilled[name] = format_contracts(count)
+        self.match = latest
 
     def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:
         for name in INVENTORY_FIELDS:
@@ -93,6 +117,15 @@ class InventoryScreen(FormScreen[bool]):
         if form is None:
             self.show_errors(errors, "fix the marked fields, then save again")
             return
+        held = self._latest().exchange_positions
+        if held is not None and held != (form.count_long_a, form.count_long_b):
+            question = (
+                f"The exchange holds A {format_contracts(held[0])} / B {format_contracts(held[1])}, not "
+                f"A {format_contracts(form.count_long_a)} / B {format_contracts(form.count_long_b)}: the "
+                "position-drift guard will halt this match. Save anyway?"
+            )
+            if not await self.app.push_screen_wait(ConfirmScreen(question, "Save", "Go back")):
+                return
         command = CorrectInventory(
             self.match.spec.match_id, form.count_long_a, form.count_long_b, form.avg_cost_a, form.avg_cost_b
         )
@@ -105,3 +138,13 @@ class InventoryScreen(FormScreen[bool]):
             )
             return
         self.dismiss(True)
+
+
+def position_text(match: MatchView) -> str:
+    """The exchange's position beside kmm's inventory, as they are now."""
+    inv = match.inventory
+    ours = f"kmm: A {format_contracts(inv.count_long_a)} / B {format_contracts(inv.count_long_b)}"
+    held = match.exchange_positions
+    if held is None:
+        return f"{ours} · exchange: not read yet"
+    return f"{ours} · exchange: A {format_contracts(held[0])} / B {format_contracts(held[1])} (live)"

@@ -5,6 +5,7 @@ form stays open with everything typed, so a typo never costs the user their inpu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,7 +19,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from kmm_tui.domain.prices import format_contracts
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import AddMatch, StartMatch, UpdateMatch
-from kmm_tui.engine.errors import EngineError, PairingNeeded
+from kmm_tui.engine.errors import EngineError, MarginAboveCap, PairingNeeded
 from kmm_tui.engine.model import MatchSettings, MatchSpec
 from kmm_tui.tui.format import cents, clock, reason_text, start_in
 from kmm_tui.tui.forms import (
@@ -31,6 +32,7 @@ from kmm_tui.tui.forms import (
 )
 from kmm_tui.tui.markout_cells import edge_suggestion
 from kmm_tui.tui.port import EnginePort, PairLike
+from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.pairing import PairingScreen
 from kmm_tui.tui.widgets.form_input import FormInput, FormScreen
 from kmm_tui.tui.widgets.text_line import TextLine
@@ -305,14 +307,26 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             return
         self.show_errors({}, "")
         spec = form.spec(self.match_id(form))
-        try:
-            if self.editing is None:
-                await self.engine.execute(AddMatch(spec, start=start))
-            else:
-                await self.engine.execute(UpdateMatch(spec.match_id, theo=spec.theo, settings=spec.settings))
-                if start and not self.running:
-                    await self.engine.execute(StartMatch(spec.match_id))
-        except EngineError as error:
-            self.show_engine_error(error)
-            return
+        while True:
+            try:
+                if self.editing is None:
+                    await self.engine.execute(AddMatch(spec, start=start))
+                else:
+                    await self.engine.execute(
+                        UpdateMatch(spec.match_id, theo=spec.theo, settings=spec.settings)
+                    )
+                    if start and not self.running:
+                        await self.engine.execute(StartMatch(spec.match_id))
+            except MarginAboveCap as error:  # a typo is likelier than such a margin: ask, never assume
+                message = error.user_message
+                question = f"{message[0].upper()}{message[1:]}.\n\nUse these odds anyway?"
+                if not await self.app.push_screen_wait(ConfirmScreen(question, "Use them", "Fix the odds")):
+                    self.show_engine_error(error)
+                    return
+                spec = replace(spec, theo=replace(spec.theo, margin_confirmed=True))
+                continue
+            except EngineError as error:
+                self.show_engine_error(error)
+                return
+            break
         self.dismiss(spec)
