@@ -4,9 +4,11 @@ from dataclasses import replace
 
 from kmm_tui.domain.markouts import FillMarkout, Mark, summarize
 from kmm_tui.domain.prices import Money, Price, format_cents
+from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine.guards import AccountTotals
 from kmm_tui.engine.model import AccountLimits
 from kmm_tui.engine.state import AccountView
+from kmm_tui.tui import format as fmt
 from kmm_tui.tui.markout_cells import account_line, edge_suggestion, fill_markout_cells, total_markout_cells
 
 from .views import demo_view
@@ -59,3 +61,9 @@ def test_the_form_shows_the_suggested_edge_beside_the_current_one() -> None:
     view = replace(view, matches=(replace(match, markouts=summary, suggested_edge=Price(400)),))
     text = str(edge_suggestion(view, match.spec.match_id))
     assert "suggest 4c" in text and f"edge now {format_cents(match.spec.settings.edge)}" in text
+
+
+def test_flow_guard_reasons_are_red_and_fit_the_narrow_column() -> None:
+    for reason in (Reason.FILL_BURST, Reason.LINE_MOVE, Reason.ACCOUNT_LIMIT):
+        assert "red" in fmt.reason_style(reason.value)
+        assert len(fmt.reason_label(reason.value)) <= 10
