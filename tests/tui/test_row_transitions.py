@@ -108,18 +108,19 @@ async def test_the_home_row_follows_every_transition_within_one_refresh(tmp_path
             await wait_for(pilot, lambda: not view().orders, "orders pulled")
             await assert_row_shows(pilot, app, engine, "stopped", "—/—")
 
-            # halt: the exchange pauses market A while we quote
+            # halt: the exchange triggers the match's order group (a market pause only pulls, then requotes)
             await engine.execute(cmd.UpdateMatch(spec.match_id, settings=MatchSettings()))
             await pilot.press("s")
             await wait_for(pilot, lambda: len(view().orders) == 2, "quoting again")
             await assert_row_shows(pilot, app, engine, "quoting")
-            sim.exchange.pause_market(vit)
+            group = engine._matches[spec.match_id].order_group_id
+            assert group is not None
+            sim.exchange.trigger_order_group(sim.demo_account.user_id, group)
             await wait_for(pilot, lambda: view().status is MatchStatus.HALTED, "halted")
             await wait_for(pilot, lambda: not view().orders, "orders pulled")
             await assert_row_shows(pilot, app, engine, "halted")
 
             # pre-start pull: a margin longer than the time to the start pulls at once
-            sim.exchange.resume_market(vit)
             long_margin = replace(MatchSettings(), start_margin_ms=24 * 3_600_000)
             await engine.execute(cmd.UpdateMatch(spec.match_id, settings=long_margin))
             await pilot.press("s")
