@@ -29,7 +29,9 @@ class FillsScreen(ModeScreen):
         self.query_one("#fills", SyncTable).sync([fill_row(m, f, tz) for m, f in all_fills(matches)[:500]])
         self.query_one("#totals", SyncTable).sync([total_row(m) for m in matches])
         self.query_one("#totals-summary", TextLine).show(totals_summary(matches))
-        self.query_one("#account-risk", TextLine).show(account_line(view.account if view else None))
+        account = self.query_one("#account-risk", TextLine)
+        account.display = view is not None and view.account is not None
+        account.show(account_line(view.account if view else None))
 
     def selected_match_id(self) -> str | None:
         totals = self.query_one("#totals", SyncTable)
