@@ -15,14 +15,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kmm_tui.config import EnvName, Settings, UserError
+from kmm_tui.config import EnvName, RiskSettings, Settings, UserError
+from kmm_tui.domain.markouts import DEFAULT_HORIZONS_MS
 from kmm_tui.domain.prices import CENT, PRICE_SCALE, Price, contracts
 from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.engine import Engine, wall_clock_ms
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.journal import Journal
-from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.engine.model import AccountLimits, MatchSettings, MatchSpec, TheoInput
 from kmm_tui.engine.theo_feed import FeedSettings, TheoFeed
 from kmm_tui.environments import Environment
 from kmm_tui.kalshi.auth import Signer, load_private_key
@@ -160,6 +161,13 @@ async def add_demo_matches(engine: Engine, sim: SimServer, count: int = DEMO_MAT
             log.warning("demo match %s not added: %s", spec.match_id, error.user_message)
 
 
+def account_limits(risk: RiskSettings) -> AccountLimits:
+    """``[risk]`` of settings.toml as the engine's account-wide limits."""
+    return AccountLimits(
+        risk.max_session_loss, risk.max_session_loss_worst_case, risk.max_exposure, risk.max_resting_notional
+    )
+
+
 def build_engine(
     connection: Connection,
     *,
@@ -167,6 +175,8 @@ def build_engine(
     journal: Journal | None = None,
     odds_feed: TheoFeed | None = None,
     adopt_orders: bool = False,
+    account_limits: AccountLimits | None = None,
+    markout_horizons_ms: tuple[int, ...] = DEFAULT_HORIZONS_MS,
     recorder: SessionRecorder | None = None,
 ) -> Engine:
     signer = connection.signer
@@ -181,6 +191,8 @@ def build_engine(
         journal=journal,
         theo_feed=odds_feed,
         adopt_on_restart=adopt_orders,
+        account_limits=account_limits,
+        markout_horizons_ms=markout_horizons_ms,
         session_recorder=recorder,
     )
 
@@ -279,6 +291,8 @@ async def open_engine(
             journal=journal,
             odds_feed=theo_feed(settings, sources),
             adopt_orders=bool(getattr(args, "adopt_orders", False)),
+            account_limits=account_limits(settings.risk),
+            markout_horizons_ms=settings.risk.markout_horizons_ms,
             recorder=recorder,
         )
         try:

@@ -193,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal = add("journal")
     journal.add_argument("--match", metavar="NAME", help="only this match (name or id)")
     journal.add_argument("--csv", metavar="PATH", type=Path, help="write fills to a CSV file")
+    journal.add_argument("--markouts", action="store_true",
+                         help="markouts and closing line value per match and series (with --csv: per fill)")
 
     from kmm_tui.replay.cli import add_arguments as replay_arguments  # light: flags only
 

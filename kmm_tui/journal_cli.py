@@ -35,6 +35,7 @@ from kmm_tui.domain.prices import (
 )
 from kmm_tui.engine.journal import MIGRATIONS, JournalFill, spec_from_json
 from kmm_tui.engine.model import MatchSpec
+from kmm_tui.markout_report import MARKOUT_SCHEMA, print_report, write_report_csv
 from kmm_tui.run_report import inventory_json
 
 EXIT_OK = 0
@@ -130,6 +131,26 @@ class JournalReader:
             if match_id not in known
         )
         return records
+
+    def markouts(
+        self, record: MatchRecord | None, records: list[MatchRecord], csv_path: Path | None, out: TextIO
+    ) -> None:
+        """``--markouts``: the markout tables, or one CSV row per fill (markout_report.py)."""
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) < MARKOUT_SCHEMA:
+            raise JournalCliError("this journal predates markouts: none were measured")
+        match_id = record.match_id if record else None
+        if csv_path is None:
+            edges = {r.match_id: r.spec.settings.edge for r in records if r.spec is not None}
+            print_report(self._db, match_id, edges, out)
+        elif str(csv_path) == "-":
+            write_report_csv(self._db, match_id, out)
+        else:
+            try:
+                with csv_path.open("w", newline="", encoding="utf-8") as handle:
+                    rows = write_report_csv(self._db, match_id, handle)
+            except OSError as error:
+                raise JournalCliError(f"cannot write {csv_path}: {error.strerror or error}") from None
+            print(f"wrote {rows} fill markout(s) to {csv_path}", file=out)
 
     def fills(self, match_id: str | None = None) -> list[JournalFill]:
         query = (
@@ -385,7 +406,9 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         records = reader.matches()
         record = find_match(records, args.match) if getattr(args, "match", None) else None
         csv_path: Path | None = getattr(args, "csv", None)
-        if getattr(args, "json", False):
+        if getattr(args, "markouts", False):
+            reader.markouts(record, records, csv_path, out)
+        elif getattr(args, "json", False):
             if csv_path is not None:
                 raise JournalCliError("--json and --csv both choose the output — keep one of them")
             fills = reader.fills(record.match_id) if record is not None else []

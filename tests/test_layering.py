@@ -90,11 +90,14 @@ ENGINE_BASE = {
     "recorder",
     "state",
     "theo_feed",
+    "flow_guards",
 }
 ENGINE_COMPONENTS = {
     "marketdata": set(),
     "portfolio": set(),
-    "risk": {"portfolio"},
+    "risk": {"portfolio", "account_risk"},
+    "account_risk": set(),
+    "markouts": set(),
     "execution": {"risk"},
     "sweeps": set(),
     "strategy": {"marketdata", "risk", "execution"},
@@ -111,6 +114,8 @@ ENGINE_COMPONENTS = {
         "views",
         "lifecycle",
         "recovery",
+        "account_risk",
+        "markouts",
     },
 }
 

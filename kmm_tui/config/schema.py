@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kmm_tui.domain.prices import CENT, Count, Price, parse_count, price_from_cents
+from kmm_tui.domain.prices import CENT, Count, Money, Price, parse_count, price_from_cents
 from kmm_tui.domain.theo import DevigMethod
 
 Loc = tuple[str | int, ...]
@@ -226,6 +226,25 @@ class SavedMatch:
         return table
 
 
+DEFAULT_MARKOUT_HORIZONS_S: tuple[int, ...] = (5, 60, 300)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    """``[risk]``: account-wide limits as Money (None = no limit) and the markout horizons (seconds).
+    See docs/guards.md (``account_limit``) and "Markouts"."""
+
+    max_session_loss: Money | None = None
+    max_session_loss_worst_case: Money | None = None
+    max_exposure: Money | None = None
+    max_resting_notional: Money | None = None
+    markout_horizons_s: tuple[int, ...] = DEFAULT_MARKOUT_HORIZONS_S
+
+    @property
+    def markout_horizons_ms(self) -> tuple[int, ...]:
+        return tuple(s * 1000 for s in self.markout_horizons_s)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything in settings.toml, validated. ``source`` is the file read (None: built-in defaults)."""
@@ -239,6 +258,7 @@ class Settings:
     matches: tuple[SavedMatch, ...] = ()
     source: Path | None = None
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
 
     def match(self, name: str) -> SavedMatch | None:
         """The saved match called ``name`` (case-insensitive), if any."""

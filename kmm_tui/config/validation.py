@@ -20,6 +20,7 @@ from kmm_tui.config.schema import (
     _BOOKMAKER,
     _TICKER,
     DEFAULT_FIELDS,
+    DEFAULT_MARKOUT_HORIZONS_S,
     DEVIG_METHODS,
     ODDS_KEY_ENV_VARS,
     ODDS_REGIONS,
@@ -30,13 +31,14 @@ from kmm_tui.config.schema import (
     Loc,
     OddsSettings,
     RecordingSettings,
+    RiskSettings,
     SavedMatch,
     ScannerSettings,
     Settings,
     SettingsError,
     Tier,
 )
-from kmm_tui.domain.prices import CENT, Price, price_from_cents
+from kmm_tui.domain.prices import CENT, MONEY_SCALE, Money, Price, price_from_cents
 from kmm_tui.domain.theo import DevigMethod
 
 
@@ -202,8 +204,14 @@ class Checker:
 
 # --- section validators --------------------------------------------------------------------------
 
-_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "recording")
+_TOP_KEYS = ("environment", "kalshi", "odds", "defaults", "scanner", "keys", "matches", "recording", "risk")
 _RECORDING_KEYS = ("enabled", "max_session_mb", "max_total_mb")
+_RISK_LIMITS = (
+    "max_session_loss_usd",
+    "max_session_loss_worst_case_usd",
+    "max_exposure_usd",
+    "max_resting_notional_usd",
+)
 _KALSHI_KEYS = ("key_id", "private_key_path", "rest_url", "ws_url", "tier")
 _ODDS_KEYS = (
     "the_odds_api_key",
@@ -428,6 +436,35 @@ def _recording(ck: Checker, raw: object) -> RecordingSettings:
     return RecordingSettings(enabled, session, total)
 
 
+def _risk(ck: Checker, raw: object) -> RiskSettings:
+    """``[risk]``: account-wide limits in dollars (exact) and the markout horizons in seconds."""
+    loc: Loc = ("risk",)
+    table = ck.table(raw, loc, "[risk] with max_session_loss_usd = 50")
+    ck.known_keys(table, loc, (*_RISK_LIMITS, "markout_horizons_s"))
+    limits: list[Money | None] = []
+    for key in _RISK_LIMITS:
+        if key not in table:
+            limits.append(None)
+            continue
+        dollars = ck.decimal(
+            table[key], (*loc, key), low=Decimal(0), high=Decimal(10_000_000), places=2, low_open=True
+        )
+        limits.append(Money(int(dollars * MONEY_SCALE)))
+    horizons = DEFAULT_MARKOUT_HORIZONS_S
+    if "markout_horizons_s" in table:
+        hloc = (*loc, "markout_horizons_s")
+        raw_list = table["markout_horizons_s"]
+        if not isinstance(raw_list, list) or not raw_list:
+            raise ck.fail(
+                hloc, f"{ck.where(hloc)} must be a list of seconds; write markout_horizons_s = [5, 60, 300]"
+            )
+        horizons = tuple(ck.integer(v, (*hloc, i), 1, 86_400) for i, v in enumerate(raw_list))
+        if len(set(horizons)) != len(horizons):
+            raise ck.fail(hloc, f"{ck.where(hloc)} lists a horizon twice; remove one")
+        horizons = tuple(sorted(horizons))
+    return RiskSettings(*limits, markout_horizons_s=horizons)
+
+
 def _keys(ck: Checker, raw: object) -> Mapping[str, str]:
     loc: Loc = ("keys",)
     table = ck.table(raw, loc, '[keys] with quit = "q"')
@@ -585,4 +622,7 @@ def validate(ck: Checker, doc: Mapping[str, Any], environ: Mapping[str, str]) ->
             seen.add(saved.name.casefold())
             matches.append(saved)
     recording = _recording(ck, doc["recording"]) if "recording" in doc else RecordingSettings()
-    return Settings(environment, kalshi, odds, defaults, scanner, keys, tuple(matches), recording=recording)
+    risk = _risk(ck, doc["risk"]) if "risk" in doc else RiskSettings()
+    return Settings(
+        environment, kalshi, odds, defaults, scanner, keys, tuple(matches), recording=recording, risk=risk
+    )

@@ -39,6 +39,8 @@ SETTING_FIELDS = (
     "fee_aware",
     "post_only",
     "max_loss",
+    *("burst_fills", "burst_window_ms", "burst_cooloff_ms"),  # fill-burst guard (docs/guards.md)
+    *("line_move_theo", "line_move_mid", "line_move_window_ms", "line_move_hold_ms", "line_move_confirm"),
 )
 ADD_FIELDS = frozenset({"name", "ticker_a", "ticker_b", "start", "dry_run", "start_ms", *THEO_FIELDS,
                         *SETTING_FIELDS})
@@ -234,11 +236,34 @@ def parse_settings(body: dict[str, Any], base: MatchSettings) -> MatchSettings:
             changes[key] = flag
     if "max_loss" in body:
         changes["max_loss"] = _max_loss(body)
+    changes.update(_flow_guard_settings(body))
     settings = replace(base, **changes)
     if settings.inventory_max < settings.contracts:
         field = "inventory_max" if "inventory_max" in changes else "contracts"
         raise ApiError(422, "inventory_max must be at least contracts", field)
     return settings
+
+
+def _flow_guard_settings(body: dict[str, Any]) -> dict[str, Any]:
+    """The fill-burst and line-move guards' knobs; a line-move threshold of null switches it off."""
+    changes: dict[str, Any] = {}
+    for key, minimum in (
+        ("burst_fills", 0),
+        ("burst_window_ms", 1),
+        ("burst_cooloff_ms", 0),
+        ("line_move_window_ms", 1),
+        ("line_move_hold_ms", 0),
+    ):
+        value = whole_field(body, key, minimum)
+        if value is not None:
+            changes[key] = value
+    for key in ("line_move_theo", "line_move_mid"):
+        if key in body:
+            changes[key] = _cents(body, key)
+    flag = flag_field(body, "line_move_confirm")
+    if flag is not None:
+        changes["line_move_confirm"] = flag
+    return changes
 
 
 def _max_loss(body: dict[str, Any]) -> Money | None:

@@ -97,6 +97,7 @@ class ControlApi:
             Route("/api/matches/{match_id}/stop", _guarded(self.stop_match), methods=["POST"]),
             Route("/api/matches/{match_id}/settings", _guarded(self.update_settings), methods=["POST"]),
             Route("/api/kill", _guarded(self.kill), methods=["POST"]),
+            Route("/api/risk/reset", _guarded(self.reset_risk), methods=["POST"]),
             WebSocketRoute("/ws", self.stream),
         ]
         not_found = {404: self._not_found, 405: self._not_allowed}
@@ -204,6 +205,13 @@ class ControlApi:
     async def kill(self, request: Request) -> Response:
         left = await self.engine.kill_all("kill switch (control API)")
         return JSONResponse({"orders_left": left, "clean": left == 0})
+
+    async def reset_risk(self, request: Request) -> Response:
+        """Clear the account-limit latch (docs/guards.md); matches stay stopped until started."""
+        account = self.engine.snapshot().account
+        was = account.latched if account is not None else None
+        await self.engine.execute(cmd.ResetAccountLimits())
+        return JSONResponse({"reset": was is not None, "was": was})
 
     async def stream(self, websocket: WebSocket) -> None:
         await websocket.accept()

@@ -30,6 +30,7 @@ from kmm_tui.engine.events import (
 )
 from kmm_tui.engine.model import MatchSettings, TheoInput
 from kmm_tui.engine.state import (
+    AccountView,
     DecisionLogEntry,
     EngineView,
     FillView,
@@ -87,6 +88,19 @@ def state_json(view: EngineView) -> dict[str, Any]:
         "resting_orders": view.resting_orders,
         "matches": [match_json(match) for match in view.matches],
         "logs": [log_json(line) for line in view.logs[-RECENT_LOGS:]],
+        "account": account_json(view.account),
+    }
+
+
+def account_json(account: AccountView | None) -> dict[str, Any] | None:
+    """Account-wide limits: the latch and the room left under each limit (dollars; None = no limit)."""
+    if account is None:
+        return None
+    return {
+        "latched": account.latched,
+        "headroom": {
+            name: None if room is None else dollars_text(room) for name, room in account.headroom()
+        },
     }
 
 
@@ -114,6 +128,7 @@ def match_json(match: MatchView) -> dict[str, Any]:
         "orders": [order_json(order) for order in match.orders],
         "fills": [fill_json(fill) for fill in match.fills[:RECENT_FILLS]],
         "decisions": [decision_json(entry) for entry in match.decisions[:RECENT_DECISIONS]],
+        "markouts": markouts_json(match),
     }
 
 
@@ -139,6 +154,37 @@ def settings_json(settings: MatchSettings) -> dict[str, Any]:
         "fee_aware": settings.fee_aware,
         "post_only": settings.post_only,
         "max_loss": None if settings.max_loss is None else dollars_text(settings.max_loss),
+        "burst_fills": settings.burst_fills,
+        "burst_window_ms": settings.burst_window_ms,
+        "burst_cooloff_ms": settings.burst_cooloff_ms,
+        "line_move_theo": _cents_or_none(settings.line_move_theo),
+        "line_move_mid": _cents_or_none(settings.line_move_mid),
+        "line_move_window_ms": settings.line_move_window_ms,
+        "line_move_hold_ms": settings.line_move_hold_ms,
+        "line_move_confirm": settings.line_move_confirm,
+    }
+
+
+def markouts_json(match: MatchView) -> dict[str, Any] | None:
+    """Markouts against Kalshi's mid (cents per contract, + = in our favour) and the advisory edge."""
+    summary = match.markouts
+    if summary is None:
+        return None
+    return {
+        "fills": summary.fills,
+        "mean_spread": _decimal_text(summary.mean_spread_cents),
+        "horizons": [
+            {
+                "horizon_ms": h.horizon_ms,
+                "fills": h.fills,
+                "mean_markout": _decimal_text(h.mean_markout_cents),
+                "adverse_share": _decimal_text(h.adverse_share),
+                "mean_earned": _decimal_text(h.mean_earned_cents),
+            }
+            for h in summary.horizons
+        ],
+        "closing": None if match.closing is None else [_cents_or_none(p) for p in match.closing],
+        "suggested_edge": _cents_or_none(match.suggested_edge),
     }
 
 

@@ -69,6 +69,9 @@ class Reason(StrEnum):
     # set by the engine, never by decide()
     STOPPED = "stopped"
     HALTED = "halted"
+    FILL_BURST = "fill_burst"  # the fill-burst guard pulled this side for a cooling-off period
+    LINE_MOVE = "line_move"  # the line-move guard pulled the match's quotes
+    ACCOUNT_LIMIT = "account_limit"  # an account-wide limit was breached
 
 
 @dataclass(frozen=True, slots=True)

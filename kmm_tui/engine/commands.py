@@ -63,6 +63,19 @@ class Shutdown:
     reason: str = "shutdown"
 
 
+@dataclass(frozen=True, slots=True)
+class ResetAccountLimits:
+    """The trader's reset after an account-wide limit stopped everything (matches stay stopped)."""
+
+
 Command = (
-    AddMatch | StartMatch | StopMatch | UpdateMatch | CorrectInventory | DeleteMatch | KillAll | Shutdown
+    AddMatch
+    | StartMatch
+    | StopMatch
+    | UpdateMatch
+    | CorrectInventory
+    | DeleteMatch
+    | KillAll
+    | Shutdown
+    | ResetAccountLimits
 )

@@ -19,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from kmm_tui.domain.markouts import DEFAULT_HORIZONS_MS, suggest_edge
 from kmm_tui.domain.prices import COUNT_SCALE, format_cents
 from kmm_tui.domain.quoting import SideQuote
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine import commands as cmd
+from kmm_tui.engine.account_risk import AccountRisk
 from kmm_tui.engine.bus import Bus, Clock, wall_clock_ms
 from kmm_tui.engine.errors import EngineError, PairingNeeded
-from kmm_tui.engine.events import Event, Level, RateHeadroom
+from kmm_tui.engine.events import Event, Filled, Level, RateHeadroom
 from kmm_tui.engine.exchange import (
     BookChange,
     ExchangePort,
@@ -41,18 +43,20 @@ from kmm_tui.engine.exchange import (
     PositionSeen,
 )
 from kmm_tui.engine.execution import Execution
+from kmm_tui.engine.flow_guards import FlowGuards
 from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.marketdata import MarketData, PairInfo
+from kmm_tui.engine.markouts import FRESH_FILL_MS, Markouts
 from kmm_tui.engine.match import MatchRuntime
-from kmm_tui.engine.model import MatchSpec, MatchStatus
+from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus
 from kmm_tui.engine.portfolio import Portfolio
 from kmm_tui.engine.pricing_inputs import theo_prices
 from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import Components, recover
 from kmm_tui.engine.risk import Risk
-from kmm_tui.engine.state import EngineView
+from kmm_tui.engine.state import EngineView, MatchView
 from kmm_tui.engine.strategy import Preview, SessionTap, StrategyRunner, match_ref
 from kmm_tui.engine.sweeps import Sweeps
 from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed
@@ -77,6 +81,8 @@ class Engine:
         journal: Journal | None = None,
         theo_feed: TheoFeed | None = None,
         adopt_on_restart: bool = False,
+        account_limits: AccountLimits | None = None,
+        markout_horizons_ms: Sequence[int] = DEFAULT_HORIZONS_MS,
         session_recorder: SessionTap | None = None,
     ) -> None:
         self.environment = environment
@@ -91,10 +97,19 @@ class Engine:
         self._orders = OrderLedger()
         self._data = MarketData(self._bus, exchange, self._matches, self._orders)
         self._portfolio = Portfolio(self._bus, exchange, self._matches, self._orders, journal)
-        self._risk = Risk(self._portfolio, theo_feed)
+        self._flow = FlowGuards()
+        self._account = AccountRisk(self._matches, self._orders, journal, account_limits or AccountLimits())
+        self._markouts = Markouts(
+            self._bus, self._data.markets, self._matches, self._data.presence, journal, markout_horizons_ms
+        )
+        self._bus.listeners.append(self._on_own_event)  # before any front-end: guards see fills first
+        self._risk = Risk(
+            self._portfolio, theo_feed, presence=self._data.presence, flow=self._flow, account=self._account
+        )
         self._execution = Execution(self._bus, exchange, self._matches, self._orders, self._risk)
         self._sweeps = Sweeps(self._bus, exchange, self._matches, self._orders)
         self._strategy = StrategyRunner(self._bus, self._data, self._risk, self._execution, theo_feed)
+        self._strategy.on_trip = self._markouts.on_trip
         self._lifecycle = Lifecycle(
             self._bus, exchange, self._matches, self._data, self._execution, self._strategy
         )
@@ -125,6 +140,7 @@ class Engine:
         self._x.on_event(self._on_exchange_event)
         await self._x.start()
         parts = Components(self._bus, self._x, self._lifecycle, self._execution, self._portfolio)
+        self._markouts.load()
         await recover(parts, self._journal, adopt=self._adopt)
         self._tasks.append(asyncio.create_task(self._upkeep(), name="engine-upkeep"))
         await self._portfolio.refresh_balance()
@@ -138,9 +154,14 @@ class Engine:
             case cmd.AddMatch(spec=spec, start=start):
                 await lifecycle.add(spec)
                 if start:
+                    self._may_start(spec.match_id)
                     await lifecycle.start(spec.match_id, self._dry_run_default)
             case cmd.StartMatch(match_id=match_id, dry_run=dry_run):
+                self._may_start(match_id)
                 await lifecycle.start(match_id, dry_run or self._dry_run_default)
+            case cmd.ResetAccountLimits():
+                if self._account.reset(self._bus.clock()):
+                    self._bus.log(Level.WARNING, "account limits reset by the trader; start matches again")
             case cmd.StopMatch(match_id=match_id, reason=reason):
                 await lifecycle.stop(lifecycle.match(match_id), reason, MatchStatus.STOPPED)
             case cmd.UpdateMatch():
@@ -154,13 +175,47 @@ class Engine:
             case cmd.Shutdown(reason=reason):
                 await self.close(reason)
 
+    def _may_start(self, match_id: str) -> None:
+        """Refuse to start while an account limit holds; a start forgets old bursts and line moves."""
+        if self._account.latched is not None:
+            raise EngineError(
+                f"{self._account.latched}: reset the account limits first (R, or POST /api/risk/reset)"
+            )
+        self._flow.forget(match_id)
+
+    def _on_own_event(self, event: Event) -> None:
+        """A fill booked live feeds the fill-burst guard and starts its markout."""
+        if not isinstance(event, Filled) or self._bus.clock() - event.ts_ms > FRESH_FILL_MS:
+            return
+        match = self._matches.get(event.match_id)
+        if match is not None:
+            self._flow.on_fill(event.match_id, event.side, self._bus.clock(), match.spec.settings.burst_fills)
+        self._markouts.on_fill(event)
+
+    def _with_markouts(self, view: MatchView) -> MatchView:
+        match_id = view.spec.match_id
+        summary = self._markouts.summary(match_id)
+        closing = self._markouts.closing.get(match_id)
+        return replace(
+            view,
+            markouts=summary,
+            fill_markouts=self._markouts.fills(match_id),
+            closing=(
+                self._markouts.closing_price(match_id, "a"),
+                self._markouts.closing_price(match_id, "b"),
+            )
+            if closing is not None
+            else None,
+            suggested_edge=suggest_edge(summary),
+        )
+
     def snapshot(self) -> EngineView:
         now = self._bus.clock()
         read, write = self._x.headroom()
         return EngineView(
             environment=self.environment,
             matches=tuple(
-                match_view(m, self._data, self._orders, self._portfolio.positions, now)
+                self._with_markouts(match_view(m, self._data, self._orders, self._portfolio.positions, now))
                 for m in self._matches.values()
             ),
             balance=self._portfolio.balance,
@@ -172,6 +227,7 @@ class Engine:
             logs=tuple(self._bus.logs),
             ts_ms=now,
             odds_quota=tuple(sorted(self._feed.quota.items())) if self._feed else (),
+            account=self._account.view(),
         )
 
     async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairInfo:

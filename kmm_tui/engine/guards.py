@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import Count, Money, Price, format_contracts, format_usd
+from kmm_tui.engine.model import AccountLimits
 
 PAUSED_STATUSES = frozenset({"inactive", "paused"})  # trading halted for now; it may resume
 CLOSED_STATUSES = frozenset({"closed", "determined", "disputed", "amended", "finalized", "settled"})
@@ -179,3 +180,94 @@ def check(ctx: GuardContext) -> GuardTrip | None:
         if trip is not None:
             return trip
     return None
+
+
+# --- flow and account guards (docs/guards.md): inputs kept by risk's FlowGuards and AccountRisk -------
+
+
+def utc_clock(ms: int) -> str:
+    """The time format of every guard reason (UTC, to the second)."""
+    return _clock(ms)
+
+
+@dataclass(frozen=True, slots=True)
+class BurstRule:
+    """``count`` fills on one side within ``window_ms`` pull that side for ``cooloff_ms`` (0 = off)."""
+
+    count: int
+    window_ms: int
+    cooloff_ms: int
+
+
+def burst_until(fill_times_ms: tuple[int, ...], rule: BurstRule) -> int | None:
+    """When the latest burst's cooling-off ends (None if no burst): fill times oldest first."""
+    if rule.count <= 0:
+        return None
+    until = None
+    for last in range(rule.count - 1, len(fill_times_ms)):
+        if fill_times_ms[last] - fill_times_ms[last - rule.count + 1] <= rule.window_ms:
+            until = fill_times_ms[last] + rule.cooloff_ms
+    return until
+
+
+def fill_burst(
+    side: str, fill_times_ms: tuple[int, ...], rule: BurstRule, now_ms: int
+) -> GuardTrip | None:
+    """Fills bunching on one side is what informed flow looks like: pull that side for a while."""
+    until = burst_until(fill_times_ms, rule)
+    if until is None or now_ms >= until:
+        return None
+    recent = [t for t in fill_times_ms if t > until - rule.cooloff_ms - rule.window_ms]
+    return GuardTrip(
+        "fill_burst",
+        GuardAction.PULL,
+        f"fill burst: {len(recent)} fills on {side.upper()} within {rule.window_ms // 1000}s; "
+        f"side pulled until {utc_clock(until)}",
+    )
+
+
+def moved_beyond(old: Price | None, new: Price | None, threshold: Price | None) -> bool:
+    """True when a price moved strictly more than ``threshold`` (None threshold = guard off)."""
+    return threshold is not None and old is not None and new is not None and abs(new - old) > threshold
+
+
+def mid_move(
+    history: tuple[tuple[int, Price], ...], now_ms: int, window_ms: int, threshold: Price | None
+) -> tuple[Price, Price, int] | None:
+    """(from, to, since_ms) when the mid moved more than ``threshold`` within the window ending now."""
+    if threshold is None or not history:
+        return None
+    _, latest = history[-1]
+    for ts, price in history:
+        if now_ms - ts <= window_ms and abs(latest - price) > threshold:
+            return price, latest, ts
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotals:
+    """The whole account at one instant, across every match (Money, exact)."""
+
+    pnl_marked: Money  # P&L marked to theo, summed over matches (matches without theo count 0)
+    pnl_worst_case: Money  # P&L if every match settles on its worst outcome
+    exposure: Money  # loss at each match's worst outcome, summed (profits do not offset)
+    resting_notional: Money  # price x remaining of every live order
+
+
+def account_limits(totals: AccountTotals, limits: AccountLimits) -> GuardTrip | None:
+    """Account-wide limits: breach one and everything is pulled until a person resets them."""
+    checks = (
+        ("session loss (marked to theo)", -totals.pnl_marked, limits.max_session_loss),
+        ("session loss (worst outcome)", -totals.pnl_worst_case, limits.max_session_loss_worst_case),
+        ("worst-case exposure", totals.exposure, limits.max_exposure),
+        ("resting notional", totals.resting_notional, limits.max_resting_notional),
+    )
+    for name, value, limit in checks:
+        if limit is not None and value > limit:
+            return GuardTrip(
+                "account_limit",
+                GuardAction.HALT,
+                f"account {name} {format_usd(Money(value))} is past the limit {format_usd(limit)}",
+            )
+    return None
+

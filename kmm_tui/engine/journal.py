@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kmm_tui.domain.markouts import FillMarkout, Mark
 from kmm_tui.domain.prices import Count, Money, Price
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
@@ -87,6 +88,43 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY,
         match_id TEXT,
         guard TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL
+    );
+    """,
+    # markouts, closing lines and the account-limit latch (docs/guards.md, "Markouts")
+    """
+    CREATE TABLE markouts (
+        trade_id TEXT PRIMARY KEY,
+        match_id TEXT NOT NULL,
+        series TEXT NOT NULL,
+        ticker TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        theo INTEGER,
+        mid INTEGER
+    );
+    CREATE INDEX markouts_by_match ON markouts(match_id, ts_ms);
+    CREATE TABLE markout_samples (
+        trade_id TEXT NOT NULL,
+        horizon_ms INTEGER NOT NULL,
+        theo INTEGER,
+        mid INTEGER,
+        ts_ms INTEGER NOT NULL,
+        PRIMARY KEY (trade_id, horizon_ms)
+    );
+    CREATE TABLE closing_lines (
+        match_id TEXT PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        theo_a INTEGER,
+        theo_b INTEGER,
+        mid_a INTEGER,
+        mid_b INTEGER
+    );
+    CREATE TABLE account_latch (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
         reason TEXT NOT NULL,
         ts_ms INTEGER NOT NULL
     );
@@ -356,6 +394,92 @@ class Journal:
             {"m": match_id},
         )
         yield from rows
+
+    # --- markouts, closing lines, account latch (docs/guards.md) ------------------------------------
+
+    def record_markout(self, fill: FillMarkout) -> None:
+        """A fill's marks at fill time (its later samples follow with ``record_markout_sample``)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO markouts(trade_id, match_id, series, ticker, side, price, count, ts_ms, "
+            "theo, mid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fill.trade_id,
+                fill.match_id,
+                fill.series,
+                fill.ticker,
+                fill.side,
+                fill.price,
+                fill.count,
+                fill.ts_ms,
+                fill.at_fill.theo,
+                fill.at_fill.mid,
+            ),
+        )
+
+    def record_markout_sample(self, trade_id: str, horizon_ms: int, mark: Mark, ts_ms: int) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO markout_samples(trade_id, horizon_ms, theo, mid, ts_ms) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (trade_id, horizon_ms, mark.theo, mark.mid, ts_ms),
+        )
+
+    def markouts(self, match_id: str | None = None) -> list[FillMarkout]:
+        """Every journaled fill markout (oldest first) with the samples taken so far."""
+        return read_markouts(self._db, match_id)
+
+    def record_closing_line(
+        self,
+        match_id: str,
+        ts_ms: int,
+        theo: tuple[Price | None, Price | None],
+        mid: tuple[Price | None, Price | None],
+    ) -> None:
+        """The last fair values before the event started; the first record wins (later ones are in-play)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO closing_lines(match_id, ts_ms, theo_a, theo_b, mid_a, mid_b) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (match_id, ts_ms, theo[0], theo[1], mid[0], mid[1]),
+        )
+
+    def closing_lines(self) -> dict[str, tuple[Mark, Mark]]:
+        return read_closing_lines(self._db)
+
+    def set_account_latch(self, reason: str | None, ts_ms: int) -> None:
+        """Trip (reason) or reset (None) the account-limit latch; it survives restarts."""
+        if reason is None:
+            self._db.execute("DELETE FROM account_latch")
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO account_latch(id, reason, ts_ms) VALUES (1, ?, ?)", (reason, ts_ms)
+            )
+
+    def account_latch(self) -> str | None:
+        row = self._db.execute("SELECT reason FROM account_latch").fetchone()
+        return row[0] if row else None
+
+
+def read_markouts(db: sqlite3.Connection, match_id: str | None = None) -> list[FillMarkout]:
+    """Fill markouts with their samples, oldest first (also used by ``kmm journal --markouts``)."""
+    query = "SELECT trade_id, match_id, series, ticker, side, price, count, ts_ms, theo, mid FROM markouts"
+    params: tuple[Any, ...] = ()
+    if match_id is not None:
+        query += " WHERE match_id = ?"
+        params = (match_id,)
+    samples: dict[str, list[tuple[int, Mark]]] = {}
+    for trade_id, horizon, theo, mid in db.execute(
+        "SELECT trade_id, horizon_ms, theo, mid FROM markout_samples ORDER BY horizon_ms"
+    ):
+        samples.setdefault(trade_id, []).append((horizon, Mark(theo, mid)))
+    return [
+        FillMarkout(*r[:8], Mark(r[8], r[9]), tuple(samples.get(r[0], ())))
+        for r in db.execute(query + " ORDER BY ts_ms, trade_id", params)
+    ]
+
+
+def read_closing_lines(db: sqlite3.Connection) -> dict[str, tuple[Mark, Mark]]:
+    """match id -> (closing mark of A, of B): the last fair values before the event started."""
+    rows = db.execute("SELECT match_id, theo_a, theo_b, mid_a, mid_b FROM closing_lines")
+    return {r[0]: (Mark(r[1], r[3]), Mark(r[2], r[4])) for r in rows}
 
 
 # --- match specs as JSON (Decimals and Prices kept exact) -------------------------------------------

@@ -52,6 +52,8 @@ class TheoInput:
 DEFAULT_EDGE = Price(2 * CENT)
 DEFAULT_CONTRACTS = Count(10 * COUNT_SCALE)
 DEFAULT_INVENTORY_MAX = Count(50 * COUNT_SCALE)
+DEFAULT_LINE_MOVE_THEO = Price(3 * CENT)
+DEFAULT_LINE_MOVE_MID = Price(5 * CENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,18 @@ class MatchSettings:
     post_only: bool = True
     max_loss: Money | None = None  # halt when P&L marked to theo falls below -max_loss
     resume_after_pause: bool = True  # a paused market pulls quotes and waits to reopen (False: halt)
+    # Fill-burst guard: this many fills on one side within the window pull that side for the
+    # cooling-off period (0 fills = off). Informed flow arrives in bursts; our quotes refill after each.
+    burst_fills: int = 3
+    burst_window_ms: int = 10_000
+    burst_cooloff_ms: int = 30_000
+    # Line-move guard: theo from the odds feed moving more than this between refreshes, or (theo typed
+    # by hand) Kalshi's mid moving more than this within the window, pulls the match's quotes at once.
+    line_move_theo: Price | None = DEFAULT_LINE_MOVE_THEO
+    line_move_mid: Price | None = DEFAULT_LINE_MOVE_MID
+    line_move_window_ms: int = 10_000
+    line_move_hold_ms: int = 5_000  # then requote on the new prices ...
+    line_move_confirm: bool = False  # ... or (True) halt until the trader confirms by starting again
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +98,14 @@ class MatchSpec:
 
     def with_settings(self, **changes: object) -> MatchSpec:
         return replace(self, settings=replace(self.settings, **changes))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLimits:
+    """Account-wide limits across every match (Money; None = no limit). Given to the Engine at
+    construction; a breach pulls everything and refuses new quotes until the trader resets it."""
+
+    max_session_loss: Money | None = None  # P&L marked to theo, summed over matches
+    max_session_loss_worst_case: Money | None = None  # P&L if every match settles on its worst outcome
+    max_exposure: Money | None = None  # loss at each match's worst outcome, summed (no netting)
+    max_resting_notional: Money | None = None  # price x remaining of every live order

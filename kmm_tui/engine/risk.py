@@ -8,12 +8,15 @@ and also keeps the one guard that counts over time: too many rejected writes in 
 
 from __future__ import annotations
 
-from kmm_tui.domain.prices import Count, Money
+from kmm_tui.domain.prices import Count, Money, Price
 from kmm_tui.engine import guards
-from kmm_tui.engine.guards import GuardContext, GuardTrip
+from kmm_tui.engine.account_risk import AccountRisk
+from kmm_tui.engine.flow_guards import FlowGuards, fair_mid
+from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MAX_REJECTIONS, MatchRuntime
 from kmm_tui.engine.portfolio import Portfolio
+from kmm_tui.engine.presence import FeedPresence
 from kmm_tui.engine.theo_feed import TheoFeed
 
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
@@ -24,15 +27,46 @@ MANUAL_THEO_MAX_AGE_MS = 120_000  # without an odds feed no theo ages; the limit
 class Risk:
     """Guards for one match at a time; the portfolio is read, never changed."""
 
-    def __init__(self, portfolio: Portfolio, feed: TheoFeed | None) -> None:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        feed: TheoFeed | None,
+        *,
+        presence: FeedPresence | None = None,
+        flow: FlowGuards | None = None,
+        account: AccountRisk | None = None,
+    ) -> None:
         self._portfolio = portfolio
         self.feed = feed
+        self._presence = presence
+        self.flow = flow
+        self.account = account
 
     def check(
         self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
     ) -> GuardTrip | None:
         """The first guard that trips for this match now (HALT guards before PULL guards), or None."""
-        return guards.check(self._context(match, market_a, market_b, now))
+        trip = guards.check(self._context(match, market_a, market_b, now))
+        if trip is not None and trip.action is GuardAction.HALT:
+            return trip
+        account = self.account.check(now) if self.account is not None else None
+        line_move = self._line_move(match, market_a, market_b, now)  # always: it keeps the history
+        return account or trip or line_move
+
+    def _line_move(
+        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
+    ) -> GuardTrip | None:
+        """The line-move guard (docs/guards.md) on theo, or on Kalshi's mid without our own bids."""
+        if self.flow is None or self._presence is None:
+            return None
+        mids: tuple[Price | None, Price | None] = (None, None)
+        if not match.spec.theo.from_feed and match.spec.settings.line_move_mid is not None:
+            mids = (fair_mid(market_a, self._presence), fair_mid(market_b, self._presence))
+        return self.flow.line_move(match, mids, now)
+
+    def side_pulls(self, match: MatchRuntime, now: int) -> dict[str, GuardTrip]:
+        """Sides a fill burst pulls now ("a" / "b" -> trip)."""
+        return self.flow.side_pulls(match, now) if self.flow is not None else {}
 
     def _context(
         self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.markouts import FillMarkout, MarkoutSummary
 from kmm_tui.domain.prices import Count, Money, Price
 from kmm_tui.domain.quoting import SideQuote
 from kmm_tui.engine.events import Level
-from kmm_tui.engine.model import MatchSpec, MatchStatus
+from kmm_tui.engine.guards import AccountTotals
+from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,12 @@ class MatchView:
     # The exchange's positions (YES held on A, on B) as last read; None until the first read. The
     # inventory correction dialog shows them live.
     exchange_positions: tuple[Count, Count] | None = None
+    # Markouts (docs/guards.md): this match's summary, each fill's marks, the closing line once the
+    # event started (mid else theo per side) and the advisory edge that would have covered them.
+    markouts: MarkoutSummary | None = None
+    fill_markouts: tuple[FillMarkout, ...] = ()
+    closing: tuple[Price | None, Price | None] | None = None
+    suggested_edge: Price | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,29 @@ class LogLine:
     level: Level
     text: str
     match_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """Limits, where the account stands against them, and the latch (for a risk panel)."""
+
+    limits: AccountLimits
+    totals: AccountTotals
+    latched: str | None  # the breach that stopped everything, until reset
+
+    def headroom(self) -> tuple[tuple[str, Money | None], ...]:
+        """(limit name, room left before it trips; None = no limit) for each limit."""
+        t, lim = self.totals, self.limits
+        return (
+            ("loss", _room(-t.pnl_marked, lim.max_session_loss)),
+            ("worst-case loss", _room(-t.pnl_worst_case, lim.max_session_loss_worst_case)),
+            ("exposure", _room(t.exposure, lim.max_exposure)),
+            ("resting", _room(t.resting_notional, lim.max_resting_notional)),
+        )
+
+
+def _room(value: int, limit: Money | None) -> Money | None:
+    return Money(limit - value) if limit is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +138,4 @@ class EngineView:
     logs: tuple[LogLine, ...]  # newest last
     ts_ms: int
     odds_quota: tuple[tuple[str, int | None], ...] = ()  # odds sources' credits left (None: unknown)
+    account: AccountView | None = None  # account-wide limits, headroom and latch

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -42,6 +43,7 @@ PULL_REASONS = {
     "stale_feed": Reason.BOOK_STALE,
     "stale_theo": Reason.THEO_STALE,
     "market_status": Reason.MARKET_NOT_OPEN,
+    "line_move": Reason.LINE_MOVE,
 }
 
 
@@ -104,6 +106,16 @@ def match_ref(
     return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
 
 
+def pull_sides(decision: Decision, pulls: dict[str, GuardTrip]) -> Decision:
+    """A side-level guard (the fill burst) takes that side's quote away and says why."""
+    if not pulls:
+        return decision
+    sides = {"a": decision.a, "b": decision.b}
+    for side, trip in pulls.items():
+        sides[side] = SideQuote(None, Count(0), Reason.FILL_BURST, trip.reason, None)
+    return Decision(sides["a"], sides["b"], decision.memo)
+
+
 class StrategyRunner:
     """Runs every match's decide loop (engine loop only)."""
 
@@ -115,6 +127,7 @@ class StrategyRunner:
         self._risk = risk
         self._execution = execution
         self.feed = feed
+        self.on_trip: Callable[[MatchRuntime, GuardTrip], None] | None = None  # markouts' closing line
         self.tap: SessionTap | None = None  # the session recorder, when recording
 
     def start(self, match: MatchRuntime) -> None:
@@ -192,6 +205,8 @@ class StrategyRunner:
             decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)
+        if inputs is not None:  # after the tap: a replay re-runs decide(), which knows no fill bursts
+            decision = pull_sides(decision, self._risk.side_pulls(match, now))
         match.memo = decision.memo
         self._record_decision(match, decision, now)
         if match.status is MatchStatus.DRY_RUN:
@@ -199,6 +214,8 @@ class StrategyRunner:
         await self._execution.pursue(match, decision)
 
     def _trip(self, match: MatchRuntime, trip: GuardTrip) -> None:
+        if self.on_trip is not None:
+            self.on_trip(match, trip)
         self._bus.log(Level.WARNING, f"guard {trip.guard}: {trip.reason}", match.match_id)
         self._bus.rec.guard_trip(match.match_id, trip.guard, trip.reason, self._bus.clock())
         halted = SideQuote(None, Count(0), Reason.HALTED, trip.reason, None)

@@ -26,7 +26,7 @@ from kmm_tui.sim.auth import SimAccount
 from kmm_tui.sim.changes import ScheduledChanges
 from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.context import SimContext
-from kmm_tui.sim.exchange import Exchange, OrderRequest
+from kmm_tui.sim.exchange import IOC, Exchange, OrderRequest
 from kmm_tui.sim.faults import Faults
 from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.odds_source import SimOddsSource
@@ -190,6 +190,13 @@ class SimServer:
         account_id = self._admin.competitor_account(name)
         result = self.exchange.create_order(account_id, OrderRequest(ticker, side, price, count, stp="maker"))
         return result.order.order_id
+
+    def take(self, ticker: str, side: str, price: Price, count: Count, *, name: str = "taker") -> Count:
+        """A named competitor trades at once (IOC) against the book; returns the contracts filled.
+        ``side="ask"`` sells YES down to ``price`` (hits bids), ``"bid"`` buys up to it."""
+        account_id = self._admin.competitor_account(name)
+        result = self.exchange.create_order(account_id, OrderRequest(ticker, side, price, count, IOC))
+        return result.filled_now
 
     def cancel_competitor_order(self, order_id: str, *, name: str = "default") -> None:
         self.exchange.cancel_order(self._admin.competitor_account(name), order_id)

@@ -23,7 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from kmm_tui.domain.theo import DevigMethod
-from kmm_tui.engine.commands import Command, DeleteMatch, KillAll, StartMatch, StopMatch
+from kmm_tui.engine.commands import Command, DeleteMatch, KillAll, ResetAccountLimits, StartMatch, StopMatch
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import Event, Filled, Level, LogEvent, MatchStatusChanged
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
@@ -61,6 +61,7 @@ MATCH_ACTIONS = frozenset(
         "delete_match",
         "correct_inventory",
         "kill_all",
+        "reset_account_limits",
         "filter",
         "acknowledge",
         "help",
@@ -392,6 +393,9 @@ class KmmApp(App[int]):
             ),
             answered,
         )
+
+    def action_reset_account_limits(self) -> None:
+        self.run_command(ResetAccountLimits(), done="account limits reset: start matches again")
 
     def _report_kill(self) -> None:
         left = self.engine.snapshot().resting_orders

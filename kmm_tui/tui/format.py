@@ -30,6 +30,9 @@ _REASON_STYLES: tuple[tuple[str, str], ...] = (
     ("join", "cyan"),
     ("retest", "cyan"),
     ("stale", "red"),
+    ("burst", "red"),  # the flow guards (docs/guards.md)
+    ("line_move", "red"),
+    ("account", "bold red"),
     ("not_open", "red"),
     ("no_theo", "red"),
     ("cross", "yellow"),
@@ -51,6 +54,8 @@ _REASON_SHORT: dict[str, str] = {
     "rebalancing": "rebalance",
     "overexposed": "over limit",
     "at_ceiling": "at ceiling",
+    "fill_burst": "burst",
+    "account_limit": "acct limit",
 }
 
 _STATUS_STYLES: dict[MatchStatus, str] = {

@@ -65,6 +65,10 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("delete", "d", "delete_match", "Delete", "Delete the selected match (asks first)"),
     KeyAction("inventory", "i", "correct_inventory", "Inventory", "Correct the selected match's inventory"),
     KeyAction("kill_all", "K", "kill_all", "Kill all", "Cancel every order and stop all (asks first)"),
+    KeyAction(
+        "reset_limits", "R", "reset_account_limits", "Reset limits",
+        "Reset the account-wide limits after a breach (then start matches again)", False,
+    ),
     KeyAction("filter", "slash", "filter", "Filter", "Filter the current table"),
     KeyAction(
         "acknowledge",

@@ -30,6 +30,12 @@ from kmm_tui.tui.format import (
     status_text,
     usd,
 )
+from kmm_tui.tui.markout_cells import (
+    FILL_MARKOUT_COLUMNS,
+    TOTAL_MARKOUT_COLUMNS,
+    fill_markout_cells,
+    total_markout_cells,
+)
 from kmm_tui.tui.port import ScanRow
 from kmm_tui.tui.widgets.table import Cell, Column, Fit
 
@@ -61,6 +67,7 @@ FILL_COLUMNS = (
     Column("fee", "Fee", 7),
     Column("role", "Role", 5, priority=1),
     Column("cost", "Cost", 9, priority=2),
+    *FILL_MARKOUT_COLUMNS,
 )
 
 TOTAL_COLUMNS = (
@@ -73,6 +80,7 @@ TOTAL_COLUMNS = (
     Column("unrealized", "MTM", 8, priority=1),
     Column("pnl_a", "If A", 9, priority=1, group="pnl"),
     Column("pnl_b", "If B", 9, priority=1, group="pnl"),
+    *TOTAL_MARKOUT_COLUMNS,
 )
 
 LOG_COLUMNS = (
@@ -256,6 +264,7 @@ def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
         "fee": fee(fill.fee),
         "role": Text("taker", style="yellow") if fill.is_taker else "maker",
         "cost": format_usd(Money(fill.price * fill.count)),
+        **fill_markout_cells(match, fill),
     }
     return f"{match.spec.match_id}|{fill.trade_id}", cells
 
@@ -295,6 +304,7 @@ def total_row(match: MatchView) -> Row:
         "unrealized": usd(unrealized(inv, book_a, book_b)),
         "pnl_a": usd(inv.pnl_if_a_wins),
         "pnl_b": usd(inv.pnl_if_b_wins),
+        **total_markout_cells(match),
     }
     return match.spec.match_id, cells
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,13 +105,14 @@ async def connect(
     timeout_s: float = 10.0,
     clock: Callable[[], int] | None = None,
     retry: RetryPolicy | None = None,
+    **engine_options: Any,
 ) -> tuple[Engine, KalshiFeed]:
     account = sim.demo_account
     signer = Signer.from_pem(account.key_id, account.private_key_pem)
     rest = KalshiRest(sim.base_url, signer=signer, timeout_s=timeout_s, retry=retry)
     feed = KalshiFeed(sim.ws_url, signer, watchdog_s=5)
     clock = clock or _wall
-    engine = Engine(ExchangePort(rest, feed, clock=clock), environment="sim", clock=clock)
+    engine = Engine(ExchangePort(rest, feed, clock=clock), environment="sim", clock=clock, **engine_options)
     await engine.start()
     return engine, feed
 

@@ -58,7 +58,8 @@ async def test_feed_priced_match_quotes_from_sportsbook_theo_and_pulls_when_stal
                 a,
                 b,
                 TheoInput(from_feed=True, method=DevigMethod.POWER),
-                MatchSettings(edge=Price(200), contracts=contracts(5)),
+                # the line-move guard would pull on the 10c move below; this test is about staleness
+                MatchSettings(edge=Price(200), contracts=contracts(5), line_move_theo=None),
             )
             await engine.execute(cmd.AddMatch(spec, start=True))
             await eventually(lambda: t.view().theo_a == 6035, what="power de-vig of 1.62/2.42 = 60.35c")
@@ -153,3 +154,31 @@ async def test_an_unsure_pairing_is_offered_to_the_user_and_remembered_once_conf
         choice.decision.kalshi.start_ms,
     )
     assert not isinstance(await again.theo(ref, DevigMethod.MULTIPLICATIVE), FeedFailure), "remembered"
+
+
+async def test_a_line_move_in_the_feed_pulls_at_once_then_requotes_on_the_new_theo() -> None:
+    book = Book()
+    async with SimServer(QUIET, agents=False) as sim:
+        engine, feed = await connect(sim)
+        engine._feed = TheoFeed(
+            [book], FeedSettings(max_age_ms=60_000, refresh_ms=100), clock=lambda: time.time_ns() // 1_000_000
+        )
+        t = Trading(sim, engine, feed)
+        a, b = t.tickers("KXCS2GAME")
+        try:
+            t.compete(a, 40)
+            settings = MatchSettings(edge=Price(200), contracts=contracts(5), line_move_hold_ms=1_000)
+            spec = MatchSpec("m1", a, b, TheoInput(from_feed=True, method=DevigMethod.POWER), settings)
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            await eventually(lambda: t.our_price(a) == 4100, what="quoting against the feed's theo")
+
+            book.odds = (Decimal("1.40"), Decimal("3.10"))  # 60.35c -> 69.94c: past the 3c threshold
+            await eventually(lambda: t.resting() == [], within=1.0, what="pulled on the line move")
+            quote = t.view().quote_a
+            assert quote is not None and quote.reason is Reason.LINE_MOVE
+            assert "theo A moved 60.35c → 69.94c" in quote.detail
+            await eventually(lambda: t.our_price(a) == 4100, within=4, what="requoting on the new theo")
+            assert t.view().theo_a is not None and t.view().theo_a > 6900
+        finally:
+            await engine.close()
+        assert t.resting() == []

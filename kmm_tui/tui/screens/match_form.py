@@ -30,6 +30,7 @@ from kmm_tui.tui.forms import (
     match_id_for,
     parse_match_form,
 )
+from kmm_tui.tui.markout_cells import edge_suggestion
 from kmm_tui.tui.port import EnginePort, PairLike
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.pairing import PairingScreen
@@ -126,6 +127,8 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
                 id="f-feed",
                 compact=True,
             )
+            if self.editing is not None:
+                yield TextLine(edge_suggestion(self.engine.snapshot(), self.editing.match_id), id="edge-hint")
             yield TextLine("", id="form-error", classes="field-error")
             yield TextLine(
                 Text("preview: fill in both tickers and odds or theo", style="bright_black"),

@@ -1,0 +1,127 @@
+"""Flow guards: the state behind the fill-burst and line-move guards (the checks are in ``guards``).
+
+Both react to what just happened rather than to a condition that holds now, so they need memory: the
+times of each side's recent fills, each match's last theo, and Kalshi's recent mids. Risk asks this
+component at every decision; the facade feeds it fills as they are booked.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from kmm_tui.domain.markouts import mid
+from kmm_tui.domain.prices import Price, format_cents
+from kmm_tui.engine import guards
+from kmm_tui.engine.guards import BurstRule, GuardAction, GuardTrip
+from kmm_tui.engine.markets import MarketState
+from kmm_tui.engine.match import MatchRuntime
+from kmm_tui.engine.presence import FeedPresence
+
+MID_HISTORY = 120  # mids kept per side: a new sample only when the mid changed (else it is re-dated)
+
+
+def fair_mid(market: MarketState | None, presence: FeedPresence) -> Price | None:
+    """Kalshi's mid on a market without our own bids as the feed shows them (``presence``: a just
+    filled bid of ours may still be in the book); None if one-sided."""
+    if market is None:
+        return None
+    ours = presence.levels(market.ticker)
+    return mid(market.book.without(own_bids=ours.items()) if ours else market.book)
+
+
+@dataclass(slots=True)
+class _Flow:
+    fills: dict[str, deque[int]] = field(default_factory=dict)  # side -> fill times, oldest first
+    theo: tuple[Price | None, Price | None] | None = None  # last theo seen (feed-priced matches)
+    mids: dict[str, deque[tuple[int, Price]]] = field(default_factory=dict)  # side -> (ts, mid)
+    moved: GuardTrip | None = None  # the line move being held
+    moved_until_ms: int = 0
+
+
+class FlowGuards:
+    """Fill bursts per side and line moves per match (engine loop only)."""
+
+    def __init__(self) -> None:
+        self._flows: dict[str, _Flow] = {}
+
+    def _flow(self, match_id: str) -> _Flow:
+        return self._flows.setdefault(match_id, _Flow())
+
+    def forget(self, match_id: str) -> None:
+        """A match (re)starts: old bursts and moves do not carry over the trader's decision to start."""
+        self._flows.pop(match_id, None)
+
+    def on_fill(self, match_id: str, side: str, now_ms: int, keep: int) -> None:
+        times = self._flow(match_id).fills.setdefault(side, deque(maxlen=max(keep, 1)))
+        times.append(now_ms)
+
+    def side_pulls(self, match: MatchRuntime, now_ms: int) -> dict[str, GuardTrip]:
+        """The sides a fill burst pulls now, with the reason to show."""
+        settings = match.spec.settings
+        rule = BurstRule(settings.burst_fills, settings.burst_window_ms, settings.burst_cooloff_ms)
+        flow = self._flows.get(match.match_id)
+        if flow is None:
+            return {}
+        pulls = {}
+        for side, times in flow.fills.items():
+            trip = guards.fill_burst(side, tuple(times), rule, now_ms)
+            if trip is not None:
+                pulls[side] = trip
+        return pulls
+
+    def line_move(
+        self, match: MatchRuntime, mids: tuple[Price | None, Price | None], now_ms: int
+    ) -> GuardTrip | None:
+        """A line move seen now or still being held. Theo is watched when it comes from the odds feed;
+        Kalshi's mid (``mids``: books without our own bids) when theo is typed by hand."""
+        settings = match.spec.settings
+        flow = self._flow(match.match_id)
+        theo = (match.theo_a, match.theo_b)
+        moved = None
+        if match.spec.theo.from_feed:
+            if flow.theo is not None:
+                for label, old, new in zip("AB", flow.theo, theo, strict=True):
+                    if guards.moved_beyond(old, new, settings.line_move_theo):
+                        moved = (
+                            f"theo {label} moved {_cents(old)} → {_cents(new)} at {guards.utc_clock(now_ms)}"
+                        )
+                        break
+            flow.theo = theo
+        else:
+            for label, side, mid in (("A", "a", mids[0]), ("B", "b", mids[1])):
+                if mid is None:
+                    continue
+                history = flow.mids.setdefault(side, deque(maxlen=MID_HISTORY))
+                if history and history[-1][1] == mid:
+                    history[-1] = (now_ms, mid)  # still in force now; any move to it was seen already
+                    continue
+                history.append((now_ms, mid))
+                seen = guards.mid_move(
+                    tuple(history), now_ms, settings.line_move_window_ms, settings.line_move_mid
+                )
+                if seen is not None and moved is None:
+                    old, new, since = seen
+                    moved = (
+                        f"Kalshi mid {label} moved {_cents(old)} → {_cents(new)} between "
+                        f"{guards.utc_clock(since)} and {guards.utc_clock(now_ms)}"
+                    )
+            if moved is not None:
+                flow.mids.clear()  # the move is acted on once; a further move starts a new history
+        if moved is not None:
+            if settings.line_move_confirm:
+                return GuardTrip(
+                    "line_move", GuardAction.HALT, f"line move: {moved}; confirm theo, then start"
+                )
+            flow.moved = GuardTrip(
+                "line_move", GuardAction.PULL, f"line move: {moved}; quotes pulled, requoting after a pause"
+            )
+            flow.moved_until_ms = now_ms + settings.line_move_hold_ms
+        if flow.moved is not None and now_ms < flow.moved_until_ms:
+            return flow.moved
+        flow.moved = None
+        return None
+
+
+def _cents(price: Price | None) -> str:
+    return format_cents(price) if price is not None else "-"
