@@ -12,7 +12,7 @@ journal. At the end the engine shuts down and the run prints the five numbers th
 * orders the ledger did not know: resting orders of ours its sweep had to cancel (not the orphans a
   crash leaves, which the restart's recovery cancels before quoting);
 * self-outbids: decisions to raise a bid as "outbid" while no other trader's bid on the exchange was at
-  or above ours (our own level taken for a competitor's);
+  or above ours, then or within the feed's lag before (our own level taken for a competitor's);
 * losing pairs: decisions whose two bids, if both filled, would keep less than twice the edge after
   both legs' fees (``100 − a − b − fee(a) − fee(b) < 2 × edge``).
 
@@ -35,6 +35,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import deque
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.sim import Fidelity, SimServer
+from kmm_tui.sim.events import BookDelta
 
 RESULTS = Path(__file__).resolve().parent / "results" / "chaos.json"
 
@@ -112,6 +114,29 @@ class DecisionAudit:
         self.losing_pairs = 0
         self.tickers: dict[str, tuple[str, str]] = {}
         self.edges: dict[str, int] = {}
+        self.history: dict[str, deque[tuple[float, int]]] = {}
+
+    def follow_exchange(self) -> None:
+        """Keep, per ticker, when other traders' best bid last changed and what it was: the feed shows
+        the exchange late (``feed_lag_ms``), so a decision may rightly react to a bid that just left."""
+        self.sim.exchange.listeners.append(self._on_sim_event)
+
+    def _on_sim_event(self, event: object) -> None:
+        if isinstance(event, BookDelta) and event.side == "yes":
+            others = self._others(event.ticker)
+            self.history.setdefault(event.ticker, deque(maxlen=64)).append(
+                (time.monotonic(), max(others) if others else 0)
+            )
+
+    def _others(self, ticker: str) -> list[int]:
+        account = self.sim.demo_account.user_id
+        book = self.sim.exchange.books[ticker]
+        return [o.price for o in book.orders() if o.side == "bid" and o.account_id != account]
+
+    def _recently_at_or_above(self, ticker: str, price: int) -> bool:
+        window = (self.sim.fidelity.feed_lag_ms + 250) / 1000
+        since = time.monotonic() - window
+        return any(t >= since and best >= price for t, best in self.history.get(ticker, ()))
 
     def watch(self, engine: Engine) -> None:
         for view in engine.snapshot().matches:
@@ -145,8 +170,13 @@ class DecisionAudit:
                 continue
             book = self.sim.exchange.books[ticker]
             ours = [o.price for o in book.orders() if o.side == "bid" and o.account_id == account]
-            others = [o.price for o in book.orders() if o.side == "bid" and o.account_id != account]
-            if ours and quote.price > max(ours) and not any(p >= max(ours) for p in others):
+            others = self._others(ticker)
+            if (
+                ours
+                and quote.price > max(ours)
+                and not any(p >= max(ours) for p in others)
+                and not self._recently_at_or_above(ticker, max(ours))
+            ):
                 self.self_outbids += 1
                 print(f"  self-outbid on {ticker}: ours {ours}, others {sorted(others)[-3:]}, "
                       f"decided {quote.price} ({quote.detail})")
@@ -222,6 +252,7 @@ async def run(minutes: float, seed: int, fault_every_s: float, adversarial: bool
             engine = await start_engine(sim, journal_path)
             await add_matches(engine, sim)
             outbids = DecisionAudit(sim)
+            outbids.follow_exchange()
             outbids.watch(engine)
             strays = 0
             calm_s = min(20.0, minutes * 60 / 4)
