@@ -500,7 +500,7 @@ async def _check_exchange(
         except errors.KalshiError as exc:
             raise UserError(getattr(exc, "user_message", None) or str(exc)) from None
         signer = auth.Signer(key_id, key)
-        _line("key", f"{key_id} ({key_path})")
+        _line("key", f"{key_id} ({key_path}, {signer.algorithm})")
     else:
         _line("key", "none (the account check is skipped; pass --key-id and --key-file)")
     async with rest.KalshiRest(base_url=rest_url, signer=signer) as client:
