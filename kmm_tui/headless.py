@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
+from kmm_tui import eventloop
 from kmm_tui.bootstrap import BootstrapError, open_engine
 from kmm_tui.config import Settings
 from kmm_tui.domain.prices import (
@@ -263,7 +264,7 @@ async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point for ``kmm run`` (dispatched from kmm_tui.cli)."""
     try:
-        return asyncio.run(run_match(args, settings))
+        return eventloop.run(run_match(args, settings))
     except (UsageError, EngineError, BootstrapError) as error:
         message = getattr(error, "user_message", None) or str(error)
         print(f"kmm run: {message}", file=sys.stderr)

@@ -75,6 +75,7 @@ DEMO_REST = "https://external-api.demo.kalshi.co/trade-api/v2"
 PROD_WS = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
 DEMO_WS = "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2"
 SIM_DEFAULT_PORT = 8765
+MAX_CONNECTIONS = 20  # concurrent requests in flight; the rest wait their turn before httpx sees them
 
 
 def sim_rest_url(port: int = SIM_DEFAULT_PORT, host: str = "127.0.0.1") -> str:
@@ -153,11 +154,15 @@ class KalshiRest:
         self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # httpcore's pool does work per waiting request on every hand-over: with 200 requests queued on
+        # 20 connections one request cost ~3 ms of CPU instead of ~1.3 ms. Requests therefore queue
+        # here, on a plain semaphore, and httpx only ever sees as many as it has connections.
+        self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             headers={"Accept": "application/json", "User-Agent": "kmm/0.1"},
             follow_redirects=False,
         )
@@ -207,11 +212,14 @@ class KalshiRest:
         while True:
             attempt += 1
             await self.limiter.acquire(bucket, cost, priority)
-            headers = {}
-            if self.signer is not None and private:
-                headers.update(self.signer.headers(method, full_path, self._clock_ms()))
             try:
-                response = await self._client.request(method, path, params=query, json=body, headers=headers)
+                async with self._connections:  # signed once a connection is ours: the timestamp is fresh
+                    headers = {}
+                    if self.signer is not None and private:
+                        headers = self.signer.headers(method, full_path, self._clock_ms())
+                    response = await self._client.request(
+                        method, path, params=query, json=body, headers=headers
+                    )
                 error = (
                     None
                     if response.is_success
