@@ -12,6 +12,8 @@ transport failure (timeout, refused or reset connection), whose outcome the call
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 
@@ -27,6 +29,10 @@ class WritePath:
         self._connections = connections
         self._headers = headers
         self._session: aiohttp.ClientSession | None = None
+        # The proxy is read from the environment once, as httpx does: aiohttp's trust_env would look it
+        # (and ~/.netrc) up in a worker thread on every request, two thread hand-overs per write.
+        host = urlsplit(base_url).hostname or ""
+        self._proxy = None if proxy_bypass(host) or host in _LOOPBACK else _env_proxy(base_url)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -34,8 +40,7 @@ class WritePath:
                 connector=aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300),
                 timeout=self._timeout,
                 headers=self._headers,
-                trust_env=True,  # honour HTTPS_PROXY like httpx does
-                auto_decompress=True,
+                trust_env=False,
             )
         return self._session
 
@@ -58,6 +63,7 @@ class WritePath:
                 json=body,
                 headers=headers,
                 allow_redirects=False,
+                proxy=self._proxy,
             ) as response:
                 return response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -68,3 +74,11 @@ class WritePath:
             await self._session.close()
             self._session = None
 
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _env_proxy(url: str) -> str | None:
+    """``HTTPS_PROXY``/``HTTP_PROXY`` (or ``ALL_PROXY``) for this URL's scheme, as httpx reads them."""
+    proxies = getproxies()
+    return proxies.get(urlsplit(url).scheme) or proxies.get("all")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_reaction, bench_scale, bench_writes
+from bench import bench_http, bench_reaction, bench_scale, bench_writes
 from bench.common import AMEND_TOKENS, CANCEL_TOKENS, CREATE_TOKENS, percentile, write_scenario
 from kmm_tui.sim import load_scenario
 
@@ -83,3 +83,10 @@ async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> 
     assert quoting["peak_rss_mb"] >= quoting["rss_mb"] > 0
     assert idle["keeps_up"], f"20 updates/s must not back the feed up: {idle['feed_delay_ms']}"
     assert json.loads((tmp_path / "scale.json").read_text()) == result
+
+
+async def test_http_bench_compares_both_clients_on_real_amends(tmp_path: Path) -> None:
+    result = await bench_http.run(bench_http.Config(amends=20, concurrency=2), results_dir=tmp_path)
+    assert result["baseline_httpx_cpu_ms_per_write"] > 0 and result["aiohttp_cpu_ms_per_write"] > 0
+    assert result["verdict"] in ("pass", "FAIL") and result["target_ratio"] == 3.0
+    assert json.loads((tmp_path / "http.json").read_text()) == result
