@@ -70,9 +70,13 @@ async def test_write_bench_counts_amends_against_cancel_replace(tmp_path: Path) 
 
 
 async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> None:
-    config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5)
+    config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5, basic_at=(2,))
     result = await bench_scale.run(config, results_dir=tmp_path)
-    (case,) = result["cases"]
+    case, basic = result["cases"]
+    assert (case["tier"], basic["tier"]) == ("prestige", "basic")
+    assert basic["basic_tier_no_429"] == "pass" and basic["http_429_received_whole_run"] == 0
+    assert result["key_type"] == "ed25519"
+    assert case["quoting"]["journal_commits_per_s"] > 0, "the journal is on"
     idle, quoting = case["idle_baseline"], case["quoting"]
     assert case["markets"] == 4 and quoting["resting_orders"] == 4
     assert idle["decisions_per_s"] == 0 and idle["order_writes_per_s"] == 0
