@@ -44,11 +44,13 @@ def test_book_path_moves_every_step_and_stays_under_the_ceiling() -> None:
 
 
 async def test_reaction_bench_engine_beats_the_polling_baseline(tmp_path: Path) -> None:
-    config = bench_reaction.Config(trials=5, baseline_trials=1, poll_interval_s=0.2)
+    config = bench_reaction.Config(trials=5, baseline_trials=1, poll_interval_s=0.2, loaded=3)
     result = await bench_reaction.run(config, results_dir=tmp_path)
     engine = result["engine"]["exchange_applied"]
     baseline = result["baseline_rest_poll"]["exchange_applied"]
     assert engine["n"] == 5 and baseline["n"] == 1
+    assert result["engine_loaded"]["exchange_applied"]["n"] == 5
+    assert result["engine_loaded"]["other_matches_quoting"] == 3
     assert 0 < engine["p50_ms"] <= engine["p99_ms"] < 1000
     assert result["engine"]["client_acked"]["p50_ms"] >= engine["p50_ms"], "the reply follows the amend"
     assert baseline["p50_ms"] > engine["p50_ms"]
