@@ -377,7 +377,19 @@ class Production:
             "log_bytes": self.log_path.stat().st_size if self.log_path.exists() else 0,
             "paced": limiter.paced[BucketName.WRITE],
             "paced_s": limiter.paced_s[BucketName.WRITE],
+            "disk_write_bytes": _disk_written(),
         }
+
+
+def _disk_written() -> int:
+    """Bytes this process has caused to be written to storage (Linux ``/proc/self/io``), else 0."""
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 async def window(
@@ -433,6 +445,9 @@ async def window(
         else 0,
         "http_429_received": int(sim_after["refused_429"] - sim_before["refused_429"]),
         "journal_commits_per_s": round((after["commits"] - before["commits"]) / wall, 1),
+        "disk_write_kb_per_s": round(
+            (after["disk_write_bytes"] - before["disk_write_bytes"]) / wall / 1024, 1
+        ),
         "log_mb_per_hour": round((after["log_bytes"] - before["log_bytes"]) / wall * 3600 / 2**20, 1),
         "rss_mb": round(rss, 1),
         "peak_rss_mb": round(peak, 1),
@@ -654,7 +669,8 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
               f"rss {w['rss_mb']:.0f} MiB (peak {w['peak_rss_mb']:.0f})  "
               f"sim cpu {w['sim_cpu_share'] * 100:.0f}%  "
               f"driven {w['driver_updates_per_market_s']:.2f}/market/s")
-        print(f"  {'':13s} journal {w['journal_commits_per_s']} commits/s, log {w['log_mb_per_hour']} MB/h, "
+        print(f"  {'':13s} journal {w['journal_commits_per_s']} commits/s, disk writes "
+              f"{w['disk_write_kb_per_s']} KB/s, log {w['log_mb_per_hour']} MB/h, "
               f"writes paced by the limiter {w['writes_paced_by_limiter']} "
               f"(mean wait {w['mean_pacing_wait_ms']} ms), 429s received {w['http_429_received']}")
     print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
