@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kmm_tui.domain.prices import Count, Money, Price, contracts
 from kmm_tui.domain.theo import DevigMethod
-from kmm_tui.engine.journal import MIGRATIONS, Journal, JournalFill, JournalOrder
+from kmm_tui.engine.journal import CHECKPOINT_EVERY, MIGRATIONS, Journal, JournalFill, JournalOrder
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 
 
@@ -134,3 +134,21 @@ def test_old_decisions_and_those_beyond_the_cap_are_pruned(tmp_path: Path) -> No
     assert journal.prune_decisions(now_ms=5_800) == 4, "two too old, then two beyond the cap of five"
     kept = [row[2] for row in journal.history("m1") if row[1] == "decision"]
     assert kept == [f"a best_bid: {ts}" for ts in (5_200, 5_300, 5_400, 5_500, 5_600)]
+
+
+async def test_the_wal_is_checkpointed_off_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    before = path.stat().st_size
+    for i in range(CHECKPOINT_EVERY):
+        journal.record_fill(
+            JournalFill(f"t{i}", "m1", "o1", "T-A", "a", Price(5500), Count(100), Money(0), False, i)
+        )
+    for _ in range(100):  # the worker thread's passive checkpoint
+        if journal.checkpoints:
+            break
+        await asyncio.sleep(0.01)
+    assert journal.checkpoints == 1
+    assert path.stat().st_size > before, "the rows were copied from the WAL into the database file"
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0, "never inside a commit"
+    journal.close()
