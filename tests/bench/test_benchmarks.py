@@ -68,6 +68,8 @@ async def test_write_bench_counts_amends_against_cancel_replace(tmp_path: Path) 
     assert engine["write_requests"] == engine["quote_moves"], "one amend per quote move"
     assert naive["write_requests"] == 2 * naive["quote_moves"], "one cancel and one create per move"
     assert naive["tokens"] == (CANCEL_TOKENS + CREATE_TOKENS) * naive["quote_moves"]
+    bursts = result["engine_bursts"]
+    assert 1 <= bursts["write_requests"] <= 5 and bursts["bursts"] == 1, "a burst never costs more writes"
     assert json.loads((tmp_path / "writes.json").read_text()) == result
 
 
