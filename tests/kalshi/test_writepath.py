@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.kalshi.auth import Signer
@@ -32,3 +35,27 @@ async def test_no_answer_is_unavailable(signer: Signer) -> None:
         with pytest.raises(Unavailable) as caught:
             await rest.amend_order("o-1", "KXT-A", "bid", Price(3000), contracts(1))
         assert caught.value.code == "connection_error" and "amend" in str(caught.value)
+
+
+class WatchedSigner(Signer):
+    """A real signer that notes the thread each signature was made on."""
+
+    __slots__ = ("threads",)
+
+    def sign(self, message: bytes) -> bytes:
+        self.threads.append(threading.current_thread().name)
+        return super().sign(message)
+
+
+@pytest.mark.parametrize(("key_type", "off_loop"), [("rsa", True), ("ed25519", False)])
+async def test_rsa_signatures_are_made_off_the_loop(key_type: str, off_loop: bool) -> None:
+    async with SimServer(agents=False) as sim:
+        account = sim.create_account(key_type=key_type)
+        key = serialization.load_pem_private_key(account.private_key_pem, password=None)
+        signer = WatchedSigner(account.key_id, key)  # type: ignore[arg-type]
+        signer.threads = []
+        async with KalshiRest(sim.base_url, signer=signer) as rest:
+            await rest.get_balance()
+        loop_thread = threading.current_thread().name
+        assert len(signer.threads) == 1
+        assert (signer.threads[0] != loop_thread) is off_loop
