@@ -580,6 +580,7 @@ async def soak_rss(seconds: float, probe: Probe) -> dict[str, Any]:
         "rss_last_mb": round(rss[-1], 1),
         "rss_max_mb": round(max(rss), 1),
         "rss_slope_mb_per_min": round(slope, 3),
+        "rss_slope_after_5_min_mb_per_min": round(_slope([(m, mb) for m, mb in samples if m >= 5]), 3),
         "flat": abs(slope) <= SOAK_MAX_SLOPE_MB_PER_MIN and max(rss) < 300,
         "engine_cpu_share": round((time.process_time() - cpu0) / (time.perf_counter() - began), 3),
         "feed_delay_p99_ms_worst_10s": max(delay_p99s) if delay_p99s else None,
