@@ -20,8 +20,20 @@ The ratio is quoting CPU / idle CPU: what quoting costs on top of following the 
 Session recording (kmm_tui/replay, on by default) runs throughout; the quoting window also reports the
 CPU spent inside the recorder (thread CPU time around each call) as a share of the engine's CPU.
 
-Rate-limit tier: prestige (200 matches at this rate need ~200 amends/s; a basic account could not).
-Run: ``.venv/bin/python bench/bench_scale.py [--matches 50,200 --seconds 8]`` -> ``bench/results/scale.json``.
+As in production: the journal is on (a SQLite file, group commits), logging at INFO goes to a file
+through the redacting handler, the engine runs on ``kmm_tui.eventloop`` (uvloop), and the account signs
+with the key kind of ``--key-type`` (Ed25519 by default; ``rsa`` for RSA-PSS). The quoting window opens
+only once start-up has settled (every bid resting and the feed delay back under 50 ms). Also measured
+in the quoting window: reaction (the exchange's timestamp of a competitor delta that moves the best bid
+to the reply of our amend that follows it), the client limiter's pacing of writes, and every 429 the
+exchange sent (counted by the simulator).
+
+Cases: ``--matches`` at the prestige tier (200 matches at this rate need ~200 amends/s), plus
+``--basic-at`` matches at the basic tier (10 amends/s: the limiter paces the writes; no 429 may arrive).
+The goals (``TARGETS``) are checked at ``GOAL_MATCHES`` on prestige; 500 matches is the stretch, reported.
+``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for M minutes and reports RSS and its slope.
+Run: ``.venv/bin/python bench/bench_scale.py [--matches 50,200,500 --seconds 8]`` ->
+``bench/results/scale.json`` (``soak.json`` for a soak).
 """
 
 from __future__ import annotations
@@ -51,23 +63,43 @@ from bench.common import (
     THEO_A_CENTS,
     bench_spec,
     engine_for,
+    install_counter,
     match_tickers,
     percentile,
     write_result,
     write_scenario,
 )
+from kmm_tui import eventloop
 from kmm_tui.bootstrap import sim_key_from_state
 from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import BookUpdated, Event, OrderAction, OrderChanged
+from kmm_tui.engine.journal import Journal
+from kmm_tui.kalshi.auth import Signer
+from kmm_tui.kalshi.ratelimit import BucketName
 from kmm_tui.kalshi.ws import BookEvent, FeedEvent, KalshiFeed
+from kmm_tui.logsetup import setup_logging, teardown_logging
 from kmm_tui.replay.recorder import SessionRecorder
 from kmm_tui.sim import SimServer
 
 SCRIPT = Path(__file__).resolve()
 TIER = "prestige"
 LAG_PERIOD_S = 0.01
+SETTLED_DELAY_MS = 50  # start-up has settled once the feed delay of the last second is back under this
+SETTLE_MAX_S = 60.0
+GOAL_MATCHES = 200
+STRETCH_MATCHES = 500
+# (figure, comparison, limit): the issue's goals at GOAL_MATCHES matches on prestige.
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("engine_cpu_pct", "<", 40.0),
+    ("feed_delay_p99_ms", "<", 50.0),
+    ("reaction_p50_ms", "<=", 5.0),
+    ("reaction_p99_ms", "<=", 25.0),
+    ("peak_rss_mb", "<", 300.0),
+)
+SOAK_SAMPLE_S = 10.0
+SOAK_MAX_SLOPE_MB_PER_MIN = 0.2  # "flat": under 6 MB over 30 minutes
 KEEP_UP_MS = 100  # feed delay p99 above this means the engine is not keeping up with the books
 ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: we quote one cent above
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
@@ -76,12 +108,15 @@ DEEP_MAX_ORDERS = 6
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    matches: tuple[int, ...] = (50, 200)
+    matches: tuple[int, ...] = (50, GOAL_MATCHES, STRETCH_MATCHES)
     seconds: float = 8.0
     warmup_s: float = 2.0
     rate: float = 5.0  # book updates per market per second
     requote_share: float = 0.1
     seed: int = 3
+    basic_at: tuple[int, ...] = ()  # also run these match counts on the basic tier (the CLI: 200)
+    key_type: str = "ed25519"
+    soak_minutes: float = 0.0
 
 
 DEFAULTS = Config()
@@ -148,13 +183,21 @@ class Driver:
             await asyncio.sleep(0.01)
 
 
-async def serve_sim(n_matches: int, rate: float, requote_share: float, seed: int, state_dir: Path) -> None:
+async def serve_sim(
+    n_matches: int, rate: float, requote_share: float, seed: int, state_dir: Path, tier: str, key_type: str
+) -> None:
     """Child process: run the simulator and the driver; obey ``go``/``stats``/``quit`` on stdin."""
     scenario = write_scenario(state_dir, n_matches)
-    async with SimServer(scenario, agents=False, tier=TIER, state_dir=state_dir / "sim") as sim:
+    async with SimServer(scenario, agents=False, tier=tier, state_dir=state_dir / "sim") as sim:
+        counter = install_counter(sim)  # every 429 the exchange sends is counted here
         driver = Driver(sim, rate, requote_share, seed)
-        print(json.dumps({"base_url": sim.base_url, "ws_url": sim.ws_url, "matches": match_tickers(sim)}),
-              flush=True)
+        ready: dict[str, Any] = {
+            "base_url": sim.base_url, "ws_url": sim.ws_url, "matches": match_tickers(sim)
+        }
+        if key_type != "rsa":
+            account = sim.create_account(10_000_000, tier, key_type=key_type)
+            ready["key"] = {"key_id": account.key_id, "pem": account.private_key_pem.decode()}
+        print(json.dumps(ready), flush=True)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -165,7 +208,8 @@ async def serve_sim(n_matches: int, rate: float, requote_share: float, seed: int
                     task = asyncio.create_task(driver.run(), name="driver")
                 elif line == "stats":
                     stats = {"cpu_s": time.process_time(), "wall_s": time.monotonic()}
-                    counts = {"updates": driver.updates, "requotes": driver.requotes}
+                    counts = {"updates": driver.updates, "requotes": driver.requotes,
+                              "refused_429": counter.refused}
                     print(json.dumps({**stats, **counts}), flush=True)
                 elif line == "quit":
                     break
@@ -187,12 +231,14 @@ class SimProcess:
         self.ready = ready
 
     @classmethod
-    async def spawn(cls, n_matches: int, config: Config, state_dir: Path) -> SimProcess:
+    async def spawn(
+        cls, n_matches: int, config: Config, state_dir: Path, tier: str = TIER
+    ) -> SimProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(SCRIPT), "--serve-sim",
             "--matches", str(n_matches), "--rate", str(config.rate),
             "--requote-share", str(config.requote_share), "--seed", str(config.seed),
-            "--state-dir", str(state_dir),
+            "--state-dir", str(state_dir), "--tier", tier, "--key-type", config.key_type,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )
         assert proc.stdout is not None
@@ -201,6 +247,13 @@ class SimProcess:
             await proc.wait()
             raise RuntimeError(f"the simulator child exited with {proc.returncode} before it was ready")
         return cls(proc, json.loads(line))
+
+    def signer(self, state_dir: Path) -> Signer:
+        """The account the engine trades with: the child's Ed25519 account, or the RSA demo key."""
+        key = self.ready.get("key")
+        if key is None:
+            return sim_key_from_state(state_dir)
+        return Signer.from_pem(key["key_id"], key["pem"].encode())
 
     async def send(self, command: str) -> None:
         assert self.proc.stdin is not None
@@ -261,6 +314,9 @@ class Probe:
     rejected: int = 0
     lags: list[float] = field(default_factory=list)
     feed_delays_ms: list[int] = field(default_factory=list)
+    movers_above: dict[str, int] = field(default_factory=dict)  # ticker -> the anchor's price
+    moved_ms: dict[str, int] = field(default_factory=dict)  # ticker -> exchange time of an unanswered move
+    reactions_ms: list[int] = field(default_factory=list)
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, BookUpdated):
@@ -270,6 +326,16 @@ class Probe:
                 self.rejected += 1
             else:
                 self.writes += 1
+                moved = self.moved_ms.pop(event.ticker, None)
+                if moved is not None and event.action is OrderAction.AMENDED:
+                    self.reactions_ms.append(time.time_ns() // 1_000_000 - moved)
+
+    def on_delta(self, event: BookEvent) -> None:
+        """A competitor's delta above the anchor moves the best bid: our amend must follow it."""
+        anchor = self.movers_above.get(event.ticker)
+        delta = event.delta
+        if event.client_order_id is None and delta is not None and anchor is not None and delta[0] > anchor:
+            self.moved_ms.setdefault(event.ticker, event.ts_ms)
 
     async def sample_lag(self) -> None:
         while True:
@@ -319,28 +385,63 @@ class TimedFeed(KalshiFeed):
         def timed(event: FeedEvent) -> None:
             if isinstance(event, BookEvent) and event.seq is not None and not event.stale:
                 PROBE.feed_delays_ms.append(time.time_ns() // 1_000_000 - event.ts_ms)
+                PROBE.on_delta(event)
             on_event(event)
 
         super().set_listener(timed)
 
 
+@dataclass(slots=True)
+class Production:
+    """What the engine carries in production, measured per window: journal, log file, limiter."""
+
+    engine: Engine
+    journal: Journal
+    log_path: Path
+
+    def counters(self) -> dict[str, float]:
+        limiter = self.engine._x.rest.limiter
+        return {
+            "commits": self.journal.commits,
+            "log_bytes": self.log_path.stat().st_size if self.log_path.exists() else 0,
+            "paced": limiter.paced[BucketName.WRITE],
+            "paced_s": limiter.paced_s[BucketName.WRITE],
+            "disk_write_bytes": _disk_written(),
+        }
+
+
+def _disk_written() -> int:
+    """Bytes this process has caused to be written to storage (Linux ``/proc/self/io``), else 0."""
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 async def window(
-    seconds: float, probe: Probe, decisions: list[int], sim: SimProcess, markets: int
+    seconds: float, probe: Probe, decisions: list[int], sim: SimProcess, markets: int, prod: Production
 ) -> dict[str, Any]:
     sim_before = await sim.stats()
+    before = prod.counters()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     updates0, writes0, rejected0, decided0 = probe.book_updates, probe.writes, probe.rejected, decisions[0]
-    lag_mark, delay_mark = len(probe.lags), len(probe.feed_delays_ms)
+    lag_mark, delay_mark, reaction_mark = len(probe.lags), len(probe.feed_delays_ms), len(probe.reactions_ms)
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     sim_after = await sim.stats()
+    after = prod.counters()
     lags_ms = [lag * 1000 for lag in probe.lags[lag_mark:]]
     delays = probe.feed_delays_ms[delay_mark:]
+    reactions = probe.reactions_ms[reaction_mark:]
     rss, peak = memory_mb()
     sim_wall = sim_after["wall_s"] - sim_before["wall_s"]
     driven = (sim_after["updates"] - sim_before["updates"]) / sim_wall
     requotes = sim_after["requotes"] - sim_before["requotes"]
     writes = probe.writes - writes0
+    paced = after["paced"] - before["paced"]
     return {
         "wall_s": round(wall, 2),
         "engine_cpu_s": round(cpu, 3),
@@ -362,6 +463,21 @@ async def window(
             "last_second_p50": percentile(delays[-max(1, len(delays) // int(max(1, seconds))):], 50),
         },
         "keeps_up": percentile(delays, 99) <= KEEP_UP_MS,
+        "reaction_ms": {
+            "n": len(reactions),
+            "p50": percentile(reactions, 50) if reactions else None,
+            "p99": percentile(reactions, 99) if reactions else None,
+        },
+        "writes_paced_by_limiter": paced,
+        "mean_pacing_wait_ms": round((after["paced_s"] - before["paced_s"]) / paced * 1000, 1)
+        if paced
+        else 0,
+        "http_429_received": int(sim_after["refused_429"] - sim_before["refused_429"]),
+        "journal_commits_per_s": round((after["commits"] - before["commits"]) / wall, 1),
+        "disk_write_kb_per_s": round(
+            (after["disk_write_bytes"] - before["disk_write_bytes"]) / wall / 1024, 1
+        ),
+        "log_mb_per_hour": round((after["log_bytes"] - before["log_bytes"]) / wall * 3600 / 2**20, 1),
         "rss_mb": round(rss, 1),
         "peak_rss_mb": round(peak, 1),
         "sim_cpu_share": round((sim_after["cpu_s"] - sim_before["cpu_s"]) / sim_wall, 3),
@@ -380,19 +496,54 @@ async def _each(items: list[Any], action: Callable[[Any], Any], concurrency: int
     await asyncio.gather(*(one(item) for item in items))
 
 
-async def measure(n_matches: int, config: Config, session_dir: Path | None = None) -> dict[str, Any]:
+async def settle(engine: Engine, probe: Probe, n_matches: int) -> float:
+    """Wait for start-up to settle: every bid resting and the last second's feed delay under 50 ms."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < SETTLE_MAX_S:
+        mark = len(probe.feed_delays_ms)
+        await asyncio.sleep(1.0)
+        recent = probe.feed_delays_ms[mark:]
+        resting = engine.snapshot().resting_orders
+        if resting >= 2 * n_matches * 0.9 and recent and percentile(recent, 99) < SETTLED_DELAY_MS:
+            break
+    return round(time.perf_counter() - began, 1)
+
+
+async def measure(
+    n_matches: int,
+    config: Config,
+    tier: str = TIER,
+    soak_s: float = 0.0,
+    session_dir: Path | None = None,
+) -> dict[str, Any]:
     """One match count; the session is recorded under ``session_dir`` (kept) or a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="kmm-bench-scale-") as tmp:
         recorder = TimedRecorder(session_dir or Path(tmp), "sim", start_ms=time.time_ns() // 1_000_000)
-        sim = await SimProcess.spawn(n_matches, config, Path(tmp))
+        sim = await SimProcess.spawn(n_matches, config, Path(tmp), tier)
         engine: Engine | None = None
         probe = PROBE
         probe.feed_delays_ms.clear()
+        probe.reactions_ms.clear()
+        probe.moved_ms.clear()
+        probe.movers_above = {}
+        for a, b in sim.ready["matches"]:
+            probe.movers_above[a] = (THEO_A_CENTS - EDGE_CENTS - ANCHOR_BELOW_CEILING_CENTS) * 100
+            probe.movers_above[b] = (100 - THEO_A_CENTS - EDGE_CENTS - ANCHOR_BELOW_CEILING_CENTS) * 100
         lag_task: asyncio.Task[None] | None = None
+        journal = Journal(Path(tmp) / "journal.sqlite3")
+        log_path = setup_logging(Path(tmp), logging.INFO)
+        soak: dict[str, Any] | None = None
         try:
-            signer = sim_key_from_state(Path(tmp))
-            engine = engine_for(sim.ready["base_url"], sim.ready["ws_url"], signer, TimedFeed, recorder)
+            engine = engine_for(
+                sim.ready["base_url"],
+                sim.ready["ws_url"],
+                sim.signer(Path(tmp)),
+                TimedFeed,
+                recorder,
+                journal=journal,
+            )
             await engine.start()
+            prod = Production(engine, journal, log_path)
             engine.listen(probe.on_event)
             specs = [bench_spec(f"m{i}", a, b) for i, (a, b) in enumerate(sim.ready["matches"])]
             added = time.perf_counter()
@@ -402,18 +553,22 @@ async def measure(n_matches: int, config: Config, session_dir: Path | None = Non
             await sim.send("go")
             with counting_decisions() as decisions:
                 await asyncio.sleep(config.warmup_s)
-                idle = await window(config.seconds, probe, decisions, sim, 2 * n_matches)
+                idle = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 started = time.perf_counter()
                 await _each(specs, lambda spec: engine.execute(cmd.StartMatch(spec.match_id)))  # type: ignore[union-attr]
                 start_s = time.perf_counter() - started
+                settle_s = await settle(engine, probe, n_matches)
                 await asyncio.sleep(config.warmup_s)
                 resting = engine.snapshot().resting_orders
                 recorder_ns = recorder.cpu_ns
-                quoting = await window(config.seconds, probe, decisions, sim, 2 * n_matches)
+                quoting = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 recording_s = (recorder.cpu_ns - recorder_ns) / 1e9
+                if soak_s > 0:
+                    soak = await soak_rss(soak_s, probe)
             quoting["resting_orders"] = resting
             quoting["recording_cpu_s"] = round(recording_s, 4)
             quoting["recording_share_of_engine_cpu"] = round(recording_s / quoting["engine_cpu_s"], 4)
+            refused_total = (await sim.stats())["refused_429"]
         finally:
             if lag_task is not None:
                 lag_task.cancel()
@@ -422,16 +577,21 @@ async def measure(n_matches: int, config: Config, session_dir: Path | None = Non
             left = await engine.close() if engine is not None else 0
             recorder.close(time.time_ns() // 1_000_000)
             await sim.stop()
+            journal.close()
+            teardown_logging()
         session_bytes = recorder.path.stat().st_size
         if left:
             raise RuntimeError(f"{left} order(s) left resting after the engine closed")
     if resting < 2 * n_matches * 0.9:
         raise RuntimeError(f"only {resting} of {2 * n_matches} bids were resting: the engine was not quoting")
-    return {
+    case: dict[str, Any] = {
         "matches": n_matches,
         "markets": 2 * n_matches,
+        "tier": tier,
         "add_matches_s": round(add_s, 2),
         "start_matches_s": round(start_s, 2),
+        "settle_s": settle_s,
+        "http_429_received_whole_run": int(refused_total),
         "idle_baseline": idle,
         "quoting": quoting,
         "ratio_cpu_quoting_over_idle": round(quoting["engine_cpu_s"] / idle["engine_cpu_s"], 2)
@@ -440,14 +600,97 @@ async def measure(n_matches: int, config: Config, session_dir: Path | None = Non
         "session_file": str(recorder.path) if session_dir is not None else None,
         "session_kib": session_bytes // 1024,
     }
+    if soak is not None:
+        case["soak"] = soak
+    return case
+
+
+async def soak_rss(seconds: float, probe: Probe) -> dict[str, Any]:
+    """RSS every ``SOAK_SAMPLE_S`` while quoting; the least-squares slope says whether it is flat."""
+    samples: list[tuple[float, float]] = []
+    began = time.perf_counter()
+    cpu0 = time.process_time()
+    delay_p99s: list[int] = []
+    del probe.feed_delays_ms[:], probe.reactions_ms[:]
+    while (elapsed := time.perf_counter() - began) < seconds:
+        samples.append((elapsed / 60, memory_mb()[0]))
+        await asyncio.sleep(SOAK_SAMPLE_S)
+        if probe.feed_delays_ms:
+            delay_p99s.append(percentile(probe.feed_delays_ms, 99))
+        # the probe's own lists must not be what grows (2,400 delays a second: 35 MB in 30 minutes)
+        del probe.lags[:], probe.feed_delays_ms[:], probe.reactions_ms[:]
+    samples.append(((time.perf_counter() - began) / 60, memory_mb()[0]))
+    slope = _slope(samples)
+    rss = [mb for _, mb in samples]
+    return {
+        "minutes": round(samples[-1][0], 1),
+        "rss_first_mb": round(rss[0], 1),
+        "rss_last_mb": round(rss[-1], 1),
+        "rss_max_mb": round(max(rss), 1),
+        "rss_slope_mb_per_min": round(slope, 3),
+        "rss_slope_after_5_min_mb_per_min": round(_slope([(m, mb) for m, mb in samples if m >= 5]), 3),
+        "flat": abs(slope) <= SOAK_MAX_SLOPE_MB_PER_MIN and max(rss) < 300,
+        "engine_cpu_share": round((time.process_time() - cpu0) / (time.perf_counter() - began), 3),
+        "feed_delay_p99_ms_worst_10s": max(delay_p99s) if delay_p99s else None,
+        "samples": [(round(m, 2), round(mb, 1)) for m, mb in samples],
+    }
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
+
+
+def goal_figures(case: dict[str, Any]) -> dict[str, float | None]:
+    w = case["quoting"]
+    return {
+        "engine_cpu_pct": round(w["engine_cpu_share"] * 100, 1),
+        "feed_delay_p99_ms": w["feed_delay_ms"]["p99"],
+        "reaction_p50_ms": w["reaction_ms"]["p50"],
+        "reaction_p99_ms": w["reaction_ms"]["p99"],
+        "peak_rss_mb": w["peak_rss_mb"],
+    }
+
+
+def verdicts(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal with its figure, limit and verdict (a missing figure fails)."""
+    figures = goal_figures(case)
+    out = []
+    for name, op, limit in TARGETS:
+        value = figures[name]
+        ok = value is not None and (value < limit if op == "<" else value <= limit)
+        verdict = "pass" if ok else "FAIL"
+        out.append({"figure": name, "value": value, "target": f"{op} {limit:g}", "verdict": verdict})
+    return out
 
 
 async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]:
-    cases = [await measure(n, config) for n in config.matches]
+    if config.soak_minutes > 0:
+        case = await measure(GOAL_MATCHES, config, TIER, soak_s=config.soak_minutes * 60)
+        result = {"benchmark": "soak", "key_type": config.key_type, "loop": eventloop.loop_name(),
+                  "case": case, "python": platform.python_version()}
+        write_result("soak", result, results_dir)
+        return result
+    cases = [await measure(n, config, TIER) for n in config.matches]
+    cases += [await measure(n, config, "basic") for n in config.basic_at]
+    for case in cases:
+        if case["tier"] == TIER and case["matches"] == GOAL_MATCHES:
+            case["goals"] = verdicts(case)
+        if case["tier"] == "basic":
+            w = case["quoting"]
+            case["basic_tier_no_429"] = "pass" if case["http_429_received_whole_run"] == 0 else "FAIL"
+            case["basic_tier_writes_paced"] = w["writes_paced_by_limiter"]
     result = {
         "benchmark": "scale",
-        "setup": "simulator + competitor driver in a child process; engine alone in this process",
-        "rate_limit_tier": TIER,
+        "setup": "simulator + competitor driver in a child process; engine alone in this process, "
+        "journal on, INFO logging to a file",
+        "key_type": config.key_type,
+        "loop": eventloop.loop_name(),
         "target_updates_per_market_s": config.rate,
         "requote_share": config.requote_share,
         "window_s": config.seconds,
@@ -458,60 +701,101 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
     return result
 
 
+def _print_case(case: dict[str, Any], rate: float) -> None:
+    print(f"== {case['matches']} matches ({case['markets']} markets), {case['tier']} tier, "
+          f"target {rate:g} updates/market/s (start-up settled in {case['settle_s']} s)")
+    for name in ("idle_baseline", "quoting"):
+        w = case[name]
+        lag = w["loop_lag_ms"]
+        print(f"  {name:13s} engine cpu {w['engine_cpu_share'] * 100:5.1f}% of a core  "
+              f"{w['decisions_per_s']:8.1f} decisions/s  "
+              f"{w['book_updates_received_per_s']:8.1f} updates/s  "
+              f"{w['order_writes_per_s']:6.1f} writes/s "
+              f"({w['writes_per_requote_update']} per best-bid move)")
+        feed, reaction = w["feed_delay_ms"], w["reaction_ms"]
+        print(f"  {'':13s} feed delay p50 {feed['p50']} p99 {feed['p99']} max {feed['max']} ms "
+              f"(last second p50 {feed['last_second_p50']} ms)  "
+              f"{'keeps up' if w['keeps_up'] else 'FALLING BEHIND the feed'}; "
+              f"reaction p50 {reaction['p50']} p99 {reaction['p99']} ms (n {reaction['n']})")
+        print(f"  {'':13s} loop lag p50 {lag['p50']:.2f} p99 {lag['p99']:.2f} max {lag['max']:.2f} ms  "
+              f"rss {w['rss_mb']:.0f} MiB (peak {w['peak_rss_mb']:.0f})  "
+              f"sim cpu {w['sim_cpu_share'] * 100:.0f}%  "
+              f"driven {w['driver_updates_per_market_s']:.2f}/market/s")
+        print(f"  {'':13s} journal {w['journal_commits_per_s']} commits/s, disk writes "
+              f"{w['disk_write_kb_per_s']} KB/s, log {w['log_mb_per_hour']} MB/h, "
+              f"writes paced by the limiter {w['writes_paced_by_limiter']} "
+              f"(mean wait {w['mean_pacing_wait_ms']} ms), 429s received {w['http_429_received']}")
+    print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
+    quoting = case["quoting"]
+    print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
+          f"{quoting['recording_share_of_engine_cpu'] * 100:.1f}% of the engine's CPU while quoting; "
+          f"file {case['session_kib']} KiB")
+    for goal in case.get("goals", ()):
+        print(f"  GOAL {goal['figure']:18s} {goal['value']!s:>8} "
+              f"(target {goal['target']}): {goal['verdict']}")
+    if "basic_tier_no_429" in case:
+        print(f"  BASIC tier: {case['basic_tier_writes_paced']} writes paced by the limiter; "
+              f"429s received over the whole run {case['http_429_received_whole_run']} "
+              f"(target 0): {case['basic_tier_no_429']}")
+
+
 def _print(result: dict[str, Any]) -> None:
+    print(f"key {result.get('key_type')}, loop {result.get('loop')}, journal on, INFO logging")
+    if result["benchmark"] == "soak":
+        case = result["case"]
+        soak = case["soak"]
+        _print_case(case, 5.0)
+        print(f"SOAK {soak['minutes']} min at {case['matches']} matches: rss {soak['rss_first_mb']} -> "
+              f"{soak['rss_last_mb']} MiB (max {soak['rss_max_mb']}), "
+              f"slope {soak['rss_slope_mb_per_min']} MB/min "
+              f"(target |slope| <= {SOAK_MAX_SLOPE_MB_PER_MIN} and < 300 MB): "
+              f"{'pass' if soak['flat'] else 'FAIL'}; cpu {soak['engine_cpu_share'] * 100:.1f}%")
+        return
     for case in result["cases"]:
-        print(f"== {case['matches']} matches ({case['markets']} markets), "
-              f"target {result['target_updates_per_market_s']:g} updates/market/s")
-        for name in ("idle_baseline", "quoting"):
-            w = case[name]
-            lag = w["loop_lag_ms"]
-            print(f"  {name:13s} engine cpu {w['engine_cpu_share'] * 100:5.1f}% of a core  "
-                  f"{w['decisions_per_s']:8.1f} decisions/s  "
-                  f"{w['book_updates_received_per_s']:8.1f} updates/s  "
-                  f"{w['order_writes_per_s']:6.1f} writes/s "
-                  f"({w['writes_per_requote_update']} per best-bid move)")
-            feed = w["feed_delay_ms"]
-            print(f"  {'':13s} feed delay p50 {feed['p50']} p99 {feed['p99']} max {feed['max']} ms "
-                  f"(last second p50 {feed['last_second_p50']} ms)  "
-                  f"{'keeps up' if w['keeps_up'] else 'FALLING BEHIND the feed'}")
-            print(f"  {'':13s} loop lag p50 {lag['p50']:.2f} p99 {lag['p99']:.2f} max {lag['max']:.2f} ms  "
-                  f"rss {w['rss_mb']:.0f} MiB (peak {w['peak_rss_mb']:.0f})  "
-                  f"sim cpu {w['sim_cpu_share'] * 100:.0f}%  "
-                  f"driven {w['driver_updates_per_market_s']:.2f}/market/s")
-        print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
-        quoting = case["quoting"]
-        print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
-              f"{quoting['recording_share_of_engine_cpu'] * 100:.1f}% of the engine's CPU while quoting; "
-              f"file {case['session_kib']} KiB")
+        _print_case(case, result["target_updates_per_market_s"])
+        if case["matches"] == STRETCH_MATCHES:
+            print("  (stretch goal: reported, not judged)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--matches", default=",".join(map(str, DEFAULTS.matches)),
-                        help="comma-separated match counts (default 50,200)")
+                        help="comma-separated match counts on the prestige tier (default 50,200,500)")
+    parser.add_argument("--basic-at", default=str(GOAL_MATCHES),
+                        help="match counts also run on the basic tier (default 200; '' = none)")
     parser.add_argument("--seconds", type=float, default=DEFAULTS.seconds, help="window length (default 8)")
     parser.add_argument("--rate", type=float, default=DEFAULTS.rate,
                         help="book updates per market per second (default 5)")
     parser.add_argument("--requote-share", type=float, default=DEFAULTS.requote_share,
                         help="share of updates that move the best competing bid (default 0.1)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--key-type", choices=("ed25519", "rsa"), default=DEFAULTS.key_type)
+    parser.add_argument("--soak-minutes", type=float, default=0.0,
+                        help=f"run {GOAL_MATCHES} matches quoting this long and report RSS and its slope")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tier", default=TIER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     if args.serve_sim:
         if args.state_dir is None:
             parser.error("--serve-sim needs --state-dir")
-        asyncio.run(serve_sim(int(args.matches), args.rate, args.requote_share, args.seed, args.state_dir))
+        asyncio.run(serve_sim(int(args.matches), args.rate, args.requote_share, args.seed, args.state_dir,
+                              args.tier, args.key_type))
         return 0
     try:
         matches = tuple(int(n) for n in args.matches.split(","))
+        basic_at = tuple(int(n) for n in args.basic_at.split(",") if n.strip())
     except ValueError:
-        parser.error(f"--matches must be comma-separated integers, not {args.matches!r}")
-    config = Config(matches, args.seconds, DEFAULTS.warmup_s, args.rate, args.requote_share, args.seed)
-    result = asyncio.run(run(config))
+        parser.error(f"--matches/--basic-at must be comma-separated integers, not {args.matches!r}")
+    config = Config(matches, args.seconds, DEFAULTS.warmup_s, args.rate, args.requote_share, args.seed,
+                    basic_at, args.key_type, args.soak_minutes)
+    result = eventloop.run(run(config))
     _print(result)
-    return 0
+    judged = result["cases"] if result["benchmark"] == "scale" else []
+    failed = [g for c in judged for g in c.get("goals", ()) if g["verdict"] != "pass"]
+    failed += [c for c in judged if c.get("basic_tier_no_429") == "FAIL"]
+    return 1 if failed or (result["benchmark"] == "soak" and not result["case"]["soak"]["flat"]) else 0
 
 
 if __name__ == "__main__":

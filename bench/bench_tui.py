@@ -9,7 +9,11 @@ Measures, headless at 120x40:
 * the same refresh done naively (clear the table and re-add every row each time), as the baseline
   measured in this run; the ratio says how much the in-place update saves;
 * UI CPU share: process CPU time / wall time while the app runs live for a few seconds with the
-  engine emitting book events at 10 Hz (the refresh timer throttles rendering to ≤ 10 Hz).
+  engine emitting book events at 10 Hz (the refresh timer throttles rendering to ≤ 10 Hz);
+* with the REAL engine: 50 matches quoting against the simulator in a child process, every book
+  changing 5 times a second (bench_scale's driver): the Matches screen's redraw times at 10 Hz, and
+  the engine's feed delay and reaction (bench_scale's probe) headless and then with the app drawing
+  on the same loop, whose ratio is the issue's "the UI cannot slow the engine" (target: within 20 %).
 
 Run: ``.venv/bin/python bench/bench_tui.py`` — writes ``bench/results/tui.json``.
 """
@@ -25,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -204,6 +209,88 @@ def _ms(values: list[float]) -> dict[str, float]:
     }
 
 
+REAL_MATCHES = 50
+REAL_SECONDS = 8.0
+REDRAW_TARGET_P95_MS = 16.0
+UI_SLOWDOWN_LIMIT = 1.2
+
+
+def _probe_window_marks(probe: Any) -> tuple[int, int]:
+    return len(probe.feed_delays_ms), len(probe.reactions_ms)
+
+
+def _probe_figures(probe: Any, marks: tuple[int, int]) -> dict[str, float | None]:
+    from bench.common import percentile
+
+    delays, reactions = probe.feed_delays_ms[marks[0]:], probe.reactions_ms[marks[1]:]
+    return {
+        "feed_delay_p99_ms": percentile(delays, 99) if delays else None,
+        "reaction_p50_ms": percentile(reactions, 50) if reactions else None,
+        "reaction_p99_ms": percentile(reactions, 99) if reactions else None,
+    }
+
+
+async def _real_engine() -> dict[str, object]:
+    """The app on a real engine under feed load (see the module docstring)."""
+    import tempfile
+
+    from bench import bench_scale as scale
+    from bench.common import bench_spec, engine_for
+    from kmm_tui.engine import commands as cmd
+
+    probe = scale.PROBE
+    with tempfile.TemporaryDirectory(prefix="kmm-bench-tui-") as tmp:
+        sim = await scale.SimProcess.spawn(REAL_MATCHES, scale.Config(), Path(tmp))
+        signer = sim.signer(Path(tmp))
+        engine = engine_for(sim.ready["base_url"], sim.ready["ws_url"], signer, scale.TimedFeed)
+        try:
+            await engine.start()
+            engine.listen(probe.on_event)
+            below = scale.EDGE_CENTS + scale.ANCHOR_BELOW_CEILING_CENTS
+            for a, b in sim.ready["matches"]:
+                probe.movers_above[a] = (scale.THEO_A_CENTS - below) * 100
+                probe.movers_above[b] = (100 - scale.THEO_A_CENTS - below) * 100
+            for i, (a, b) in enumerate(sim.ready["matches"]):
+                await engine.execute(cmd.AddMatch(bench_spec(f"m{i}", a, b), start=True))
+            await sim.send("go")
+            await scale.settle(engine, probe, REAL_MATCHES)
+            marks = _probe_window_marks(probe)
+            await asyncio.sleep(REAL_SECONDS)
+            headless = _probe_figures(probe, marks)
+            app = KmmApp(engine, clock=lambda: time.time_ns() // 1_000_000, live=False)  # type: ignore[arg-type]
+            times: list[float] = []
+            async with app.run_test(size=(120, 40)):
+                marks = _probe_window_marks(probe)
+                end = time.perf_counter() + REAL_SECONDS
+                while time.perf_counter() < end:
+                    start = time.perf_counter()
+                    app.render_now()
+                    app.screen._compositor.render_update(full=True)
+                    times.append(time.perf_counter() - start)
+                    await asyncio.sleep(0.1)  # the app's 10 Hz refresh
+                with_app = _probe_figures(probe, marks)
+        finally:
+            await engine.close()
+            await sim.stop()
+    redraw = _ms(times)
+    ratios = {
+        k: round(with_app[k] / headless[k], 2) if with_app[k] and headless[k] else None  # type: ignore[operator]
+        for k in ("feed_delay_p99_ms", "reaction_p99_ms")
+    }
+    return {
+        "matches": REAL_MATCHES,
+        "matches_screen_redraw": redraw,
+        "redraw_target_p95_ms": REDRAW_TARGET_P95_MS,
+        "redraw_verdict": "pass" if redraw["p95_ms"] < REDRAW_TARGET_P95_MS else "FAIL",
+        "engine_headless": headless,
+        "engine_with_app": with_app,
+        "ratio_with_app_over_headless": ratios,
+        "ui_slowdown_verdict": "pass"
+        if all(r is not None and r <= UI_SLOWDOWN_LIMIT for r in ratios.values())
+        else "FAIL",
+    }
+
+
 async def main() -> dict[str, object]:
     ours = await _frame_times((), naive=False)
     naive = await _frame_times((), naive=True)
@@ -221,6 +308,7 @@ async def main() -> dict[str, object]:
         "live_run_seconds": LIVE_SECONDS,
         "ui_cpu_share": round(share, 3),
         "renders_per_second": round(renders / LIVE_SECONDS, 1),
+        "real_engine": await _real_engine(),
     }
     return result
 
@@ -228,6 +316,12 @@ async def main() -> dict[str, object]:
 if __name__ == "__main__":
     outcome = asyncio.run(main())
     print(json.dumps(outcome, indent=2))
+    real = outcome["real_engine"]
+    assert isinstance(real, dict)
+    print(f"real engine, {real['matches']} live matches: Matches redraw p95 "
+          f"{real['matches_screen_redraw']['p95_ms']} ms (target < {REDRAW_TARGET_P95_MS:g}): "
+          f"{real['redraw_verdict']}; with the app / headless {real['ratio_with_app_over_headless']} "
+          f"(target <= {UI_SLOWDOWN_LIMIT:g}): {real['ui_slowdown_verdict']}")
     print(
         f"in-place refresh is {outcome['ratio_naive_over_in_place']}x faster than a full rebuild; "
         f"UI CPU share {outcome['ui_cpu_share']:.0%} at {outcome['renders_per_second']} renders/s"

@@ -75,6 +75,8 @@ class Config:
     interval_s: float = 0.15
     settle_s: float = 0.5
     seed: int = 11
+    burst: int = 5  # the burst case: this many moves ``burst_gap_s`` apart, then ``interval_s`` of quiet
+    burst_gap_s: float = 0.002
 
 
 DEFAULTS = Config()
@@ -136,9 +138,19 @@ class Window:
 
 
 async def drive(
-    sim: SimServer, ticker: str, order_id: str, path: list[int], config: Config, limiter: CountingLimiter
+    sim: SimServer,
+    ticker: str,
+    order_id: str,
+    path: list[int],
+    config: Config,
+    limiter: CountingLimiter,
+    bursts: bool = False,
 ) -> Window:
-    """Open the window, walk the competitor (its bid ``order_id``) along ``path``, settle, close it."""
+    """Open the window, walk the competitor (its bid ``order_id``) along ``path``, settle, close it.
+
+    With ``bursts`` the moves come ``config.burst`` at a time, ``burst_gap_s`` apart (a book that
+    jumps several times within milliseconds): only the last price of a burst needs a quote.
+    """
     account = sim.demo_account.user_id
     moves = MoveCounter(account, ticker)
     moves.last = our_price(sim, ticker)
@@ -147,11 +159,12 @@ async def drive(
     loop = asyncio.get_running_loop()
     next_at = loop.time()
     try:
-        for cents in path:
+        for step, cents in enumerate(path, start=1):
             new_id = sim.place_competitor_order(ticker, "bid", Price(cents * 100), contracts(5))
             sim.cancel_competitor_order(order_id)
             order_id = new_id
-            next_at += config.interval_s
+            in_burst = config.burst > 1 and bursts and step % config.burst != 0
+            next_at += config.burst_gap_s if in_burst else config.interval_s
             await asyncio.sleep(max(0.0, next_at - loop.time()))
         await asyncio.sleep(config.settle_s)
     finally:
@@ -172,7 +185,7 @@ def _open_market(sim: SimServer, ticker: str) -> str:
     return sim.place_competitor_order(ticker, "bid", Price(START_CENTS * 100), contracts(5))
 
 
-async def measure_engine(scenario: Path, path: list[int], config: Config) -> Window:
+async def measure_engine(scenario: Path, path: list[int], config: Config, bursts: bool = False) -> Window:
     async with SimServer(scenario, agents=False, tier=TIER) as sim:
         limiter = install_counter(sim)
         ticker_a, ticker_b = sim.matches[0].tickers[:2]
@@ -183,7 +196,7 @@ async def measure_engine(scenario: Path, path: list[int], config: Config) -> Win
             first = Price(expected_quote(START_CENTS) * 100)
             await wait_until(lambda: our_price(sim, ticker_a) == first, 10, "the engine's first bid")
             await asyncio.sleep(config.settle_s)
-            return await drive(sim, ticker_a, competitor, path, config, limiter)
+            return await drive(sim, ticker_a, competitor, path, config, limiter, bursts)
         finally:
             left = await engine.close()
             if left:
@@ -347,8 +360,10 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="kmm-bench-") as tmp:
         scenario = write_scenario(Path(tmp), 1)
         engine = await measure_engine(scenario, path, config)
+        burst = await measure_engine(scenario, path, config, bursts=True)
         baseline = await measure_baseline(scenario, path, config)
     e = _side(engine, config.changes, quotes[-1])
+    n_bursts = -(-config.changes // max(1, config.burst))
     b = _side(baseline, config.changes, quotes[-1])
     result: dict[str, Any] = {
         "benchmark": "writes",
@@ -358,6 +373,13 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
         "rate_limit_tier": TIER,
         "token_costs": {"amend": AMEND_TOKENS, "create": CREATE_TOKENS, "cancel": CANCEL_TOKENS},
         "engine_amend": e,
+        "engine_bursts": {
+            "burst": config.burst,
+            "burst_gap_ms": config.burst_gap_s * 1000,
+            "bursts": n_bursts,
+            **_side(burst, config.changes, quotes[-1]),
+            "writes_per_burst": round(burst.writes.requests / n_bursts, 2),
+        },
         "baseline_cancel_replace": b,
         "ratio_writes_baseline_over_engine": round(b["write_requests"] / e["write_requests"], 2)
         if e["write_requests"]
@@ -386,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{side['writes_per_change']:.2f} writes/change  "
               f"{side['tokens_per_change']:.2f} tokens/change  "
               f"({side['quote_moves']} quote moves)")
+    b = result["engine_bursts"]
+    print(f"engine, {b['bursts']} bursts of {b['burst']} moves {b['burst_gap_ms']:g} ms apart: "
+          f"{b['write_requests']} writes, {b['writes_per_burst']} per burst "
+          f"(target <= {b['burst']}: the moves coalesce), the final quote right")
     print(f"ratio cancel-replace/engine: writes {result['ratio_writes_baseline_over_engine']}x, "
           f"tokens {result['ratio_tokens_baseline_over_engine']}x")
     return 0

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:  # `python bench/bench_x.py` puts bench/ first, no
 from kmm_tui.domain.prices import Price, contracts  # noqa: E402
 from kmm_tui.engine.engine import Engine, wall_clock_ms  # noqa: E402
 from kmm_tui.engine.exchange import ExchangePort  # noqa: E402
+from kmm_tui.engine.journal import Journal  # noqa: E402
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput  # noqa: E402
 from kmm_tui.engine.strategy import SessionTap  # noqa: E402
 from kmm_tui.kalshi.auth import Signer  # noqa: E402
@@ -131,6 +132,8 @@ def engine_for(
     signer: Signer,
     feed_class: type[KalshiFeed] = KalshiFeed,
     recorder: SessionTap | None = None,
+    *,
+    journal: Journal | None = None,
 ) -> Engine:
     """An engine wired like ``bootstrap.build_engine`` (tier read from the account at start-up).
 
@@ -139,8 +142,10 @@ def engine_for(
     """
     rest = KalshiRest(rest_url, signer=signer)
     feed = feed_class(ws_url, signer, watchdog_s=10)
-    return Engine(ExchangePort(rest, feed, clock=wall_clock_ms), environment="sim", clock=wall_clock_ms,
-                  session_recorder=recorder)
+    port = ExchangePort(rest, feed, clock=wall_clock_ms)
+    return Engine(
+        port, environment="sim", clock=wall_clock_ms, journal=journal, session_recorder=recorder
+    )
 
 
 async def start_engine(sim: SimServer) -> Engine:

@@ -123,7 +123,7 @@ async def check_embedded_sim(work_dir: Path, report: Report) -> int:
         if account.key_path is None:
             raise RuntimeError("the embedded simulator wrote no key file for its demo account")
         signer = load_signer(account.key_id, account.key_path, report, warn_permissions=True)
-        key_text = f"{account.key_id} ({account.key_path})"
+        key_text = f"{account.key_id} ({account.key_path}, {signer.algorithm})"
         return await check_exchange(sim.base_url, signer, key_text, EnvName.SIM.value, report)
 
 
@@ -147,7 +147,7 @@ def run_check(args: argparse.Namespace, environment: Environment, settings: Sett
         key_text = "none (the account check is skipped; pass --key-id and --key-file)"
         if key_id is not None and key_file is not None:
             signer = load_signer(key_id, key_file, report, warn_permissions=True)
-            key_text = f"{key_id} ({key_file})"
+            key_text = f"{key_id} ({key_file}, {signer.algorithm})"
         return asyncio.run(check_exchange(environment.rest_url, signer, key_text, "sim", report))
     if key_id is not None or key_file is not None:
         raise UserError(
@@ -158,7 +158,7 @@ def run_check(args: argparse.Namespace, environment: Environment, settings: Sett
     report.line("url", "url", environment.rest_url)
     # resolve_environment already loaded the key and the CLI printed its permission warning
     signer = load_signer(environment.key_id, environment.key_path, report, warn_permissions=False)
-    key_text = f"{environment.key_id} ({environment.key_path})"
+    key_text = f"{environment.key_id} ({environment.key_path}, {signer.algorithm})"
     return asyncio.run(
         check_exchange(environment.rest_url, signer, key_text, environment.name.value, report)
     )

@@ -18,6 +18,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
+from kmm_tui import eventloop
 from kmm_tui.bootstrap import open_engine
 from kmm_tui.config import EnvName, Settings, UserError
 from kmm_tui.domain.prices import (
@@ -255,7 +256,7 @@ async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point for ``kmm run`` (dispatched from kmm_tui.cli, which prints a UserError as one line)."""
     try:
-        return asyncio.run(run_match(args, settings))
+        return eventloop.run(run_match(args, settings))
     except EngineError as error:
         raise UserError(error.user_message) from None
 

@@ -11,6 +11,7 @@ fill the feed has not shown yet nor an amend the feed showed before its reply ma
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kmm_tui.domain.book import Book
@@ -58,6 +59,7 @@ class MarketData:
         self.presence = FeedPresence()
         self.markets: dict[str, MarketState] = {}
         self.by_ticker: dict[str, list[str]] = {}
+        self._tops: dict[str, VisibleTop] = {}  # what the last book of each market woke its matches with
         self.feed_connected = False
         self.feed_detail = "not connected"
 
@@ -114,6 +116,7 @@ class MarketData:
         gone = [t for t in tickers if t not in still_used]
         for ticker in gone:
             self.markets.pop(ticker, None)
+            self._tops.pop(ticker, None)
             self.presence.forget(ticker)
         return gone
 
@@ -137,10 +140,14 @@ class MarketData:
         elif event.delta is not None and (event.client_order_id or "").startswith(CLIENT_ID_PREFIX):
             self.presence.on_delta(event.ticker, *event.delta)
         market.book, market.stale, market.book_ts_ms = event.book, event.stale, now
-        if (problem := market.check_scale()) is not None:
+        problem = market.check_scale()
+        if problem is not None:
             self._bus.log(Level.ERROR, problem)
         self._bus.emit(BookUpdated(event.ticker, event.book, now, event.stale))
-        self.wake_ticker(event.ticker)
+        top = visible_top(event.book, self.presence.levels(event.ticker), event.stale)
+        if event.snapshot or problem is not None or self._tops.get(event.ticker) != top:
+            self._tops[event.ticker] = top
+            self.wake_ticker(event.ticker)
 
     def on_status(self, event: MarketStatus) -> None:
         market = self.markets.get(event.ticker)
@@ -235,6 +242,24 @@ class MarketData:
         if market is None:
             return None
         return MarketView(market.ticker, market.title, market.book, market.status, market.stale)
+
+
+VisibleTop = tuple[Price | None, Price | None, bool]
+
+
+def visible_top(book: Book, ours: Mapping[Price, Count], stale: bool) -> VisibleTop:
+    """What a decision reads of a book: the best bid that is not ours, the best ask, staleness.
+
+    ``domain.quoting.decide`` prices against exactly these two numbers, so a delta that leaves them
+    unchanged (deeper levels, or our own order's level moving in the feed) wakes nobody: at 200
+    matches most deltas are such, and each wake costs a whole decision.
+    """
+    best_bid = None
+    for price, size in book.bids:
+        if size > ours.get(price, 0):
+            best_bid = price
+            break
+    return best_bid, book.best_ask, stale
 
 
 def _resting_levels(orders: list[OwnOrder], ticker: str) -> list[tuple[Price, Count]]:

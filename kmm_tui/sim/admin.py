@@ -145,7 +145,8 @@ class AdminApi:
 
     async def create_account(self, request: Request, body: dict[str, Any]) -> Any:
         cents = int(body.get("balance_cents", 1_000_000))
-        account = self.ctx.create_account(cents * 10_000, body.get("tier"))
+        key_type = body.get("key_type", "rsa")
+        account = self.ctx.create_account(cents * 10_000, body.get("tier"), key_type=key_type)
         return {
             "key_id": account.key_id,
             "user_id": account.user_id,

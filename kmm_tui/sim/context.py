@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from kmm_tui.domain.prices import Money
-from kmm_tui.sim.auth import KeyRegistry, SimAccount, write_key_file
+from kmm_tui.sim.auth import KEY_TYPES, KeyRegistry, SimAccount, write_key_file
 from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.exchange import Exchange
 from kmm_tui.sim.fidelity import Fidelity
@@ -61,15 +61,24 @@ class SimContext:
         return self.exchange.fidelity
 
     def create_account(
-        self, balance: Money, tier: str | None = None, *, name: str = "", key_dir: Path | None = None
+        self,
+        balance: Money,
+        tier: str | None = None,
+        *,
+        name: str = "",
+        key_dir: Path | None = None,
+        key_type: str = "rsa",
     ) -> SimAccount:
-        """Open an account with a fresh RSA key; write ``<key_id>.pem`` (0600) when a directory is set."""
+        """Open an account with a fresh key (RSA, or Ed25519 when asked); write ``<key_id>.pem`` (0600)
+        when a directory is set."""
         tier = tier or self.default_tier
         tier_limits(tier)  # validates the name
+        if key_type not in KEY_TYPES:
+            raise ValueError(f"unknown key type {key_type!r}; use one of {', '.join(KEY_TYPES)}")
         self._account_seq += 1
         account_id = f"sim-user-{self._account_seq:04d}"
         self.exchange.open_account(account_id, balance, tier, name=name or account_id)
-        key_id, pem = self.keys.new_key(account_id)
+        key_id, pem = self.keys.new_key(account_id, key_type)
         directory = key_dir or self.state_dir
         path = write_key_file(directory, key_id, pem) if directory is not None else None
         return SimAccount(key_id=key_id, private_key_pem=pem, user_id=account_id, key_path=path)

@@ -179,9 +179,11 @@ class SimServer:
 
     # --- accounts and competitors --------------------------------------------------------------
 
-    def create_account(self, balance_cents: int = 1_000_000, tier: str | None = None) -> SimAccount:
-        """A funded account with a fresh RSA key (PEM also written to ``state_dir`` when set)."""
-        return self.ctx.create_account(Money(balance_cents * CENT_MONEY), tier)
+    def create_account(
+        self, balance_cents: int = 1_000_000, tier: str | None = None, key_type: str = "rsa"
+    ) -> SimAccount:
+        """A funded account with a fresh key, RSA or ``ed25519`` (PEM also written to ``state_dir``)."""
+        return self.ctx.create_account(Money(balance_cents * CENT_MONEY), tier, key_type=key_type)
 
     def place_competitor_order(
         self, ticker: str, side: str, price: Price, count: Count, *, name: str = "default"

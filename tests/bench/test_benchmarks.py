@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_reaction, bench_replay, bench_scale, bench_writes
+from bench import bench_http, bench_reaction, bench_replay, bench_scale, bench_writes
 from bench.common import AMEND_TOKENS, CANCEL_TOKENS, CREATE_TOKENS, percentile, write_scenario
 from kmm_tui.sim import load_scenario
 
@@ -44,11 +44,13 @@ def test_book_path_moves_every_step_and_stays_under_the_ceiling() -> None:
 
 
 async def test_reaction_bench_engine_beats_the_polling_baseline(tmp_path: Path) -> None:
-    config = bench_reaction.Config(trials=5, baseline_trials=1, poll_interval_s=0.2)
+    config = bench_reaction.Config(trials=5, baseline_trials=1, poll_interval_s=0.2, loaded=3)
     result = await bench_reaction.run(config, results_dir=tmp_path)
     engine = result["engine"]["exchange_applied"]
     baseline = result["baseline_rest_poll"]["exchange_applied"]
     assert engine["n"] == 5 and baseline["n"] == 1
+    assert result["engine_loaded"]["exchange_applied"]["n"] == 5
+    assert result["engine_loaded"]["other_matches_quoting"] == 3
     assert 0 < engine["p50_ms"] <= engine["p99_ms"] < 1000
     assert result["engine"]["client_acked"]["p50_ms"] >= engine["p50_ms"], "the reply follows the amend"
     assert baseline["p50_ms"] > engine["p50_ms"]
@@ -66,13 +68,19 @@ async def test_write_bench_counts_amends_against_cancel_replace(tmp_path: Path) 
     assert engine["write_requests"] == engine["quote_moves"], "one amend per quote move"
     assert naive["write_requests"] == 2 * naive["quote_moves"], "one cancel and one create per move"
     assert naive["tokens"] == (CANCEL_TOKENS + CREATE_TOKENS) * naive["quote_moves"]
+    bursts = result["engine_bursts"]
+    assert 1 <= bursts["write_requests"] <= 5 and bursts["bursts"] == 1, "a burst never costs more writes"
     assert json.loads((tmp_path / "writes.json").read_text()) == result
 
 
 async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> None:
-    config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5)
+    config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5, basic_at=(2,))
     result = await bench_scale.run(config, results_dir=tmp_path)
-    (case,) = result["cases"]
+    case, basic = result["cases"]
+    assert (case["tier"], basic["tier"]) == ("prestige", "basic")
+    assert basic["basic_tier_no_429"] == "pass" and basic["http_429_received_whole_run"] == 0
+    assert result["key_type"] == "ed25519"
+    assert case["quoting"]["journal_commits_per_s"] > 0, "the journal is on"
     idle, quoting = case["idle_baseline"], case["quoting"]
     assert case["markets"] == 4 and quoting["resting_orders"] == 4
     assert idle["decisions_per_s"] == 0 and idle["order_writes_per_s"] == 0
@@ -93,3 +101,10 @@ async def test_replay_bench_records_the_scale_session_and_replays_it_fast(tmp_pa
     assert replay["decisions"] > 0 and replay["decisions_identical"] == replay["decisions"]
     assert replay["speedup_over_real_time"] >= 50
     assert json.loads((tmp_path / "replay.json").read_text()) == result
+
+
+async def test_http_bench_compares_both_clients_on_real_amends(tmp_path: Path) -> None:
+    result = await bench_http.run(bench_http.Config(amends=20, concurrency=2), results_dir=tmp_path)
+    assert result["baseline_httpx_cpu_ms_per_write"] > 0 and result["aiohttp_cpu_ms_per_write"] > 0
+    assert result["verdict"] in ("pass", "FAIL") and result["target_ratio"] == 3.0
+    assert json.loads((tmp_path / "http.json").read_text()) == result

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kmm_tui import cli
@@ -96,8 +97,17 @@ def test_check_a_running_simulator_with_its_demo_key(
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert f"url          {sim.origin}/trade-api/v2\n" in out
-    assert f"key          {sim.key_id} ({sim.key_path})\n" in out
+    assert f"key          {sim.key_id} ({sim.key_path}, RSA-PSS)\n" in out
     assert "balance      $" in out and out.endswith("result       ok\n")
+
+
+def test_check_says_the_key_is_ed25519(sim: RunningSim, capsys: pytest.CaptureFixture[str]) -> None:
+    made = httpx.post(f"{sim.origin}/admin/accounts", json={"key_type": "ed25519"}, timeout=10).json()
+    key = sim.key_path.parent / f"{made['key_id']}.pem"
+    assert key.read_text() == made["private_key_pem"], "the simulator wrote the key file"
+    argv = ["check", "--sim-url", sim.origin, "--key-id", made["key_id"], "--key-file", str(key)]
+    assert cli.main(argv) == 0
+    assert f"key          {made['key_id']} ({key}, Ed25519)\n" in capsys.readouterr().out
 
 
 def test_check_without_a_key_checks_only_the_public_status(

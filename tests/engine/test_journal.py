@@ -1,11 +1,16 @@
 """The SQLite journal: migrations, intent-before-send, fill dedupe, match round-trip."""
 
+import asyncio
+import signal
+import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 from kmm_tui.domain.prices import Count, Money, Price, contracts
 from kmm_tui.domain.theo import DevigMethod
-from kmm_tui.engine.journal import MIGRATIONS, Journal, JournalFill, JournalOrder
+from kmm_tui.engine.journal import CHECKPOINT_EVERY, MIGRATIONS, Journal, JournalFill, JournalOrder
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 
 
@@ -58,3 +63,92 @@ def test_order_intent_then_ack_is_one_order_with_history(tmp_path: Path) -> None
     assert journal.order_by_order_id("o1") == order
     kinds = [row[2].split()[0] for row in journal.history("m1")]
     assert kinds == ["intent", "placed"]
+
+
+def other_connection_sees(path: Path, table: str) -> int:
+    """Rows another process would find after a crash: only what was committed."""
+    with sqlite3.connect(path) as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+async def test_decisions_are_group_committed_once_per_window(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path, commit_window_ms=50)
+    for i in range(100):
+        journal.record_decision("m1", i, "a", "best_bid", "outbid 54c", Price(5500))
+    assert other_connection_sees(path, "decisions") == 0, "still in the open window"
+    await asyncio.sleep(0.2)
+    assert other_connection_sees(path, "decisions") == 100
+    assert journal.commits == 1, "one commit for the whole window, not one per row"
+
+
+async def test_intents_and_fills_are_committed_at_once_with_the_window(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path, commit_window_ms=60_000)
+    journal.record_decision("m1", 1, "a", "best_bid", "", Price(5500))
+    journal.order_intent(JournalOrder("kmm-1", "m1", "a", "T-A", Price(5500), Count(500), None, "pending"), 2)
+    assert other_connection_sees(path, "orders") == 1
+    assert other_connection_sees(path, "decisions") == 1, "the pending window went with the intent"
+    journal.record_fill(
+        JournalFill("t1", "m1", "o1", "T-A", "a", Price(5500), Count(100), Money(0), False, 3)
+    )
+    assert other_connection_sees(path, "fills") == 1
+    journal.close()
+
+
+KILLED_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.engine.journal import Journal, JournalFill, JournalOrder
+
+async def main():
+    journal = Journal(Path(sys.argv[1]), commit_window_ms=60_000)
+    journal.record_decision("m1", 1, "a", "best_bid", "before", Price(5500))
+    journal.order_intent(JournalOrder("kmm-1", "m1", "a", "T-A", Price(5500), Count(500), None, "pending"), 2)
+    journal.record_fill(
+        JournalFill("t1", "m1", "o1", "T-A", "a", Price(5500), Count(100), Money(0), False, 3)
+    )
+    journal.record_decision("m1", 4, "a", "best_bid", "in the window", Price(5600))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+def test_kill_9_loses_only_the_open_window_never_an_intent_or_a_fill(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], check=False, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    journal = Journal(path)
+    assert [o.client_order_id for o in journal.orders()] == ["kmm-1"]
+    assert [f.trade_id for f in journal.fills()] == ["t1"]
+    assert [row[2] for row in journal.history("m1") if row[1] == "decision"] == ["a best_bid: before"]
+
+
+def test_old_decisions_and_those_beyond_the_cap_are_pruned(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite", decision_retention_ms=1_000, decision_max_rows=5)
+    for ts in (100, 200, 5_000, 5_100, 5_200, 5_300, 5_400, 5_500, 5_600):
+        journal.record_decision("m1", ts, "a", "best_bid", str(ts), Price(5500))
+    assert journal.prune_decisions(now_ms=5_800) == 4, "two too old, then two beyond the cap of five"
+    kept = [row[2] for row in journal.history("m1") if row[1] == "decision"]
+    assert kept == [f"a best_bid: {ts}" for ts in (5_200, 5_300, 5_400, 5_500, 5_600)]
+
+
+async def test_the_wal_is_checkpointed_off_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    before = path.stat().st_size
+    for i in range(CHECKPOINT_EVERY):
+        journal.record_fill(
+            JournalFill(f"t{i}", "m1", "o1", "T-A", "a", Price(5500), Count(100), Money(0), False, i)
+        )
+    for _ in range(100):  # the worker thread's passive checkpoint
+        if journal.checkpoints:
+            break
+        await asyncio.sleep(0.01)
+    assert journal.checkpoints == 1
+    assert path.stat().st_size > before, "the rows were copied from the WAL into the database file"
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0, "never inside a commit"
+    journal.close()

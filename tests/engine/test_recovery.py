@@ -29,7 +29,10 @@ async def start_engine(sim: SimServer, journal: Journal, *, adopt: bool = False)
 
 
 async def crash(engine: Engine) -> None:
-    """What ``kill -9`` leaves behind: connections gone, nothing cancelled, nothing flushed on purpose."""
+    """What ``kill -9`` leaves behind: connections gone, nothing cancelled, nothing flushed on purpose.
+
+    The journal's open commit window dies with the process: its connection is dropped uncommitted.
+    """
     port = engine._x
     for match in engine._matches.values():
         if match.task is not None:
@@ -39,6 +42,8 @@ async def crash(engine: Engine) -> None:
     with contextlib.suppress(Exception):
         await port.feed.aclose()
     await port.rest.aclose()
+    if engine._journal is not None:
+        engine._journal._db.close()  # rolls the uncommitted window back, as the dead process would
     await asyncio.sleep(0)
 
 

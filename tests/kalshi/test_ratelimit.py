@@ -85,11 +85,11 @@ async def test_burst_of_creates_waits_and_never_exceeds_bucket() -> None:
 
     tasks = [asyncio.create_task(create()) for _ in range(50)]
     await settle()
-    assert len(grants) == 10  # the full bucket (100 tokens) at once, then nothing
+    assert len(grants) == 9  # the bucket less its 0.1 s reserve (90 tokens) at once, then nothing
     while not all(t.done() for t in tasks):
         await fake.advance(0.01)
     assert_never_exceeds(grants, rate=100, capacity=100)
-    assert fake.now == pytest.approx(4.0, abs=0.05)  # 400 extra tokens at 100/s
+    assert fake.now == pytest.approx(4.1, abs=0.05)  # 410 extra tokens at 100/s
 
 
 async def test_mixed_costs_never_exceed_bucket() -> None:
@@ -135,7 +135,7 @@ async def test_waiter_cancelled_does_not_block_the_queue() -> None:
     await settle()
     first.cancel()
     await settle()
-    await fake.advance(0.1)
+    await fake.advance(0.2)  # the 100 overdrew the 90 refill reaches: 10 of debt, then 10 for this one
     assert second.done() and not second.cancelled()
     assert limiter.buckets[BucketName.WRITE].tokens == pytest.approx(0.0)
 
@@ -149,10 +149,10 @@ async def test_read_and_write_buckets_are_separate() -> None:
 
 async def test_headroom_refills_over_time() -> None:
     limiter, fake = make()
-    await limiter.acquire(BucketName.WRITE, 50)
-    assert limiter.headroom()["write"] == pytest.approx(0.5)
+    await limiter.acquire(BucketName.WRITE, 50)  # of the 90 usable (100 less the 0.1 s reserve)
+    assert limiter.headroom()["write"] == pytest.approx(40 / 90)
     await fake.advance(0.25)
-    assert limiter.headroom()["write"] == pytest.approx(0.75)
+    assert limiter.headroom()["write"] == pytest.approx(65 / 90)
     await fake.advance(10)
     assert limiter.headroom()["write"] == 1.0
 
@@ -207,3 +207,28 @@ def test_costs_update_from_endpoint_costs_fixture() -> None:
     assert table.cost("POST", "/account/api_usage_level/upgrade") == 30
     assert table.cost("DELETE", "/portfolio/events/orders/batched", items=5) == 10  # still per item
     assert table.cost("GET", "/markets") == 10
+
+
+async def test_paced_requests_and_their_wait_are_counted() -> None:
+    limiter, fake = make(TierLimits(200, 400, 10, 10))  # writes: 10 tokens/s, bucket of 10 (9 usable)
+    await limiter.acquire(BucketName.WRITE, 9)
+    assert limiter.paced[BucketName.WRITE] == 0, "a request that found its tokens was not paced"
+    waiting = asyncio.create_task(limiter.acquire(BucketName.WRITE, 9))
+    await settle()
+    await fake.advance(0.9)
+    await waiting
+    assert limiter.paced[BucketName.WRITE] == 1
+    assert limiter.paced_s[BucketName.WRITE] == pytest.approx(0.9)
+    assert limiter.paced[BucketName.READ] == 0
+
+
+async def test_a_burst_leaves_the_exchange_a_reserve_for_requests_that_arrive_bunched() -> None:
+    """The exchange charges on arrival: a burst that queued on the way arrives bunched. After a
+    full-bucket burst, our next write must not assume the exchange refilled as long as we did."""
+    limiter, fake = make()
+    granted = 0
+    while limiter.buckets[BucketName.WRITE].try_take(10):
+        granted += 10
+    assert granted == 90, "0.1 s of refill (10 tokens at 100/s) stays in reserve"
+    await fake.advance(0.1)
+    assert limiter.buckets[BucketName.WRITE].wait_time(10) == 0

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kmm_tui.domain.prices import contracts, price_from_cents
 from kmm_tui.sim import SimServer
@@ -59,6 +61,27 @@ async def test_auth_errors_have_kalshi_bodies(sim: SimServer, http: httpx.AsyncC
     ok = sign_headers(acct.key_id, acct.private_key_pem, "GET", path)
     r = await http.get(url + "?subaccount=0", headers=ok)  # query is not signed
     assert r.status_code == 200
+
+
+async def test_ed25519_accounts_sign_with_ed25519_and_other_kinds_are_refused(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    acct = sim.create_account(key_type="ed25519")
+    key = serialization.load_pem_private_key(acct.private_key_pem, password=None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    path = "/trade-api/v2/portfolio/balance"
+    ts = str(int(time.time() * 1000))
+    signature = base64.b64encode(key.sign(f"{ts}GET{path}".encode())).decode()
+    headers = {
+        "KALSHI-ACCESS-KEY": acct.key_id,
+        "KALSHI-ACCESS-TIMESTAMP": ts,
+        "KALSHI-ACCESS-SIGNATURE": signature,
+    }
+    assert (await http.get(sim.base_url + "/portfolio/balance", headers=headers)).status_code == 200
+    forged = {**headers, "KALSHI-ACCESS-TIMESTAMP": str(int(ts) + 1)}
+    assert (await http.get(sim.base_url + "/portfolio/balance", headers=forged)).status_code == 401
+    r = await http.post(sim.admin_url + "/accounts", json={"key_type": "dsa"})
+    assert r.status_code == 400 and "use one of rsa, ed25519" in r.json()["error"]["message"]
 
 
 async def test_key_file_is_written_private(sim: SimServer) -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from kmm_tui.domain.prices import (
+    PRICE_SCALE,
     Count,
     Money,
     Price,
@@ -93,8 +94,29 @@ def _wire(parse: Any, value: Any, what: str, key: str) -> Any:
         raise _bad(what, key, str(exc)) from None
 
 
+def _fixed(value: Any, places: int) -> int | None:
+    """Plain ASCII ``[-]digits[.digits]`` with at most ``places`` decimals -> exact scaled int, else None.
+
+    The book feed sends thousands of prices and counts a second; this integer-only reading is ~5x
+    cheaper than the ``Decimal`` path, which still handles (and rejects, with its message) anything else.
+    """
+    if type(value) is not str or not value.isascii():
+        return None
+    whole, _, frac = value.partition(".")
+    negative = whole[:1] == "-"
+    digits = whole[1:] if negative else whole
+    if not digits.isdigit() or len(frac) > places or (frac and not frac.isdigit()):
+        return None
+    scaled = int(digits) * 10**places + (int(frac) * 10 ** (places - len(frac)) if frac else 0)
+    return -scaled if negative else scaled
+
+
 def _price(data: Mapping[str, Any], key: str, what: str) -> Price:
-    return _wire(parse_price, _req(data, key, what), what, key)
+    value = _req(data, key, what)
+    fast = _fixed(value, 4)
+    if fast is not None and 0 <= fast <= PRICE_SCALE:
+        return Price(fast)
+    return _wire(parse_price, value, what, key)
 
 
 def _opt_price(data: Mapping[str, Any], key: str, what: str) -> Price | None:
@@ -103,7 +125,9 @@ def _opt_price(data: Mapping[str, Any], key: str, what: str) -> Price | None:
 
 
 def _count(data: Mapping[str, Any], key: str, what: str) -> Count:
-    return _wire(parse_count, _req(data, key, what), what, key)
+    value = _req(data, key, what)
+    fast = _fixed(value, 2)
+    return Count(fast) if fast is not None else _wire(parse_count, value, what, key)
 
 
 def _opt_count(data: Mapping[str, Any], key: str, what: str) -> Count | None:
