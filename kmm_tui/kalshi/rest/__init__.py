@@ -10,36 +10,30 @@ and portfolio reads), ``orders`` (order writes, batches), ``order_groups`` (the 
 
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.rest.client import KalshiRest
-from kmm_tui.kalshi.rest.market_data import MAX_ORDERBOOKS_PER_CALL
-from kmm_tui.kalshi.rest.orders import MAX_BATCH_ORDERS
+from kmm_tui.kalshi.rest.market_data import MAX_ORDERBOOKS_PER_CALL as MAX_ORDERBOOKS_PER_CALL
+from kmm_tui.kalshi.rest.orders import MAX_BATCH_ORDERS as MAX_BATCH_ORDERS
+from kmm_tui.kalshi.rest.transport import COMMON_HEADERS as COMMON_HEADERS
 from kmm_tui.kalshi.rest.transport import (
-    COMMON_HEADERS,
     DEFAULT_BASE_URL,
     DEMO_REST,
     DEMO_WS,
-    MAX_CONNECTIONS,
     NO_RETRY,
-    ORDER_WRITES,
     PROD_REST,
     PROD_WS,
-    SIM_DEFAULT_PORT,
     RetryPolicy,
     sim_rest_url,
 )
+from kmm_tui.kalshi.rest.transport import MAX_CONNECTIONS as MAX_CONNECTIONS
+from kmm_tui.kalshi.rest.transport import ORDER_WRITES as ORDER_WRITES
+from kmm_tui.kalshi.rest.transport import SIM_DEFAULT_PORT as SIM_DEFAULT_PORT
 
 __all__ = [
-    "COMMON_HEADERS",
     "DEFAULT_BASE_URL",
     "DEMO_REST",
     "DEMO_WS",
-    "MAX_BATCH_ORDERS",
-    "MAX_CONNECTIONS",
-    "MAX_ORDERBOOKS_PER_CALL",
     "NO_RETRY",
-    "ORDER_WRITES",
     "PROD_REST",
     "PROD_WS",
-    "SIM_DEFAULT_PORT",
     "KalshiError",
     "KalshiRest",
     "RetryPolicy",
