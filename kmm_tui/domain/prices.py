@@ -58,6 +58,8 @@ def _to_decimal(text: str | int | Decimal, what: str) -> Decimal:
 
 
 def _scaled(value: Decimal, scale: Decimal, what: str, raw: object) -> int:
+    if value and not -18 <= value.adjusted() <= 18:  # "1e7000" would build a 7,000-digit integer first
+        raise WireFormatError(f"{what} {raw!r} is out of range")
     scaled = value * scale
     if scaled != scaled.to_integral_value():
         raise WireFormatError(f"{what} {raw!r} has more precision than {1 / scale} allows")

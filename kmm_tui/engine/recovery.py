@@ -98,7 +98,8 @@ async def _reconcile_exchange(
 ) -> tuple[int, set[str], list[tuple[JournalOrder, Order]], int, int, int]:
     """The network half of recovery: bind intents, keep adoptable orders, cancel every other order of
     ours (twice when the last run wrote moments ago), back-fill fills. Safe to repeat after a failure."""
-    bound = await _bind_intents(port, journal)
+    recent = journal.last_order_activity_ms() if journal is not None else None  # before binding edits it
+    bound = await _bind_intents(port, journal, now)
     resumable: set[str] = set()
     adopted: list[tuple[JournalOrder, Order]] = []
     if adopt and journal is not None:
@@ -106,7 +107,6 @@ async def _reconcile_exchange(
         adopted = _adoptable(journal, await port.resting_orders_of_ours(), resumable)
     keep = frozenset(order.order_id for _, order in adopted)
     orphans, left = await port.cancel_all_ours(keep=keep)
-    recent = journal.last_order_activity_ms() if journal is not None else None
     if recent is not None and now - recent < NOT_FOUND_AFTER_MS:
         # The last run wrote moments ago: a write of it may still land, or a lagging read may not show
         # it yet. Look again once the read lag has passed.
@@ -131,8 +131,10 @@ def _adoptable(
     return found
 
 
-async def _bind_intents(port: ExchangePort, journal: Journal | None) -> int:
-    """Orders whose create we never saw acknowledged: find them on the exchange by client id."""
+async def _bind_intents(port: ExchangePort, journal: Journal | None, now: int) -> int:
+    """Orders whose create we never saw acknowledged: find them on the exchange by client id. One the
+    read does not show never landed — if it is older than the read lag; a newer one may simply not show
+    yet, so it stays open (the cancel of every order of ours by prefix covers it either way)."""
     if journal is None:
         return 0
     since = journal.earliest_open_intent_ms()
@@ -159,7 +161,8 @@ async def _bind_intents(port: ExchangePort, journal: Journal | None) -> int:
         bound += row.order_id is None
     for row in open_rows.values():  # still pending after the lookup: the create never landed
         found = journal.order_by_client_id(row.client_order_id)
-        if found is not None and found.state in ("pending", "unknown") and found.order_id is None:
+        settled = now - journal.order_created_ms(row.client_order_id) >= NOT_FOUND_AFTER_MS
+        if found is not None and found.state in ("pending", "unknown") and found.order_id is None and settled:
             journal.order_update(
                 row.client_order_id,
                 row.match_id,

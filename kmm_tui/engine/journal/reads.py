@@ -47,6 +47,13 @@ class JournalReads(JournalBase):
         ).fetchone()
         return JournalOrder(*row) if row else None
 
+    def order_created_ms(self, client_order_id: str) -> int:
+        """When this order's intent was recorded (0 when unknown)."""
+        row = self._db.execute(
+            "SELECT created_ms FROM orders WHERE client_order_id = ?", (client_order_id,)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     def order_by_order_id(self, order_id: str) -> JournalOrder | None:
         row = self._db.execute(
             "SELECT client_order_id, match_id, side, ticker, price, count, order_id, state FROM orders "
