@@ -90,6 +90,21 @@ async def type_text(pilot: Pilot[object], text: str) -> None:
     await pilot.press(*text)
 
 
+async def open_form_with(
+    pilot: Pilot[object], app: KmmApp, ticker_a: str, ticker_b: str, odds_a: str, odds_b: str
+) -> MatchFormScreen:
+    """Open the setup form with ``a`` and type both tickers and both odds, keys only."""
+    await pilot.press("a")
+    await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
+    form = app.screen
+    assert isinstance(form, MatchFormScreen)
+    for i, text in enumerate((ticker_a, ticker_b, odds_a, odds_b)):
+        if i:
+            await pilot.press("tab")
+        await type_text(pilot, text)
+    return form
+
+
 async def test_add_start_fill_edit_kill_and_quit_with_keys_only(tmp_path: Path) -> None:
     async with sim_and_engine(tmp_path) as (sim, engine):
         vit, faz = cs2_pair(sim)
@@ -183,17 +198,7 @@ async def test_form_reports_exchange_errors_on_the_ticker_field(tmp_path: Path, 
         ticker_b = "KXCS2GAME-NOPE-XYZ" if case == "unknown" else other_event_ticker(sim)
         app = KmmApp(engine, refresh_hz=10)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
-            form = app.screen
-            assert isinstance(form, MatchFormScreen)
-            await type_text(pilot, vit)
-            await pilot.press("tab")
-            await type_text(pilot, ticker_b)
-            await pilot.press("tab")
-            await type_text(pilot, "1.80")
-            await pilot.press("tab")
-            await type_text(pilot, "2.10")
+            form = await open_form_with(pilot, app, vit, ticker_b, "1.80", "2.10")
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: "ticker_b" in form.errors, "an error on ticker B")
             message = form.errors["ticker_b"]
@@ -306,17 +311,7 @@ async def test_odds_with_a_margin_above_the_cap_are_added_only_once_confirmed(
         vit, faz = cs2_pair(sim)
         app = KmmApp(engine, refresh_hz=10)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, MatchFormScreen), "the setup form")
-            form = app.screen
-            assert isinstance(form, MatchFormScreen)
-            await type_text(pilot, vit)
-            await pilot.press("tab")
-            await type_text(pilot, faz)
-            await pilot.press("tab")
-            await type_text(pilot, "1.2")
-            await pilot.press("tab")
-            await type_text(pilot, "2.1")
+            form = await open_form_with(pilot, app, vit, faz, "1.2", "2.1")
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the margin question")
             assert "31.0 % bookmaker margin" in app.screen.question  # type: ignore[attr-defined]
