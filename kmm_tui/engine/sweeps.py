@@ -8,6 +8,8 @@ looked up, and a resting order with our prefix that the ledger does not own as l
 
 from __future__ import annotations
 
+from collections import deque
+
 from kmm_tui.domain.prices import format_cents
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Level
@@ -29,7 +31,8 @@ class Sweeps:
         self._matches = matches
         self._orders = orders
         self.strays_cancelled = 0  # resting orders of ours the ledger did not own (should stay 0)
-        self.strays: list[tuple[str, bool]] = []  # (client id, known to the ledger as finished) of each
+        # (client id, known to the ledger as finished) of the latest strays; bounded for long sessions
+        self.strays: deque[tuple[str, bool]] = deque(maxlen=100)
 
     async def reconcile_orders(self) -> None:
         """Compare the ledger with one REST read of our resting orders (``OrderLedger.sweep``): cancel,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
@@ -219,7 +220,10 @@ class KmmApp(App[int]):
             log.exception("snapshot failed")
             self.notify(f"could not read engine state: {error}", severity="error")
             return
-        screen.show_view(view, now)
+        try:
+            screen.show_view(view, now)
+        except NoMatches:  # the screen's widgets are being removed (the app is closing): nothing to draw
+            return
         self.renders += 1
 
     def _underlying_view_screen(self) -> ViewScreen | None:
