@@ -19,13 +19,18 @@ from kmm_tui.domain.prices import CENT, PRICE_SCALE, Count, Money, Price
 
 
 class Side(StrEnum):
-    """Which team's YES market: A (first team) or B (second team)."""
+    """One outcome of a match: A (first team / home / YES), B (second team / away / NO), or T (the tie
+    of a three-way event)."""
 
     A = "a"
     B = "b"
+    T = "t"
 
     @property
     def other(self) -> Side:
+        """The opposite outcome of a two-outcome match (a tie has no single opposite)."""
+        if self is Side.T:
+            raise ValueError("a three-way outcome has no single 'other' side")
         return Side.B if self is Side.A else Side.A
 
 

@@ -70,7 +70,7 @@ class MatchRuntime:
         return self.status in RUNNING or self.status is MatchStatus.STARTING
 
     def ticker(self, side: Side) -> str:
-        return self.spec.ticker_a if side is Side.A else self.spec.ticker_b
+        return self.spec.ticker(side)
 
 
 Matches = dict[str, MatchRuntime]

@@ -1,4 +1,8 @@
-"""What a match is to the engine: its two markets, how theo is obtained, and its quoting settings.
+"""What a match is to the engine: its outcomes and markets, how theo is obtained, its quoting settings.
+
+A match is a set of mutually exclusive, exhaustive outcomes, each bought as a bid (``Shape``): two team
+markets (sides A and B), a soccer event's three markets (home A, tie T, away B), or one market whose
+YES is side A and whose NO is side B.
 
 These are the values the front-ends put into commands and read back from snapshots. Prices are
 domain ``Price`` integers (1 cent = 100); user text is parsed at the front-end edge with
@@ -11,8 +15,17 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import CENT, COUNT_SCALE, Count, Money, Price
 from kmm_tui.domain.theo import MAX_OVERROUND, DevigMethod
+
+
+class Shape(StrEnum):
+    """The three shapes of a Kalshi sports match (docs/shapes.md)."""
+
+    TEAMS = "teams"  # two markets of one event, YES = that team wins: sides A and B
+    THREE_WAY = "three_way"  # soccer: home (A), TIE (T) and away (B) markets of one event, YES on each
+    YES_NO = "yes_no"  # one market: side A bids for YES (over / covers), side B for NO (under / not)
 
 
 class MatchStatus(StrEnum):
@@ -37,6 +50,7 @@ class TheoInput:
     odds_draw: Decimal | None = None
     theo_a: Price | None = None
     theo_b: Price | None = None
+    theo_tie: Price | None = None  # three-way only: the draw's theo (one manual theo may be implied)
     method: DevigMethod = DevigMethod.MULTIPLICATIVE
     from_feed: bool = False  # theo comes from the configured odds sources, refreshed while quoting
     # Typed odds whose bookmaker margin is above ``max_margin`` are refused unless the user confirmed
@@ -86,7 +100,11 @@ class MatchSettings:
 
 @dataclass(frozen=True, slots=True)
 class MatchSpec:
-    """Everything needed to run one match. ``match_id`` is stable across restarts (journal key)."""
+    """Everything needed to run one match. ``match_id`` is stable across restarts (journal key).
+
+    The shape follows from the tickers: a ``ticker_tie`` makes a three-way match; ``ticker_a`` equal to
+    ``ticker_b`` is one market traded on both its sides (A = YES, B = NO); otherwise two team markets.
+    """
 
     match_id: str
     ticker_a: str
@@ -95,6 +113,31 @@ class MatchSpec:
     settings: MatchSettings = field(default_factory=MatchSettings)
     name: str = ""
     start_ms: int | None = None  # scheduled start if the user knows it better than the exchange
+    ticker_tie: str | None = None  # three-way events: the TIE (draw) market
+
+    @property
+    def shape(self) -> Shape:
+        if self.ticker_tie is not None:
+            return Shape.THREE_WAY
+        return Shape.YES_NO if self.ticker_a == self.ticker_b else Shape.TEAMS
+
+    @property
+    def outcomes(self) -> tuple[Side, ...]:
+        """The match's outcomes as sides, in display order (home, tie, away for three-way)."""
+        return (Side.A, Side.T, Side.B) if self.ticker_tie is not None else (Side.A, Side.B)
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """The distinct markets the match trades, in outcome order."""
+        return tuple(dict.fromkeys(self.ticker(side) for side in self.outcomes))
+
+    def ticker(self, side: Side) -> str:
+        """The market an outcome is bought in (for YES_NO both sides are the one market)."""
+        if side is Side.T:
+            if self.ticker_tie is None:
+                raise ValueError(f"match {self.match_id} has no tie outcome")
+            return self.ticker_tie
+        return self.ticker_a if side is Side.A else self.ticker_b
 
     def with_settings(self, **changes: object) -> MatchSpec:
         return replace(self, settings=replace(self.settings, **changes))

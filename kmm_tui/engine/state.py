@@ -92,6 +92,10 @@ class MatchView:
     fill_markouts: tuple[FillMarkout, ...] = ()
     closing: tuple[Price | None, Price | None] | None = None
     suggested_edge: Price | None = None
+    # Three-way matches only: the TIE market, its theo and quote (None for two-outcome shapes).
+    market_t: MarketView | None = None
+    theo_t: Price | None = None
+    quote_t: SideQuote | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,7 +179,7 @@ def test_invariants_hold_over_a_sequence_of_decisions_with_fills(data: st.DataOb
     for _ in range(data.draw(st.integers(1, 25))):
         now += data.draw(st.integers(0, 20_000))
         inputs = {}
-        for side in Side:
+        for side in (Side.A, Side.B):
             inp = data.draw(side_inputs(grid))
             inputs[side] = SideInput(inp.theo, inp.book, resting[side], inp.resting_size, grid,
                                      inp.market_open)

@@ -31,6 +31,7 @@ def spec_from_json(text: str) -> MatchSpec:
         **odds,
         theo_a=theo.get("theo_a"),
         theo_b=theo.get("theo_b"),
+        theo_tie=theo.get("theo_tie"),
         method=DevigMethod(theo.get("method", DevigMethod.MULTIPLICATIVE.value)),
         from_feed=bool(theo.get("from_feed", False)),
         margin_confirmed=bool(theo.get("margin_confirmed", False)),
@@ -46,4 +47,5 @@ def spec_from_json(text: str) -> MatchSpec:
         settings=settings,
         name=data.get("name", ""),
         start_ms=data.get("start_ms"),
+        ticker_tie=data.get("ticker_tie"),
     )
