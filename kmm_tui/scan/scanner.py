@@ -92,5 +92,6 @@ class Scanner:
     async def scan(self, selection: Sequence[SeriesEntry], filters: ScanFilter, now_ms: int) -> ScanResult:
         """Fetch, group, filter and order. ``now_ms`` is the clock the game-day window is measured from."""
         resolved, events, seen = await self.fetch(selection)
-        rows, matches = apply_filters(events, filters, now_ms)
-        return ScanResult(rows, matches, tuple(e.ticker for e in resolved), seen, now_ms, filters)
+        rows, matches, unsupported = apply_filters(events, filters, now_ms)
+        series = tuple(e.ticker for e in resolved)
+        return ScanResult(rows, matches, series, seen, now_ms, filters, unsupported)
