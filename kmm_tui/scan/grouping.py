@@ -123,9 +123,17 @@ def _team_order(event_ticker: str, row: ScanRow) -> tuple[int, str]:
 def refusal(event: Event | None, teams: Sequence[ScanRow], ties: Sequence[ScanRow]) -> str | None:
     """Why a mutually exclusive event is no match kmm can quote, or None when it is two teams
     (plus at most one TIE). The shape follows the exchange's ``mutually_exclusive`` flag and the
-    event's open markets, never the series name."""
+    event's markets (every one the exchange nests in the event, open or not: a closed TIE market still
+    makes a soccer event three-way, so its two team markets are no two-team match), never the series
+    name."""
     if event is None:
         return "the exchange did not list this event, so whether its markets exclude each other is unknown"
+    listed = len(event.markets)
+    if listed > len(teams) + len(ties):
+        return (
+            f"only {len(teams) + len(ties)} of the event's {listed} markets are open: "
+            "a match needs the market of every outcome"
+        )
     if len(teams) == 2 and len(ties) <= 1:
         return None
     if len(ties) > 1:

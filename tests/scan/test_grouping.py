@@ -296,3 +296,17 @@ def test_unsupported_events_pass_the_same_filters() -> None:
     assert matches == () and len(rows) == 3 and refused.event_ticker == champ
     assert apply_filters(events, ScanFilter(Mode.ALL, min_spread=price_from_cents(6)), NOW) == ((), (), ())
     assert apply_filters(events, ScanFilter(Mode.ALL, within_ms=HOUR // 2), NOW)[2] == ()
+
+
+def test_a_soccer_event_with_its_tie_market_closed_is_no_two_team_match() -> None:
+    ticker = "KXEPLGAME-26NOV28ARSCHE"
+    nested = [
+        {"ticker": f"{ticker}-{code}", "event_ticker": ticker, "status": status}
+        for code, status in (("ARS", "active"), ("CHE", "active"), ("TIE", "closed"))
+    ]
+    wire = {"event_ticker": ticker, "title": "Arsenal vs Chelsea", "mutually_exclusive": True}
+    wire["markets"] = nested
+    open_markets = [market(f"{ticker}-ARS", "Arsenal"), market(f"{ticker}-CHE", "Chelsea")]
+    [scanned] = build_events(entry("KXEPLGAME"), open_markets, {ticker: Event.from_wire(wire)})
+    assert scanned.matches == () and scanned.unsupported is not None
+    assert scanned.unsupported.reason.startswith("only 2 of the event's 3 markets are open")
