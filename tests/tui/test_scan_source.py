@@ -21,10 +21,11 @@ async def test_scan_lists_simulator_matches_of_every_shape_it_has(tmp_path: Path
         result = await scan_source(rest, (), _now)()
     assert result.matches, "the default scenario has open markets in the catalogue's series"
     assert all(t.startswith(m.series) for m in result.matches for t in m.tickers)
-    [soccer] = [m for m in result.matches if m.shape is Shape.THREE_WAY]
-    assert soccer.series == "KXEPLGAME" and soccer.tie is not None and soccer.tie.ticker.endswith("-TIE")
+    soccer = next(m for m in result.matches if m.shape is Shape.THREE_WAY and m.series == "KXEPLGAME")
+    assert soccer.tie is not None and soccer.tie.ticker.endswith("-TIE")
     assert soccer.form_tickers["ticker_tie"] == soccer.tie.ticker
     assert soccer.a.team == "Arsenal" and soccer.b.team == "Chelsea"  # home first, as the event lists it
     teams = [m for m in result.matches if m.shape is Shape.TEAMS]
     assert teams and all(m.a.ticker != m.b.ticker for m in teams)
-    assert filter_matches(result, parse_filters("epl", "", ""), _now()) == [soccer]
+    assert soccer in filter_matches(result, parse_filters("epl", "", ""), _now())
+    assert all(m.sport == "EPL" for m in filter_matches(result, parse_filters("epl", "", ""), _now()))
