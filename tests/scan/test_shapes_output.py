@@ -132,3 +132,39 @@ async def test_table_shows_each_match_as_a_block_in_local_time_and_marks_saved_m
     assert any(line.startswith(f"  {champ} ") and "3 mutually exclusive outcomes" in line for line in lines)
     assert not any(f"{champ}-" in line for line in lines)  # listed with its reason, never as a match block
     assert "10 markets, 4 matches (1 2-way, 1 3-way, 2 yes/no), 1 not supported" in "\n".join(lines)
+
+
+async def test_theo_asks_in_outcome_order_and_prints_every_outcomes_ceiling(
+    shapes: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts: list[str] = []
+    answers = iter(["47 26 27", "55", "q"])
+
+    def read_line(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    args = scan_args(shapes, mode="all", series=["KXEPLGAME", "KXNBATOTAL"], theo=True, json=True)
+    status = await asyncio.to_thread(
+        main, args, Settings(), read_line=read_line, tz=BERLIN, now_ms=shapes.clock.now_ms()
+    )
+    assert status == 0
+    captured = capsys.readouterr()
+    soccer, total = event_of(shapes, "KXEPLGAME"), event_of(shapes, "KXNBATOTAL")
+    assert prompts[0].endswith("(A Arsenal / draw Tie / B Chelsea) theo> ")
+    assert prompts[1].endswith("(YES Over 220.5 points / NO) theo> ")
+    home, over = json.loads(captured.out)["theo"]
+    # edge 2c on the 1c grid, fee-aware on a maker-fee series: theo - 2c, one cent lower for the fee
+    assert (home["shape"], home["theo_a"], home["theo_draw"], home["theo_b"]) == (
+        "three_way", "0.4700", "0.2600", "0.2700"
+    )
+    assert (home["ceiling_a"], home["ceiling_tie"], home["ceiling_b"]) == ("0.4400", "0.2300", "0.2400")
+    assert home["run_command"] == (
+        f"kmm run --tickers {soccer}-ARS,{soccer}-TIE,{soccer}-CHE --theo-a 47 --theo-b 27 --theo-tie 26"
+    )
+    assert (over["shape"], over["ticker_a"], over["ticker_b"]) == ("yes_no", f"{total}-220", f"{total}-220")
+    assert (over["theo_a"], over["theo_b"], over["ceiling_a"], over["ceiling_b"]) == (
+        "0.5500", "0.4500", "0.5200", "0.4200"
+    )
+    assert over["run_command"] == f"kmm run --ticker {total}-220 --theo-a 55 --theo-b 45"
+    assert "B NO Over 220.5 points: theo 45c → ceiling 42c" in captured.err
