@@ -21,6 +21,7 @@ from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
 from kmm_tui.sim.faults import Faults
+from kmm_tui.sim.settling import parse_settle
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 COMPETITOR_BALANCE = 10_000_000 * 1_000_000
@@ -105,12 +106,17 @@ class AdminApi:
         return None
 
     async def event_action(self, request: Request, body: dict[str, Any]) -> Any:
-        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}`` or ``/fees``
-        ``{"fee_type_override","fee_multiplier_override"}``."""
+        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}``, ``/fees``
+        ``{"fee_type_override","fee_multiplier_override"}``, or ``/settle`` ``{"winner": "TIE"}`` |
+        ``{"points": [112, 104]}`` (answers the tickers settled yes)."""
         action = request.path_params["action"]
+        if action == "settle":
+            winner, points = parse_settle(body)
+            yes = self.faults.settle_event(request.path_params["event_ticker"], winner=winner, points=points)
+            return {"yes": sorted(yes)}
         kind = {"metadata": "event_metadata", "fees": "event_fees"}.get(action)
         if kind is None:
-            raise ValueError(f"unknown event action {action!r}: use metadata or fees")
+            raise ValueError(f"unknown event action {action!r}: use metadata, fees or settle")
         apply_event_change(self.ctx.exchange, request.path_params["event_ticker"], kind, body)
         return None
 
