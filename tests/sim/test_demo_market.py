@@ -28,7 +28,8 @@ async def test_fair_values_stay_near_a_line_that_moves_now_and_then_over_thirty_
                 if match.kind == GAME:
                     assert sum(match.fair) == 10_000
                 else:  # totals/spreads: every strike priced from one line, over falling as strikes rise
-                    assert match.fair == line_fairs(match.kind, match.outcomes, match.centre, match.spec.scale)
+                    scale = match.spec.scale
+                    assert match.fair == line_fairs(match.kind, match.outcomes, match.centre, scale)
                     team_a = [f for o, f in zip(match.outcomes, match.fair, strict=True) if o.team != 1]
                     assert team_a == sorted(team_a, reverse=True)
                 gap = max(abs(f - o) for f, o in zip(match.fair, opening[match.event_ticker], strict=True))
