@@ -21,6 +21,8 @@ from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
 from kmm_tui.sim.faults import Faults
+from kmm_tui.sim.lines import GAME
+from kmm_tui.sim.scenario import MatchState
 from kmm_tui.sim.settling import parse_settle
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -185,8 +187,25 @@ class AdminApi:
         ]
 
 
+def match_json(match: MatchState) -> dict[str, Any]:
+    """A scenario match's fair values now: per market for a game (home, away, TIE: they sum to $1);
+    for a total or spread also the line they follow (``line``: expected total or first team's margin)
+    and each market's strike."""
+    out: dict[str, Any] = {
+        "event_ticker": match.event_ticker,
+        "kind": match.kind,
+        "fair_dollars": {t: wire.format_price(f) for t, f in zip(match.tickers, match.fair, strict=True)},
+    }
+    if match.kind != GAME:
+        out["line"] = str(match.centre)
+        out["scale"] = str(match.spec.scale)
+        out["strikes"] = {t: str(o.strike) for t, o in zip(match.tickers, match.outcomes, strict=True)}
+    return out
+
+
 def state_json(ctx: SimContext) -> dict[str, Any]:
-    """Everything: markets with books, and per account balance, orders, positions and fills."""
+    """Everything: markets with books, the scenario's fair values, and per account balance, orders,
+    positions and fills."""
     ex = ctx.exchange
     now = ctx.clock.now_ms()
     return {
@@ -202,6 +221,7 @@ def state_json(ctx: SimContext) -> dict[str, Any]:
             for t, m in ex.markets.items()
         },
         "milestones": [wire.milestone_json(m) for m in ex.milestones.values()],
+        "matches": [match_json(m) for m in ctx.matches],
         "accounts": {
             a.account_id: {
                 "tier": a.tier,

@@ -80,6 +80,14 @@ async def test_the_world_lists_soccer_1x2_events_and_totals_and_spreads_with_str
     subs = {m["ticker"].rsplit("-", 1)[1]: m["yes_sub_title"] for m in reply.json()["markets"]}
     assert subs["BOS4.5"] == "Boston wins by over 4.5 points" and subs["NYK1.5"].startswith("New York K wins")
 
+    state = (await http.get(sim.admin_url + "/state")).json()
+    fairs = {m["event_ticker"]: m for m in state["matches"]}
+    listed = fairs[total["event_ticker"]]
+    assert listed["kind"] == "total" and Decimal(listed["line"]) == nba_total.centre
+    assert listed["strikes"][f"{total['event_ticker']}-T{strikes[0]}"] == str(strikes[0])
+    soccer = fairs[match_of(sim, "KXEPLGAME").event_ticker]
+    assert sum(Decimal(f) for f in soccer["fair_dollars"].values()) == 1 and "line" not in soccer
+
     # The totals and spreads of a game hang off the game's milestone, like Kalshi's related events.
     game = (await http.get(base + "/events", params={"series_ticker": "KXNBAGAME"})).json()["events"][0]
     related = {"limit": 10, "related_event_ticker": total["event_ticker"]}
