@@ -44,6 +44,7 @@ QUOTA_HEADERS = [
 NBA = ("basketball_nba", "Basketball", "NBA (simulated)")
 NHL = ("icehockey_nhl", "Ice Hockey", "NHL (simulated)")
 EPL = ("soccer_epl", "Soccer", "EPL (simulated)")
+UCL = ("soccer_uefa_champs_league", "Soccer", "UEFA Champions League (simulated)")
 SPORTS: dict[str, tuple[str, str, str]] = {
     "KXNBAGAME": NBA,
     "KXNBATOTAL": NBA,
@@ -52,7 +53,8 @@ SPORTS: dict[str, tuple[str, str, str]] = {
     "KXNHLTOTAL": NHL,
     "KXEPLGAME": EPL,
     "KXEPLTOTAL": EPL,
-    "KXUCLGAME": ("soccer_uefa_champs_league", "Soccer", "UEFA Champions League (simulated)"),
+    "KXUCLGAME": UCL,
+    "KXUCLTOTAL": UCL,
     "KXATPMATCH": ("tennis_atp_simulated_open", "Tennis", "ATP Simulated Open"),
 }
 MARKET_KEYS = ("h2h", "totals", "spreads")

@@ -209,7 +209,7 @@ async def test_a_scenario_change_settles_events_on_schedule(tmp_path: Path) -> N
     )
     async with SimServer(path, agents=False, state_dir=tmp_path) as sim:
         soccer, goals = sim.matches[7], sim.matches[12]
-        assert soccer.spec.series == "KXEPLGAME" and goals.spec.series == "KXEPLTOTAL"
+        assert soccer.spec.series == "KXEPLGAME" and goals.spec.series == "KXUCLTOTAL"
         assert all(sim.exchange.markets[t].result == "" for t in soccer.tickers)
         sim.faults.advance(61)
         assert [sim.exchange.markets[t].result for t in soccer.tickers] == ["no", "no", "yes"]
@@ -268,6 +268,6 @@ async def test_the_odds_source_prices_1x2_totals_and_spreads_from_the_fair_value
     soccer = match_of(sim, "KXEPLGAME")
     prices = {o["name"]: o["price"] for o in h2h["outcomes"]}
     assert h2h["key"] == "h2h" and prices["Draw"] == decimal_odds(soccer.fair[2])
-    assert soccer.kind == GAME and match_of(sim, "KXEPLTOTAL").kind == TOTAL
+    assert soccer.kind == GAME and match_of(sim, "KXUCLTOTAL").kind == TOTAL
     bad = await http.get(origin + "/soccer_epl/odds", params={**params, "markets": "h2h,outrights"})
     assert bad.status_code == 422 and bad.json()["error_code"] == "INVALID_MARKET"
