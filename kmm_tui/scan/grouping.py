@@ -86,7 +86,6 @@ def row_for(market: Market, entry: SeriesEntry, event: Event | None, start: Star
         event_title=(event.title if event is not None and event.title else market.title),
         ticker=market.ticker,
         team=market.yes_sub_title or market.ticker.rsplit("-", 1)[-1],
-        no_team=market.no_sub_title,
         bid=market.yes_bid,
         bid_size=market.yes_bid_size if market.yes_bid is not None else None,
         ask=market.yes_ask,
@@ -150,8 +149,8 @@ def refusal(event: Event | None, teams: Sequence[ScanRow], ties: Sequence[ScanRo
 
 
 def _yes_no(row: ScanRow) -> tuple[Outcome, Outcome]:
-    no_label = row.no_team or row.team
-    return Outcome("A", f"YES {row.team}", row), Outcome("B", f"NO {no_label}", row, is_no=True)
+    """A YES/NO match's outcomes; the market's proposition is in the match's name, not repeated here."""
+    return Outcome("A", "YES", row), Outcome("B", "NO", row, is_no=True)
 
 
 def _event(entry: SeriesEntry, event_ticker: str, event: Event | None, rows: Sequence[ScanRow]) -> ScanEvent:

@@ -69,7 +69,6 @@ class ScanRow:
     open_interest: Count
     start: StartTime
     is_tie: bool = False
-    no_team: str = ""  # no_sub_title: who NO is on (YES/NO markets name the other side there)
     grid: TickGrid = field(default_factory=TickGrid.linear_cent)  # the market's price_ranges
 
     @property
@@ -103,7 +102,7 @@ class Outcome:
     100c − YES ask (same size) and the NO ask 100c − YES bid."""
 
     side: str  # "A", "T" or "B" (engine.model / domain.inventory sides)
-    label: str  # who or what must happen: "Arsenal", "Tie", "YES Over 220.5", "NO Over 220.5"
+    label: str  # who or what must happen: "Arsenal", "Tie"; "YES" or "NO" of a YES/NO match's market
     row: ScanRow
     is_no: bool = False
 
@@ -175,8 +174,9 @@ class ScanMatch:
 
     @property
     def name(self) -> str:
-        """The event title; a YES/NO match adds its market's proposition (one event has many strikes)."""
-        return f"{self.title}: {self.a.team}" if self.shape is Shape.YES_NO else self.title
+        """The event title; a YES/NO match's name starts with its market's proposition (one event has
+        many strikes, and a narrow column must still tell them apart)."""
+        return f"{self.a.team} · {self.title}" if self.shape is Shape.YES_NO else self.title
 
     @property
     def tickers(self) -> tuple[str, ...]:

@@ -244,7 +244,6 @@ def row_json(row: ScanRow) -> dict[str, Any]:
         "event_title": row.event_title,
         "ticker": row.ticker,
         "team": row.team,
-        "no_team": row.no_team,
         "is_tie": row.is_tie,
         "bid": _price(row.bid),
         "bid_size": _count(row.bid_size),

@@ -185,7 +185,7 @@ def answer_json(answer: TheoAnswer, flags: Sequence[str] = ()) -> dict[str, Any]
 
 def _prompt(index: int, total: int, match: ScanMatch) -> str:
     if match.shape is Shape.YES_NO:
-        what = f"YES {match.a.team} / NO"
+        what = "YES / NO"
     else:
         what = " / ".join(f"{'draw' if o.side == 'T' else o.side} {o.label}" for o in match.outcomes)
     return f"[{index}/{total}] {match.name} ({what}) theo> "

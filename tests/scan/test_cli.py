@@ -28,7 +28,6 @@ MARKET_KEYS = {
     "event_title",
     "ticker",
     "team",
-    "no_team",
     "is_tie",
     "bid",
     "bid_size",
@@ -216,11 +215,18 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     teardown_logging()
 
 
-def test_kmm_scan_in_sim_starts_an_embedded_simulator(
+def test_kmm_scan_in_sim_finds_the_demo_soccer_1x2_and_nba_totals(
     isolated: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kmm_cli.main(["scan", "--mode", "all", "--series", "KXEPLGAME", "--json"]) == 0
+    argv = ["scan", "--mode", "all", "--series", "KXEPLGAME", "--series", "KXNBATOTAL", "--json"]
+    assert kmm_cli.main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
+    totals = [m for m in doc["matches"] if m["series"] == "KXNBATOTAL"]
+    assert len(totals) > 1 and all(m["shape"] == "yes_no" for m in totals)  # one match per strike
+    for total in totals:
+        assert total["ticker_a"] == total["ticker_b"] and total["run_command"].startswith("kmm run --ticker ")
+    strikes = {m["ticker"] for m in doc["markets"] if m["series"] == "KXNBATOTAL"}
+    assert {m["ticker_a"] for m in totals} == strikes
     match = next(m for m in doc["matches"] if m["team_a"] == "Arsenal")
     assert match["series"] == "KXEPLGAME" and match["ticker_tie"] == f"{match['event_ticker']}-TIE"
     assert match["shape"] == "three_way" and [o["side"] for o in match["outcomes"]] == ["A", "T", "B"]

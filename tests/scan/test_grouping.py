@@ -41,14 +41,12 @@ def market(
     *,
     bid_size: str = "10.00",
     ask_size: str = "20.00",
-    no_team: str = "",
 ) -> Market:
     data: dict[str, Any] = {
         "ticker": ticker,
         "event_ticker": ticker.rsplit("-", 1)[0],
         "status": "active",
         "yes_sub_title": team,
-        "no_sub_title": no_team,
         "yes_bid_dollars": bid or "0.0000",
         "yes_bid_size_fp": bid_size,
         "yes_ask_dollars": ask or "1.0000",
@@ -138,7 +136,7 @@ def test_soccer_is_one_three_way_match_home_tie_away() -> None:
 def test_totals_event_is_one_yes_no_match_per_strike_with_the_no_book_flipped() -> None:
     ticker = "KXNBATOTAL-26NOV28BOSNYK"
     markets = [
-        market(f"{ticker}-220", "Over 220.5 points", "0.5500", "0.5800", no_team="Under 220.5 points"),
+        market(f"{ticker}-220", "Over 220.5 points", "0.5500", "0.5800"),
         market(f"{ticker}-225", "Over 225.5 points", None, "0.3050", ask_size="4.00"),
     ]
     events = {ticker: event(ticker, "Boston at New York: Total Points", exclusive=False)}
@@ -146,18 +144,18 @@ def test_totals_event_is_one_yes_no_match_per_strike_with_the_no_book_flipped() 
     assert scanned.unsupported is None
     first, second = scanned.matches
     assert (first.shape, second.shape) == (Shape.YES_NO, Shape.YES_NO)
-    assert first.name == "Boston at New York: Total Points: Over 220.5 points"
+    assert first.name == "Over 220.5 points · Boston at New York: Total Points"
     assert first.form_tickers == {"ticker_a": f"{ticker}-220", "ticker_b": f"{ticker}-220"}
     assert first.tickers == (f"{ticker}-220",) and first.key == f"{ticker}-220"
     yes, no = first.outcomes
-    assert (yes.side, yes.label, yes.is_no) == ("A", "YES Over 220.5 points", False)
+    assert (yes.side, yes.label, yes.is_no) == ("A", "YES", False)
     assert (yes.bid, yes.bid_size, yes.ask, yes.ask_size) == (c(55), contracts(10), c(58), contracts(20))
     # a NO bid at q is an ask at 100c - q on the YES book: NO bid 42c (size of the YES ask), NO ask 45c
-    assert (no.side, no.label, no.is_no) == ("B", "NO Under 220.5 points", True)
+    assert (no.side, no.label, no.is_no) == ("B", "NO", True)
     assert (no.bid, no.bid_size, no.ask, no.ask_size) == (c(42), contracts(20), c(45), contracts(10))
     assert first.bid_sum == c(97) and first.overround == c(3) == yes.spread  # one market: its spread
     _, empty_no = second.outcomes  # no YES bid: nobody offers NO, the NO bid is 100c - 30.5c
-    assert (empty_no.bid, empty_no.ask, empty_no.label) == (c("69.5"), None, "NO Over 225.5 points")
+    assert (empty_no.bid, empty_no.ask) == (c("69.5"), None)
     assert second.bid_sum == c("69.5") and second.overround is None and second.depth is None
 
 

@@ -68,7 +68,7 @@ async def test_json_groups_every_shape_with_exact_sums(
     assert three["run_command"] == f"kmm run --tickers {soccer}-ARS,{soccer}-TIE,{soccer}-CHE"
 
     total = event_of(shapes, "KXNBATOTAL")
-    over = matches["Boston at New York: Total Points: Over 220.5 points"]
+    over = matches["Over 220.5 points · Boston at New York: Total Points"]
     bid, bid_size, ask, ask_size = tops(shapes, f"{total}-220")
     yes, no = over["outcomes"]
     assert (over["ticker_a"], over["ticker_b"], over["ticker_tie"]) == (f"{total}-220", f"{total}-220", None)
@@ -152,7 +152,7 @@ async def test_theo_asks_in_outcome_order_and_prints_every_outcomes_ceiling(
     captured = capsys.readouterr()
     soccer, total = event_of(shapes, "KXEPLGAME"), event_of(shapes, "KXNBATOTAL")
     assert prompts[0].endswith("(A Arsenal / draw Tie / B Chelsea) theo> ")
-    assert prompts[1].endswith("(YES Over 220.5 points / NO) theo> ")
+    assert prompts[1].endswith("Over 220.5 points · Boston at New York: Total Points (YES / NO) theo> ")
     home, over = json.loads(captured.out)["theo"]
     # edge 2c on the 1c grid, fee-aware on a maker-fee series: theo - 2c, one cent lower for the fee
     assert (home["shape"], home["theo_a"], home["theo_draw"], home["theo_b"]) == (
@@ -167,4 +167,4 @@ async def test_theo_asks_in_outcome_order_and_prints_every_outcomes_ceiling(
         "0.5500", "0.4500", "0.5200", "0.4200"
     )
     assert over["run_command"] == f"kmm run --ticker {total}-220 --theo-a 55 --theo-b 45"
-    assert "B NO Over 220.5 points: theo 45c → ceiling 42c" in captured.err
+    assert "B NO: theo 45c → ceiling 42c" in captured.err

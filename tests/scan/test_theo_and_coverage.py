@@ -59,7 +59,7 @@ def match(grid: TickGrid = HALF_CENT_EDGES, shape: Shape = Shape.TEAMS) -> ScanM
             Outcome("T", "Tie", row("KXATPMATCH-26NOV28SINALC-TIE", grid)),
             Outcome("B", "Alcaraz", alcaraz),
         ),
-        Shape.YES_NO: (Outcome("A", "YES SIN", sinner), Outcome("B", "NO SIN", sinner, is_no=True)),
+        Shape.YES_NO: (Outcome("A", "YES", sinner), Outcome("B", "NO", sinner, is_no=True)),
     }[shape]
     start = StartTime(None, StartSource.UNKNOWN)
     event = "KXATPMATCH-26NOV28SINALC"
