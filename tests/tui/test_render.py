@@ -21,7 +21,8 @@ from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.widgets.table import Column, SyncTable
-from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock, scan_result
+from tests.tui.scan_views import scan_result
+from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock
 
 
 async def _rows():  # type: ignore[no-untyped-def]

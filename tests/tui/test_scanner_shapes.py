@@ -20,7 +20,8 @@ from kmm_tui.tui.screens.scanner import (
     parse_filters,
 )
 from kmm_tui.tui.widgets.table import SyncTable
-from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock, scan_result
+from tests.tui.scan_views import scan_result
+from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock
 
 RESULT = scan_result()
 SOCCER = next(m for m in RESULT.matches if m.shape is Shape.THREE_WAY)

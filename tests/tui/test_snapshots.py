@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kmm_tui.tui.app import KmmApp
-from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_result
+from tests.tui.scan_views import scan_result
+from tests.tui.views import TZ, StaticEngine, fixed_clock
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 SCREENS = {
