@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--mode", choices=["game-day", "all"], default="game-day",
                       help="game-day: events starting soon (default); all: every open market")
     scan.add_argument("--min-spread", type=spread_cents, metavar="N",
-                      help="only markets with a spread of at least N cents")
+                      help="only matches whose widest outcome's spread is at least N cents")
     scan.add_argument("--sport", action="append", metavar="NAME",
                       help="limit to a sport (repeatable), e.g. nba")
     scan.add_argument("--series", action="append", type=market_ticker, metavar="TICKER",

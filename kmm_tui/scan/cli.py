@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -32,7 +33,7 @@ from kmm_tui.kalshi.ratelimit import RateLimiter
 from kmm_tui.kalshi.rest import KalshiRest, RetryPolicy
 from kmm_tui.scan.catalogue import Catalogue, CatalogueError
 from kmm_tui.scan.model import Mode, ScanFilter, ScanResult
-from kmm_tui.scan.output import format_table, result_json
+from kmm_tui.scan.output import format_table, result_json, saved_marks
 from kmm_tui.scan.scanner import Scanner
 from kmm_tui.scan.theo_prompt import FeeSchedule, TheoAnswer, answer_json, prompt_theo
 
@@ -198,8 +199,10 @@ def main(
     err: TextIO | None = None,
     read_line: Callable[[str], str] | None = None,
     now_ms: int | None = None,
+    tz: tzinfo | None = None,
 ) -> int:
-    """``kmm scan``; returns the exit status (2 = something the user must fix or retry).
+    """``kmm scan``; returns the exit status (2 = something the user must fix or retry). Start times
+    are shown in ``tz`` (None: the machine's local zone); matches saved in settings.toml are marked.
 
     A Ctrl-C at the ``--theo`` prompt prints the ceilings typed so far, then raises KeyboardInterrupt
     so the CLI exits 130 like every interrupted command.
@@ -222,15 +225,16 @@ def main(
         err.write(f"kmm scan: {exc}\n")
         return EXIT_USER_ERROR
     flags = run_flags(args)
+    marks = saved_marks(getattr(settings, "matches", ()))
     ask = read_line or getattr(args, "read_line", None)
     answers: list[TheoAnswer] = []
     if as_json:
         if with_theo:
-            err.write(format_table(result) + "\n")
+            err.write(format_table(result, tz, marks) + "\n")
             answers = prompt_theo(
                 result.matches, defaults, _devig_method(settings), fees, ask or _ask_on_stderr, err, flags
             )
-        document = result_json(result, _env_name(args), flags)
+        document = result_json(result, _env_name(args), flags, marks)
         document["filters"]["sports"] = list(request.sports)
         document["filters"]["series"] = list(request.series)
         if with_theo:
@@ -238,7 +242,7 @@ def main(
         json.dump(document, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(format_table(result) + "\n")
+    out.write(format_table(result, tz, marks) + "\n")
     if with_theo:
         prompt_theo(result.matches, defaults, _devig_method(settings), fees, ask or input, out, flags)
     out.flush()

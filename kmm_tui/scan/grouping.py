@@ -1,4 +1,5 @@
-"""Pure scanner logic: markets → rows, rows → matches, start times, filters and ordering.
+"""Pure scanner logic: markets → rows, events → matches of a shape (or refusals), start times, filters
+and ordering.
 
 No I/O and no clock: ``now_ms`` is a parameter, so every rule here is tested on fixed inputs. The
 network side (``scanner.py``) only fetches ``Market``/``Event`` objects and hands them over.
@@ -10,22 +11,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from kmm_tui.domain.prices import Price
 from kmm_tui.kalshi.models import Event, Market
 from kmm_tui.odds.matching import EASTERN, KalshiOutcome, eastern_date, parse_ticker_schedule
-from kmm_tui.scan.catalogue import SeriesEntry, SeriesKind
+from kmm_tui.scan.catalogue import SeriesEntry
 from kmm_tui.scan.model import (
     GAME_DAY_WINDOW_MS,
     UNKNOWN_START,
     Mode,
+    Outcome,
     ScanFilter,
     ScanMatch,
     ScanRow,
+    Shape,
     StartSource,
     StartTime,
+    Unsupported,
 )
-
-MATCH_KINDS = frozenset({SeriesKind.GAME, SeriesKind.LEGACY})
-
 
 # --- start times ------------------------------------------------------------------------------------
 
@@ -98,26 +100,93 @@ def row_for(market: Market, entry: SeriesEntry, event: Event | None, start: Star
 
 @dataclass(frozen=True, slots=True)
 class ScanEvent:
-    """All scanned markets of one event, in display order, and the match they form (if they do)."""
+    """All scanned markets of one event, in display order, and the matches they form: one for a
+    two-team or three-way event, one per market for an event that is not mutually exclusive, none
+    (and ``unsupported`` with the reason) for any other shape."""
 
     event_ticker: str
     rows: tuple[ScanRow, ...]
-    match: ScanMatch | None
+    matches: tuple[ScanMatch, ...]
+    unsupported: Unsupported | None = None
 
 
 def _team_order(event_ticker: str, row: ScanRow) -> tuple[int, str]:
-    """Order the team markets as their codes appear in the event ticker (``…VITFAZ`` → VIT, FAZ)."""
+    """Order the team markets as their codes appear in the event ticker (``…VITFAZ`` → VIT, FAZ): for
+    soccer the first is the home team, as in Kalshi's titles ("Arsenal vs Chelsea": Arsenal at home)."""
     suffix = row.ticker[len(event_ticker) + 1 :] if row.ticker.startswith(event_ticker + "-") else ""
     code = event_ticker.partition("-")[2]
     position = code.find(suffix) if suffix else -1
     return (position if position >= 0 else len(code) + 1, row.ticker)
 
 
+def refusal(event: Event | None, teams: Sequence[ScanRow], ties: Sequence[ScanRow]) -> str | None:
+    """Why a mutually exclusive event is no match kmm can quote, or None when it is two teams
+    (plus at most one TIE). The shape follows the exchange's ``mutually_exclusive`` flag and the
+    event's markets (every one the exchange nests in the event, open or not: a closed TIE market still
+    makes a soccer event three-way, so its two team markets are no two-team match), never the series
+    name."""
+    if event is None:
+        return "the exchange did not list this event, so whether its markets exclude each other is unknown"
+    listed = len(event.markets)
+    if listed > len(teams) + len(ties):
+        return (
+            f"only {len(teams) + len(ties)} of the event's {listed} markets are open: "
+            "a match needs the market of every outcome"
+        )
+    if len(teams) == 2 and len(ties) <= 1:
+        return None
+    if len(ties) > 1:
+        return f"{len(ties)} tie/draw markets in one event"
+    count = len(teams) + len(ties)
+    if count == 1:
+        return "only one market of this mutually exclusive event is open: its other outcomes are missing"
+    if ties:
+        return "a TIE market but only one team market is open: a three-way match needs home, TIE and away"
+    return (
+        f"{count} mutually exclusive outcomes: kmm quotes two teams, or home/tie/away, "
+        "or one YES/NO market of an event whose markets do not exclude each other"
+    )
+
+
+def _yes_no(row: ScanRow) -> tuple[Outcome, Outcome]:
+    """A YES/NO match's outcomes; the market's proposition is in the match's name, not repeated here."""
+    return Outcome("A", "YES", row), Outcome("B", "NO", row, is_no=True)
+
+
+def _event(entry: SeriesEntry, event_ticker: str, event: Event | None, rows: Sequence[ScanRow]) -> ScanEvent:
+    """One event's matches (or its refusal), from the exchange's flag and the event's open markets."""
+    start = rows[0].start
+    teams = sorted((r for r in rows if not r.is_tie), key=lambda r: _team_order(event_ticker, r))
+    ties = sorted((r for r in rows if r.is_tie), key=lambda r: r.ticker)
+    ordered = (*teams, *ties)
+    title = rows[0].event_title
+    head = (entry.label, entry.sport, entry.ticker, event_ticker)
+    if event is not None and not event.mutually_exclusive:
+        singles = sorted(rows, key=lambda r: r.ticker)
+        matches = tuple(ScanMatch(*head, title, start, Shape.YES_NO, _yes_no(r)) for r in singles)
+        return ScanEvent(event_ticker, tuple(singles), matches)
+    reason = refusal(event, teams, ties)
+    if reason is not None:
+        return ScanEvent(event_ticker, ordered, (), Unsupported(*head, title, start, ordered, reason))
+    if event is None or not event.title:
+        title = f"{teams[0].team} vs {teams[1].team}"
+    a, b = Outcome("A", teams[0].team, teams[0]), Outcome("B", teams[1].team, teams[1])
+    if ties:
+        shape, outcomes = Shape.THREE_WAY, (a, Outcome("T", ties[0].team, ties[0]), b)
+    else:
+        shape, outcomes = Shape.TEAMS, (a, b)
+    return ScanEvent(event_ticker, ordered, (ScanMatch(*head, title, start, shape, outcomes),))
+
+
 def build_events(
     entry: SeriesEntry, markets: Iterable[Market], events: Mapping[str, Event]
 ) -> list[ScanEvent]:
-    """Group one series' markets by event; an event of a match series with exactly two team markets
-    (and at most one TIE) becomes a :class:`ScanMatch`."""
+    """Group one series' markets by event and give each event its matches.
+
+    A mutually exclusive event with two team markets is a two-team match (A, B in ticker order), with a
+    TIE market too a three-way match (home = A, TIE = T, away = B); an event that is not mutually
+    exclusive (totals, spreads: one market per strike) gives one YES/NO match per market; anything
+    else is :class:`Unsupported` with the reason."""
     by_event: dict[str, list[Market]] = {}
     for market in markets:
         by_event.setdefault(market.event_ticker, []).append(market)
@@ -125,26 +194,7 @@ def build_events(
     for event_ticker, group in by_event.items():
         event = events.get(event_ticker)
         start = start_for(event_ticker, event.start_ms if event is not None else None)
-        rows = [row_for(m, entry, event, start) for m in group]
-        teams = sorted((r for r in rows if not r.is_tie), key=lambda r: _team_order(event_ticker, r))
-        ties = sorted((r for r in rows if r.is_tie), key=lambda r: r.ticker)
-        match = None
-        if entry.kind in MATCH_KINDS and len(teams) == 2 and len(ties) <= 1:
-            title = (
-                event.title if event is not None and event.title else f"{teams[0].team} vs {teams[1].team}"
-            )
-            match = ScanMatch(
-                entry.label,
-                entry.sport,
-                entry.ticker,
-                event_ticker,
-                title,
-                start,
-                teams[0],
-                teams[1],
-                ties[0] if ties else None,
-            )
-        out.append(ScanEvent(event_ticker, (*teams, *ties), match))
+        out.append(_event(entry, event_ticker, event, [row_for(m, entry, event, start) for m in group]))
     return out
 
 
@@ -165,25 +215,40 @@ def _order_key(event: ScanEvent) -> tuple[int, int, int, str]:
     return (0 if key is not None else 1, key or 0, -widest, event.event_ticker)
 
 
+def _wide_enough(spread: Price, filters: ScanFilter) -> bool:
+    return filters.min_spread is None or spread >= filters.min_spread
+
+
+def _filtered(event: ScanEvent, filters: ScanFilter) -> ScanEvent | None:
+    """``min_spread`` applies to a match's widest outcome: a kept match keeps all its markets (a setup
+    needs every one); an unsupported event is kept when its widest market passes."""
+    matches = tuple(m for m in event.matches if _wide_enough(m.widest_spread, filters))
+    unsupported = event.unsupported
+    if unsupported is not None and not _wide_enough(unsupported.widest_spread, filters):
+        unsupported = None
+    if not matches and unsupported is None:
+        return None
+    kept = {t for m in matches for t in m.tickers}
+    if unsupported is not None:
+        kept.update(r.ticker for r in unsupported.rows)
+    rows = tuple(r for r in event.rows if r.ticker in kept)
+    return ScanEvent(event.event_ticker, rows, matches, unsupported)
+
+
 def apply_filters(
     events: Sequence[ScanEvent], filters: ScanFilter, now_ms: int
-) -> tuple[tuple[ScanRow, ...], tuple[ScanMatch, ...]]:
-    """Filter, then order by start (unknown last), widest spread first, then event ticker.
-
-    ``min_spread`` is per market: only markets at least that wide are rows, and a match is kept when
-    either team's market is (the match still carries both teams, which a setup needs)."""
+) -> tuple[tuple[ScanRow, ...], tuple[ScanMatch, ...], tuple[Unsupported, ...]]:
+    """Filter, then order by start (unknown last), widest spread first, then event ticker: the rows of
+    the kept matches and unsupported events, the matches, and the unsupported events."""
     kept: list[ScanEvent] = []
     for event in events:
         if not event.rows or not start_passes(event.rows[0].start, filters, now_ms):
             continue
-        rows = tuple(r for r in event.rows if filters.min_spread is None or r.spread >= filters.min_spread)
-        if not rows:
-            continue
-        match = event.match
-        if match is not None and filters.min_spread is not None and match.widest_spread < filters.min_spread:
-            match = None
-        kept.append(ScanEvent(event.event_ticker, rows, match))
+        filtered = _filtered(event, filters)
+        if filtered is not None:
+            kept.append(filtered)
     kept.sort(key=_order_key)
     rows_out = tuple(row for event in kept for row in event.rows)
-    matches = tuple(event.match for event in kept if event.match is not None)
-    return rows_out, matches
+    matches = tuple(match for event in kept for match in event.matches)
+    unsupported = tuple(event.unsupported for event in kept if event.unsupported is not None)
+    return rows_out, matches, unsupported

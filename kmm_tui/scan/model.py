@@ -1,4 +1,5 @@
-"""The scanner's typed results: one row per market, one match per two-team event, and the filters.
+"""The scanner's typed results: one row per market, the matches they form (two-team, three-way or
+YES/NO; docs/scanner.md "Matches"), the events of no supported shape, and the filters.
 
 These are what both front-ends render: ``kmm scan`` prints them (table or JSON) and the TUI's Scanner
 mode shows them. All prices are :class:`~kmm_tui.domain.prices.Price` and sizes ``Count`` (see
@@ -83,9 +84,64 @@ class ScanRow:
         return self.start.ms
 
 
+class Shape(StrEnum):
+    """A match's shape; the values are ``engine.model.Shape``'s (scan may not import the engine)."""
+
+    TEAMS = "teams"  # two markets of a mutually exclusive event, YES on each team
+    THREE_WAY = "three_way"  # home, TIE and away markets of a mutually exclusive event
+    YES_NO = "yes_no"  # one market of an event that is not mutually exclusive (a total or spread strike)
+
+
+SHAPE_LABELS = {Shape.TEAMS: "2-way", Shape.THREE_WAY: "3-way", Shape.YES_NO: "yes/no"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One outcome of a match as a bidder sees it: ``side`` is the match side (A, T or B) and the top
+    of book is the YES book of ``row``, or for the NO side (``is_no``) that book flipped: the NO bid is
+    100c − YES ask (same size) and the NO ask 100c − YES bid."""
+
+    side: str  # "A", "T" or "B" (engine.model / domain.inventory sides)
+    label: str  # who or what must happen: "Arsenal", "Tie"; "YES" or "NO" of a YES/NO match's market
+    row: ScanRow
+    is_no: bool = False
+
+    @property
+    def ticker(self) -> str:
+        return self.row.ticker
+
+    @property
+    def bid(self) -> Price | None:
+        if not self.is_no:
+            return self.row.bid
+        return None if self.row.ask is None else Price(PRICE_SCALE - self.row.ask)
+
+    @property
+    def bid_size(self) -> Count | None:
+        return self.row.ask_size if self.is_no else self.row.bid_size
+
+    @property
+    def ask(self) -> Price | None:
+        if not self.is_no:
+            return self.row.ask
+        return None if self.row.bid is None else Price(PRICE_SCALE - self.row.bid)
+
+    @property
+    def ask_size(self) -> Count | None:
+        return self.row.bid_size if self.is_no else self.row.ask_size
+
+    @property
+    def spread(self) -> Price:
+        """The same width as the market's (a missing side counts as the edge of the range)."""
+        return self.row.spread
+
+
 @dataclass(frozen=True, slots=True)
 class ScanMatch:
-    """A two-team event: the A/B team markets to turn into a match setup, and the TIE market (soccer)."""
+    """A quotable match: a two-team event, a soccer event (home, tie, away) or one YES/NO market.
+
+    ``outcomes`` are in the setup form's order: (A, B), or (A = home, T = tie, B = away), or
+    (A = YES, B = NO of the same market)."""
 
     sport: str
     sport_key: str
@@ -93,23 +149,93 @@ class ScanMatch:
     event_ticker: str
     title: str
     start: StartTime
-    a: ScanRow
-    b: ScanRow
-    tie: ScanRow | None = None
+    shape: Shape
+    outcomes: tuple[Outcome, ...]
+
+    def outcome(self, side: str) -> Outcome:
+        return next(o for o in self.outcomes if o.side == side)
 
     @property
-    def tickers(self) -> tuple[str, str]:
-        """``(ticker_a, ticker_b)``: what ``kmm run --ticker-a/--ticker-b`` and the match form take."""
-        return self.a.ticker, self.b.ticker
+    def a(self) -> ScanRow:
+        return self.outcome("A").row
 
     @property
-    def outcomes(self) -> int:
-        """2, or 3 with a TIE market (odds/theo then need a draw too)."""
-        return 2 if self.tie is None else 3
+    def b(self) -> ScanRow:
+        return self.outcome("B").row
+
+    @property
+    def tie(self) -> ScanRow | None:
+        return self.outcome("T").row if self.shape is Shape.THREE_WAY else None
+
+    @property
+    def key(self) -> str:
+        """Unique among a scan's matches: the market for a YES/NO match, else the event."""
+        return self.a.ticker if self.shape is Shape.YES_NO else self.event_ticker
+
+    @property
+    def name(self) -> str:
+        """The event title; a YES/NO match's name starts with its market's proposition (one event has
+        many strikes, and a narrow column must still tell them apart)."""
+        return f"{self.a.team} · {self.title}" if self.shape is Shape.YES_NO else self.title
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """The distinct markets: (A, B), (home, TIE, away) or (the market,)."""
+        return tuple(dict.fromkeys(o.ticker for o in self.outcomes))
+
+    @property
+    def form_tickers(self) -> dict[str, str]:
+        """What the setup form takes: ``ticker_a``/``ticker_b`` (the same market for YES/NO), plus
+        ``ticker_tie`` for a three-way match."""
+        fields = {"ticker_a": self.a.ticker, "ticker_b": self.b.ticker}
+        if self.tie is not None:
+            fields["ticker_tie"] = self.tie.ticker
+        return fields
 
     @property
     def widest_spread(self) -> Price:
-        return max(self.a.spread, self.b.spread)
+        return max(o.spread for o in self.outcomes)
+
+    @property
+    def bid_sum(self) -> Price:
+        """Σ of every outcome's best bid (no bid counts 0): below 100c, buying one of each outcome at
+        the bids would lock 100c − bid_sum before fees."""
+        return Price(sum(o.bid or 0 for o in self.outcomes))
+
+    @property
+    def overround(self) -> Price | None:
+        """Σ of every outcome's best ask − 100c: the book's margin for a taker of every outcome (for a
+        YES/NO market this is its spread). None while some outcome has no ask."""
+        asks = [o.ask for o in self.outcomes]
+        if any(ask is None for ask in asks):
+            return None
+        return Price(sum(ask for ask in asks if ask is not None) - PRICE_SCALE)
+
+    @property
+    def depth(self) -> Count | None:
+        """Contracts at the thinnest best bid or ask over every outcome; None when a side is empty."""
+        sizes = [s for o in self.outcomes for s in (o.bid_size, o.ask_size)]
+        if any(size is None for size in sizes):
+            return None
+        return Count(min(size for size in sizes if size is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """An event the scanner lists but never offers as a match, and why (e.g. a tournament winner)."""
+
+    sport: str
+    sport_key: str
+    series: str
+    event_ticker: str
+    title: str
+    start: StartTime
+    rows: tuple[ScanRow, ...]
+    reason: str
+
+    @property
+    def widest_spread(self) -> Price:
+        return max(r.spread for r in self.rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +250,7 @@ class ScanFilter:
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """Rows (filtered, ordered by start then widest spread, an event's markets together), the matches
-    among them, and what was scanned."""
+    among them in the same order, the events of no supported shape, and what was scanned."""
 
     rows: tuple[ScanRow, ...]
     matches: tuple[ScanMatch, ...]
@@ -132,3 +258,4 @@ class ScanResult:
     markets_seen: int
     now_ms: int
     filters: ScanFilter
+    unsupported: tuple[Unsupported, ...] = ()

@@ -7,15 +7,24 @@ contract strings with two decimals (``"10.00"``), times as Unix ms plus an ISO-8
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts, format_count, format_price
-from kmm_tui.odds.matching import EASTERN
-from kmm_tui.scan.model import ScanMatch, ScanResult, ScanRow, StartSource, StartTime
+from kmm_tui.scan.model import (
+    SHAPE_LABELS,
+    Outcome,
+    ScanMatch,
+    ScanResult,
+    ScanRow,
+    Shape,
+    StartSource,
+    StartTime,
+    Unsupported,
+)
 
-JSON_SCHEMA = "kmm.scan/1"
+JSON_SCHEMA = "kmm.scan/2"
 DASH = "-"
 
 
@@ -26,16 +35,18 @@ def _iso(ms: int) -> str:
 # --- table ---------------------------------------------------------------------------------------------
 
 
-def start_text(start: StartTime, now_ms: int) -> str:
-    """``"Nov 28 19:30 ET (in 2h05m)"``; a ticker-based time ends in ``?`` (a guess), a date-only start
-    reads ``"Nov 28 (date only)"``."""
+def start_text(start: StartTime, now_ms: int, tz: tzinfo | None = None) -> str:
+    """``"Nov 28 19:30 EST (in 2h05m)"`` in ``tz`` (None: the machine's local zone, as the app shows
+    times); a ticker-based time ends in ``?`` (a guess), a date-only start reads ``"Nov 28 (date only)"``
+    (the US-Eastern date the ticker carries)."""
     if start.ms is None:
         if start.eastern_date is None:
             return "unknown"
         return f"{start.eastern_date:%b %d} (date only)"
-    local = datetime.fromtimestamp(start.ms // 1000, tz=UTC).astimezone(EASTERN)
+    moment = datetime.fromtimestamp(start.ms // 1000, tz=UTC)
+    local = moment.astimezone(tz) if tz is not None else moment.astimezone()
     guess = "?" if start.source is StartSource.TICKER_TIME else ""
-    return f"{local:%b %d %H:%M} ET{guess} ({relative(start.ms - now_ms)})"
+    return f"{local:%b %d %H:%M} {local:%Z}{guess} ({relative(start.ms - now_ms)})"
 
 
 def relative(delta_ms: int) -> str:
@@ -51,11 +62,21 @@ def cents_text(price: Price) -> str:
 
 
 def run_command(match: ScanMatch, theo: Sequence[Price] | None, flags: Sequence[str] = ()) -> str:
-    """The ``kmm run`` line for ``match`` on the exchange the scan read; with a theo it is ready to
-    paste, without one the fair value flags (``--theo-a/--theo-b`` or ``--odds-a/--odds-b``) are missing."""
-    words = ["kmm", "run", "--ticker-a", match.a.ticker, "--ticker-b", match.b.ticker]
+    """The ``kmm run`` line for ``match`` on the exchange the scan read: ``--ticker-a/--ticker-b`` for two
+    teams, ``--tickers HOME,TIE,AWAY`` for three-way, ``--ticker`` for one YES/NO market. ``theo`` is in
+    the match's outcome order (A, B; or home, tie, away; or YES, NO); without it the fair value flags
+    are missing."""
+    if match.shape is Shape.THREE_WAY:
+        words = ["kmm", "run", "--tickers", ",".join(o.ticker for o in match.outcomes)]
+    elif match.shape is Shape.YES_NO:
+        words = ["kmm", "run", "--ticker", match.a.ticker]
+    else:
+        words = ["kmm", "run", "--ticker-a", match.a.ticker, "--ticker-b", match.b.ticker]
     if theo is not None:
-        words += ["--theo-a", cents_text(theo[0]), "--theo-b", cents_text(theo[1])]
+        by_side = dict(zip((o.side for o in match.outcomes), theo, strict=True))
+        words += ["--theo-a", cents_text(by_side["A"]), "--theo-b", cents_text(by_side["B"])]
+        if "T" in by_side:
+            words += ["--theo-tie", cents_text(by_side["T"])]
     return " ".join([*words, *flags])
 
 
@@ -67,47 +88,124 @@ def _size(count: Count | None) -> str:
     return DASH if count is None else format_contracts(count)
 
 
-TABLE_HEADER = ("START", "SPORT", "TEAM", "TICKER", "BID", "ASK", "SPREAD", "DEPTH", "VOLUME")
+def _signed(price: Price | None) -> str:
+    if price is None:
+        return DASH
+    return ("+" if price > 0 else "") + format_cents(price)
 
 
-def format_table(result: ScanResult) -> str:
-    """One line per market; an event's markets are adjacent (A, B, then TIE) under its start time."""
-    lines: list[tuple[str, ...]] = [TABLE_HEADER]
-    previous_event = None
-    for row in result.rows:
-        first = row.event_ticker != previous_event
-        previous_event = row.event_ticker
+def saved_marks(saved: Iterable[Any]) -> dict[frozenset[str], str]:
+    """Markers for matches saved in settings.toml (``[[matches]]``), keyed by their set of markets."""
+    marks: dict[frozenset[str], str] = {}
+    for match in saved:
+        tickers = (match.ticker_a, match.ticker_b, getattr(match, "ticker_tie", None))
+        marks[frozenset(t for t in tickers if t)] = "saved"
+    return marks
+
+
+def mark_of(match: ScanMatch, marks: Mapping[frozenset[str], str]) -> str:
+    """The marker for ``match`` (e.g. ``"saved"``, ``"quoting"``), matched on its exact set of markets:
+    a YES/NO match on one market of a two-team event is a different match."""
+    return marks.get(frozenset(match.tickers), "")
+
+
+TABLE_HEADER = (
+    "START",
+    "SPORT",
+    "MATCH",
+    "SHAPE",
+    "OUTCOME",
+    "TICKER",
+    "BID",
+    "ASK",
+    "SPREAD",
+    "DEPTH",
+    "BID SUM",
+    "OVERROUND",
+    "VOLUME",
+    "MARK",
+)
+NUMERIC = frozenset({6, 7, 8, 9, 10, 11, 12})
+
+
+def _match_lines(
+    match: ScanMatch, now_ms: int, tz: tzinfo | None, mark: str
+) -> list[tuple[str, ...]]:
+    """A match's block: its first line carries the match (start, name, shape, bid sum, overround,
+    marker) and the first outcome, the next lines one outcome each."""
+    lines = []
+    for index, outcome in enumerate(match.outcomes):
+        first = index == 0
         lines.append(
             (
-                start_text(row.start, result.now_ms) if first else "",
-                row.sport if first else "",
-                row.team,
-                row.ticker,
-                _cents(row.bid),
-                _cents(row.ask),
-                format_cents(row.spread),
-                f"{_size(row.bid_size)} x {_size(row.ask_size)}",
-                format_contracts(row.volume),
+                start_text(match.start, now_ms, tz) if first else "",
+                match.sport if first else "",
+                match.name if first else "",
+                SHAPE_LABELS[match.shape] if first else "",
+                f"{outcome.side} {outcome.label}",
+                outcome.ticker,
+                _cents(outcome.bid),
+                _cents(outcome.ask),
+                format_cents(outcome.spread),
+                f"{_size(outcome.bid_size)} x {_size(outcome.ask_size)}",
+                format_cents(match.bid_sum) if first else "",
+                _signed(match.overround) if first else "",
+                format_contracts(outcome.row.volume),
+                mark if first else "",
             )
         )
+    return lines
+
+
+def format_table(
+    result: ScanResult,
+    tz: tzinfo | None = None,
+    marks: Mapping[frozenset[str], str] | None = None,
+) -> str:
+    """One block per match (a line per outcome), then the events of no supported shape with why."""
+    lines: list[tuple[str, ...]] = [TABLE_HEADER]
+    for match in result.matches:
+        lines += _match_lines(match, result.now_ms, tz, mark_of(match, marks or {}))
     widths = [max(len(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
-    numeric = {4, 5, 6, 7, 8}
     out = [
         "  ".join(
-            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(line)
+            cell.rjust(widths[i]) if i in NUMERIC else cell.ljust(widths[i]) for i, cell in enumerate(line)
         ).rstrip()
         for line in lines
     ]
-    markets = len(result.rows)
-    summary = (
-        f"{markets} market{'s' if markets != 1 else ''}, {len(result.matches)} "
-        f"match{'es' if len(result.matches) != 1 else ''} ({result.filters.mode.value}; "
-        f"{result.markets_seen} open markets in {len(result.series)} series scanned)"
-    )
-    if not result.rows:
+    summary = _summary(result)
+    if not result.matches and not result.unsupported:
         return f"No markets match the filters. {summary}\n{_hint(result)}".rstrip()
-    return "\n".join(
-        [*out, "", summary, "START: ET = US Eastern; '?' = time read from the ticker (a guess)."]
+    legend = (
+        "START: local time; '?' = time read from the ticker (a guess). BID SUM: every outcome's best bid "
+        "added; OVERROUND: every outcome's best ask added, minus 100c. A NO outcome's bid is 100c - YES ask."
+    )
+    body = [*out, ""] if result.matches else []
+    return "\n".join([*body, *_unsupported_lines(result), summary, legend])
+
+
+def _unsupported_lines(result: ScanResult) -> list[str]:
+    if not result.unsupported:
+        return []
+    lines = [f"Not supported ({len(result.unsupported)}; never offered as a match):"]
+    for event in result.unsupported:
+        lines.append(f"  {event.event_ticker} ({event.sport}, {event.title}): {event.reason}")
+    return [*lines, ""]
+
+
+def _plural(count: int, word: str, plural: str) -> str:
+    return f"{count} {word if count == 1 else plural}"
+
+
+def _summary(result: ScanResult) -> str:
+    shapes = ", ".join(
+        f"{sum(1 for m in result.matches if m.shape is shape)} {SHAPE_LABELS[shape]}" for shape in Shape
+    )
+    return (
+        f"{_plural(len(result.rows), 'market', 'markets')}, "
+        f"{_plural(len(result.matches), 'match', 'matches')} ({shapes}), "
+        f"{len(result.unsupported)} not supported ({result.filters.mode.value}; "
+        f"{result.markets_seen} open markets in {len(result.series)} series scanned)"
     )
 
 
@@ -158,25 +256,65 @@ def row_json(row: ScanRow) -> dict[str, Any]:
     }
 
 
-def match_json(match: ScanMatch, run_flags: Sequence[str] = ()) -> dict[str, Any]:
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "side": outcome.side,
+        "label": outcome.label,
+        "ticker": outcome.ticker,
+        "is_no": outcome.is_no,
+        "bid": _price(outcome.bid),
+        "bid_size": _count(outcome.bid_size),
+        "ask": _price(outcome.ask),
+        "ask_size": _count(outcome.ask_size),
+        "spread": format_price(outcome.spread),
+    }
+
+
+def match_json(match: ScanMatch, run_flags: Sequence[str] = (), mark: str = "") -> dict[str, Any]:
     return {
         "sport": match.sport_key,
         "sport_label": match.sport,
         "series": match.series,
         "event_ticker": match.event_ticker,
         "title": match.title,
+        "name": match.name,
+        "shape": match.shape.value,
         "ticker_a": match.a.ticker,
-        "team_a": match.a.team,
+        "team_a": match.outcome("A").label,
         "ticker_b": match.b.ticker,
-        "team_b": match.b.team,
+        "team_b": match.outcome("B").label,
         "ticker_tie": None if match.tie is None else match.tie.ticker,
+        "outcomes": [outcome_json(outcome) for outcome in match.outcomes],
+        "bid_sum": format_price(match.bid_sum),
+        "overround": _price(match.overround),
+        "widest_spread": format_price(match.widest_spread),
+        "depth": _count(match.depth),
+        "mark": mark or None,
         **start_json(match.start),
         "run_command": run_command(match, None, run_flags),
     }
 
 
-def result_json(result: ScanResult, environment: str, run_flags: Sequence[str] = ()) -> dict[str, Any]:
-    """The ``kmm.scan/1`` document; each match's ``run_command`` lacks only the fair value flags."""
+def unsupported_json(event: Unsupported) -> dict[str, Any]:
+    return {
+        "sport": event.sport_key,
+        "sport_label": event.sport,
+        "series": event.series,
+        "event_ticker": event.event_ticker,
+        "title": event.title,
+        "tickers": [row.ticker for row in event.rows],
+        "reason": event.reason,
+        **start_json(event.start),
+    }
+
+
+def result_json(
+    result: ScanResult,
+    environment: str,
+    run_flags: Sequence[str] = (),
+    marks: Mapping[frozenset[str], str] | None = None,
+) -> dict[str, Any]:
+    """The ``kmm.scan/2`` document; each match's ``run_command`` lacks only the fair value flags."""
     filters = result.filters
     return {
         "schema": JSON_SCHEMA,
@@ -192,5 +330,6 @@ def result_json(result: ScanResult, environment: str, run_flags: Sequence[str] =
         "series": list(result.series),
         "markets_seen": result.markets_seen,
         "markets": [row_json(row) for row in result.rows],
-        "matches": [match_json(match, run_flags) for match in result.matches],
+        "matches": [match_json(m, run_flags, mark_of(m, marks or {})) for m in result.matches],
+        "unsupported": [unsupported_json(event) for event in result.unsupported],
     }

@@ -2,9 +2,11 @@
 
 For each selected series it fetches, concurrently, the open markets (``GET /markets``: top of book,
 sizes and volume come with them, so no order-book calls) and the open events with milestones
-(``GET /events?with_milestones=true``: titles and scheduled starts). At most ``concurrency`` requests
-are in flight; the client's rate limiter still paces them within the account's read budget, so a wide
-scan queues instead of earning 429s. Everything after the fetch is pure (``grouping.py``).
+(``GET /events?with_nested_markets=true&with_milestones=true``: titles, scheduled starts, the
+``mutually_exclusive`` flag and every market of the event, open or not, which decide a match's shape).
+At most ``concurrency`` requests are in flight; the client's rate limiter still paces them within the
+account's read budget, so a wide scan queues instead of earning 429s. Everything after the fetch is
+pure (``grouping.py``).
 
 Errors are the client's :class:`~kmm_tui.kalshi.errors.KalshiError`: one failing series fails the
 scan, because a silently partial list would hide markets the user expects to see.
@@ -69,7 +71,9 @@ class Scanner:
         markets, events = await _all(
             self._bounded(lambda: rest.list_markets(series_ticker=ticker, status="open")),
             self._bounded(
-                lambda: rest.list_events(series_ticker=ticker, status="open", with_milestones=True)
+                lambda: rest.list_events(
+                    series_ticker=ticker, status="open", with_nested_markets=True, with_milestones=True
+                )
             ),
         )
         return markets, events
@@ -92,5 +96,6 @@ class Scanner:
     async def scan(self, selection: Sequence[SeriesEntry], filters: ScanFilter, now_ms: int) -> ScanResult:
         """Fetch, group, filter and order. ``now_ms`` is the clock the game-day window is measured from."""
         resolved, events, seen = await self.fetch(selection)
-        rows, matches = apply_filters(events, filters, now_ms)
-        return ScanResult(rows, matches, tuple(e.ticker for e in resolved), seen, now_ms, filters)
+        rows, matches, unsupported = apply_filters(events, filters, now_ms)
+        series = tuple(e.ticker for e in resolved)
+        return ScanResult(rows, matches, series, seen, now_ms, filters, unsupported)

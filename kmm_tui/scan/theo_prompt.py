@@ -1,7 +1,8 @@
 """``kmm scan --theo``: ask for a fair value per listed match and print the bid ceilings it implies.
 
-The user types, per match, either theo in cents (``55`` = A 55c, B 45c; ``55 43``; soccer ``40 35 25``
-for A, B, draw) or decimal odds after ``o`` (``o 1.85 2.05``; soccer ``o 2.6 2.9 3.3``), which are
+The user types, per match, either theo in cents in the match's outcome order (``55`` = A 55c, B 45c;
+``55 43``; soccer ``40 25 35`` for home, draw, away; a YES/NO market ``55`` = YES 55c, NO 45c) or
+decimal odds after ``o`` in the same order (``o 1.85 2.05``; soccer ``o 2.6 3.3 2.9``), which are
 de-vigged with the configured method. The ceiling is computed by the same rule the quoting engine uses
 (``domain.quoting.decide``: highest grid price ≤ theo − edge, fee-aware when configured), so what is
 printed here is what ``kmm run`` would bid up to.
@@ -25,7 +26,7 @@ from kmm_tui.domain.prices import Count, Price, format_cents, format_price, pric
 from kmm_tui.domain.quoting import QuoteMemo, QuoteSettings, SideInput, SideQuote, decide
 from kmm_tui.domain.theo import DevigMethod, OddsError, devig, prob_to_price
 from kmm_tui.odds.manual import parse_manual_odds, parse_manual_theo
-from kmm_tui.scan.model import ScanMatch, ScanRow
+from kmm_tui.scan.model import Outcome, ScanMatch, ScanRow, Shape
 from kmm_tui.scan.output import run_command
 
 ReadLine = Callable[[str], str]
@@ -33,8 +34,9 @@ STOP_WORDS = frozenset({"q", "quit", "stop"})
 # Two typed theos should sum to about 100c; far less is almost always decimal odds typed without 'o'.
 PLAUSIBLE_PAIR_TOTAL = price_from_cents(90)
 HELP = (
-    "For each match type theo in cents for team A ('55', or '55 43'; soccer: 'A B draw'), or decimal\n"
-    "odds after 'o' ('o 1.85 2.05'; soccer: 'o A B draw'). Enter skips a match, 'q' stops."
+    "For each match type theo in cents for its first outcome ('55', or '55 43'; soccer: 'home draw away';\n"
+    "a YES/NO market: YES first), or decimal odds after 'o' ('o 1.85 2.05'; soccer: 'o home draw away').\n"
+    "Enter skips a match, 'q' stops."
 )
 
 
@@ -63,17 +65,20 @@ class FeeSchedule:
 
 @dataclass(frozen=True, slots=True)
 class TheoAnswer:
-    """One match's theo (A, B[, draw]), what the user typed, and the ceilings per team."""
+    """One match's theo and ceiling per outcome, in the match's outcome order, and what the user typed."""
 
     match: ScanMatch
     typed: str
     theo: tuple[Price, ...]
-    a: SideQuote
-    b: SideQuote
+    quotes: tuple[SideQuote, ...]
+
+    def by_side(self, side: str) -> tuple[Price, SideQuote]:
+        index = next(i for i, o in enumerate(self.match.outcomes) if o.side == side)
+        return self.theo[index], self.quotes[index]
 
 
 def parse_answer(text: str, outcomes: int, method: DevigMethod) -> tuple[Price, ...] | None:
-    """Typed text → theo prices (A, B[, draw]); None for an empty line. Raises OddsError when bad."""
+    """Typed text → theo prices in the typed order; None for an empty line. Raises OddsError when bad."""
     words = text.replace(",", " ").split()
     if not words:
         return None
@@ -111,60 +116,79 @@ def quote_settings(defaults: DefaultsLike, fees: FeeSchedule | None) -> QuoteSet
     )
 
 
-def ceilings(
-    match: ScanMatch, theo: tuple[Price, ...], settings: QuoteSettings
-) -> tuple[SideQuote, SideQuote]:
-    """Each team's ceiling from the engine's own rule, on an empty book and a flat inventory (the
-    ceiling depends only on theo, edge, grid and fees; the competition only moves the bid under it)."""
+def ceilings(match: ScanMatch, theo: tuple[Price, ...], settings: QuoteSettings) -> tuple[SideQuote, ...]:
+    """Each outcome's ceiling from the engine's own rule, on an empty book and a flat inventory (the
+    ceiling depends only on theo, edge, grid and fees; the competition only moves the bid under it).
+    A NO outcome's theo and ceiling are NO prices on the same market's grid."""
     empty = Book.from_legs({}, {})
 
     def side(row: ScanRow, value: Price) -> SideInput:
         return SideInput(theo=value, book=empty, resting_price=None, resting_size=Count(0), grid=row.grid)
 
-    decision = decide(
-        side(match.a, theo[0]),
-        side(match.b, theo[1]),
-        settings,
-        Inventory(),
-        QuoteMemo(),
-        now_ms=0,
-        start_ms=None,
-    )
-    return decision.a, decision.b
+    def ceiling(index: int) -> SideQuote:
+        other = (index + 1) % len(theo)
+        outcomes = match.outcomes
+        decision = decide(
+            side(outcomes[index].row, theo[index]),
+            side(outcomes[other].row, theo[other]),
+            settings,
+            Inventory(),
+            QuoteMemo(),
+            now_ms=0,
+            start_ms=None,
+        )
+        return decision.a
+
+    return tuple(ceiling(i) for i in range(len(theo)))
 
 
-def _side_text(label: str, row: ScanRow, theo: Price, quote: SideQuote) -> str:
-    book = f"bid {format_cents(row.bid) if row.bid is not None else '-'}, ask " + (
-        format_cents(row.ask) if row.ask is not None else "-"
+def _side_text(outcome: Outcome, theo: Price, quote: SideQuote) -> str:
+    book = f"bid {format_cents(outcome.bid) if outcome.bid is not None else '-'}, ask " + (
+        format_cents(outcome.ask) if outcome.ask is not None else "-"
     )
+    label = f"{outcome.side} {outcome.label}"
     if quote.ceiling is None:
-        return f"  {label} {row.team}: theo {format_cents(theo)} → no ceiling: {quote.detail} ({book})"
+        return f"  {label}: theo {format_cents(theo)} → no ceiling: {quote.detail} ({book})"
     room = ""
-    if row.bid is not None:
-        gap = quote.ceiling - row.bid
+    if outcome.bid is not None:
+        gap = quote.ceiling - outcome.bid
         room = f"; {format_cents(gap)} above the best bid" if gap > 0 else "; best bid is at/above it"
     ceiling = format_cents(quote.ceiling)
-    return f"  {label} {row.team}: theo {format_cents(theo)} → ceiling {ceiling} ({book}{room})"
+    return f"  {label}: theo {format_cents(theo)} → ceiling {ceiling} ({book}{room})"
 
 
 def answer_json(answer: TheoAnswer, flags: Sequence[str] = ()) -> dict[str, Any]:
-    """One answer for ``kmm scan --theo --json``: exact dollar strings, and the run line."""
+    """One answer for ``kmm scan --theo --json``: exact dollar strings per side, and the run line."""
 
     def price(value: Price | None) -> str | None:
         return None if value is None else format_price(value)
 
+    theo_a, quote_a = answer.by_side("A")
+    theo_b, quote_b = answer.by_side("B")
+    tie = answer.by_side("T") if answer.match.tie is not None else None
     return {
         "event_ticker": answer.match.event_ticker,
+        "shape": answer.match.shape.value,
         "ticker_a": answer.match.a.ticker,
         "ticker_b": answer.match.b.ticker,
+        "ticker_tie": None if answer.match.tie is None else answer.match.tie.ticker,
         "typed": answer.typed,
-        "theo_a": price(answer.theo[0]),
-        "theo_b": price(answer.theo[1]),
-        "theo_draw": price(answer.theo[2]) if len(answer.theo) > 2 else None,
-        "ceiling_a": price(answer.a.ceiling),
-        "ceiling_b": price(answer.b.ceiling),
+        "theo_a": price(theo_a),
+        "theo_b": price(theo_b),
+        "theo_draw": price(tie[0]) if tie else None,
+        "ceiling_a": price(quote_a.ceiling),
+        "ceiling_b": price(quote_b.ceiling),
+        "ceiling_tie": price(tie[1].ceiling) if tie else None,
         "run_command": run_command(answer.match, answer.theo, flags),
     }
+
+
+def _prompt(index: int, total: int, match: ScanMatch) -> str:
+    if match.shape is Shape.YES_NO:
+        what = "YES / NO"
+    else:
+        what = " / ".join(f"{'draw' if o.side == 'T' else o.side} {o.label}" for o in match.outcomes)
+    return f"[{index}/{total}] {match.name} ({what}) theo> "
 
 
 def prompt_theo(
@@ -186,8 +210,7 @@ def prompt_theo(
     edge = format_cents(defaults.edge)
     out.write(f"\n{HELP}\nEdge {edge} below theo (settings [defaults] edge_cents).\n")
     for index, match in enumerate(matches, start=1):
-        teams = f"A {match.a.team} / B {match.b.team}" + (" / draw" if match.tie is not None else "")
-        prompt = f"[{index}/{len(matches)}] {match.title} ({teams}) theo> "
+        prompt = _prompt(index, len(matches), match)
         while True:
             try:
                 typed = read_line(prompt)
@@ -203,19 +226,17 @@ def prompt_theo(
                 _summary(answers, out, flags)
                 return answers
             try:
-                theo = parse_answer(typed, match.outcomes, method)
+                theo = parse_answer(typed, len(match.outcomes), method)
                 if theo is None:
                     break
                 settings = quote_settings(defaults, fees.get(match.series))
             except (OddsError, ValueError) as exc:
                 out.write(f"  not understood: {typed.strip()!r}: {exc}. Try again (Enter skips).\n")
                 continue
-            quote_a, quote_b = ceilings(match, theo, settings)
-            answers.append(TheoAnswer(match, typed.strip(), theo, quote_a, quote_b))
-            out.write(_side_text("A", match.a, theo[0], quote_a) + "\n")
-            out.write(_side_text("B", match.b, theo[1], quote_b) + "\n")
-            if match.tie is not None and len(theo) == 3:
-                out.write(f"  draw: theo {format_cents(theo[2])} (kmm quotes the two team markets only)\n")
+            quotes = ceilings(match, theo, settings)
+            answers.append(TheoAnswer(match, typed.strip(), theo, quotes))
+            for outcome, value, quote in zip(match.outcomes, theo, quotes, strict=True):
+                out.write(_side_text(outcome, value, quote) + "\n")
             break
     _summary(answers, out, flags)
     return answers
@@ -229,8 +250,9 @@ def _summary(answers: Sequence[TheoAnswer], out: TextIO, flags: Sequence[str]) -
     for answer in answers:
         m = answer.match
         cells = []
-        for row, theo, quote in ((m.a, answer.theo[0], answer.a), (m.b, answer.theo[1], answer.b)):
+        for outcome, theo, quote in zip(m.outcomes, answer.theo, answer.quotes, strict=True):
             ceiling = format_cents(quote.ceiling) if quote.ceiling is not None else "none"
-            cells.append(f"{row.ticker} theo {format_cents(theo)} ceiling {ceiling}")
-        out.write(f"  {m.title}: " + " | ".join(cells) + f"   (typed: {answer.typed})\n")
+            name = f"NO {outcome.ticker}" if outcome.is_no else outcome.ticker
+            cells.append(f"{name} theo {format_cents(theo)} ceiling {ceiling}")
+        out.write(f"  {m.name}: " + " | ".join(cells) + f"   (typed: {answer.typed})\n")
         out.write(f"    {run_command(m, answer.theo, flags)}\n")

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,10 +29,12 @@ from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import Event, Filled, Level, LogEvent, MatchStatusChanged
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.state import EngineView, MatchView
+from kmm_tui.scan.model import ScanResult
 from kmm_tui.tui.forms import form_values
 from kmm_tui.tui.keymap import ACTIONS, app_bindings, display_key, resolve_keys
-from kmm_tui.tui.port import EnginePort, MatchStore, ScanRow
+from kmm_tui.tui.port import EnginePort, MatchStore
 from kmm_tui.tui.rows import PRE_START_PREFIX, match_name
+from kmm_tui.tui.scan_source import ScanSource
 from kmm_tui.tui.screens.base import ModeScreen, ViewScreen
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.screens.fills import FillsScreen
@@ -50,7 +52,6 @@ from kmm_tui.tui.widgets.banner import Alert
 
 log = logging.getLogger(__name__)
 
-ScanSource = Callable[[], Awaitable[Sequence[ScanRow]]]
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN, MatchStatus.STARTING})
 MATCH_ACTIONS = frozenset(
     {
@@ -252,7 +253,7 @@ class KmmApp(App[int]):
             self.notify("select a match first (mode 1, arrow keys)", severity="warning")
         return match
 
-    async def load_scan(self) -> Sequence[ScanRow]:
+    async def load_scan(self) -> ScanResult:
         if self.scanner is None:
             raise RuntimeError("the market scanner is not available in this build")
         return await self.scanner()
@@ -338,8 +339,7 @@ class KmmApp(App[int]):
         screen = self._underlying_view_screen()
         prefill = None
         if isinstance(screen, ScannerScreen):
-            pair = screen.selected_pair()
-            prefill = {"ticker_a": pair[0], "ticker_b": pair[1]} if pair else None
+            prefill = screen.selected_prefill()
         self.open_match_form(prefill=prefill)
 
     def action_edit_match(self) -> None:

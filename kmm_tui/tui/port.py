@@ -1,4 +1,4 @@
-"""What the app needs from the engine, as a Protocol, plus the scanner row it renders.
+"""What the app needs from the engine, as a Protocol.
 
 The app is typed against this surface (not the Engine class) so rendering can be exercised with a
 hand-built ``EngineView``; the real engine satisfies it as is. Integration tests use the real engine.
@@ -7,10 +7,9 @@ hand-built ``EngineView``; the real engine satisfies it as is. Integration tests
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.prices import Price
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import Command
 from kmm_tui.engine.events import Event
@@ -67,25 +66,3 @@ class MatchStore(Protocol):
     def save(self, spec: MatchSpec) -> None: ...
 
     def remove(self, spec: MatchSpec) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRow:
-    """One market in the scanner. ``event_ticker`` groups the two markets that make a match."""
-
-    sport: str
-    series: str
-    event_ticker: str
-    ticker: str
-    team: str
-    bid: Price | None
-    ask: Price | None
-    volume: Count
-    start_ms: int | None
-    is_tie: bool = False
-
-    @property
-    def spread(self) -> Price | None:
-        if self.bid is None or self.ask is None:
-            return None
-        return Price(self.ask - self.bid)

@@ -1,7 +1,8 @@
 """Table columns and the row cells each mode shows, built from snapshot values (pure, no Textual).
 
 Every table in the app is described here: which columns exist, which appear only on wide terminals,
-and how a ``MatchView`` / ``FillView`` / ``LogLine`` / ``ScanRow`` becomes coloured cells.
+and how a ``MatchView`` / ``FillView`` / ``LogLine`` becomes coloured cells (the Scanner's rows are
+in ``screens/scanner.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from kmm_tui.tui.format import (
     pair,
     position,
     reason_text,
-    start_in,
     status_text,
     usd,
 )
@@ -36,7 +36,6 @@ from kmm_tui.tui.markout_cells import (
     fill_markout_cells,
     total_markout_cells,
 )
-from kmm_tui.tui.port import ScanRow
 from kmm_tui.tui.widgets.table import Cell, Column, Fit
 
 Row = tuple[str, dict[str, Cell]]
@@ -88,18 +87,6 @@ LOG_COLUMNS = (
     Column("level", "Level", 7, priority=1),
     Column("match", "Match", 12, flex=True, priority=1),  # the message grows first, then the name
     Column("text", "Message", 20, flex=True),
-)
-
-SCAN_COLUMNS = (
-    Column("sport", "Sport", 17),
-    Column("series", "Series", 14, priority=3),
-    Column("team", "Team", 16, flex=True),
-    Column("ticker", "Ticker", 36, priority=1),
-    Column("bid", "Bid", 5),
-    Column("ask", "Ask", 5),
-    Column("spread", "Sprd", 5),
-    Column("volume", "Volume", 8, priority=2),
-    Column("start", "Start in", 16),
 )
 
 ORDER_COLUMNS = (
@@ -354,22 +341,6 @@ def log_rows(
         }
         rows.append((key, cells))
     return rows
-
-
-def scan_row(row: ScanRow, now_ms: int) -> Row:
-    spread = row.spread
-    cells: dict[str, Cell] = {
-        "sport": row.sport,
-        "series": row.series,
-        "team": row.team,
-        "ticker": row.ticker,
-        "bid": cents(row.bid),
-        "ask": cents(row.ask),
-        "spread": Text(cents(spread), style="green" if spread is not None and spread >= 300 else ""),
-        "volume": format_contracts(row.volume),
-        "start": start_in(row.start_ms, now_ms),
-    }
-    return row.ticker, cells
 
 
 def order_row(match: MatchView, order: OrderView) -> Row:

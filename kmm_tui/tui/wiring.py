@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
 
 from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
@@ -22,8 +21,8 @@ from kmm_tui.paths import settings_path
 from kmm_tui.replay.format import sessions_dir
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.keymap import KeymapError, resolve_keys
-from kmm_tui.tui.port import EnginePort, ScanRow
-from kmm_tui.tui.scan_source import scan_source
+from kmm_tui.tui.port import EnginePort
+from kmm_tui.tui.scan_source import ScanSource, scan_source
 from kmm_tui.tui.store import SettingsStore, match_settings, saved_to_spec
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ async def add_saved_matches(engine: EnginePort, settings: Settings) -> list[str]
     return problems
 
 
-def scanner_for(engine: object, settings: Settings) -> Callable[[], Awaitable[Sequence[ScanRow]]] | None:
+def scanner_for(engine: object, settings: Settings) -> ScanSource | None:
     """The Scanner mode's source: the market scanner over the engine's REST client (public calls).
 
     Without a client (a stand-in engine in tests) the Scanner says the scanner is unavailable rather

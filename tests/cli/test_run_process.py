@@ -35,7 +35,7 @@ async def _match_flags(tmp_path: Path, state: Path, origin: str) -> list[str]:
         "--json",
     )
     assert scan.code == 0, scan.err
-    command = json.loads(scan.out)["matches"][0]["run_command"]
+    command = next(m for m in json.loads(scan.out)["matches"] if m["shape"] == "teams")["run_command"]
     assert command.endswith(f"--sim-url {origin}")
     return command.split()[2:]  # after "kmm run"
 

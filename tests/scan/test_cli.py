@@ -47,11 +47,19 @@ MATCH_KEYS = {
     "series",
     "event_ticker",
     "title",
+    "name",
+    "shape",
     "ticker_a",
     "team_a",
     "ticker_b",
     "team_b",
     "ticker_tie",
+    "outcomes",
+    "bid_sum",
+    "overround",
+    "widest_spread",
+    "depth",
+    "mark",
     "start_ms",
     "start",
     "start_date_eastern",
@@ -68,6 +76,7 @@ TOP_KEYS = {
     "markets_seen",
     "markets",
     "matches",
+    "unsupported",
 }
 
 
@@ -101,7 +110,7 @@ async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.
     captured = capsys.readouterr()
     assert status == 0 and captured.err == ""
     doc = json.loads(captured.out)
-    assert set(doc) == TOP_KEYS and doc["schema"] == "kmm.scan/1" and doc["mode"] == "all"
+    assert set(doc) == TOP_KEYS and doc["schema"] == "kmm.scan/2" and doc["mode"] == "all"
     assert doc["environment"] == "sim" and doc["markets_seen"] == 600
     assert doc["filters"] == {
         "min_spread": "0.0300", "min_spread_cents": "3", "within_ms": None, "sports": [], "series": []
@@ -109,16 +118,18 @@ async def test_json_schema_is_stable_and_exact(large: SimServer, capsys: pytest.
     assert doc["markets"] and doc["matches"]
     for market in doc["markets"]:
         assert set(market) == MARKET_KEYS
-        assert is_price(market["spread"]) and market["spread"] >= "0.0300"
+        assert is_price(market["spread"])
         assert market["bid"] is None or is_price(market["bid"])
         assert isinstance(market["start_ms"], int) and market["start"].endswith("Z")
         assert market["start_source"] == "milestone" and market["is_tie"] is False
     tickers = {m["ticker"] for m in doc["markets"]}
     for match in doc["matches"]:
         assert set(match) == MATCH_KEYS | {"run_command"} and match["ticker_tie"] is None
+        assert match["shape"] == "teams" and match["mark"] is None and is_price(match["widest_spread"])
+        assert match["widest_spread"] >= "0.0300"  # --min-spread: the widest outcome is wide enough
         pair = f"--ticker-a {match['ticker_a']} --ticker-b {match['ticker_b']}"
         assert match["run_command"] == f"kmm run {pair}"
-        assert match["ticker_a"] in tickers or match["ticker_b"] in tickers
+        assert match["ticker_a"] in tickers and match["ticker_b"] in tickers  # every market of a match
     starts = [m["start_ms"] for m in doc["matches"]]
     assert starts == sorted(starts)
 
@@ -128,10 +139,14 @@ async def test_table_lists_markets_and_a_summary(
 ) -> None:
     assert await run(scan_args(large, mode="all", series=["KXCS2GAME"])) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["START", "SPORT", "TEAM", "TICKER", "BID", "ASK", "SPREAD", "DEPTH", "VOLUME"]
+    assert lines[0].split() == [
+        "START", "SPORT", "MATCH", "SHAPE", "OUTCOME", "TICKER", "BID", "ASK", "SPREAD", "DEPTH", "BID",
+        "SUM", "OVERROUND", "VOLUME", "MARK",
+    ]
     rows = [line for line in lines[1:] if "KXCS2GAME-" in line]
-    assert len(rows) == 60
-    assert "60 markets, 30 matches (all; 60 open markets in 1 series scanned)" in lines
+    assert len(rows) == 60 and sum(1 for line in rows if "2-way" in line) == 30  # a line per outcome
+    summary = "60 markets, 30 matches (30 2-way, 0 3-way, 0 yes/no), 0 not supported"
+    assert f"{summary} (all; 60 open markets in 1 series scanned)" in lines
 
 
 async def test_theo_prompt_reasks_on_bad_input_and_prints_ceilings(
@@ -200,15 +215,24 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     teardown_logging()
 
 
-def test_kmm_scan_in_sim_starts_an_embedded_simulator(
+def test_kmm_scan_in_sim_finds_the_demo_soccer_1x2_and_nba_totals(
     isolated: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kmm_cli.main(["scan", "--mode", "all", "--sport", "epl", "--json"]) == 0
+    argv = ["scan", "--mode", "all", "--series", "KXEPLGAME", "--series", "KXNBATOTAL", "--json"]
+    assert kmm_cli.main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
-    [match] = doc["matches"]
+    totals = [m for m in doc["matches"] if m["series"] == "KXNBATOTAL"]
+    assert len(totals) > 1 and all(m["shape"] == "yes_no" for m in totals)  # one match per strike
+    for total in totals:
+        assert total["ticker_a"] == total["ticker_b"] and total["run_command"].startswith("kmm run --ticker ")
+    strikes = {m["ticker"] for m in doc["markets"] if m["series"] == "KXNBATOTAL"}
+    assert {m["ticker_a"] for m in totals} == strikes
+    match = next(m for m in doc["matches"] if m["team_a"] == "Arsenal")
     assert match["series"] == "KXEPLGAME" and match["ticker_tie"] == f"{match['event_ticker']}-TIE"
-    assert [m["is_tie"] for m in doc["markets"]] == [False, False, True]
-    assert (match["team_a"], match["team_b"]) == ("Arsenal", "Chelsea")
+    assert match["shape"] == "three_way" and [o["side"] for o in match["outcomes"]] == ["A", "T", "B"]
+    markets = [m for m in doc["markets"] if m["event_ticker"] == match["event_ticker"]]
+    assert [m["is_tie"] for m in markets] == [False, False, True]
+    assert match["team_b"] == "Chelsea"
 
 
 def test_within_hours_flag_reaches_the_scan_filter_in_milliseconds() -> None:
@@ -227,10 +251,10 @@ def test_min_spread_from_the_command_line_is_cents_and_filters(
     assert captured.err == ""
     wide = json.loads(captured.out)
     assert wide["filters"]["min_spread"] == "0.2000" and wide["filters"]["min_spread_cents"] == "20"
-    spreads = [Decimal(m["spread"]) for m in wide["markets"]]
-    assert all(spread >= Decimal("0.20") for spread in spreads)
-    assert len(wide["markets"]) < len(everything["markets"])
-    assert any(Decimal(m["spread"]) < Decimal("0.20") for m in everything["markets"])
+    widest = [Decimal(m["widest_spread"]) for m in wide["matches"]]
+    assert all(spread >= Decimal("0.20") for spread in widest)
+    assert len(wide["matches"]) < len(everything["matches"])
+    assert any(Decimal(m["widest_spread"]) < Decimal("0.20") for m in everything["matches"])
 
 
 def test_min_spread_in_the_table_filters_too(isolated: None, capsys: pytest.CaptureFixture[str]) -> None:

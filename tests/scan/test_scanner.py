@@ -52,12 +52,16 @@ async def test_game_day_window_and_min_spread_match_the_exchange(large: SimServe
     now = large.clock.now_ms()
     minimum = price_from_cents(5)
     result = await Scanner(rest, CAT).scan(CAT.selection(), ScanFilter(Mode.GAME_DAY, minimum), now)
+    widest: dict[str, int] = {}
+    for ticker, (start, bid, ask) in truth(large).items():
+        if now <= start <= now + GAME_DAY_WINDOW_MS:
+            event = large.exchange.markets[ticker].event_ticker
+            widest[event] = max(widest.get(event, 0), (ask or PRICE_SCALE) - (bid or 0))
     wanted = {
-        t
-        for t, (start, bid, ask) in truth(large).items()
-        if now <= start <= now + GAME_DAY_WINDOW_MS and (ask or PRICE_SCALE) - (bid or 0) >= minimum
+        t for t, m in large.exchange.markets.items() if widest.get(m.event_ticker, -1) >= minimum
     }
-    assert wanted and {r.ticker for r in result.rows} == wanted
+    assert wanted and {r.ticker for r in result.rows} == wanted  # every market of a match wide enough
+    assert {m.event_ticker for m in result.matches} == {e for e, w in widest.items() if w >= minimum}
     assert all(m.widest_spread >= minimum for m in result.matches)
 
 

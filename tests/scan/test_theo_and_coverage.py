@@ -15,7 +15,7 @@ from kmm_tui.domain.prices import TickGrid, price_from_cents
 from kmm_tui.domain.theo import DevigMethod, OddsError
 from kmm_tui.environments import Environment
 from kmm_tui.odds.cli import main as odds_main
-from kmm_tui.scan.model import ScanMatch, ScanRow, StartSource, StartTime
+from kmm_tui.scan.model import Outcome, ScanMatch, ScanRow, Shape, StartSource, StartTime
 from kmm_tui.scan.theo_prompt import FeeSchedule, ceilings, parse_answer, quote_settings
 from kmm_tui.sim import SimServer
 from tests.odds.fakes import FakeProvider
@@ -50,17 +50,20 @@ def row(ticker: str, grid: TickGrid) -> ScanRow:
     )
 
 
-def match(grid: TickGrid = HALF_CENT_EDGES) -> ScanMatch:
-    return ScanMatch(
-        "ATP tennis",
-        "atp",
-        "KXATPMATCH",
-        "KXATPMATCH-26NOV28SINALC",
-        "Sinner vs Alcaraz",
-        StartTime(None, StartSource.UNKNOWN),
-        row("KXATPMATCH-26NOV28SINALC-SIN", grid),
-        row("KXATPMATCH-26NOV28SINALC-ALC", grid),
-    )
+def match(grid: TickGrid = HALF_CENT_EDGES, shape: Shape = Shape.TEAMS) -> ScanMatch:
+    sinner, alcaraz = row("KXATPMATCH-26NOV28SINALC-SIN", grid), row("KXATPMATCH-26NOV28SINALC-ALC", grid)
+    outcomes = {
+        Shape.TEAMS: (Outcome("A", "Sinner", sinner), Outcome("B", "Alcaraz", alcaraz)),
+        Shape.THREE_WAY: (
+            Outcome("A", "Sinner", sinner),
+            Outcome("T", "Tie", row("KXATPMATCH-26NOV28SINALC-TIE", grid)),
+            Outcome("B", "Alcaraz", alcaraz),
+        ),
+        Shape.YES_NO: (Outcome("A", "YES", sinner), Outcome("B", "NO", sinner, is_no=True)),
+    }[shape]
+    start = StartTime(None, StartSource.UNKNOWN)
+    event = "KXATPMATCH-26NOV28SINALC"
+    return ScanMatch("ATP tennis", "atp", "KXATPMATCH", event, "Sinner vs Alcaraz", start, shape, outcomes)
 
 
 def test_parse_answer_theo_odds_and_soccer() -> None:
@@ -98,6 +101,16 @@ def test_ceilings_follow_the_market_grid_and_the_maker_fee() -> None:
     assert a.ceiling == price_from_cents(52)  # 53c + its 0.44c maker fee > 53c; 52c + 0.44c fits
     with pytest.raises(OddsError, match="unknown fee schedule 'mystery'"):
         quote_settings(defaults, FeeSchedule("mystery", Decimal(1)))
+
+
+def test_every_outcome_gets_a_ceiling_in_outcome_order() -> None:
+    settings = quote_settings(Defaults(edge_cents=Decimal(2)), None)
+    c = price_from_cents
+    soccer = match(TickGrid.linear_cent(), Shape.THREE_WAY)
+    home, tie, away = ceilings(soccer, (c(45), c(28), c(27)), settings)
+    assert (home.ceiling, tie.ceiling, away.ceiling) == (c(43), c(26), c(25))
+    yes, no = ceilings(match(TickGrid.linear_cent(), Shape.YES_NO), (c(55), c(45)), settings)
+    assert (yes.ceiling, no.ceiling) == (c(53), c(43))  # the NO ceiling is a NO price
 
 
 async def test_odds_coverage_counts_the_kalshi_events(large: SimServer) -> None:

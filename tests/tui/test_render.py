@@ -21,11 +21,12 @@ from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.screens.matches import MatchesScreen
 from kmm_tui.tui.screens.scanner import ScannerScreen
 from kmm_tui.tui.widgets.table import Column, SyncTable
-from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock, scan_rows
+from tests.tui.scan_views import scan_result
+from tests.tui.views import NOW_MS, TZ, StaticEngine, demo_view, fixed_clock
 
 
 async def _rows():  # type: ignore[no-untyped-def]
-    return scan_rows()
+    return scan_result()
 
 
 def _app(engine: StaticEngine | None = None, **kwargs: object) -> KmmApp:
@@ -162,18 +163,18 @@ async def test_match_keys_are_inactive_while_a_form_is_open() -> None:
         assert app.screen.values()["ticker_a"] == "K?"
 
 
-async def test_scanner_m_turns_the_selected_market_and_its_opponent_into_a_setup() -> None:
+async def test_scanner_m_turns_the_selected_outcome_into_a_setup_of_its_whole_match() -> None:
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         await pilot.pause(0.2)
-        await pilot.press("down", "m")
+        await pilot.press("down", "down", "m")  # the second outcome row of the first match
         await pilot.pause()
         form = app.screen
         assert isinstance(form, MatchFormScreen)
         values = form.values()
-        rows = scan_rows()
-        assert {values["ticker_a"], values["ticker_b"]} == {rows[0].ticker, rows[1].ticker}
+        first = scan_result().matches[0]
+        assert (values["ticker_a"], values["ticker_b"]) == (first.a.ticker, first.b.ticker)
 
 
 async def test_many_events_are_rendered_at_most_ten_times_a_second() -> None:

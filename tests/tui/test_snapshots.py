@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kmm_tui.tui.app import KmmApp
-from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_rows
+from tests.tui.scan_views import scan_result
+from tests.tui.views import TZ, StaticEngine, fixed_clock
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 SCREENS = {
@@ -25,7 +26,7 @@ SCREENS = {
 
 
 async def _rows():  # type: ignore[no-untyped-def]
-    return scan_rows()
+    return scan_result()
 
 
 def _app() -> KmmApp:

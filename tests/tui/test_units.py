@@ -1,4 +1,5 @@
-"""Pure TUI helpers: formatting, colours, keymap validation, form parsing, ladders, scanner filters."""
+"""Pure TUI helpers: formatting, colours, keymap validation, form parsing, ladders (scanner filters:
+test_scanner_shapes.py)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,9 @@ from kmm_tui.tui.forms import (
 )
 from kmm_tui.tui.keymap import ACTIONS, KeymapError, display_key, resolve_keys
 from kmm_tui.tui.rows import MATCH_COLUMNS, match_row, unrealized
-from kmm_tui.tui.screens.scanner import ScanFilterError, filter_rows, opponent, parse_filters
 from kmm_tui.tui.widgets.ladder import ladder_text
 from kmm_tui.tui.widgets.status_bar import status_text
-from tests.tui.views import NOW_MS, TZ, book, c, demo_view, scan_rows
+from tests.tui.views import NOW_MS, TZ, book, c, demo_view
 
 # --- reasons and formatting ------------------------------------------------------------------------
 
@@ -306,31 +306,6 @@ def test_unrealized_marks_only_the_unpaired_side_at_its_best_bid() -> None:
     assert unrealized(inv, book([(47, 1)], []), None) == Money(-180_000)
     assert unrealized(inv, None, None) is None
     assert unrealized(Inventory(), None, None) == 0
-
-
-# --- scanner ------------------------------------------------------------------------------------------
-
-
-def test_scanner_filters_by_sport_spread_and_start() -> None:
-    rows = scan_rows()
-    assert {r.sport for r in filter_rows(rows, *parse_filters("nba", "", ""), NOW_MS)} == {"NBA"}
-    assert {r.sport for r in filter_rows(rows, *parse_filters("", "4", ""), NOW_MS)} == {"EPL"}
-    assert {r.sport for r in filter_rows(rows, *parse_filters("", "", "2"), NOW_MS)} == {"CS2"}
-
-
-def test_scanner_filter_typos_are_explained() -> None:
-    with pytest.raises(ScanFilterError, match="min spread"):
-        parse_filters("", "wide", "")
-    with pytest.raises(ScanFilterError, match="hours"):
-        parse_filters("", "", "-1")
-
-
-def test_opponent_is_the_other_team_never_the_tie() -> None:
-    rows = scan_rows()
-    arsenal = next(r for r in rows if r.team == "Arsenal")
-    tie = next(r for r in rows if r.team == "Tie")
-    assert opponent(rows, arsenal).team == "Chelsea"  # type: ignore[union-attr]
-    assert opponent(rows, tie).team in {"Arsenal", "Chelsea"}  # type: ignore[union-attr]
 
 
 def test_feed_priced_match_needs_no_odds_and_uses_the_configured_method() -> None:

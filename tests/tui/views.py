@@ -27,7 +27,6 @@ from kmm_tui.engine.state import (
     MatchView,
     OrderView,
 )
-from kmm_tui.tui.port import ScanRow
 
 NOW_MS = 1_795_000_000_000  # fixed clock for deterministic rendering
 TZ = UTC
@@ -204,48 +203,6 @@ def _inventory() -> Inventory:
     )
 
 
-def scan_rows() -> list[ScanRow]:
-    rows = []
-    for i, (sport, series, a, b) in enumerate(
-        [
-            ("CS2", "KXCS2GAME", "Vitality", "FaZe"),
-            ("NBA", "KXNBAGAME", "Lakers", "Celtics"),
-            ("EPL", "KXEPLGAME", "Arsenal", "Chelsea"),
-        ]
-    ):
-        event = f"{series}-26NOV28{1300 + i}{a[:3].upper()}{b[:3].upper()}"
-        for j, team in enumerate((a, b)):
-            bid = 40 + 5 * i + j
-            rows.append(
-                ScanRow(
-                    sport,
-                    series,
-                    event,
-                    f"{event}-{team[:3].upper()}",
-                    team,
-                    c(bid),
-                    c(bid + 2 + i),
-                    contracts(1000 * (i + 1)),
-                    NOW_MS + (i + 1) * 90 * MIN,
-                )
-            )
-        if sport == "EPL":
-            rows.append(
-                ScanRow(
-                    sport,
-                    series,
-                    event,
-                    f"{event}-TIE",
-                    "Tie",
-                    c(25),
-                    c(29),
-                    contracts(300),
-                    NOW_MS + 270 * MIN,
-                )
-            )
-    return rows
-
-
 @dataclass
 class StaticEngine:
     """Serves a fixed snapshot; refuses commands (rendering tests only)."""
@@ -278,4 +235,4 @@ def fixed_clock() -> int:
     return NOW_MS
 
 
-__all__ = ["NOW_MS", "TZ", "Decision", "QuoteMemo", "StaticEngine", "demo_view", "fixed_clock", "scan_rows"]
+__all__ = ["NOW_MS", "TZ", "Decision", "QuoteMemo", "StaticEngine", "demo_view", "fixed_clock"]
