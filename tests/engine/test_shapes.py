@@ -21,14 +21,14 @@ from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape, T
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.model import EventDef
 
-from .conftest import Trading, connect, eventually
+from .conftest import Trading, adversarial, connect, eventually
 
 SHAPES = Path(__file__).with_name("shapes.toml")
 
 
 @contextlib.asynccontextmanager
 async def shapes_trading() -> AsyncIterator[Trading]:
-    async with SimServer(SHAPES, agents=False) as sim:
+    async with SimServer(SHAPES, agents=False, fidelity=adversarial()) as sim:
         engine, feed = await connect(sim)
         t = Trading(sim, engine, feed)
         engine.listen(t.events.append)
