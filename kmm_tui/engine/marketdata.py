@@ -11,6 +11,7 @@ fill the feed has not shown yet nor an amend the feed showed before its reply ma
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -258,7 +259,7 @@ class MarketData:
             visible.flipped() if no_side else visible,
             resting.price if resting else None,
             resting.remaining if resting else Count(0),
-            market.grid.flipped() if no_side else market.grid,
+            _flipped(market.grid) if no_side else market.grid,
             market_open=market.is_open,
         )
 
@@ -301,6 +302,12 @@ class MarketData:
         if market is None:
             return None
         return MarketView(market.ticker, market.title, market.book, market.status, market.stale)
+
+
+@functools.lru_cache(maxsize=64)
+def _flipped(grid: TickGrid) -> TickGrid:
+    """A market's NO grid, built once (grids rarely change; the decision path asks on every wake)."""
+    return grid.flipped()
 
 
 VisibleTop = tuple[Price | None, Price | None, bool]

@@ -145,8 +145,9 @@ class SessionRecorder:
     def decided(
         self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
     ) -> None:
-        """Runs at every decision. A bug here must never stop trading: it stops the recording."""
-        if not self.active:
+        """Runs at every decision. A bug here must never stop trading: it stops the recording. A
+        three-way match is not recorded: the format holds two outcomes per match (docs/replay.md)."""
+        if not self.active or match.three_way:
             return
         try:
             self._decided(match, now_ms, inputs, decision)
