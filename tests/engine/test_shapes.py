@@ -17,11 +17,13 @@ from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine.journal import Journal
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape, TheoInput
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.model import EventDef
 
 from .conftest import Trading, adversarial, connect, eventually
+from .test_recovery import crash, start_engine
 
 SHAPES = Path(__file__).with_name("shapes.toml")
 
@@ -214,3 +216,50 @@ async def test_shapes_are_refused_with_a_reason_keyed_to_the_field() -> None:
         with pytest.raises(EngineError, match="not mutually exclusive") as lines:
             await t.engine.describe_pair(total, over_4, over_3)
         assert lines.value.field == "ticker_tie"
+
+
+async def test_a_restart_rebuilds_every_outcome_from_the_journal_and_backfills_a_no_fill(
+    tmp_path: Path,
+) -> None:
+    """Tie and NO fills are journaled as their outcome; a NO bid filled while the engine was down is
+    back-filled as side B at its NO price, and the netted position is no drift after the restart."""
+    async with SimServer(SHAPES, agents=False) as sim:
+        engine = await start_engine(sim, Journal(tmp_path / "journal.sqlite3"))
+        t = Trading(sim, engine, engine._x.feed)
+        home, tie, away = soccer(t)
+        total = add_total(t)
+        soccer_spec = MatchSpec("m1", home, away, TheoInput(theo_a=Price(4500), theo_tie=Price(2800)),
+                                settings(), ticker_tie=tie)
+        total_spec = MatchSpec("m2", total, total, TheoInput(theo_a=Price(5500)), settings())
+        for s in (soccer_spec, total_spec):
+            await engine.execute(cmd.AddMatch(s, start=True))
+        await eventually(lambda: len(t.resting()) == 5, what="a bid on every outcome of both matches")
+        t.compete(tie, t.our_price(tie) // 100, count=2, side="ask")
+        t.compete(total, price_of(t, total, "bid") // 100, count=4, side="ask")
+        await eventually(lambda: t.view("m1").inventory.count_long_t == contracts(2), what="2 tie")
+        await eventually(lambda: t.view("m2").inventory.count_long_a == contracts(4), what="4 YES")
+        no_ask = price_of(t, total, "ask")
+        assert no_ask is not None
+        await crash(engine)
+        t.compete(total, no_ask // 100, count=1)  # a YES buyer takes our NO bid while we are down
+
+        engine = await start_engine(sim, Journal(tmp_path / "journal.sqlite3"))
+        t = Trading(sim, engine, engine._x.feed)
+        try:
+            three, single = t.view("m1"), t.view("m2")
+            assert three.spec.ticker_tie == tie and three.market_t is not None
+            assert three.inventory.count_long_t == contracts(2) and three.inventory.count_long_a == 0
+            held = (single.inventory.count_long_a, single.inventory.count_long_b)
+            assert held == (contracts(4), contracts(1))
+            assert single.inventory.avg_price(Side.B) == 10_000 - no_ask
+            await engine.execute(cmd.StartMatch("m2"))
+            await eventually(lambda: t.view("m2").exchange_positions == (contracts(3), 0), what="net read")
+            # YES may add 2 more (4 − 1 held, limit 5), NO the full 5
+            await eventually(
+                lambda: sorted((o.side, o.remaining) for o in t.resting(total))
+                == [("ask", contracts(5)), ("bid", contracts(2))],
+                what="m2 quoting both sides again",
+            )
+            assert t.view("m2").status is MatchStatus.QUOTING
+        finally:
+            await engine.close()
