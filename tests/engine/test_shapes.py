@@ -4,6 +4,7 @@ worst outcome, rebalancing, settlement on each outcome with the P&L the exchange
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -147,6 +148,9 @@ async def test_a_single_market_quotes_yes_and_no_rebalances_and_settles_either_w
         # YES bid one tick above 50c; NO bid one tick above 40c, written as an ask at 100 - 41 = 59c
         await eventually(lambda: (price_of(t, total, "bid"), price_of(t, total, "ask")) == (5100, 5900),
                          what="YES bid 51c and NO bid 41c (ask 59c)")
+        await asyncio.sleep(0.3)  # our own NO bid, an ask on the YES book, is never taken for a competitor
+        assert (price_of(t, total, "bid"), price_of(t, total, "ask")) == (5100, 5900)
+        assert t.view().quote_b.reason is Reason.BEST_BID and t.view().quote_a.reason is Reason.BEST_BID
         orders = {o.side: o for o in t.view().orders}
         assert (orders["b"].price, orders["b"].book_side, orders["b"].label) == (4100, "ask", "NO bid")
         assert orders["b"].yes_price == 5900 and orders["a"].label == "YES bid"
