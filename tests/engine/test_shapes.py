@@ -267,3 +267,19 @@ async def test_a_restart_rebuilds_every_outcome_from_the_journal_and_backfills_a
             assert t.view("m2").status is MatchStatus.QUOTING
         finally:
             await engine.close()
+
+
+async def test_the_setup_preview_prices_every_outcome_of_a_match_not_watched_yet() -> None:
+    async with shapes_trading() as t:
+        home, tie, away = soccer(t)
+        t.compete(tie, 20)
+        theo = TheoInput(theo_a=Price(4500), theo_b=Price(2700))  # the draw implied: 28c
+        preview = await t.engine.preview_live(MatchSpec("p", home, away, theo, settings(), ticker_tie=tie))
+        assert (preview.theo_a, preview.theo_t, preview.theo_b) == (4500, 2800, 2700)
+        assert preview.decision.t is not None and preview.decision.t.price == 2100
+        assert preview.decision.t.ceiling == 2600 and not t.engine.snapshot().matches
+        total = add_total(t)
+        t.compete(total, 60, side="ask")  # a NO bid at 40c
+        one_market = MatchSpec("p", total, total, TheoInput(theo_a=Price(5500)), settings())
+        single = await t.engine.preview_live(one_market)
+        assert (single.theo_b, single.decision.b.price, single.decision.t) == (4500, 4100, None)
