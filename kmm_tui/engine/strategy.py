@@ -31,8 +31,8 @@ from kmm_tui.engine.match import RUNNING, MatchRuntime, set_status
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import DecisionLogEntry
-from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed
-from kmm_tui.odds.models import MatchRef
+from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed, match_ref
+from kmm_tui.odds.lines import LineError
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +96,6 @@ def match_settings(spec: MatchSpec, market: MarketState | None, three_way: bool 
     multiplier = market.fee_multiplier if market is not None else Decimal(1)
     rebalance = not three_way and spec.theo.odds_draw is None
     return quote_settings(spec.settings, fee_type, multiplier, rebalance)
-
-
-def match_ref(
-    event_ticker: str, title: str, markets: tuple[MarketState, MarketState], start_ms: int | None
-) -> MatchRef:
-    """How the odds sources are asked about a match."""
-    a, b = markets
-    return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
 
 
 def pull_sides(decision: Decision, pulls: dict[str, GuardTrip]) -> Decision:
@@ -254,8 +246,12 @@ class StrategyRunner:
     async def _feed_loop(self, match: MatchRuntime, feed: TheoFeed) -> None:
         """Refresh a feed-priced match's theo while it runs; report each new kind of failure once."""
         last_problem = ""
-        markets = (self._data.markets[match.spec.ticker_a], self._data.markets[match.spec.ticker_b])
-        ref = match_ref(match.event_ticker, match.event_title, markets, match.start_ms)
+        try:
+            markets = self._data.markets
+            ref = match_ref(match.spec, match.event_ticker, match.event_title, markets, match.start_ms)
+        except LineError as error:  # no theo ever arrives: the stale-theo guard keeps the match unquoted
+            self._bus.log(Level.WARNING, f"odds feed: {error}", match.match_id)
+            return
         while match.active:
             result = await feed.theo(ref, match.spec.theo.method)
             if isinstance(result, FeedTheo):
