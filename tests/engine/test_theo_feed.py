@@ -8,17 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from kmm_tui.domain.prices import Price, contracts
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import Price, TickGrid, contracts
 from kmm_tui.domain.quoting import Reason
 from kmm_tui.domain.theo import BookOdds, DevigMethod
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.errors import EngineError, PairingNeeded
+from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-from kmm_tui.engine.theo_feed import FeedFailure, FeedSettings, TheoFeed
+from kmm_tui.engine.theo_feed import FeedFailure, FeedSettings, FeedTheo, TheoFeed, match_ref
+from kmm_tui.kalshi.models import Market
+from kmm_tui.kalshi.rest import KalshiRest
 from kmm_tui.odds.errors import MatchUnconfirmed
+from kmm_tui.odds.lines import LineError
 from kmm_tui.odds.matching import BookEvent, Matcher
 from kmm_tui.odds.models import MatchRef, QuotaInfo, SourceResult
+from kmm_tui.odds.simulated import SimulatedOdds
+from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 from kmm_tui.sim import SimServer
+from tests.odds.fakes import FakeClock, FakeProvider
 
 from .conftest import QUIET, Trading, connect, eventually
 
@@ -182,3 +190,94 @@ async def test_a_line_move_in_the_feed_pulls_at_once_then_requotes_on_the_new_th
         finally:
             await engine.close()
         assert t.resting() == []
+
+
+def market_state(market: Market) -> MarketState:
+    """What the engine's reference look-up keeps of a market (its strike included)."""
+    return MarketState(
+        market.ticker, market.event_ticker, market.yes_sub_title, market.grid, market.status,
+        strike=market.floor_strike,
+    )
+
+
+async def test_a_three_way_match_is_priced_home_draw_away_from_the_simulated_books() -> None:
+    async with SimServer(agents=False) as sim:
+        [epl] = [m for m in sim.matches if m.spec.series == "KXEPLGAME"]
+        async with KalshiRest(sim.base_url) as rest:
+            event = await rest.get_event(epl.event_ticker)
+            listed = await rest.list_markets(event_ticker=epl.event_ticker)
+        markets = {m.ticker: market_state(m) for m in listed}
+        home, away = (t for t in epl.tickers if not t.endswith("-TIE"))
+        tie = next(t for t in epl.tickers if t.endswith("-TIE"))
+        spec = MatchSpec("epl", home, away, TheoInput(from_feed=True), ticker_tie=tie)
+        ref = match_ref(spec, epl.event_ticker, event.title, markets, epl.start_ms)
+        assert ref.market_draw == tie  # the books' Draw has a Kalshi market to go to
+        source = SimulatedOdds(sim.base_url, Matcher.load())
+        feed = TheoFeed([source], clock=lambda: time.time_ns() // 1_000_000)
+        theo = await feed.theo(ref, DevigMethod.MULTIPLICATIVE)
+        await source.aclose()
+        assert isinstance(theo, FeedTheo), theo
+        fair = dict(zip(epl.tickers, epl.fair, strict=True))
+        for side in spec.outcomes:  # de-vigged together, each within 1c of the simulator's fair value
+            assert abs(theo.theo(side) - fair[spec.ticker(side)]) <= 100, side
+        assert 9_997 <= theo.theo_a + theo.theo_t + theo.theo_b <= 10_000  # type: ignore[operator]
+
+
+NBA_TOTAL = "KXNBATOTAL-26NOV28BOSNYK-T220.5"
+
+
+def total_spec() -> MatchSpec:
+    return MatchSpec("total", NBA_TOTAL, NBA_TOTAL, TheoInput(from_feed=True))
+
+
+def total_markets(strike: str) -> dict[str, MarketState]:
+    market = MarketState(
+        NBA_TOTAL, "KXNBATOTAL-26NOV28BOSNYK", f"Over {strike} points scored", TickGrid.linear_cent(),
+        "active", strike=Decimal(strike),
+    )
+    return {NBA_TOTAL: market}
+
+
+def odds_api_on_fixtures(clock: FakeClock) -> TheOddsApi:
+    fake = (
+        FakeProvider()
+        .add("/v4/sports/basketball_nba/events", fixture="theoddsapi/odds_basketball_nba_h2h.json")
+        .add("/v4/sports/basketball_nba/odds", fixture="theoddsapi/odds_basketball_nba_totals.json")
+    )
+    settings = TheOddsApiSettings(api_key="k", host="http://odds.test", bookmakers=("pinnacle", "draftkings"))
+    return TheOddsApi(settings, Matcher.load(), transport=fake.transport(), clock=clock, sleep=clock.sleep)
+
+
+async def test_a_total_is_priced_yes_over_and_no_under_from_the_books_at_the_kalshi_strike() -> None:
+    clock = FakeClock()
+    api = odds_api_on_fixtures(clock)
+    feed = TheoFeed([api], FeedSettings(max_age_ms=300_000), clock=clock)
+    ref = match_ref(total_spec(), "KXNBATOTAL-26NOV28BOSNYK", "Boston at New York: Total Points",
+                    total_markets("220.5"), None)
+    theo = await feed.theo(ref, DevigMethod.MULTIPLICATIVE)
+    await api.aclose()
+    assert isinstance(theo, FeedTheo), theo
+    # Pinnacle 1.95/1.87 (weight 3) and FanDuel 1.93/1.89 at 220.5; DraftKings' 221.5 is another bet.
+    assert (theo.theo(Side.A), theo.theo(Side.B), theo.theo_t) == (4908, 5091, None)
+    assert theo.summary == "pinnacle, fanduel (multiplicative) at the total 220.5 line"
+
+
+async def test_a_total_no_book_hangs_is_not_priced_and_the_reason_names_both_numbers() -> None:
+    clock = FakeClock()
+    api = odds_api_on_fixtures(clock)
+    feed = TheoFeed([api], FeedSettings(max_age_ms=300_000), clock=clock)
+    ref = match_ref(total_spec(), "KXNBATOTAL-26NOV28BOSNYK", "Boston at New York: Total Points",
+                    total_markets("222.5"), None)
+    failure = await feed.theo(ref, DevigMethod.POWER)
+    await api.aclose()
+    assert isinstance(failure, FeedFailure)
+    assert "sportsbook total 221.5 ≠ Kalshi strike 222.5 (draftkings)" in failure.reason
+    assert "sportsbook total 220.5 ≠ Kalshi strike 222.5 (pinnacle, fanduel)" in failure.reason
+
+
+def test_a_single_market_the_books_do_not_price_is_refused_with_the_reason() -> None:
+    market = MarketState("KXCS2GAME-26NOV281330VITFAZ-VIT", "KXCS2GAME-26NOV281330VITFAZ", "Vitality",
+                         TickGrid.linear_cent(), "active")
+    spec = MatchSpec("one", market.ticker, market.ticker, TheoInput(from_feed=True))
+    with pytest.raises(LineError, match="totals or spreads series"):
+        match_ref(spec, market.event_ticker, "Vitality vs. FaZe Clan", {market.ticker: market}, None)
