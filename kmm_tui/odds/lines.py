@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from kmm_tui.odds.matching import normalize_name
+from kmm_tui.odds.matching import KalshiEvent, KalshiOutcome, normalize_name
 from kmm_tui.odds.sports import LineKind, NameStyle
 
 
@@ -143,11 +143,27 @@ def line_ref(
     return LineRef(kind, strike, yes_team), yes_team, other
 
 
+def game_event(event: KalshiEvent) -> KalshiEvent | None:
+    """A totals/spreads event as the game a book lists: its two teams from the title (None if unreadable).
+
+    Its markets are strikes ("Over 220.5 points scored"), not teams, so the matcher is given the teams
+    named in the title instead; the outcome tickers are placeholders (only the names are matched).
+    """
+    try:
+        first, second = teams_from_title(event.title)
+    except LineError:
+        return None
+    ticker = event.event_ticker
+    teams = (KalshiOutcome(f"{ticker}#1", first), KalshiOutcome(f"{ticker}#2", second))
+    return KalshiEvent(event.event_ticker, event.title, teams, event.start_ms)
+
+
 __all__ = [
     "LineError",
     "LineKind",
     "LineRef",
     "fmt_point",
+    "game_event",
     "line_ref",
     "mismatch",
     "no_book_has_line",

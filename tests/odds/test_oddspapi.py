@@ -28,6 +28,7 @@ from kmm_tui.odds.oddspapi import (
     clone_families,
     kalshi_mapping,
     line_markets,
+    line_quotes,
     parse_participants,
     quota_from_account,
     select_winner_market,
@@ -393,3 +394,14 @@ def test_line_markets_keep_full_match_lines_with_over_under_ids() -> None:
     spreads = line_markets(markets, 11, LineKind.SPREAD)
     assert [m.handicap for m in spreads] == [Decimal("2.5"), Decimal("3.5")]
     assert line_markets(markets, 17, LineKind.TOTAL) == ()
+
+
+def test_a_spread_for_participant1_needs_its_own_minus_strike_handicap() -> None:
+    fixture_odds = load_decimal("odds/oddspapi/odds_fixture_nba_lines.json")
+    lines = line_markets(load_fixture("odds/oddspapi/markets_with_lines.json"), 11, LineKind.SPREAD)
+    knicks = LineRef(LineKind.SPREAD, Decimal("2.5"), "New York")  # YES = Knicks (participant1) by over 2.5
+    quotes, refused = line_quotes(fixture_odds, lines, knicks, True, {})
+    # The books hang Knicks +2.5 / +3.5 (underdogs): neither is Kalshi's Knicks -2.5.
+    assert quotes == ()
+    assert ("pinnacle", "sportsbook spread New York +2.5 ≠ Kalshi strike New York -2.5") in refused
+    assert ("bet365", "sportsbook spread New York +3.5 ≠ Kalshi strike New York -2.5") in refused
