@@ -281,3 +281,20 @@ def test_a_single_market_the_books_do_not_price_is_refused_with_the_reason() -> 
     spec = MatchSpec("one", market.ticker, market.ticker, TheoInput(from_feed=True))
     with pytest.raises(LineError, match="totals or spreads series"):
         match_ref(spec, market.event_ticker, "Vitality vs. FaZe Clan", {market.ticker: market}, None)
+
+
+def test_the_reference_of_a_three_way_match_carries_its_tie_and_a_two_team_match_none() -> None:
+    event = "KXEPLGAME-26NOV29BHAWOL"
+    labels = {"BHA": "Brighton", "TIE": "Tie", "WOL": "Wolves"}
+    markets = {
+        f"{event}-{code}": MarketState(f"{event}-{code}", event, label, TickGrid.linear_cent(), "active")
+        for code, label in labels.items()
+    }
+    feed = TheoInput(from_feed=True)
+    three = MatchSpec("epl", f"{event}-BHA", f"{event}-WOL", feed, ticker_tie=f"{event}-TIE")
+    ref = match_ref(three, event, "Brighton vs. Wolves", markets, None)
+    tie = ref.kalshi_event().tie
+    assert ref.three_way and tie is not None and tie.ticker == f"{event}-TIE"
+    assert (ref.team_a, ref.team_b, ref.line) == ("Brighton", "Wolves", None)
+    two = MatchSpec("cs", f"{event}-BHA", f"{event}-WOL", feed)
+    assert match_ref(two, event, "Brighton vs. Wolves", markets, None).market_draw is None
