@@ -82,7 +82,6 @@ def settings_record(settings: QuoteSettings) -> dict[str, Any]:
         "fee_type": settings.fee_type.value,
         "fee_multiplier": str(settings.fee_multiplier),
         "start_margin_ms": settings.start_margin_ms,
-        "rebalance": settings.rebalance,
     }
 
 
@@ -146,8 +145,9 @@ class SessionRecorder:
     def decided(
         self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
     ) -> None:
-        """Runs at every decision. A bug here must never stop trading: it stops the recording."""
-        if not self.active:
+        """Runs at every decision. A bug here must never stop trading: it stops the recording. A
+        three-way match is not recorded: the format holds two outcomes per match (docs/replay.md)."""
+        if not self.active or match.three_way:
             return
         try:
             self._decided(match, now_ms, inputs, decision)

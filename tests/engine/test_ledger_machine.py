@@ -11,6 +11,9 @@ After each step, once the engine has settled:
 * the engine's inventory equals the exchange's positions;
 * our two bids resting at once leave ``100 − a − b − fee(a) − fee(b) ≥ 2 × edge``;
 * a fill never makes the engine write a higher price on that side.
+
+``SingleMarketMachine`` runs the same machine on one totals market traded on both sides: side B is a
+NO bid, resting as an ask at 100c − its price, and the exchange nets the position (YES − NO = A − B).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
@@ -26,15 +30,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kmm_tui.domain.fees import FeeType, maker_fee
-from kmm_tui.domain.prices import CENT, COUNT_SCALE, PRICE_SCALE, Price, contracts
+from kmm_tui.domain.prices import CENT, COUNT_SCALE, PRICE_SCALE, Price, contracts, no_price
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
-from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.model import MatchSpec, MatchStatus
 from kmm_tui.engine.orders import OrderState
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.exchange import IOC, OrderRequest
+from kmm_tui.sim.model import EventDef
 
 from .conftest import Trading, adversarial, spec
 from .test_recovery import crash, start_engine
@@ -55,6 +60,8 @@ def planned_fee(price: int, size: int) -> int:
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    single = False  # one market, YES for A and NO for B
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
@@ -64,6 +71,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.engine: Engine = self.run(start_engine(self.sim, Journal(self.dir / "journal.sqlite3")))
         self.t = Trading(self.sim, self.engine, self.engine._x.feed)
         self.a, self.b = self.t.tickers("KXNBAGAME")
+        if self.single:
+            self.a = self.b = self._add_total()
         self.competitors: list[str] = []
         self.events: list[object] = []
         self.engine.listen(self.events.append)
@@ -71,7 +80,28 @@ class LedgerMachine(RuleBasedStateMachine):
         self.run(self.settle())
 
     def _spec(self):  # type: ignore[no-untyped-def]
-        return spec(self.t, "KXNBAGAME", theo_a=THEO_A, edge=EDGE_CENTS, size=6, inventory_max=12)
+        two = spec(self.t, "KXNBAGAME", theo_a=THEO_A, edge=EDGE_CENTS, size=6, inventory_max=12)
+        return MatchSpec(two.match_id, self.a, self.b, two.theo, two.settings) if self.single else two
+
+    def _add_total(self) -> str:
+        """A totals market (its event is not mutually exclusive) on the maker-fee series."""
+        event = self.a.rsplit("-", 1)[0].replace("KXNBAGAME", "KXNBATOTAL")
+        self.sim.exchange.add_event(EventDef(event, "KXNBAGAME", "Total points", "", "NBA",
+                                             mutually_exclusive=False))
+        ticker = f"{event}-220"
+        template = self.sim.exchange.market(self.a)
+        self.sim.exchange.add_market(replace(template, ticker=ticker, event_ticker=event, market_id=ticker,
+                                             custom_strike={}))
+        return ticker
+
+    def _legs(self) -> list[tuple[str, str, int, str]]:
+        """(ticker, our book side on the exchange, theo in cents, inventory side) per outcome."""
+        return [(self.a, "bid", THEO_A, "a"), (self.b, "ask" if self.single else "bid", 100 - THEO_A, "b")]
+
+    def _ours(self, ticker: str, book_side: str) -> list[tuple[int, int]]:
+        """Our resting orders of one leg as (price in the outcome's terms, remaining)."""
+        return [(o.price if book_side == "bid" else no_price(o.price), o.remaining)
+                for o in self.t.resting(ticker) if o.side == book_side]
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
@@ -91,7 +121,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def competitor_bids(self, a_side: bool, cents: int) -> None:
         ticker = self.a if a_side else self.b
         cents = cents if a_side else 100 - cents - 5
-        self.competitors.append(self.t.compete(ticker, cents, count=4))
+        if self.single and not a_side:  # a competing NO bid is an ask on the YES book
+            self.competitors.append(self.t.compete(ticker, 100 - cents, count=4, side="ask"))
+        else:
+            self.competitors.append(self.t.compete(ticker, cents, count=4))
         self.run(self.settle())
 
     @rule(pick=st.integers(0, 99))
@@ -105,16 +138,22 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(a_side=st.booleans(), count=st.integers(1, 8))
     def taker_sells_into_our_bid(self, a_side: bool, count: int) -> None:
-        """An IOC ask at our price: fills us partly or fully, and leaves nothing on the book."""
-        ticker = self.a if a_side else self.b
-        ours = self.t.resting(ticker)
+        """An IOC at our price from the other side: fills us partly or fully, and leaves nothing on the
+        book (a NO bid of ours is taken by a YES buyer at its YES price)."""
+        ticker, book_side, _, side = self._legs()[0 if a_side else 1]
+        ours = self._ours(ticker, book_side)
         if not ours:
             return
-        price = ours[0].price
+        price = ours[0][0]
+        yes_price = price if book_side == "bid" else no_price(price)
         mark = len(self.events)
         taker = self.sim._admin.competitor_account("taker")
+        taker_side = "ask" if book_side == "bid" else "bid"
         self.sim.exchange.create_order(
-            taker, OrderRequest(ticker, "ask", Price(price), contracts(count), time_in_force=IOC, stp="maker")
+            taker,
+            OrderRequest(
+                ticker, taker_side, Price(yes_price), contracts(count), time_in_force=IOC, stp="maker"
+            ),
         )
         self.run(self.settle())
         raised = [
@@ -122,6 +161,8 @@ class LedgerMachine(RuleBasedStateMachine):
             for e in self.events[mark:]
             if isinstance(e, OrderChanged)
             and e.ticker == ticker
+            and (order := self.engine._orders.by_client(e.client_order_id)) is not None
+            and order.side.value == side
             and e.action in (OrderAction.AMENDED, OrderAction.PLACED)
             and e.price > price
         ]
@@ -168,6 +209,8 @@ class LedgerMachine(RuleBasedStateMachine):
         view = self.t.view()
         account = self.sim.exchange.account(self.t.account)
         held = {t: p.position for t, p in account.positions.items()}
+        if self.single:  # Kalshi nets a market's YES and NO
+            return view.inventory.count_long_a - view.inventory.count_long_b == held.get(self.a, 0)
         return (view.inventory.count_long_a, view.inventory.count_long_b) == (
             held.get(self.a, 0),
             held.get(self.b, 0),
@@ -198,9 +241,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def no_bid_above_its_ceiling(self) -> None:
         inventory = self.t.view().inventory
-        for ticker, theo, side in ((self.a, THEO_A, "a"), (self.b, 100 - THEO_A, "b")):
-            for order in self.t.resting(ticker):
-                price, size = order.price, order.remaining
+        for ticker, book_side, theo, side in self._legs():
+            for price, size in self._ours(ticker, book_side):
                 if price + planned_fee(price, size) <= (theo - EDGE_CENTS) * CENT:
                     continue
                 # above the normal ceiling: only a rebalance, and then the pair it completes must profit
@@ -210,11 +252,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def two_bids_never_lose_after_fees(self) -> None:
-        a, b = self.t.resting(self.a), self.t.resting(self.b)
+        (ticker_a, side_a, _, _), (ticker_b, side_b, _, _) = self._legs()
+        a, b = self._ours(ticker_a, side_a), self._ours(ticker_b, side_b)
         if not a or not b:
             return
-        pa, pb = a[0].price, b[0].price
-        fees = planned_fee(pa, a[0].remaining) + planned_fee(pb, b[0].remaining)
+        (pa, size_a), (pb, size_b) = a[0], b[0]
+        fees = planned_fee(pa, size_a) + planned_fee(pb, size_b)
         assert PRICE_SCALE - pa - pb - fees >= 2 * EDGE_CENTS * CENT
 
     @invariant()
@@ -222,7 +265,12 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.t.view().status is MatchStatus.QUOTING, self.t.view().status_reason
 
 
+class SingleMarketMachine(LedgerMachine):
+    single = True
+
+
 TestLedgerMachine = LedgerMachine.TestCase
+TestSingleMarketMachine = SingleMarketMachine.TestCase
 # Real sockets and clocks make a run's timing differ between replays, so shrinking (which replays a
 # failing run step by step) would report a "flaky" example instead of the failure: report it as found.
 TestLedgerMachine.settings = settings(
@@ -233,3 +281,4 @@ TestLedgerMachine.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
+TestSingleMarketMachine.settings = TestLedgerMachine.settings

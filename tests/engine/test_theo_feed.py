@@ -298,3 +298,28 @@ def test_the_reference_of_a_three_way_match_carries_its_tie_and_a_two_team_match
     assert (ref.team_a, ref.team_b, ref.line) == ("Brighton", "Wolves", None)
     two = MatchSpec("cs", f"{event}-BHA", f"{event}-WOL", feed)
     assert match_ref(two, event, "Brighton vs. Wolves", markets, None).market_draw is None
+
+
+async def test_a_feed_priced_soccer_match_takes_home_draw_and_away_theo_from_the_books() -> None:
+    async with SimServer(agents=False) as sim:
+        engine, feed = await connect(sim)
+        source = SimulatedOdds(sim.base_url, Matcher.load())
+        engine._feed = TheoFeed([source], clock=lambda: time.time_ns() // 1_000_000)
+        t = Trading(sim, engine, feed)
+        [epl] = [m for m in sim.matches if m.spec.series == "KXEPLGAME"]
+        home, away = (x for x in epl.tickers if not x.endswith("-TIE"))
+        tie = next(x for x in epl.tickers if x.endswith("-TIE"))
+        fair = dict(zip(epl.tickers, epl.fair, strict=True))
+        spec = MatchSpec(
+            "m1", home, away, TheoInput(from_feed=True), MatchSettings(contracts=contracts(5)), ticker_tie=tie
+        )
+        try:
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            await eventually(lambda: t.view().theo_t is not None, within=10, what="a theo for the draw")
+            view = t.view()
+            for side, theo in ((Side.A, view.theo_a), (Side.T, view.theo_t), (Side.B, view.theo_b)):
+                assert theo is not None and abs(theo - fair[spec.ticker(side)]) <= 100, side
+            assert view.theo_source.startswith("feed: simulated")
+        finally:
+            await engine.close()
+            await source.aclose()
