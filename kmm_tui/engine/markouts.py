@@ -136,9 +136,9 @@ class Markouts:
         return summary
 
     def closing_price(self, match_id: str, side: str) -> Price | None:
-        """The closing mid (else theo) of one side, once the event started."""
+        """The closing mid (else theo) of side A or B, once the event started (none is kept for a tie)."""
         closing = self.closing.get(match_id)
-        if closing is None:
+        if closing is None or side not in ("a", "b"):
             return None
         return closing_price(closing[0] if side == "a" else closing[1])
 

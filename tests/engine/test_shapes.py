@@ -4,6 +4,7 @@ worst outcome, rebalancing, settlement on each outcome with the P&L the exchange
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -147,6 +148,9 @@ async def test_a_single_market_quotes_yes_and_no_rebalances_and_settles_either_w
         # YES bid one tick above 50c; NO bid one tick above 40c, written as an ask at 100 - 41 = 59c
         await eventually(lambda: (price_of(t, total, "bid"), price_of(t, total, "ask")) == (5100, 5900),
                          what="YES bid 51c and NO bid 41c (ask 59c)")
+        await asyncio.sleep(0.3)  # our own NO bid, an ask on the YES book, is never taken for a competitor
+        assert (price_of(t, total, "bid"), price_of(t, total, "ask")) == (5100, 5900)
+        assert t.view().quote_b.reason is Reason.BEST_BID and t.view().quote_a.reason is Reason.BEST_BID
         orders = {o.side: o for o in t.view().orders}
         assert (orders["b"].price, orders["b"].book_side, orders["b"].label) == (4100, "ask", "NO bid")
         assert orders["b"].yes_price == 5900 and orders["a"].label == "YES bid"
@@ -263,3 +267,19 @@ async def test_a_restart_rebuilds_every_outcome_from_the_journal_and_backfills_a
             assert t.view("m2").status is MatchStatus.QUOTING
         finally:
             await engine.close()
+
+
+async def test_the_setup_preview_prices_every_outcome_of_a_match_not_watched_yet() -> None:
+    async with shapes_trading() as t:
+        home, tie, away = soccer(t)
+        t.compete(tie, 20)
+        theo = TheoInput(theo_a=Price(4500), theo_b=Price(2700))  # the draw implied: 28c
+        preview = await t.engine.preview_live(MatchSpec("p", home, away, theo, settings(), ticker_tie=tie))
+        assert (preview.theo_a, preview.theo_t, preview.theo_b) == (4500, 2800, 2700)
+        assert preview.decision.t is not None and preview.decision.t.price == 2100
+        assert preview.decision.t.ceiling == 2600 and not t.engine.snapshot().matches
+        total = add_total(t)
+        t.compete(total, 60, side="ask")  # a NO bid at 40c
+        one_market = MatchSpec("p", total, total, TheoInput(theo_a=Price(5500)), settings())
+        single = await t.engine.preview_live(one_market)
+        assert (single.theo_b, single.decision.b.price, single.decision.t) == (4500, 4100, None)
