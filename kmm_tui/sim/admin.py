@@ -21,6 +21,9 @@ from kmm_tui.sim.context import SimContext
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import OrderRequest
 from kmm_tui.sim.faults import Faults
+from kmm_tui.sim.lines import GAME
+from kmm_tui.sim.scenario import MatchState
+from kmm_tui.sim.settling import parse_settle
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 COMPETITOR_BALANCE = 10_000_000 * 1_000_000
@@ -105,12 +108,17 @@ class AdminApi:
         return None
 
     async def event_action(self, request: Request, body: dict[str, Any]) -> Any:
-        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}`` or ``/fees``
-        ``{"fee_type_override","fee_multiplier_override"}``."""
+        """``POST /admin/events/{event_ticker}/metadata`` ``{"title","sub_title"}``, ``/fees``
+        ``{"fee_type_override","fee_multiplier_override"}``, or ``/settle`` ``{"winner": "TIE"}`` |
+        ``{"points": [112, 104]}`` (answers the tickers settled yes)."""
         action = request.path_params["action"]
+        if action == "settle":
+            winner, points = parse_settle(body)
+            yes = self.faults.settle_event(request.path_params["event_ticker"], winner=winner, points=points)
+            return {"yes": sorted(yes)}
         kind = {"metadata": "event_metadata", "fees": "event_fees"}.get(action)
         if kind is None:
-            raise ValueError(f"unknown event action {action!r}: use metadata or fees")
+            raise ValueError(f"unknown event action {action!r}: use metadata, fees or settle")
         apply_event_change(self.ctx.exchange, request.path_params["event_ticker"], kind, body)
         return None
 
@@ -179,8 +187,25 @@ class AdminApi:
         ]
 
 
+def match_json(match: MatchState) -> dict[str, Any]:
+    """A scenario match's fair values now: per market for a game (home, away, TIE: they sum to $1);
+    for a total or spread also the line they follow (``line``: expected total or first team's margin)
+    and each market's strike."""
+    out: dict[str, Any] = {
+        "event_ticker": match.event_ticker,
+        "kind": match.kind,
+        "fair_dollars": {t: wire.format_price(f) for t, f in zip(match.tickers, match.fair, strict=True)},
+    }
+    if match.kind != GAME:
+        out["line"] = str(match.centre)
+        out["scale"] = str(match.spec.scale)
+        out["strikes"] = {t: str(o.strike) for t, o in zip(match.tickers, match.outcomes, strict=True)}
+    return out
+
+
 def state_json(ctx: SimContext) -> dict[str, Any]:
-    """Everything: markets with books, and per account balance, orders, positions and fills."""
+    """Everything: markets with books, the scenario's fair values, and per account balance, orders,
+    positions and fills."""
     ex = ctx.exchange
     now = ctx.clock.now_ms()
     return {
@@ -196,6 +221,7 @@ def state_json(ctx: SimContext) -> dict[str, Any]:
             for t, m in ex.markets.items()
         },
         "milestones": [wire.milestone_json(m) for m in ex.milestones.values()],
+        "matches": [match_json(m) for m in ctx.matches],
         "accounts": {
             a.account_id: {
                 "tier": a.tier,

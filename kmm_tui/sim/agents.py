@@ -8,6 +8,9 @@
   match get filled;
 * the scheduled start: the milestone goes ``inprogress`` and the markets may pause for a while.
 
+Totals and spreads walk their line (expected total or margin) instead, and every strike's fair value
+follows from it (``sim.lines``), so strikes stay consistent with each other.
+
 Everything is driven by the market clock in fixed steps (``run_until``) with one seeded RNG, so a
 run is reproducible and ``advance(60)`` plays out exactly 60 simulated seconds.
 """
@@ -17,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from kmm_tui.domain.prices import COUNT_SCALE, PRICE_SCALE, Count, Money, Price, TickGrid
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.exchange import AmendRequest, Exchange, OrderRequest
+from kmm_tui.sim.lines import GAME, centre_for, line_fairs
 from kmm_tui.sim.scenario import MatchState
 
 AGENT_BALANCE = Money(10_000_000 * 1_000_000)  # $10M: agents never run out
@@ -30,6 +35,11 @@ LINE_RANGE = 1200  # the line stays within 12c of the opening line
 LINE_RELAX = 400  # each step the line closes 1/400 of its gap to the opening line (at least $0.0001)
 FAIR_PULL = 8  # each step the fair value closes 1/8 of its gap to the line
 EDGE_OF_BOOK = 300  # no outcome's fair value goes under 3c or over 97c
+# Totals/spreads, in units of the event's scale: a line move of 1/4 scale moves a 50c strike ~6c.
+LINE_UNIT = Decimal("0.25")
+LINE_RANGE_UNITS = 2  # the line stays within 2 units (~12c at the middle strike) of the opening line
+JITTER = Decimal("0.02")  # one jitter step of the fair line (~0.5c at the middle strike)
+CENTRE_PLACES = Decimal("0.0001")
 
 
 @dataclass(slots=True)
@@ -152,6 +162,9 @@ class Simulation:
         several minutes, so quotes fill on both sides, rebalance after a move, and a big move shows
         a typed theo going stale.
         """
+        if match.kind != GAME:
+            self._walk_line(match)
+            return
         rng = self.rng
         line, opening = self._lines(match)
         if rng.randrange(LINE_MOVE_STEPS) == 0:
@@ -164,6 +177,31 @@ class Simulation:
         _pull(match.fair, line, FAIR_PULL)
         if rng.random() < 0.4:
             _shift(match.fair, rng, rng.randint(1, 2) * 50 * match.spec.volatility)
+
+    def _walk_line(self, match: MatchState) -> None:
+        """The same habits for a totals/spreads event, on its line: the bookmakers' line moves now and
+        then and relaxes back to the opening line; the fair line follows it with jitter; each strike's
+        fair value is then recomputed from the fair line (``extra["line"]``: the strikes at the
+        bookmakers' line)."""
+        rng = self.rng
+        scale = match.spec.scale
+        if "line_centre" not in match.extra:
+            match.extra["line_centre"] = match.extra["opening_centre"] = match.centre
+        line: Decimal = match.extra["line_centre"]
+        opening: Decimal = match.extra["opening_centre"]
+        unit = scale * LINE_UNIT
+        if rng.randrange(LINE_MOVE_STEPS) == 0:
+            moved = line + rng.choice((-1, 1)) * unit * (2 if rng.random() < 0.25 else 1)
+            if abs(moved - opening) <= LINE_RANGE_UNITS * unit:
+                line = moved
+        line += (opening - line) / LINE_RELAX
+        centre = match.centre + (line - match.centre) / FAIR_PULL
+        if rng.random() < 0.4:
+            centre += rng.choice((-1, 1)) * rng.randint(1, 2) * match.spec.volatility * scale * JITTER
+        match.extra["line_centre"] = line.quantize(CENTRE_PLACES)
+        match.centre = centre.quantize(CENTRE_PLACES)
+        match.fair[:] = line_fairs(match.kind, match.outcomes, match.centre, scale)
+        match.extra["line"] = line_fairs(match.kind, match.outcomes, match.extra["line_centre"], scale)
 
     def _lines(self, match: MatchState) -> tuple[list[int], list[int]]:
         """The current and the opening line of a match (kept with the match's state)."""
@@ -180,6 +218,13 @@ class Simulation:
             if ticker not in match.tickers:
                 continue
             idx = match.tickers.index(ticker)
+            if match.kind != GAME:  # move the line so this strike is worth ``price``; the others follow
+                centre = centre_for(match.kind, match.outcomes[idx], price, match.spec.scale)
+                match.centre = centre.quantize(CENTRE_PLACES)
+                match.extra["line_centre"] = match.extra["opening_centre"] = match.centre
+                match.fair[:] = line_fairs(match.kind, match.outcomes, match.centre, match.spec.scale)
+                match.extra["line"] = list(match.fair)
+                return
             others = [i for i in range(len(match.fair)) if i != idx]
             rest = PRICE_SCALE - price
             total_other = sum(match.fair[i] for i in others) or 1

@@ -21,6 +21,7 @@ from kmm_tui.sim.scenario import (
     MatchState,
     parse_duration_ms,
 )
+from kmm_tui.sim.settling import parse_settle, settle_event
 
 
 def apply_market_change(exchange: Exchange, ticker: str, kind: str, fields: dict[str, Any]) -> None:
@@ -111,6 +112,10 @@ class ScheduledChanges:
         while self.pending and self.pending[0][0] <= now_ms:
             _, change = self.pending.pop(0)
             match = self.matches[change.match - 1]
+            if change.kind == "settle":
+                winner, points = parse_settle(change.fields)
+                settle_event(self.exchange, self.matches, match.event_ticker, winner=winner, points=points)
+                continue
             if change.kind in EVENT_CHANGE_KINDS:
                 apply_event_change(self.exchange, match.event_ticker, change.kind, change.fields)
                 continue

@@ -20,6 +20,7 @@ from kmm_tui.sim.clock import SimClock
 from kmm_tui.sim.exchange import Exchange
 from kmm_tui.sim.fidelity import Fidelity
 from kmm_tui.sim.ratelimit import RateLimiter, tier_limits
+from kmm_tui.sim.scenario import MatchState
 
 DEMO_KEY_MARKER = "demo_key_id"
 
@@ -53,6 +54,8 @@ class SimContext:
     drop_websockets: Callable[[], None] = lambda: None
     # Set by the server: fair value setter (ticker, Price) for the scenario's random walk.
     set_fair: Callable[[str, int], None] | None = None
+    # Set by the server: the scenario's matches (settling an event on a final score needs its shape).
+    matches: list[MatchState] = field(default_factory=list)
     _account_seq: int = 0
 
     @property

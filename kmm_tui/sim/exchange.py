@@ -869,6 +869,24 @@ class Exchange:
         market.status = "finalized"
         self._emit(LifecycleEvent(ticker, "settled", {"settled_ts": now // 1000}))
 
+    def settle_event(self, event_ticker: str, yes_tickers: set[str]) -> None:
+        """Determine every market of an event at once: ``yes_tickers`` YES, the others NO. A mutually
+        exclusive event (a game: its teams and the TIE) settles exactly one market YES."""
+        event = self._event(event_ticker)
+        members = [t for t, m in self.markets.items() if m.event_ticker == event_ticker]
+        unknown = sorted(yes_tickers - set(members))
+        if unknown:
+            raise errors.invalid_parameters(f"{', '.join(unknown)} is not a market of {event_ticker}")
+        if event.mutually_exclusive and len(yes_tickers) != 1:
+            raise errors.invalid_parameters(
+                f"{event_ticker} is mutually exclusive: exactly one of its markets settles yes"
+            )
+        done = [t for t in members if self.markets[t].status in ("determined", "finalized")]
+        if done:
+            raise SimError(409, "market_closed", "market closed", f"{', '.join(done)} already settled")
+        for ticker in members:
+            self.settle_market(ticker, "yes" if ticker in yes_tickers else "no")
+
     # --- live metadata ----------------------------------------------------------------------------
 
     def set_price_levels(self, ticker: str, structure: str, ranges: list[dict[str, str]]) -> None:

@@ -3,13 +3,15 @@
 ``sim.faults.http_errors(5, status=503)`` makes the next five REST calls fail; ``rate_limit(10)`` the
 next ten answer 429; ``latency_ms(2000)`` delays every REST reply; ``drop_websockets()`` cuts every
 feed; ``skip_seq()`` makes the next sequenced WebSocket message jump; the rest drive the market:
-pause/resume/close/settle, move the clock, pin a fair value. The admin HTTP endpoints call these.
+pause/resume/close/settle a market, settle a whole event on a winner or a final score, move the
+clock, pin a fair value. The admin HTTP endpoints call these.
 """
 
 from __future__ import annotations
 
 from kmm_tui.domain.prices import Price
 from kmm_tui.sim.context import SimContext
+from kmm_tui.sim.settling import settle_event
 
 
 class Faults:
@@ -63,6 +65,13 @@ class Faults:
     def settle_market(self, ticker: str, result: str, value: Price | None = None) -> None:
         """Determine the market (``"yes"``/``"no"``, or ``"scalar"`` with a value) and pay out."""
         self._ctx.exchange.settle_market(ticker, result, value)
+
+    def settle_event(
+        self, event_ticker: str, *, winner: str | None = None, points: tuple[int, int] | None = None
+    ) -> set[str]:
+        """Settle every market of an event on a chosen outcome: ``winner="TIE"`` (a game's outcome code
+        or market ticker) or the final score ``points=(112, 104)``; returns the tickers settled YES."""
+        return settle_event(self._ctx.exchange, self._ctx.matches, event_ticker, winner=winner, points=points)
 
     def advance(self, seconds: float) -> None:
         """Jump the market clock; agents, starts and order expiries catch up immediately."""

@@ -109,6 +109,10 @@ class Market:
     last_trade_size: Count = NO_COUNT
     updated_ms: int = 0
     rules_primary: str = ""
+    # "structured" (a team or the tie; ``custom_strike`` names it) or "greater" (YES = the total, or a
+    # team's winning margin, is above ``floor_strike``: totals and spreads).
+    strike_type: str = "structured"
+    floor_strike: Decimal | None = None
 
 
 @dataclass(slots=True)

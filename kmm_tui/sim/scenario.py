@@ -23,6 +23,7 @@ from kmm_tui.domain.prices import PRICE_SCALE, Price, TickGrid, parse_price
 from kmm_tui.sim.exchange import Exchange
 from kmm_tui.sim.fees import FEE_TYPES
 from kmm_tui.sim.fidelity import Fidelity
+from kmm_tui.sim.lines import GAME, KINDS, SPREAD, TOTAL, Outcome, line_fairs, outcomes
 from kmm_tui.sim.model import EventDef, Market, Milestone, SeriesDef
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -48,7 +49,7 @@ GRIDS: dict[str, list[dict[str, str]]] = {
 
 # What a [[change]] can do: market-level kinds act on one team's market (or all), event-level on the event.
 MARKET_CHANGE_KINDS = ("price_levels", "metadata", "close_time", "pause", "resume", "close")
-EVENT_CHANGE_KINDS = ("event_metadata", "event_fees", "series_fees")
+EVENT_CHANGE_KINDS = ("event_metadata", "event_fees", "series_fees", "settle")
 CHANGE_KINDS = MARKET_CHANGE_KINDS + EVENT_CHANGE_KINDS
 
 _DURATION = re.compile(r"^(-)?((?:\d+[hms])+)$")
@@ -84,6 +85,7 @@ class SeriesSpec:
     competition: str
     grid: str
     strike_key: str
+    unit: str = "points"  # what a total or spread counts: "points", "goals", "maps"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,10 @@ class Team:
 
 @dataclass(frozen=True, slots=True)
 class MatchSpec:
-    """One event: outcomes (teams, maybe TIE) with fair probabilities that sum to $1."""
+    """One event. A game: one market per team (maybe a TIE) with fair probabilities that sum to $1.
+    A total or spread (``kind``): one YES/NO market per strike (per team for spreads) whose fair
+    values all follow from ``line`` (expected total, or the first team's expected margin) and
+    ``scale`` (``sim.lines``); ``fair`` then holds each market's opening fair value."""
 
     series: str
     start_in_ms: int
@@ -105,6 +110,10 @@ class MatchSpec:
     makers: int = 3
     taker_per_min: int = 30
     volatility: int = 1
+    kind: str = GAME
+    line: Decimal = Decimal(0)
+    strikes: tuple[Decimal, ...] = ()
+    scale: Decimal = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,12 @@ class MatchState:
     started: bool = False
     resume_at_ms: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)  # one per ticker, same order
+    centre: Decimal = Decimal(0)  # totals/spreads: the line the fair values follow now
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -225,6 +240,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
                 competition=raw.get("competition", raw.get("title", "")),
                 grid=grid,
                 strike_key=raw.get("strike_key", "team"),
+                unit=raw.get("unit", "points"),
             )
         )
     known = {s.ticker for s in series_specs}
@@ -237,28 +253,22 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         teams = tuple(Team(t["code"], t["name"]) for t in _get(raw, "teams", where, list))
         if len(teams) < 2:
             raise ScenarioError(f"{where}: a match needs at least two outcomes")
-        fair_raw = [str(f) for f in _get(raw, "fair", where, list)]
-        try:
-            fair = [parse_price(f) for f in fair_raw]
-        except ValueError as exc:
-            raise ScenarioError(f"{where}: fair: {exc}") from None
-        if len(fair) == len(teams) - 1:
-            fair.append(Price(PRICE_SCALE - sum(fair)))
-        if len(fair) != len(teams) or sum(fair) != PRICE_SCALE or min(fair) <= 0:
-            raise ScenarioError(f"{where}: fair values must be positive, one per outcome, summing to 1")
-        matches.append(
-            MatchSpec(
-                series=series,
-                start_in_ms=parse_duration_ms(_get(raw, "start_in", where, str)),
-                teams=teams,
-                fair=tuple(fair),
-                status=raw.get("status", "active"),
-                pause_on_start_ms=parse_duration_ms(raw["pause_on_start"]) if "pause_on_start" in raw else 0,
-                makers=int(raw.get("makers", 3)),
-                taker_per_min=int(raw.get("taker_per_min", 30)),
-                volatility=int(raw.get("volatility", 1)),
-            )
-        )
+        kind = raw.get("kind", GAME)
+        if kind not in KINDS:
+            raise ScenarioError(f"{where}: kind must be one of {', '.join(KINDS)}")
+        common = {
+            "status": raw.get("status", "active"),
+            "pause_on_start_ms": parse_duration_ms(raw["pause_on_start"]) if "pause_on_start" in raw else 0,
+            "makers": int(raw.get("makers", 3)),
+            "taker_per_min": int(raw.get("taker_per_min", 30)),
+            "volatility": int(raw.get("volatility", 1)),
+        }
+        start_in = parse_duration_ms(_get(raw, "start_in", where, str))
+        if kind == GAME:
+            fair = _game_fair(raw, teams, where)
+            matches.append(MatchSpec(series, start_in, teams, fair, **common))
+        else:
+            matches.append(_line_match(raw, series, start_in, teams, kind, where, common))
     step = parse_duration_ms(meta.get("step", "1s"))
     if step <= 0:
         raise ScenarioError(f"{source}: [scenario] step must be positive")
@@ -280,6 +290,48 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     )
 
 
+def _game_fair(raw: dict[str, Any], teams: tuple[Team, ...], where: str) -> tuple[Price, ...]:
+    fair_raw = [str(f) for f in _get(raw, "fair", where, list)]
+    try:
+        fair = [parse_price(f) for f in fair_raw]
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: fair: {exc}") from None
+    if len(fair) == len(teams) - 1:
+        fair.append(Price(PRICE_SCALE - sum(fair)))
+    if len(fair) != len(teams) or sum(fair) != PRICE_SCALE or min(fair) <= 0:
+        raise ScenarioError(f"{where}: fair values must be positive, one per outcome, summing to 1")
+    return tuple(fair)
+
+
+def _line_match(
+    raw: dict[str, Any],
+    series: str,
+    start_in: int,
+    teams: tuple[Team, ...],
+    kind: str,
+    where: str,
+    common: dict[str, Any],
+) -> MatchSpec:
+    """A totals or spreads event: ``line``, ``strikes`` and ``scale`` (points) instead of ``fair``."""
+    if len(teams) != 2:
+        raise ScenarioError(f"{where}: a {kind} event is about one game of exactly two teams")
+    try:
+        line = Decimal(str(_get(raw, "line", where, (str, int, float))))
+        scale = Decimal(str(raw.get("scale", "10")))
+        strikes = tuple(Decimal(str(k)) for k in _get(raw, "strikes", where, list))
+    except ArithmeticError:
+        raise ScenarioError(f"{where}: line, scale and strikes must be numbers such as \"221.5\"") from None
+    if not strikes or len(set(strikes)) != len(strikes) or scale <= 0:
+        raise ScenarioError(f"{where}: strikes must be distinct numbers and scale positive")
+    if (kind == TOTAL and min(strikes) <= 0) or (kind == SPREAD and min(strikes) < 0):
+        raise ScenarioError(f"{where}: strikes must be positive (a spread's strike is a winning margin)")
+    markets = outcomes(kind, [t.code for t in teams], strikes)
+    fair = tuple(Price(f) for f in line_fairs(kind, markets, line, scale))
+    return MatchSpec(
+        series, start_in, teams, fair, kind=kind, line=line, strikes=strikes, scale=scale, **common
+    )
+
+
 def _parse_changes(raw_changes: Any, n_matches: int, source: str) -> tuple[ChangeSpec, ...]:
     if not isinstance(raw_changes, list):
         raise ScenarioError(f"{source}: [[change]] must be an array of tables")
@@ -296,6 +348,8 @@ def _parse_changes(raw_changes: Any, n_matches: int, source: str) -> tuple[Chang
         if team is not None and not isinstance(team, str):
             raise ScenarioError(f"{where}: team must be a team code string")
         extra = {k: v for k, v in raw.items() if k not in ("at", "kind", "match", "team")}
+        if kind == "settle" and ("winner" in extra) == ("points" in extra):
+            raise ScenarioError(f'{where}: a settle change needs winner = "TIE" (a code) or points = [2, 1]')
         out.append(ChangeSpec(parse_duration_ms(_get(raw, "at", where, str)), kind, match, team, extra))
     return tuple(sorted(out, key=lambda c: c.at_ms))
 
@@ -311,7 +365,11 @@ def event_code(start_ms: int, with_time: bool) -> str:
 
 
 def build(spec: ScenarioSpec, exchange: Exchange, now_ms: int, rng: random.Random) -> list[MatchState]:
-    """Create the scenario's series, events, markets and milestones; return the matches to animate."""
+    """Create the scenario's series, events, markets and milestones; return the matches to animate.
+
+    A totals or spreads match of the same two teams and start as an earlier game shares the game's
+    milestone (its event is one more of the milestone's related events, as on Kalshi).
+    """
     series_by_ticker = {s.ticker: s for s in spec.series}
     for s in spec.series:
         exchange.add_series(
@@ -319,6 +377,7 @@ def build(spec: ScenarioSpec, exchange: Exchange, now_ms: int, rng: random.Rando
         )
     states = []
     used: set[str] = set()
+    games: dict[tuple[tuple[str, ...], int], Milestone] = {}
     for match in spec.matches:
         series = series_by_ticker[match.series]
         start_ms = now_ms + match.start_in_ms
@@ -330,40 +389,35 @@ def build(spec: ScenarioSpec, exchange: Exchange, now_ms: int, rng: random.Rando
         while event_ticker in used:
             event_ticker, n = f"{base}{n}", n + 1
         used.add(event_ticker)
-        title = f"{teams[0].name} vs. {teams[1].name}"
+        game = f"{teams[0].name} vs. {teams[1].name}"
         local = datetime.fromtimestamp(start_ms // 1000, EASTERN)
+        exclusive = match.kind == GAME
         exchange.add_event(
             EventDef(
                 event_ticker,
                 match.series,
-                title,
+                _event_title(match.kind, game, series.unit),
                 f"{MONTHS[local.month - 1].title()} {local.day}",
                 series.competition,
                 series.exchange_index,
+                mutually_exclusive=exclusive,
+                collateral_return_type="MECNET" if exclusive else "",
             )
         )
         team_ids = tuple(str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in match.teams)
+        markets = outcomes(match.kind, [t.code for t in match.teams], match.strikes)
         tickers = []
-        for team, team_id in zip(match.teams, team_ids, strict=True):
-            ticker = f"{event_ticker}-{team.code}"
-            if team.code == "TIE":
-                market_title = f"Will {title} end in a tie?"
-                rules = (
-                    f"If {title} scheduled for {local:%b %d, %Y} ends in a tie, the market resolves to Yes."
-                )
-            else:
-                market_title = f"Will {team.name} win the {title} {series.league} match?"
-                rules = (
-                    f"If {team.name} wins the {title} {series.league} match scheduled for "
-                    f"{local:%b %d, %Y}, then the market resolves to Yes."
-                )
+        for outcome in markets:
+            ticker = f"{event_ticker}-{outcome.code}"
+            title, sub_title, rules = _market_text(match, series, outcome, game, f"{local:%b %d, %Y}")
             ranges = GRIDS[series.grid]
+            team_id = team_ids[outcome.team] if outcome.team is not None else None
             market = Market(
                 ticker=ticker,
                 event_ticker=event_ticker,
                 market_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                title=market_title,
-                yes_sub_title=team.name,
+                title=title,
+                yes_sub_title=sub_title,
                 price_ranges=[dict(r) for r in ranges],
                 price_level_structure=series.grid,
                 grid=TickGrid.from_price_ranges(ranges),
@@ -372,25 +426,33 @@ def build(spec: ScenarioSpec, exchange: Exchange, now_ms: int, rng: random.Rando
                 expected_expiration_ms=start_ms + RESULT_AFTER_MS,
                 created_ms=now_ms - 3 * 24 * 3600 * 1000,
                 exchange_index=series.exchange_index,
-                custom_strike={series.strike_key: team_id} if team.code != "TIE" else {},
+                custom_strike={series.strike_key: team_id} if exclusive and team_id is not None else {},
                 status=match.status,
                 rules_primary=rules,
+                strike_type="structured" if exclusive else "greater",
+                floor_strike=outcome.strike,
             )
             exchange.add_market(market)
             tickers.append(ticker)
-        milestone = Milestone(
-            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            title=f"{teams[0].name} vs {teams[1].name}",
-            category=series.category,
-            type=series.milestone_type,
-            start_ms=start_ms,
-            league=series.league,
-            event_tickers=(event_ticker,),
-            team_ids=team_ids[:2],
-            status="inprogress" if start_ms <= now_ms else "scheduled",
-            last_updated_ms=now_ms,
-        )
-        exchange.add_milestone(milestone)
+        key = (tuple(t.code for t in teams[:2]), start_ms)
+        milestone = games.get(key) if not exclusive else None
+        if milestone is not None:
+            milestone.event_tickers = (*milestone.event_tickers, event_ticker)
+        else:
+            milestone = Milestone(
+                id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                title=f"{teams[0].name} vs {teams[1].name}",
+                category=series.category,
+                type=series.milestone_type,
+                start_ms=start_ms,
+                league=series.league,
+                event_tickers=(event_ticker,),
+                team_ids=tuple(team_ids[i] for i, t in enumerate(match.teams) if t.code != "TIE")[:2],
+                status="inprogress" if start_ms <= now_ms else "scheduled",
+                last_updated_ms=now_ms,
+            )
+            exchange.add_milestone(milestone)
+            games.setdefault(key, milestone)
         states.append(
             MatchState(
                 match,
@@ -400,9 +462,51 @@ def build(spec: ScenarioSpec, exchange: Exchange, now_ms: int, rng: random.Rando
                 start_ms,
                 milestone.id,
                 started=start_ms <= now_ms,
+                outcomes=markets,
+                centre=match.line,
             )
         )
     return states
+
+
+def _event_title(kind: str, game: str, unit: str) -> str:
+    if kind == TOTAL:
+        return f"{game}: Total {unit.title()}"
+    if kind == SPREAD:
+        return f"{game}: Spread"
+    return game
+
+
+def _market_text(
+    match: MatchSpec, series: SeriesSpec, outcome: Outcome, game: str, day: str
+) -> tuple[str, str, str]:
+    """(title, yes_sub_title, rules_primary) of one market, worded as Kalshi words each shape."""
+    if match.kind == TOTAL:
+        sub = f"Over {outcome.strike} {series.unit} scored"
+        rules = (
+            f"If {game} scheduled for {day} has more than {outcome.strike} {series.unit} scored in total, "
+            "then the market resolves to Yes."
+        )
+        return f"{game}: Total {series.unit.title()}", sub, rules
+    if match.kind == SPREAD:
+        assert outcome.team is not None
+        team = match.teams[outcome.team].name
+        sub = f"{team} wins by over {outcome.strike} {series.unit}"
+        rules = (
+            f"If {team} wins the {game} game scheduled for {day} by over {outcome.strike} {series.unit}, "
+            "then the market resolves to Yes."
+        )
+        return f"{game}: Spread", sub, rules
+    if outcome.team is None:
+        tie = next(t.name for t in match.teams if t.code == outcome.code)
+        rules = f"If {game} scheduled for {day} ends in a tie, the market resolves to Yes."
+        return f"Will {game} end in a tie?", tie, rules
+    team = match.teams[outcome.team].name
+    rules = (
+        f"If {team} wins the {game} {series.league} match scheduled for {day}, "
+        "then the market resolves to Yes."
+    )
+    return f"Will {team} win the {game} {series.league} match?", team, rules
 
 
 # --- the generated large scenario ---------------------------------------------------------------

@@ -84,6 +84,7 @@ class SimServer:
         self.changes = ScheduledChanges(self.exchange, spec.changes, self.matches, self.clock.now_ms())
         self.ctx.on_time = self._on_time
         self.ctx.set_fair = self.simulation.set_fair
+        self.ctx.matches = self.matches
         self.app, self.hub = build_app(self.ctx, self.faults)
         self.app = SimOddsSource(self.app, self.matches, self.clock.now_ms)  # fake odds: /odds-sim/v4
         self._admin = AdminApi(self.ctx, self.faults)

@@ -114,7 +114,7 @@ def market_json(
     yes_ask = ask[0] if ask else PRICE_SCALE
     last = market.last_price or 0
     settle = market.settlement_value
-    return {
+    out: dict[str, Any] = {
         "ticker": market.ticker,
         "event_ticker": market.event_ticker,
         "market_type": "binary",
@@ -152,7 +152,7 @@ def market_json(
         "early_close_condition": "This market will close and expire after a winner is declared.",
         "expiration_value": "",
         "settlement_bounds_type": "default",
-        "strike_type": "structured",
+        "strike_type": market.strike_type,
         "custom_strike": dict(market.custom_strike),
         "rules_primary": market.rules_primary,
         "rules_secondary": (
@@ -164,6 +164,9 @@ def market_json(
         "price_ranges": [dict(r) for r in market.price_ranges],
         "exchange_index": market.exchange_index,
     }
+    if market.floor_strike is not None:  # totals and spreads: a JSON number, as Kalshi sends it
+        out["floor_strike"] = number(market.floor_strike)
+    return out
 
 
 def milestone_json(milestone: Milestone) -> dict[str, Any]:
@@ -200,7 +203,7 @@ def levels(levels_map: dict[int, int], depth: int, *, invert: bool = False) -> l
 def orderbook_fp(exchange: Exchange, ticker: str, depth: int = 0) -> dict[str, Any]:
     """REST book; an empty side is ``[]``, or left out (``Fidelity.omit_empty_book_side``, as seen live)."""
     book = exchange.books[ticker]
-    out = {
+    out: dict[str, Any] = {
         "yes_dollars": levels(book.yes_levels(), depth),
         "no_dollars": levels(book.no_levels(), depth),
     }

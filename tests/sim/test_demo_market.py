@@ -1,5 +1,7 @@
 """A 30-minute demo keeps living: fair values wander around a line that moves and comes back.
 
+Games keep their outcomes summing to $1; totals and spreads keep every strike priced from one line.
+
 The old unanchored walk drifted 20–35c in minutes, so a demo quoting typed theos ended one-sided at
 its inventory limit and stopped filling. Played in simulated time (``advance``), seeded.
 """
@@ -7,6 +9,7 @@ its inventory limit and stopped filling. Played in simulated time (``advance``),
 from __future__ import annotations
 
 from kmm_tui.sim import SimServer
+from kmm_tui.sim.lines import GAME, line_fairs
 
 MINUTES = 30
 CENT = 100
@@ -22,7 +25,13 @@ async def test_fair_values_stay_near_a_line_that_moves_now_and_then_over_thirty_
             lines = {m.event_ticker: list(m.extra.get("line", m.fair)) for m in sim.matches}
             sim.faults.advance(60)
             for match in sim.matches:
-                assert sum(match.fair) == 10_000
+                if match.kind == GAME:
+                    assert sum(match.fair) == 10_000
+                else:  # totals/spreads: every strike priced from one line, over falling as strikes rise
+                    scale = match.spec.scale
+                    assert match.fair == line_fairs(match.kind, match.outcomes, match.centre, scale)
+                    team_a = [f for o, f in zip(match.outcomes, match.fair, strict=True) if o.team != 1]
+                    assert team_a == sorted(team_a, reverse=True)
                 gap = max(abs(f - o) for f, o in zip(match.fair, opening[match.event_ticker], strict=True))
                 worst = max(worst, gap)
                 before = lines[match.event_ticker]

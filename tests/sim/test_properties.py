@@ -17,7 +17,7 @@ from kmm_tui.domain.prices import MONEY_SCALE, PRICE_SCALE, Count, Money, Price
 from kmm_tui.sim.errors import SimError
 from kmm_tui.sim.events import FillEvent, SimEvent
 from kmm_tui.sim.exchange import AmendRequest, Exchange, OrderRequest
-from tests.sim.simkit import NBA, TICKER, FakeClock, make_exchange
+from tests.sim.simkit import NBA, TICKER, TICKER2, FakeClock, make_exchange
 
 ACCOUNTS = ("a", "b", "c")
 START = Money(500 * MONEY_SCALE)
@@ -175,3 +175,43 @@ def test_settlement_returns_all_collateral(flow: list[tuple], result: str) -> No
         acc.positions.get(TICKER) is None or acc.positions[TICKER].position == 0
         for acc in ex.accounts.values()
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNTS),
+            st.sampled_from((TICKER, TICKER2)),
+            st.sampled_from(("bid", "ask")),
+            st.integers(1, 99),
+            st.integers(1, 20),
+        ),
+        min_size=2,
+        max_size=40,
+    ),
+    st.sampled_from((TICKER, TICKER2)),
+)
+def test_an_event_settles_each_account_as_if_every_contract_bought_were_held(
+    flow: list[tuple], winner: str
+) -> None:
+    """Netting (buying NO while long YES redeems pairs at once) must not change what anyone ends with:
+    each account's cash equals its deposit − every fill's cost and fee + $1 per contract bought on
+    the side that won, and its realised P&L is that cash change before fees."""
+    ex = make_exchange()
+    for name in ACCOUNTS:
+        ex.open_account(name, START)
+    for acct, ticker, side, cents, n in flow:
+        with contextlib.suppress(SimError):
+            ex.create_order(acct, OrderRequest(ticker, side, Price(cents * 100), Count(n * 100)))
+    ex.settle_event("KXCS2GAME-26NOV281330VITFAZ", {winner})
+    for acc in ex.accounts.values():
+        expected = START
+        for fill in acc.fills:
+            leg = fill.yes_price if fill.side == "bid" else PRICE_SCALE - fill.yes_price
+            won = (fill.side == "bid") == (fill.ticker == winner)
+            expected += (PRICE_SCALE if won else 0) * fill.count - leg * fill.count - fill.fee
+        assert acc.cash == expected
+        fees = sum(f.fee for f in acc.fills)
+        assert sum(p.realized_pnl for p in acc.positions.values()) == acc.cash - START + fees
+        assert all(p.position == 0 and p.cost == 0 for p in acc.positions.values())

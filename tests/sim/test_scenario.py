@@ -36,7 +36,7 @@ def test_default_scenario_builds_realistic_markets() -> None:
     spec = load_scenario("default")
     ex = Exchange(FakeClock(1_795_881_900_000))
     matches = build(spec, ex, 1_795_881_900_000, random.Random(0))
-    assert 6 <= len(matches) <= 10
+    assert 6 <= len(matches) <= 16
     tickers = list(ex.markets)
     assert any(re.fullmatch(r"KXCS2GAME-26NOV28\d{4}VITFAZ-VIT", t) for t in tickers)
     assert any(re.fullmatch(r"KXNBAGAME-26NOV2[89]BOSNYK-BOS", t) for t in tickers)
@@ -44,9 +44,13 @@ def test_default_scenario_builds_realistic_markets() -> None:
     assert tennis.exchange_index == 3 and len(tennis.grid.bands) == 3
     assert any(t.startswith("KXEPLGAME") and t.endswith("-TIE") for t in tickers)
     for match in matches:
-        assert sum(match.fair) == 10_000
         milestone = ex.milestones[match.milestone_id]
-        assert milestone.event_tickers == (match.event_ticker,)
+        if match.kind == "game":
+            assert sum(match.fair) == 10_000
+            assert milestone.event_tickers[0] == match.event_ticker  # the game is the primary event
+        else:  # a total or spread of a game: one more related event of the game's milestone
+            assert milestone.event_tickers[0] != match.event_ticker
+            assert match.event_ticker in milestone.event_tickers
     assert {s.fee_type for s in ex.series.values()} == {"quadratic", "quadratic_with_maker_fees"}
     started = [m for m in matches if m.started]
     assert started and all(ex.milestones[m.milestone_id].status == "inprogress" for m in started)
