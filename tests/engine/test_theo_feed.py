@@ -323,3 +323,38 @@ async def test_a_feed_priced_soccer_match_takes_home_draw_and_away_theo_from_the
         finally:
             await engine.close()
             await source.aclose()
+
+
+async def sim_line_refs(sim: SimServer, series: str) -> list[tuple[MatchRef, int]]:
+    """Each market of the simulator's ``series`` event as the feed asks about it, with its fair value."""
+    [event_state] = [m for m in sim.matches if m.spec.series == series]
+    async with KalshiRest(sim.base_url) as rest:
+        event = await rest.get_event(event_state.event_ticker)
+        listed = await rest.list_markets(event_ticker=event_state.event_ticker)
+    markets = {m.ticker: market_state(m) for m in listed}
+    refs = []
+    for ticker, fair in zip(event_state.tickers, event_state.fair, strict=True):
+        spec = MatchSpec(ticker, ticker, ticker, TheoInput(from_feed=True))
+        refs.append((match_ref(spec, event.event_ticker, event.title, markets, event_state.start_ms), fair))
+    return refs
+
+
+@pytest.mark.parametrize("series", ["KXNBATOTAL", "KXNBASPREAD"])
+async def test_simulated_lines_price_the_main_strike_and_refuse_the_others_naming_both(series: str) -> None:
+    async with SimServer(agents=False) as sim:
+        source = SimulatedOdds(sim.base_url, Matcher.load())
+        feed = TheoFeed([source], clock=lambda: time.time_ns() // 1_000_000)
+        refs = await sim_line_refs(sim, series)
+        main = min(refs, key=lambda pair: abs(2 * pair[1] - 10_000))  # the book hangs the line nearest 50c
+        for ref, fair in refs:
+            theo = await feed.theo(ref, DevigMethod.MULTIPLICATIVE)
+            if ref is main[0]:
+                assert isinstance(theo, FeedTheo), theo
+                assert abs(theo.theo(Side.A) - fair) <= 100  # YES = over / covers, within 1c of fair
+                assert 9_998 <= theo.theo(Side.A) + theo.theo(Side.B) <= 10_000
+            else:  # the book's number and Kalshi's, both named
+                assert isinstance(theo, FeedFailure), ref
+                assert ref.line is not None and main[0].line is not None
+                book, kalshi = theo.reason.split("≠ Kalshi strike", 1)
+                assert str(main[0].line.strike) in book and str(ref.line.strike) in kalshi
+        await source.aclose()
