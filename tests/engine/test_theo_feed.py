@@ -358,3 +358,25 @@ async def test_simulated_lines_price_the_main_strike_and_refuse_the_others_namin
                 book, kalshi = theo.reason.split("≠ Kalshi strike", 1)
                 assert str(main[0].line.strike) in book and str(ref.line.strike) in kalshi
         await source.aclose()
+
+
+async def test_a_feed_priced_total_takes_over_and_under_theo_from_the_books_main_line() -> None:
+    async with SimServer(agents=False) as sim:
+        engine, feed = await connect(sim)
+        source = SimulatedOdds(sim.base_url, Matcher.load())
+        engine._feed = TheoFeed([source], clock=lambda: time.time_ns() // 1_000_000)
+        t = Trading(sim, engine, feed)
+        [total] = [m for m in sim.matches if m.spec.series == "KXNBATOTAL"]
+        ticker, fair = min(zip(total.tickers, total.fair, strict=True), key=lambda p: abs(2 * p[1] - 10_000))
+        settings = MatchSettings(contracts=contracts(5))
+        spec = MatchSpec("m1", ticker, ticker, TheoInput(from_feed=True), settings)
+        try:
+            await engine.execute(cmd.AddMatch(spec, start=True))
+            await eventually(lambda: t.view().theo_a is not None, within=10, what="a theo for the over")
+            view = t.view()
+            assert abs(view.theo_a - fair) <= 100 and view.theo_t is None  # A = YES = over
+            assert 9_998 <= view.theo_a + view.theo_b <= 10_000  # B = NO = under
+            assert "at the total" in view.theo_source
+        finally:
+            await engine.close()
+            await source.aclose()
