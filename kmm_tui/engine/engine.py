@@ -50,18 +50,19 @@ from kmm_tui.engine.lifecycle import Lifecycle
 from kmm_tui.engine.marketdata import MarketData, PairInfo
 from kmm_tui.engine.markouts import FRESH_FILL_MS, Markouts
 from kmm_tui.engine.match import MatchRuntime
-from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus
+from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.portfolio import Portfolio
 from kmm_tui.engine.pricing_inputs import outcome_theos
 from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import Components, recover
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.engine.strategy import Preview, SessionTap, StrategyRunner, match_ref
+from kmm_tui.engine.strategy import Preview, SessionTap, StrategyRunner
 from kmm_tui.engine.sweeps import Sweeps
-from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed
+from kmm_tui.engine.theo_feed import FeedFailure, FeedTheo, PairingChoice, TheoFeed, match_ref
 from kmm_tui.engine.views import match_view
 from kmm_tui.kalshi.rest import KalshiRest
+from kmm_tui.odds.lines import LineError
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,13 @@ class Engine:
                 "no odds source is configured: add an API key under [odds] in settings.toml", field="odds_a"
             )
         info = await self.describe_pair(ticker_a, ticker_b, ticker_tie)
-        ref = match_ref(info.event_ticker, info.event_title, info.markets, info.start_ms)
+        feed = TheoInput(from_feed=True, method=method)
+        proposed = MatchSpec("proposed", ticker_a, ticker_b, feed, ticker_tie=ticker_tie)
+        markets = {market.ticker: market for market in info.markets}
+        try:
+            ref = match_ref(proposed, info.event_ticker, info.event_title, markets, info.start_ms)
+        except LineError as error:
+            raise EngineError(str(error), field="odds_a") from None
         result = await self._feed.theo(ref, method)
         if isinstance(result, FeedFailure):
             if result.pairings:

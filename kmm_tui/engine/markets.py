@@ -44,6 +44,7 @@ class MarketState:
     rest_read_ms: int = 0
     scale_checked: bool = False
     scale_suspect: bool = False  # the feed's asks look mirrored (NO levels in the wrong terms)
+    strike: Decimal | None = None  # totals/spreads: the market's floor_strike (the odds feed's line)
 
     @property
     def is_open(self) -> bool:

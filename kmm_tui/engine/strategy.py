@@ -35,8 +35,8 @@ from kmm_tui.engine.orders import OwnOrder
 from kmm_tui.engine.pricing_inputs import OutcomeTheos
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import DecisionLogEntry
-from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed
-from kmm_tui.odds.models import MatchRef
+from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed, match_ref
+from kmm_tui.odds.lines import LineError
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +99,6 @@ def match_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings
     fee_type = market.fee_type if market is not None else FeeType.QUADRATIC
     multiplier = market.fee_multiplier if market is not None else Decimal(1)
     return quote_settings(spec.settings, fee_type, multiplier)
-
-
-def match_ref(
-    event_ticker: str, title: str, markets: tuple[MarketState, ...], start_ms: int | None
-) -> MatchRef:
-    """How the odds sources are asked about a match (``markets`` in outcome order: the first is A, the
-    last B; one market for a YES/NO match)."""
-    a, b = markets[0], markets[-1]
-    return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
 
 
 def pull_sides(decision: Decision, pulls: dict[str, GuardTrip]) -> Decision:
@@ -272,12 +263,16 @@ class StrategyRunner:
     async def _feed_loop(self, match: MatchRuntime, feed: TheoFeed) -> None:
         """Refresh a feed-priced match's theo while it runs; report each new kind of failure once."""
         last_problem = ""
-        markets = (self._data.markets[match.spec.ticker_a], self._data.markets[match.spec.ticker_b])
-        ref = match_ref(match.event_ticker, match.event_title, markets, match.start_ms)
+        try:
+            markets = self._data.markets
+            ref = match_ref(match.spec, match.event_ticker, match.event_title, markets, match.start_ms)
+        except LineError as error:  # no theo ever arrives: the stale-theo guard keeps the match unquoted
+            self._bus.log(Level.WARNING, f"odds feed: {error}", match.match_id)
+            return
         while match.active:
             result = await feed.theo(ref, match.spec.theo.method)
             if isinstance(result, FeedTheo):
-                match.theo_a, match.theo_b = result.theo_a, result.theo_b
+                match.set_theos((result.theo_a, result.theo_b, result.theo_t))
                 match.theo_priced_ms, match.theo_summary = result.priced_ms, result.summary
                 if result.commence_ms is not None and match.start_source in ("unknown", "ticker (guess)"):
                     match.start_ms, match.start_source = result.commence_ms, "odds feed"

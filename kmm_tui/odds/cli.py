@@ -30,7 +30,7 @@ from kmm_tui.odds.oddspapi import OddsPapi, OddsPapiSettings
 from kmm_tui.odds.simulated import NAME as SIMULATED
 from kmm_tui.odds.simulated import NOTE as SIMULATED_NOTE
 from kmm_tui.odds.simulated import SimulatedOdds
-from kmm_tui.odds.sports import SPORTS
+from kmm_tui.odds.sports import LINE_SERIES, SPORTS
 from kmm_tui.odds.sportsgameodds import SportsGameOdds, SportsGameOddsSettings
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings
 
@@ -92,8 +92,9 @@ def _default_loader(args: argparse.Namespace) -> KalshiEventsLoader | None:
 
 
 def _series(settings: Any) -> list[str]:
+    """The scanner's series, else every series the odds layer maps (winners, then totals/spreads)."""
     configured = getattr(getattr(settings, "scanner", None), "series", ()) or ()
-    return list(configured) or list(SPORTS)
+    return list(configured) or [*SPORTS, *LINE_SERIES]
 
 
 # Each source: the setting under [odds] and the environment variable that enable it.

@@ -14,14 +14,15 @@ setting or environment variable to set, so a first run without keys still shows 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from kmm_tui.odds.errors import OddsSourceError
+from kmm_tui.odds.lines import game_event
 from kmm_tui.odds.matching import KalshiEvent, MatchStatus
 from kmm_tui.odds.models import QuotaInfo
 from kmm_tui.odds.oddspapi import OddsPapi
-from kmm_tui.odds.sports import SPORTS, SportSpec
+from kmm_tui.odds.sports import LINE_SERIES, SPORTS, SportSpec
 from kmm_tui.odds.sportsgameodds import SportsGameOdds
 from kmm_tui.odds.theoddsapi import TheOddsApi
 
@@ -113,8 +114,13 @@ async def coverage_report(
     notes: list[str] = []
     quotas: list[tuple[str, QuotaInfo]] = []
     for name in series:
-        spec = SPORTS.get(name.upper())
+        line_of = LINE_SERIES.get(name.upper())
+        spec = SPORTS.get(line_of[0] if line_of else name.upper())
         kalshi = None if kalshi_events is None else kalshi_events.get(name.upper(), ())
+        if line_of is not None and spec is not None:  # totals/spreads: the games' sport and teams
+            spec = replace(spec, series=name.upper())
+            if kalshi is not None:
+                kalshi = [g for g in (game_event(k) for k in kalshi) if g is not None]
         if spec is None:
             rows.append(
                 SeriesCoverage(

@@ -4,7 +4,9 @@ Outcome order (used by every ``BookOdds.odds`` tuple in a :class:`SourceResult`,
 and by ``fixed_theo``): index ``SIDE_A`` = Kalshi ``MatchRef.team_a``, ``SIDE_B`` = ``team_b``, and,
 for three-way (soccer) matches only, ``DRAW`` last. Two-way and three-way results therefore share the
 team indices; a source maps the provider's names/ids onto this order through ``matching.py`` and
-never by the provider's position (home/away order differs between books).
+never by the provider's position (home/away order differs between books). A single YES/NO market
+(a total or a spread, ``MatchRef.line``) has two outcomes too: ``SIDE_A`` = YES (over / covers),
+``SIDE_B`` = NO (under / does not cover), priced from the book's line equal to Kalshi's strike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from kmm_tui.domain.prices import Price
 from kmm_tui.domain.theo import BookOdds
+from kmm_tui.odds.lines import LineRef
 from kmm_tui.odds.matching import KalshiEvent, KalshiOutcome
 from kmm_tui.odds.sports import SportSpec, series_of_event, sport_for_series
 
@@ -33,6 +36,10 @@ class MatchRef:
     ``team_a``/``team_b`` are the markets' ``yes_sub_title`` labels (with tickers ``market_a``/
     ``market_b``); ``market_draw`` is the ``TIE`` market of a soccer match. ``start_ms`` is the
     scheduled start (milestone) when known; otherwise the date/HHMM in the event ticker is used.
+
+    A single YES/NO market (total or spread) has ``line`` set, ``market_a == market_b`` (the one
+    market) and the event title's two teams as ``team_a``/``team_b`` (for a spread, the team YES is on
+    first), so the same matcher finds the game at the book.
     """
 
     event_ticker: str
@@ -43,6 +50,7 @@ class MatchRef:
     market_b: str
     start_ms: int | None = None
     market_draw: str | None = None
+    line: LineRef | None = None
 
     @property
     def series(self) -> str:
@@ -59,6 +67,10 @@ class MatchRef:
     @property
     def outcome_count(self) -> int:
         return 3 if self.three_way else 2
+
+    def describe(self) -> str:
+        """How the match reads in messages: its title, plus the line for a total or spread."""
+        return self.title if self.line is None else f"{self.title} ({self.line.describe()})"
 
     def kalshi_event(self) -> KalshiEvent:
         outcomes = [KalshiOutcome(self.market_a, self.team_a), KalshiOutcome(self.market_b, self.team_b)]

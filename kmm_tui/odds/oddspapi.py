@@ -36,7 +36,8 @@ from kmm_tui.odds.http import (
     lenient_int,
     retry_after_ms,
 )
-from kmm_tui.odds.matching import EASTERN, BookEvent, parse_ticker_schedule
+from kmm_tui.odds.lines import LineKind, LineRef, mismatch, no_book_has_line
+from kmm_tui.odds.matching import EASTERN, BookEvent, MatchDecision, parse_ticker_schedule
 from kmm_tui.odds.models import EXCHANGES_EXCLUDED, MatchRef, QuotaInfo, SourceResult
 from kmm_tui.odds.wire import datetime_ms, iso_to_ms, ms_to_iso, wire_odds
 
@@ -54,6 +55,13 @@ FALLBACK_WINNER: dict[int, tuple[int, tuple[int, ...]]] = {
 }
 _WINNER_TYPES = frozenset({"moneyline", "1x2"})
 _FULL_MATCH = frozenset({"result", "fulltime"})
+# Line markets' ``marketType`` (the exact strings are unverified, odds-api.md §2): each line is its own
+# market whose ``handicap`` is the total, or participant1's handicap for a spread.
+_LINE_TYPES: dict[LineKind, frozenset[str]] = {
+    LineKind.TOTAL: frozenset({"totals", "total", "over_under", "overunder"}),
+    LineKind.SPREAD: frozenset({"spreads", "spread", "handicap", "asian_handicap", "point_spread"}),
+}
+_OVER_UNDER = ({"over", "o"}, {"under", "u"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +85,15 @@ class OddsPapiSettings:
 
 @dataclass(frozen=True, slots=True)
 class WinnerMarket:
-    """A sport's match-winner market: ``outcome_ids`` ordered participant1, [draw,] participant2."""
+    """A sport's match-winner market: ``outcome_ids`` ordered participant1, [draw,] participant2.
+
+    A totals/spreads line is read through the same shape: ``outcome_ids`` ordered over, under (totals)
+    or participant1, participant2 (spreads), with ``handicap`` the line."""
 
     market_id: int
     outcome_ids: tuple[int, ...]
     source: str  # "markets" (looked up) or "fallback" (odds-api.md table)
+    handicap: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +165,87 @@ def select_winner_market(markets: Any, sport_id: int) -> WinnerMarket:
         f"no match-winner market known for sport {sport_id} (none in /markets, none in the fallback "
         "table); use manual theo for this sport",
     )
+
+
+def line_markets(markets: Any, sport_id: int, kind: LineKind) -> tuple[WinnerMarket, ...]:
+    """Every full-match totals (or spreads) line ``/markets`` lists for a sport, one market per line."""
+    found: list[WinnerMarket] = []
+    for m in markets if isinstance(markets, list) else ():
+        try:
+            if (
+                int(m.get("sportId", -1)) != sport_id
+                or str(m.get("marketType", "")).casefold() not in _LINE_TYPES[kind]
+                or str(m.get("period", "")).casefold() not in _FULL_MATCH
+                or m.get("playerProp", False)
+            ):
+                continue
+            outcomes = {str(o.get("outcomeName", "")).casefold(): int(o["outcomeId"]) for o in m["outcomes"]}
+            if kind is LineKind.TOTAL:
+                over = next((i for n, i in outcomes.items() if n in _OVER_UNDER[0]), None)
+                under = next((i for n, i in outcomes.items() if n in _OVER_UNDER[1]), None)
+                ids = (over, under)
+            else:
+                ids = (outcomes.get("1"), outcomes.get("2"))
+            first, second = ids
+            if len(outcomes) != 2 or first is None or second is None:
+                continue
+            handicap = Decimal(str(m.get("handicap")))
+            found.append(WinnerMarket(int(m["marketId"]), (first, second), "markets", handicap))
+        except (TypeError, ValueError, KeyError, ArithmeticError):
+            continue
+    return tuple(found)
+
+
+def line_quotes(
+    fixture_odds: Mapping[str, Any],
+    lines: tuple[WinnerMarket, ...],
+    line: LineRef,
+    a_is_participant1: bool,
+    families: Mapping[str, str],
+    allowed: tuple[str, ...] = (),
+) -> tuple[tuple[BookOdds, ...], tuple[tuple[str, str], ...]]:
+    """(YES, NO) prices from the books' market for Kalshi's exact line; refusals name both numbers.
+
+    Totals: the market whose handicap is the strike, (over, under). Spreads: participant1's handicap is
+    −strike when the Kalshi team is participant1 (YES = outcome 1), +strike when it is participant2
+    (YES = outcome 2). When no book prices that market, every line the books do offer is named.
+    """
+    if line.kind is LineKind.TOTAL:
+        wanted, order = line.strike, (0, 1)
+    else:
+        wanted = line.book_point if a_is_participant1 else -line.book_point
+        order = (0, 1) if a_is_participant1 else (1, 0)
+    exact = next((m for m in lines if m.handicap == wanted), None)
+    quotes: tuple[BookOdds, ...] = ()
+    excluded: tuple[tuple[str, str], ...] = ()
+    if exact is not None:
+        quotes, excluded = winner_quotes(fixture_odds, exact, order, families, allowed)
+    if quotes:
+        return quotes, excluded
+    return (), _offered_lines(fixture_odds, lines, line, a_is_participant1, allowed) or excluded
+
+
+def _offered_lines(
+    fixture_odds: Mapping[str, Any],
+    lines: tuple[WinnerMarket, ...],
+    line: LineRef,
+    a_is_participant1: bool,
+    allowed: tuple[str, ...],
+) -> tuple[tuple[str, str], ...]:
+    """Each usable book's other lines as refusals naming both numbers (``221.5 ≠ Kalshi strike 220.5``)."""
+    refusals: list[tuple[str, str]] = []
+    for slug, entry in (fixture_odds.get("bookmakerOdds") or {}).items():
+        if slug in EXCHANGES_EXCLUDED or (allowed and slug not in allowed) or not isinstance(entry, dict):
+            continue
+        offered = entry.get("markets") or {}
+        for market in lines:
+            if not (offered.get(str(market.market_id)) or {}).get("marketActive", False):
+                continue
+            point = market.handicap
+            if line.kind is LineKind.SPREAD and not a_is_participant1:
+                point = -point  # participant2's (the Kalshi team's) handicap
+            refusals.append((slug, mismatch(line.kind, line.team, point, line)))
+    return tuple(refusals)
 
 
 def parse_fixture(item: Mapping[str, Any]) -> Fixture:
@@ -234,7 +327,7 @@ def winner_quotes(
             continue
         market = (entry.get("markets") or {}).get(str(winner.market_id))
         if not market or not market.get("marketActive", False):
-            excluded.append((slug, "winner market missing or inactive"))
+            excluded.append((slug, f"market {winner.market_id} missing or inactive"))
             continue
         prices: list[Decimal] = []
         changed: list[int] = []
@@ -410,9 +503,15 @@ class OddsPapi(OddsHttpClient[OddsPapiSettings]):
         if last is None or now - last >= self.settings.account_refresh_ms:
             await self.account()
 
+    async def _markets(self) -> Any:
+        return await self._get("/markets", {"language": "en"}, ttl_ms=self.settings.reference_ttl_ms)
+
     async def winner_market(self, sport_id: int) -> WinnerMarket:
-        body = await self._get("/markets", {"language": "en"}, ttl_ms=self.settings.reference_ttl_ms)
-        return select_winner_market(body, sport_id)
+        return select_winner_market(await self._markets(), sport_id)
+
+    async def line_markets(self, sport_id: int, kind: LineKind) -> tuple[WinnerMarket, ...]:
+        """The sport's full-match totals/spreads lines from ``/markets`` (reference data, cached a day)."""
+        return line_markets(await self._markets(), sport_id, kind)
 
     async def clone_families(self) -> dict[str, str]:
         return clone_families(await self._get("/bookmakers", {}, ttl_ms=self.settings.reference_ttl_ms))
@@ -462,6 +561,27 @@ class OddsPapi(OddsHttpClient[OddsPapiSettings]):
                 return midnight - 3 * _HOUR, midnight + 27 * _HOUR
         return start - 12 * _HOUR, start + 12 * _HOUR
 
+    @staticmethod
+    def _winner_order(
+        match: MatchRef, decision: MatchDecision, fixture_odds: Mapping[str, Any], winner: WinnerMarket
+    ) -> tuple[int, ...]:
+        """Indices into the winner's outcomes in (A, B[, draw]) order, once the ``kalshi`` entry's
+        mapping (if any) agrees with the names."""
+        assert decision.chosen is not None
+        p1, p2 = 0, len(winner.outcome_ids) - 1
+        a_index, b_index = (p2, p1) if decision.chosen.swapped else (p1, p2)
+        mapped = kalshi_mapping(fixture_odds, winner)
+        disagrees = mapped.get(match.market_a, a_index) != a_index or (
+            mapped.get(match.market_b, b_index) != b_index
+        )
+        if disagrees:
+            raise MatchUnconfirmed(
+                NAME,
+                f"{match.title}: OddsPapi's Kalshi mapping disagrees with the team names; confirm by hand",
+                decision,
+            )
+        return (a_index, b_index, 1) if match.three_way else (a_index, b_index)
+
     async def fetch(self, match: MatchRef) -> SourceResult:
         """Fixtures in the start window → name/time match → ``/odds`` → winner prices in (A, B[, draw])."""
         spec = match.sport
@@ -469,11 +589,21 @@ class OddsPapi(OddsHttpClient[OddsPapiSettings]):
             raise NotFound(NAME, f"{spec.title} is not covered by OddsPapi; use The Odds API or manual theo")
         sport_id = spec.oddspapi_sport_id
         await self._maybe_refresh_account()
-        winner = await self.winner_market(sport_id)
-        if (len(winner.outcome_ids) == 3) != match.three_way:
-            raise NotFound(
-                NAME, f"{match.title}: winner market {winner.market_id} has the wrong outcome count"
-            )
+        winner: WinnerMarket | None = None
+        lines: tuple[WinnerMarket, ...] = ()
+        if match.line is None:
+            winner = await self.winner_market(sport_id)
+            if (len(winner.outcome_ids) == 3) != match.three_way:
+                raise NotFound(
+                    NAME, f"{match.title}: winner market {winner.market_id} has the wrong outcome count"
+                )
+        else:
+            lines = await self.line_markets(sport_id, match.line.kind)
+            if not lines:
+                raise NotFound(
+                    NAME, f"{match.describe()}: OddsPapi lists no full-match {match.line.kind} markets for "
+                    f"{spec.title}; use The Odds API or manual theo"
+                )
         from_ms, to_ms = self._window(match)
         fixtures = await self.fixtures(sport_id, from_ms, to_ms)
         names: dict[str, str] = {}
@@ -490,23 +620,20 @@ class OddsPapi(OddsHttpClient[OddsPapiSettings]):
             raise MatchUnconfirmed(NAME, f"{match.title}: {decision.reason}", decision)
         chosen = decision.chosen
         fixture_odds = await self.odds(chosen.book.id)
-        p1, p2 = 0, len(winner.outcome_ids) - 1
-        a_index, b_index = (p2, p1) if chosen.swapped else (p1, p2)
-        mapped = kalshi_mapping(fixture_odds, winner)
-        disagrees = mapped.get(match.market_a, a_index) != a_index or (
-            mapped.get(match.market_b, b_index) != b_index
-        )
-        if disagrees:
-            raise MatchUnconfirmed(
-                NAME,
-                f"{match.title}: OddsPapi's Kalshi mapping disagrees with the team names; confirm by hand",
-                decision,
-            )
-        order = (a_index, b_index, 1) if match.three_way else (a_index, b_index)
-        families = await self.clone_families()
-        quotes, excluded = winner_quotes(fixture_odds, winner, order, families, self.settings.bookmakers)
-        if not quotes:
-            raise NoOdds(NAME, f"{match.title}: no active book prices the winner market")
+        allowed = self.settings.bookmakers
+        if winner is not None:
+            order = self._winner_order(match, decision, fixture_odds, winner)
+            families = await self.clone_families()
+            quotes, excluded = winner_quotes(fixture_odds, winner, order, families, allowed)
+            if not quotes:
+                raise NoOdds(NAME, f"{match.title}: no active book prices the winner market")
+        else:
+            assert match.line is not None
+            families = await self.clone_families()
+            a_first = not chosen.swapped
+            quotes, excluded = line_quotes(fixture_odds, lines, match.line, a_first, families, allowed)
+            if not quotes:
+                raise NoOdds(NAME, f"{match.describe()}: {no_book_has_line(excluded, match.line)}")
         commence = chosen.book.start_ms
         if isinstance(fixture_odds.get("startTime"), str):
             commence = iso_to_ms(fixture_odds["startTime"])

@@ -1,10 +1,12 @@
 """The simulator's fake odds source, read with the real The Odds API client.
 
 ``kmm sim`` (and the embedded simulator) serve a small odds feed under ``/odds-sim`` in The Odds API's
-wire format, priced from the simulator's own fair values (``kmm_tui/sim/odds_source.py``). In the
+wire format, priced from the simulator's own fair values (``kmm_tui/sim/odds_source.py``): ``h2h`` for
+a game (with a ``Draw`` from a soccer event's TIE market) and each totals/spreads event's main line,
+so every match shape can be priced from the feed (docs/shapes.md, "Odds for every shape"). In the
 ``sim`` environment kmm adds this source on its own, so odds coverage and feed-priced matches work
-without any key. It is named ``simulated`` everywhere (source, bookmaker) so it can never be taken
-for a real bookmaker's price.
+without any key. It is named ``simulated`` everywhere (source, bookmaker) so it can never be taken for
+a real bookmaker's price.
 """
 
 from __future__ import annotations

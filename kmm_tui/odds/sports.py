@@ -75,6 +75,33 @@ SPORTS: dict[str, SportSpec] = {
 }
 
 
+class LineKind(StrEnum):
+    """The sportsbook market a single Kalshi YES/NO market corresponds to (``odds/lines.py``)."""
+
+    TOTAL = "total"  # YES = the total is over the strike (The Odds API ``totals``)
+    SPREAD = "spread"  # YES = the named team wins by more than the strike (``spreads``, point −strike)
+
+
+# Kalshi's totals/spreads series -> the match-winner series of the same games, and the kind of line.
+LINE_SERIES: dict[str, tuple[str, LineKind]] = {
+    "KXNBATOTAL": ("KXNBAGAME", LineKind.TOTAL),
+    "KXNBASPREAD": ("KXNBAGAME", LineKind.SPREAD),
+    "KXNHLTOTAL": ("KXNHLGAME", LineKind.TOTAL),
+    "KXNHLSPREAD": ("KXNHLGAME", LineKind.SPREAD),
+    "KXNCAAMBTOTAL": ("KXNCAAMBGAME", LineKind.TOTAL),
+    "KXNCAAMBSPREAD": ("KXNCAAMBGAME", LineKind.SPREAD),
+    "KXEPLTOTAL": ("KXEPLGAME", LineKind.TOTAL),
+    "KXUCLTOTAL": ("KXUCLGAME", LineKind.TOTAL),
+    "KXLALIGATOTAL": ("KXLALIGAGAME", LineKind.TOTAL),
+}
+
+
+def line_kind_of(series: str) -> LineKind | None:
+    """``KXNBATOTAL`` → TOTAL, ``KXNBASPREAD`` → SPREAD, a match-winner series → None."""
+    found = LINE_SERIES.get(series.upper())
+    return found[1] if found else None
+
+
 class UnknownSeriesError(KeyError):
     """A Kalshi series with no entry in :data:`SPORTS`."""
 
@@ -86,9 +113,11 @@ class UnknownSeriesError(KeyError):
 
 
 def sport_for_series(series: str) -> SportSpec:
-    """Look a series up by its whole ticker (``KXNBAGAME``), case-insensitively."""
+    """Look a series up by its whole ticker (``KXNBAGAME``), case-insensitively; a totals/spreads
+    series (``KXNBATOTAL``) is the sport of its games."""
+    game = LINE_SERIES.get(series.upper(), (series.upper(), None))[0]
     try:
-        return SPORTS[series.upper()]
+        return SPORTS[game]
     except KeyError:
         raise UnknownSeriesError(series) from None
 

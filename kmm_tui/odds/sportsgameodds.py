@@ -196,6 +196,8 @@ class SportsGameOdds(OddsHttpClient[SportsGameOddsSettings]):
         spec = match.sport
         if spec.sgo_league is None or match.three_way:
             raise NotFound(NAME, f"{spec.title} is not covered by SportsGameOdds in kmm (NBA/NHL/NCAAB only)")
+        if match.line is not None:
+            raise NotFound(NAME, f"{match.describe()}: kmm reads only moneylines from SportsGameOdds")
         found = await self.events(spec.sgo_league)
         decision = self.matcher.decide(match.kalshi_event(), [e.book_event() for e in found], spec)
         if not decision.matched or decision.chosen is None:

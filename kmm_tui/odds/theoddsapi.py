@@ -33,6 +33,7 @@ from kmm_tui.odds.http import (
     lenient_int,
     retry_after_ms,
 )
+from kmm_tui.odds.lines import LineKind, LineRef, mismatch, no_book_has_line
 from kmm_tui.odds.matching import BookEvent, Side
 from kmm_tui.odds.models import DRAW, EXCHANGES_EXCLUDED, SIDE_A, SIDE_B, MatchRef, QuotaInfo, SourceResult
 from kmm_tui.odds.sports import SportSpec
@@ -43,6 +44,8 @@ DEFAULT_HOST = "https://api.the-odds-api.com"
 _KEY_CODES = frozenset({"MISSING_KEY", "INVALID_KEY", "DEACTIVATED_KEY"})
 _NOT_FOUND_CODES = frozenset({"UNKNOWN_SPORT", "EVENT_NOT_FOUND"})
 _DRAW_NAMES = frozenset({"draw", "tie"})
+# The Odds API market asked for a Kalshi total / spread: each costs regions credits per /odds call.
+LINE_MARKETS: dict[LineKind, str] = {LineKind.TOTAL: "totals", LineKind.SPREAD: "spreads"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +75,24 @@ class OddsApiSport:
 
 
 @dataclass(frozen=True, slots=True)
+class OddsApiLine:
+    """One bookmaker's ``totals`` or ``spreads`` market: (outcome name, price, point) per outcome."""
+
+    market: str
+    last_update_ms: int
+    outcomes: tuple[tuple[str, Any, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OddsApiBook:
-    """One bookmaker's ``h2h`` market: outcome name → decimal price (lay markets are never read)."""
+    """One bookmaker: its ``h2h`` prices (outcome name → decimal price; empty when the book has no
+    h2h in this response) and its totals/spreads lines. Lay markets are never read."""
 
     key: str
     title: str
     last_update_ms: int
     prices: tuple[tuple[str, Any], ...]
+    lines: tuple[OddsApiLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +128,25 @@ def _parse_sport(item: Mapping[str, Any]) -> OddsApiSport:
     )
 
 
-def _parse_book(item: Mapping[str, Any]) -> OddsApiBook | None:
+def _parse_book(item: Mapping[str, Any]) -> OddsApiBook:
+    """A bookmaker's h2h prices and totals/spreads lines (``h2h_lay`` and other markets are skipped)."""
+    prices: tuple[tuple[str, Any], ...] = ()
+    stamp = item.get("last_update")
+    lines: list[OddsApiLine] = []
     for market in item.get("markets") or ():
-        if market.get("key") != "h2h":  # h2h_lay, spreads, totals … are other bets
-            continue
-        stamp = market.get("last_update") or item.get("last_update")
-        prices = tuple((str(o.get("name", "")), o.get("price")) for o in market.get("outcomes") or ())
-        return OddsApiBook(str(item["key"]), str(item.get("title", item["key"])), iso_to_ms(stamp), prices)
-    return None
+        key = market.get("key")
+        market_stamp = market.get("last_update") or item.get("last_update")
+        if key == "h2h":
+            stamp = market_stamp
+            prices = tuple((str(o.get("name", "")), o.get("price")) for o in market.get("outcomes") or ())
+        elif key in LINE_MARKETS.values():
+            outcomes = tuple(
+                (str(o.get("name", "")), o.get("price"), o.get("point")) for o in market.get("outcomes") or ()
+            )
+            lines.append(OddsApiLine(str(key), iso_to_ms(market_stamp), outcomes))
+    return OddsApiBook(
+        str(item["key"]), str(item.get("title", item["key"])), iso_to_ms(stamp), prices, tuple(lines)
+    )
 
 
 def parse_events(body: Any) -> tuple[OddsApiEvent, ...]:
@@ -130,7 +155,7 @@ def parse_events(body: Any) -> tuple[OddsApiEvent, ...]:
         raise ValueError(f"expected a JSON array of events, got {type(body).__name__}")
     events = []
     for item in body:
-        books = tuple(b for b in (_parse_book(x) for x in item.get("bookmakers") or ()) if b is not None)
+        books = tuple(_parse_book(x) for x in item.get("bookmakers") or ())
         events.append(
             OddsApiEvent(
                 id=str(item["id"]),
@@ -160,6 +185,9 @@ def h2h_quotes(
         if book.key in EXCHANGES_EXCLUDED:
             excluded.append((book.key, "exchange we trade on or that mirrors Kalshi"))
             continue
+        if not book.prices:
+            excluded.append((book.key, "no h2h (winner) market"))
+            continue
         slots: list[Decimal | None] = [None] * width
         problem = None
         for name, raw in book.prices:
@@ -183,6 +211,70 @@ def h2h_quotes(
             excluded.append((book.key, problem))
             continue
         quotes.append(BookOdds(book.key, tuple(s for s in slots if s is not None), book.last_update_ms))
+    return tuple(quotes), tuple(excluded)
+
+
+def _point(raw: Any) -> Decimal | None:
+    if isinstance(raw, bool) or not isinstance(raw, Decimal | int | str):
+        return None
+    try:
+        return Decimal(str(raw))
+    except ArithmeticError:
+        return None
+
+
+def line_quotes(
+    event: OddsApiEvent, a_side: Side, line: LineRef
+) -> tuple[tuple[BookOdds, ...], tuple[tuple[str, str], ...]]:
+    """Book prices in (YES, NO) order — over/under for a total, covers/not for a spread — from each
+    book's ``totals``/``spreads`` line, used only where its ``point`` equals Kalshi's strike.
+
+    For a spread, YES is the Kalshi team (side A: ``side1`` = home unless ``a_side`` is SIDE2) at point
+    −strike and NO the other team at +strike. Books with another number are excluded with a reason
+    naming both numbers (``sportsbook total 221.5 ≠ Kalshi strike 220.5``).
+    """
+    key = LINE_MARKETS[line.kind]
+    if line.kind is LineKind.TOTAL:
+        names = ("over", "under")
+    else:
+        home_first = a_side is Side.SIDE1
+        names = (event.home_team, event.away_team) if home_first else (event.away_team, event.home_team)
+    quotes: list[BookOdds] = []
+    excluded: list[tuple[str, str]] = []
+    for book in event.books:
+        if book.key in EXCHANGES_EXCLUDED:
+            excluded.append((book.key, "exchange we trade on or that mirrors Kalshi"))
+            continue
+        market = next((m for m in book.lines if m.market == key), None)
+        if market is None:
+            excluded.append((book.key, f"no {key} market"))
+            continue
+        found: dict[int, tuple[Any, Decimal | None]] = {}
+        problem = None
+        for name, price, point in market.outcomes:
+            wanted = name.casefold() if line.kind is LineKind.TOTAL else name
+            if wanted not in names:
+                problem = f"unexpected outcome {name!r}"
+                break
+            found[names.index(wanted)] = (price, _point(point))
+        if problem is None and len(found) != 2:
+            problem = "missing an outcome"
+        if problem is None:
+            yes_point, no_point = found[0][1], found[1][1]
+            expected = (line.book_point, line.strike)
+            if (yes_point, no_point) != expected:
+                shown = yes_point if yes_point is not None else no_point
+                problem = f"{key} without a point"
+                if shown is not None:
+                    problem = mismatch(line.kind, names[0], shown, line)
+        if problem is None:
+            try:
+                prices = (wire_odds(found[0][0]), wire_odds(found[1][0]))
+                quotes.append(BookOdds(book.key, prices, market.last_update_ms))
+            except OddsError as exc:
+                problem = f"bad price: {exc}"
+        if problem is not None:
+            excluded.append((book.key, problem))
     return tuple(quotes), tuple(excluded)
 
 
@@ -250,9 +342,13 @@ class TheOddsApi(OddsHttpClient[TheOddsApiSettings]):
         )
         return self._parse(body, sport_key)
 
-    async def odds(self, sport_key: str) -> tuple[OddsApiEvent, ...]:
-        """``GET /v4/sports/{sport}/odds`` h2h in decimal (costs credits; cached ``odds_ttl_ms``)."""
-        params = {"markets": "h2h", "oddsFormat": "decimal", "dateFormat": "iso"}
+    async def odds(self, sport_key: str, market: str = "h2h") -> tuple[OddsApiEvent, ...]:
+        """``GET /v4/sports/{sport}/odds`` for one market (``h2h``, ``totals`` or ``spreads``) in decimal.
+
+        Costs one credit per region per call (cached ``odds_ttl_ms``): a league's totals are asked for
+        only while a totals match of that league asks, so h2h-only use costs what it always did.
+        """
+        params = {"markets": market, "oddsFormat": "decimal", "dateFormat": "iso"}
         if self.settings.bookmakers:
             params["bookmakers"] = ",".join(self.settings.bookmakers)
         else:
@@ -297,11 +393,17 @@ class TheOddsApi(OddsHttpClient[TheOddsApiSettings]):
         if not decision.matched or decision.chosen is None:
             raise MatchUnconfirmed(NAME, f"{match.title}: {decision.reason}", decision)
         chosen = next(e for e in found if e.id == decision.chosen.book.id)
-        priced = next((e for e in await self.odds(chosen.sport_key) if e.id == chosen.id), None)
+        market = "h2h" if match.line is None else LINE_MARKETS[match.line.kind]
+        priced = next((e for e in await self.odds(chosen.sport_key, market) if e.id == chosen.id), None)
         if priced is None:
-            raise NoOdds(NAME, f"{match.title}: no odds listed yet for this event")
+            raise NoOdds(NAME, f"{match.describe()}: no odds listed yet for this event")
         a_side = Side.SIDE2 if decision.chosen.swapped else Side.SIDE1
-        quotes, excluded = h2h_quotes(priced, a_side, match.three_way)
+        if match.line is None:
+            quotes, excluded = h2h_quotes(priced, a_side, match.three_way)
+        else:
+            quotes, excluded = line_quotes(priced, a_side, match.line)
+        if not quotes and match.line is not None:
+            raise NoOdds(NAME, f"{match.describe()}: {no_book_has_line(excluded, match.line)}")
         if not quotes:
             raise NoOdds(NAME, f"{match.title}: no bookmaker offers a usable winner price")
         return SourceResult(

@@ -9,9 +9,10 @@ import pytest
 from kmm_tui.domain.prices import Price
 from kmm_tui.domain.theo import BookOdds, DevigMethod, OddsError
 from kmm_tui.odds.consensus import divergence_warning, theo_for_match
+from kmm_tui.odds.lines import LineKind, LineRef
 from kmm_tui.odds.matching import Side
 from kmm_tui.odds.models import QuotaInfo, SourceResult
-from kmm_tui.odds.theoddsapi import h2h_quotes, parse_events
+from kmm_tui.odds.theoddsapi import h2h_quotes, line_quotes, parse_events
 from tests.odds.fakes import NOW_MS, load_decimal
 
 WEIGHTS = {"pinnacle": Decimal(3)}
@@ -122,3 +123,37 @@ def test_divergence_warning() -> None:
     assert divergence_warning(Price(6000), Price(4500), Price(1500)) is None  # exactly at the threshold
     assert divergence_warning(Price(6200), None, Price(1500)) is None
     assert divergence_warning(Price(3000), Price(4550), Price(1500)) is not None
+
+
+def _shape_quotes(shape: str) -> tuple[BookOdds, ...]:
+    """Every book's quotes for one shape of match, from the fixtures (two-way, 1X2, total, spread)."""
+    if shape == "teams":
+        event = parse_events(load_decimal("odds/theoddsapi/odds_basketball_nba_h2h.json"))[0]
+        return h2h_quotes(event, Side.SIDE2, three_way=False)[0]
+    if shape == "three_way":
+        event = parse_events(load_decimal("odds/theoddsapi/odds_soccer_epl_h2h.json"))[0]
+        return h2h_quotes(event, Side.SIDE1, three_way=True)[0]
+    kind = LineKind.TOTAL if shape == "total" else LineKind.SPREAD
+    event = parse_events(load_decimal(f"odds/theoddsapi/odds_basketball_nba_{shape}s.json"))[0]
+    strike, team = (Decimal("220.5"), None) if kind is LineKind.TOTAL else (Decimal("2.5"), "Boston")
+    line = LineRef(kind, strike, team)
+    return line_quotes(event, Side.SIDE2, line)[0]
+
+
+@pytest.mark.parametrize("shape", ["teams", "three_way", "total", "spread"])
+@pytest.mark.parametrize("method", list(DevigMethod))
+def test_outcome_theos_sum_to_100c_for_every_method_and_shape(shape: str, method: DevigMethod) -> None:
+    quotes = _shape_quotes(shape)
+    assert quotes, "the fixture prices this shape"
+    result = SourceResult("theoddsapi", quotes, None, tuple(q.book for q in quotes), QuotaInfo(), Decimal(1))
+    theo = theo_for_match([result], method, NOW_MS, 3_600_000, WEIGHTS)
+    theos = [theo.theo_a, theo.theo_b] + ([theo.theo_draw] if theo.theo_draw is not None else [])
+    assert len(theos) == (3 if shape == "three_way" else 2)
+    assert all(0 < t < 10_000 for t in theos)
+    if method is DevigMethod.WORST_CASE:
+        # each outcome's lower bound (the whole margin charged to it): together below 100c by design
+        multiplicative = theo_for_match([result], DevigMethod.MULTIPLICATIVE, NOW_MS, 3_600_000, WEIGHTS)
+        assert sum(theos) < 10_000 and theo.theo_a <= multiplicative.theo_a
+    else:
+        # each theo floored to $0.0001: at most one unit per outcome below 100c, never above
+        assert 10_000 - len(theos) <= sum(theos) <= 10_000

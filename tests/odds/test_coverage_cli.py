@@ -146,3 +146,23 @@ def test_rejected_key_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert status == 2
     err = capsys.readouterr().err
     assert "INVALID_KEY" in err and "toa-key" not in err
+
+
+def test_totals_series_are_covered_through_the_games_they_are_about(tmp_path: Path) -> None:
+    ticker = "KXNBATOTAL-26NOV28BOSNYK"
+    strikes = tuple(KalshiOutcome(f"{ticker}-T{k}", f"Over {k} points scored") for k in ("218.5", "220.5"))
+
+    async def totals(series: Sequence[str]) -> Mapping[str, Sequence[KalshiEvent]]:
+        return {"KXNBATOTAL": [KalshiEvent(ticker, "Boston vs. New York: Total Points", strikes)]}
+
+    configured = settings(papi_key=None)
+    configured.scanner = SimpleNamespace(series=("KXNBATOTAL",))
+    out = io.StringIO()
+    status = main(args(tmp_path, as_json=True), configured, out=out, kalshi_events=totals,
+                  transport=fake().transport())
+    [row] = json.loads(out.getvalue())["series"]
+    assert status == 0
+    assert (row["series"], row["title"], row["source"], row["leagues"]) == (
+        "KXNBATOTAL", "NBA", "theoddsapi", ["basketball_nba"]
+    )
+    assert (row["kalshi_events"], row["matched"]) == (1, 1)

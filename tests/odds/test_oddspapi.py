@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from kmm_tui.odds.errors import (
     MatchUnconfirmed,
+    NoOdds,
     NotFound,
     QuotaExhausted,
     RateLimited,
@@ -16,6 +18,7 @@ from kmm_tui.odds.errors import (
     SourceConfigError,
 )
 from kmm_tui.odds.http import HttpSettings
+from kmm_tui.odds.lines import LineKind, LineRef
 from kmm_tui.odds.matching import Matcher
 from kmm_tui.odds.models import MatchRef
 from kmm_tui.odds.oddspapi import (
@@ -24,6 +27,8 @@ from kmm_tui.odds.oddspapi import (
     WinnerMarket,
     clone_families,
     kalshi_mapping,
+    line_markets,
+    line_quotes,
     parse_participants,
     quota_from_account,
     select_winner_market,
@@ -287,3 +292,116 @@ async def test_uncovered_sport_is_refused_with_reason() -> None:
     with pytest.raises(NotFound, match="manual theo"):
         await api.fetch(nba)  # sport 11: no winner market in /markets and none in the fallback table
     await api.aclose()
+
+
+EPL = MatchRef(
+    event_ticker="KXEPLGAME-26NOV29BHAWOL",
+    title="Brighton vs. Wolves",
+    team_a="Brighton",
+    market_a="KXEPLGAME-26NOV29BHAWOL-BHA",
+    team_b="Wolves",
+    market_b="KXEPLGAME-26NOV29BHAWOL-WOL",
+    market_draw="KXEPLGAME-26NOV29BHAWOL-TIE",
+)
+NBA_TOTAL = MatchRef(
+    event_ticker="KXNBATOTAL-26NOV28BOSNYK",
+    title="Boston at New York: Total Points",
+    team_a="Boston",
+    market_a="KXNBATOTAL-26NOV28BOSNYK-T220.5",
+    team_b="New York",
+    market_b="KXNBATOTAL-26NOV28BOSNYK-T220.5",
+    line=LineRef(LineKind.TOTAL, Decimal("220.5")),
+)
+
+
+def shapes_fake(sport_id: int, odds_fixture: str) -> FakeProvider:
+    return (
+        FakeProvider()
+        .add("/v4/account", body=ACCOUNT)
+        .add("/v4/markets", fixture="oddspapi/markets_with_lines.json")
+        .add("/v4/fixtures", fixture=f"oddspapi/fixtures_sport{sport_id}.json")
+        .add("/v4/bookmakers", fixture="oddspapi/bookmakers.json")
+        .add("/v4/odds", fixture=odds_fixture)
+    )
+
+
+async def test_soccer_1x2_prices_home_away_and_draw_last_from_market_101() -> None:
+    fake = shapes_fake(10, "oddspapi/odds_fixture_soccer.json")
+    api = client(fake, FakeClock())
+    result = await api.fetch(EPL)
+    await api.aclose()
+    by_book = {q.book: q.odds for q in result.quotes}
+    # (A = Brighton = "1", B = Wolves = "2", draw = "X" last): 101 / 103 / 102.
+    assert by_book == {
+        "pinnacle": (Decimal("2.1"), Decimal("3.6"), Decimal("3.4")),
+        "bet365": (Decimal("2.05"), Decimal("3.75"), Decimal("3.3")),
+    }
+    excluded = dict(result.excluded)
+    assert "102" in excluded["1xbet"]  # its draw price is inactive: never a two-way soccer price
+    assert "exchange" in excluded["kalshi"]
+    assert fake.calls_to("/v4/fixtures")[0].params["sportId"] == "10"
+
+
+async def test_soccer_from_the_away_side_reorders_all_three() -> None:
+    away_first = replace(
+        EPL, team_a="Wolves", market_a=EPL.market_b, team_b="Brighton", market_b=EPL.market_a
+    )
+    api = client(shapes_fake(10, "oddspapi/odds_fixture_soccer.json"), FakeClock())
+    result = await api.fetch(away_first)
+    await api.aclose()
+    pinnacle = {q.book: q.odds for q in result.quotes}["pinnacle"]
+    assert pinnacle == (Decimal("3.6"), Decimal("2.1"), Decimal("3.4"))
+
+
+async def test_a_total_is_priced_from_the_market_whose_handicap_is_the_strike() -> None:
+    api = client(shapes_fake(11, "oddspapi/odds_fixture_nba_lines.json"), FakeClock())
+    result = await api.fetch(NBA_TOTAL)
+    await api.aclose()
+    assert {q.book: q.odds for q in result.quotes} == {"pinnacle": (Decimal("1.95"), Decimal("1.87"))}
+    assert "11280" in dict(result.excluded)["bet365"]  # bet365 hangs 221.5 only
+
+
+async def test_a_spread_for_participant2_reads_participant1s_opposite_handicap() -> None:
+    spread = replace(
+        NBA_TOTAL,
+        event_ticker="KXNBASPREAD-26NOV28BOSNYK",
+        line=LineRef(LineKind.SPREAD, Decimal("2.5"), "Boston"),
+    )
+    api = client(shapes_fake(11, "oddspapi/odds_fixture_nba_lines.json"), FakeClock())
+    result = await api.fetch(spread)
+    await api.aclose()
+    # Boston is participant2: Knicks +2.5 (market 11310) is Boston -2.5; YES = outcome 2, NO = outcome 1.
+    assert {q.book: q.odds for q in result.quotes} == {"pinnacle": (Decimal("1.89"), Decimal("1.95"))}
+
+
+async def test_no_book_at_the_strike_is_refused_naming_every_offered_line() -> None:
+    other = replace(NBA_TOTAL, line=LineRef(LineKind.TOTAL, Decimal("219.5")))
+    api = client(shapes_fake(11, "oddspapi/odds_fixture_nba_lines.json"), FakeClock())
+    with pytest.raises(NoOdds) as refused:
+        await api.fetch(other)
+    await api.aclose()
+    assert "sportsbook total 220.5 ≠ Kalshi strike 219.5 (pinnacle)" in str(refused.value)
+    assert "sportsbook total 221.5 ≠ Kalshi strike 219.5 (bet365)" in str(refused.value)
+
+
+def test_line_markets_keep_full_match_lines_with_over_under_ids() -> None:
+    markets = load_fixture("odds/oddspapi/markets_with_lines.json")
+    totals = line_markets(markets, 11, LineKind.TOTAL)
+    assert [(m.market_id, m.outcome_ids, m.handicap) for m in totals] == [
+        (11280, (11280, 11281), Decimal("220.5")),
+        (11282, (11282, 11283), Decimal("221.5")),
+    ]  # the first-quarter 2.5 line is another bet
+    spreads = line_markets(markets, 11, LineKind.SPREAD)
+    assert [m.handicap for m in spreads] == [Decimal("2.5"), Decimal("3.5")]
+    assert line_markets(markets, 17, LineKind.TOTAL) == ()
+
+
+def test_a_spread_for_participant1_needs_its_own_minus_strike_handicap() -> None:
+    fixture_odds = load_decimal("odds/oddspapi/odds_fixture_nba_lines.json")
+    lines = line_markets(load_fixture("odds/oddspapi/markets_with_lines.json"), 11, LineKind.SPREAD)
+    knicks = LineRef(LineKind.SPREAD, Decimal("2.5"), "New York")  # YES = Knicks (participant1) by over 2.5
+    quotes, refused = line_quotes(fixture_odds, lines, knicks, True, {})
+    # The books hang Knicks +2.5 / +3.5 (underdogs): neither is Kalshi's Knicks -2.5.
+    assert quotes == ()
+    assert ("pinnacle", "sportsbook spread New York +2.5 ≠ Kalshi strike New York -2.5") in refused
+    assert ("bet365", "sportsbook spread New York +3.5 ≠ Kalshi strike New York -2.5") in refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 import httpx
@@ -20,6 +21,7 @@ from kmm_tui.odds.errors import (
     SourceDown,
 )
 from kmm_tui.odds.http import HttpSettings
+from kmm_tui.odds.lines import LineKind, LineRef
 from kmm_tui.odds.matching import Matcher
 from kmm_tui.odds.models import MatchRef, OddsSource
 from kmm_tui.odds.theoddsapi import TheOddsApi, TheOddsApiSettings, quota_from_headers
@@ -358,3 +360,84 @@ def test_quota_headers_are_parsed_leniently() -> None:
 def test_missing_key_is_a_clear_config_error() -> None:
     with pytest.raises(SourceConfigError, match="KMM_ODDS_API_KEY"):
         TheOddsApi(TheOddsApiSettings(api_key=" "), Matcher.load())
+
+
+NBA_TOTAL = MatchRef(
+    event_ticker="KXNBATOTAL-26NOV28BOSNYK",
+    title="Boston at New York: Total Points",
+    team_a="Boston",
+    market_a="KXNBATOTAL-26NOV28BOSNYK-T220.5",
+    team_b="New York",
+    market_b="KXNBATOTAL-26NOV28BOSNYK-T220.5",
+    line=LineRef(LineKind.TOTAL, Decimal("220.5")),
+)
+
+
+def lines_fake(market: str) -> FakeProvider:
+    return (
+        FakeProvider()
+        .add("/v4/sports/basketball_nba/events", fixture=NBA_EVENTS, headers=HDR_FREE)
+        .add("/v4/sports/basketball_nba/odds", fixture=f"theoddsapi/odds_basketball_nba_{market}.json",
+             headers=HDR_ODDS)
+    )
+
+
+async def test_a_total_is_priced_over_under_only_from_books_at_the_kalshi_strike() -> None:
+    fake, clock = lines_fake("totals"), FakeClock()
+    api = client(fake, clock)
+    result = await api.fetch(NBA_TOTAL)
+    await api.aclose()
+    by_book = {q.book: q.odds for q in result.quotes}
+    # YES = over, NO = under, whatever order the book lists them in.
+    assert by_book == {
+        "pinnacle": (Decimal("1.95"), Decimal("1.87")),
+        "fanduel": (Decimal("1.93"), Decimal("1.89")),
+    }
+    assert ("draftkings", "sportsbook total 221.5 ≠ Kalshi strike 220.5") in result.excluded
+    [call] = fake.calls_to("/v4/sports/basketball_nba/odds")
+    assert call.params["markets"] == "totals"  # only the market this match needs is paid for
+
+
+async def test_no_book_at_the_kalshi_strike_is_refused_naming_both_numbers() -> None:
+    fake, clock = lines_fake("totals"), FakeClock()
+    api = client(fake, clock)
+    other_line = replace(NBA_TOTAL, line=LineRef(LineKind.TOTAL, Decimal("219.5")))
+    with pytest.raises(NoOdds) as refused:
+        await api.fetch(other_line)
+    await api.aclose()
+    message = str(refused.value)
+    assert "sportsbook total 220.5 ≠ Kalshi strike 219.5 (pinnacle, fanduel)" in message
+    assert "sportsbook total 221.5 ≠ Kalshi strike 219.5 (draftkings)" in message
+
+
+async def test_a_spread_is_priced_from_the_kalshi_teams_handicap_at_minus_the_strike() -> None:
+    fake, clock = lines_fake("spreads"), FakeClock()
+    api = client(fake, clock)
+    spread = replace(
+        NBA_TOTAL,
+        event_ticker="KXNBASPREAD-26NOV28BOSNYK",
+        market_a="KXNBASPREAD-26NOV28BOSNYK-BOS2",
+        market_b="KXNBASPREAD-26NOV28BOSNYK-BOS2",
+        line=LineRef(LineKind.SPREAD, Decimal("2.5"), "Boston"),
+    )
+    result = await api.fetch(spread)
+    await api.aclose()
+    # YES = Boston -2.5 covers, NO = New York +2.5; DraftKings hangs -3.5, another bet.
+    assert {q.book: q.odds for q in result.quotes} == {"pinnacle": (Decimal("1.89"), Decimal("1.95"))}
+    assert (
+        "draftkings", "sportsbook spread Boston Celtics -3.5 ≠ Kalshi strike Boston -2.5"
+    ) in result.excluded
+    assert fake.calls_to("/v4/sports/basketball_nba/odds")[0].params["markets"] == "spreads"
+
+
+async def test_a_winner_match_never_reads_a_totals_response_as_h2h() -> None:
+    fake = (
+        FakeProvider()
+        .add("/v4/sports/basketball_nba/events", fixture=NBA_EVENTS, headers=HDR_FREE)
+        .add("/v4/sports/basketball_nba/odds", fixture="theoddsapi/odds_basketball_nba_totals.json",
+             headers=HDR_ODDS)
+    )
+    api = client(fake, FakeClock())
+    with pytest.raises(NoOdds, match="winner price"):
+        await api.fetch(NBA)
+    await api.aclose()

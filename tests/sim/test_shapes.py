@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from kmm_tui.domain.prices import contracts, price_from_cents
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.lines import GAME, TOTAL
 from kmm_tui.sim.odds_source import decimal_odds
-from kmm_tui.sim.scenario import MatchState
+from kmm_tui.sim.scenario import MatchState, ScenarioError, parse_scenario
 from tests.sim.simkit import Signed, feed, recv_type, send
 
 
@@ -214,6 +215,28 @@ async def test_a_scenario_change_settles_events_on_schedule(tmp_path: Path) -> N
         sim.faults.advance(61)
         assert [sim.exchange.markets[t].result for t in soccer.tickers] == ["no", "no", "yes"]
         assert [sim.exchange.markets[t].result for t in goals.tickers] == ["yes", "no", "no"]  # 2 goals
+
+
+def test_scenario_errors_for_totals_spreads_and_settle_changes_name_the_field() -> None:
+    series = [{"ticker": "KXNBATOTAL", "title": "NBA totals", "fee_type": "quadratic"}]
+    teams = [{"code": "BOS", "name": "Boston"}, {"code": "NYK", "name": "New York"}]
+    total = {"series": "KXNBATOTAL", "kind": "total", "start_in": "1h", "teams": teams, "line": "221.5"}
+    cases = [
+        ({**total, "kind": "moneyline"}, "kind must be one of"),
+        (total, "missing 'strikes'"),
+        ({**total, "strikes": ["220.5", "220.5"]}, "distinct"),
+        ({**total, "strikes": ["x"]}, "must be numbers"),
+        ({**total, "strikes": ["220.5"], "teams": [*teams, {"code": "TIE", "name": "Tie"}]}, "two teams"),
+    ]
+    for match, message in cases:
+        with pytest.raises(ScenarioError, match=message):
+            parse_scenario({"series": series, "match": [match]})
+    spec = parse_scenario({"series": series, "match": [{**total, "strikes": ["217.5", "225.5"]}]})
+    assert spec.matches[0].fair[0] > 5000 > spec.matches[0].fair[1]
+    unsettled = {"at": "1m", "kind": "settle", "match": 1}
+    one = [{**total, "strikes": ["217.5"]}]
+    with pytest.raises(ScenarioError, match="settle change needs winner"):
+        parse_scenario({"series": series, "match": one, "change": [unsettled]})
 
 
 # --- scripted traders trade both sides of every shape -------------------------------------------------

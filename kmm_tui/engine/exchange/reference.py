@@ -58,6 +58,7 @@ class Reference:
             fee_multiplier=multiplier,
             rest_yes_ask=market.yes_ask,
             rest_read_ms=self._clock(),
+            strike=market.floor_strike,
         )
 
     async def _fees(self, event_ticker: str) -> tuple[FeeType, Decimal]:

@@ -125,6 +125,9 @@ class Market:
     settlement_value: Price | None = None
     can_close_early: bool = False
     custom_strike: tuple[tuple[str, str], ...] = ()
+    # Totals/spreads: YES when the result is above ``floor_strike`` (``strike_type`` "greater").
+    floor_strike: Decimal | None = None
+    strike_type: str = ""
 
     @classmethod
     def from_wire(cls, data: Any) -> Market:
@@ -167,6 +170,10 @@ class Market:
             custom_strike=tuple((str(k), str(v)) for k, v in strike.items() if v is not None)
             if isinstance(strike, Mapping)
             else (),
+            floor_strike=None
+            if data.get("floor_strike") is None
+            else _decimal(data["floor_strike"], what, "floor_strike"),
+            strike_type=_opt_text(data, "strike_type"),
         )
 
     @property
