@@ -14,7 +14,7 @@ from pathlib import Path
 from kmm_tui.config import DEFAULT_FIELDS, Defaults, SavedMatch, SettingsError, remove_match, save_match
 from kmm_tui.domain.prices import CENT, COUNT_SCALE
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-from kmm_tui.tui.forms import match_id_for
+from kmm_tui.outcome_input import match_id_for
 
 
 def match_settings(defaults: Defaults) -> MatchSettings:
