@@ -7,7 +7,8 @@ Units are integers in fixed minor units (see ``prices``): ``Price`` $0.0001, ``C
 * ``book``      — ``Book``: a market's visible book in YES terms.
 * ``theo``      — odds parsing, de-vig (``devig``/``DevigMethod``), multi-book ``consensus``, ``manual_theo``.
 * ``fees``      — ``FeeType``, ``taker_fee``, ``maker_fee``, ``maker_fee_per_contract_upper_bound``.
-* ``inventory`` — ``Side``, ``Inventory`` (exposure, locked pairs, P&L by outcome, rebalance ceiling).
+* ``inventory`` — ``Side``, ``Inventory`` (exposure per outcome, locked sets, P&L by outcome, rebalance
+  ceiling); ``TWO_WAY``/``THREE_WAY`` outcome tuples.
 * ``quoting``   — ``decide`` and its inputs/outputs (``QuoteSettings``, ``SideInput``, ``SideQuote``,
   ``Reason``, ``QuoteMemo``, ``Decision``).
 """

@@ -48,6 +48,13 @@ class Book:
                 return size
         return Count(0)
 
+    def flipped(self) -> Book:
+        """The same market seen by a NO bidder: its bids are the NO bids (a YES ask at p is a NO bid at
+        100c − p), its asks the YES bids flipped. Best-first order is kept by the flip."""
+        return Book(
+            tuple((no_price(p), c) for p, c in self.asks), tuple((no_price(p), c) for p, c in self.bids)
+        )
+
     def without(self, own_bids: Iterable[Level] = (), own_asks: Iterable[Level] = ()) -> Book:
         """The book minus our own resting orders (YES terms), so we never react to ourselves."""
         bids = _subtract(self.bids, own_bids)

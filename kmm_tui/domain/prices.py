@@ -233,6 +233,13 @@ class TickGrid:
         bands.sort(key=lambda b: b.start)
         return cls(tuple(bands))
 
+    def flipped(self) -> TickGrid:
+        """The grid of NO prices (100c − p for every legal YES price p): what a NO bidder quotes on."""
+        return TickGrid(tuple(sorted(
+            (PriceBand(Price(ONE_DOLLAR - b.end), Price(ONE_DOLLAR - b.start), b.step) for b in self.bands),
+            key=lambda b: b.start,
+        )))
+
     @property
     def min_price(self) -> Price:
         """Lowest quotable price: one step above zero."""

@@ -1,16 +1,20 @@
-"""The quoting decision: where to rest a YES bid on each team's market, how big, and why.
+"""The quoting decision: where to rest a bid on each outcome of a match, how big, and why.
 
 ``decide`` is a pure function of the theo, the visible books (WITHOUT our own orders), our resting
 orders, the inventory, the clock and a small memo it returns for next time; it reads no clock and
-keeps no state. ``docs/pricing.md`` explains every rule for traders. In short, per side:
+keeps no state. A match has two outcomes (A, B) or three (A, T, B: a soccer draw); each side's input is
+already in that outcome's own terms (a single market's NO side sees the flipped book), so one rule
+prices them all. ``docs/pricing.md`` and ``docs/shapes.md`` explain every rule for traders. Per side:
 
 1. No quote at all when the event has started or is inside the start margin, the market is not open,
-   the theo is stale or missing, or the side would add exposure beyond ``inventory_max``.
+   the theo is stale or missing, or the side would add exposure beyond ``inventory_max`` (the outcome
+   held most, minus the one held least, after the whole bid fills).
 2. Ceiling = the highest grid price ``p`` with ``p + planned maker fee(p) ≤ theo − edge`` (the fee term
    when fee-aware, the default; planned as the exchange charges it: the order's fee rounded up to the
    cent). ``theo`` is floored to $0.0001, so the ceiling is the floor of the exact value, never rounded
-   up. At the exposure limit the reducing side may use the rebalance ceiling (breakeven against the
-   other side's cost basis, fees included, minus this leg's planned fee) when that is higher.
+   up. At the exposure limit the reducing side may use the rebalance ceiling (breakeven of a completed
+   set against the other outcomes' cost bases, fees included, minus this leg's planned fee) when that
+   is higher.
 3. Price: one tick above the best competing bid, never above the ceiling; a competitor above the
    ceiling → sit ``backoff_ticks`` below it; empty book → ``max_join_depth`` ticks below the ceiling
    (or the grid minimum). Once at the ceiling, stay (sticky) and retest lower every
@@ -27,7 +31,7 @@ from enum import StrEnum
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.fees import FeeError, FeeType, maker_rate, multiplier_fraction, planned_fee_per_contract
-from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.inventory import THREE_WAY, TWO_WAY, Inventory, Side
 from kmm_tui.domain.prices import (
     COUNT_SCALE,
     Count,
@@ -80,7 +84,7 @@ class QuoteSettings:
 
     edge: Price  # below theo, e.g. 200 = 2c; at least MIN_EDGE (a zero edge pays away the whole spread)
     contracts: Count  # size per side
-    inventory_max: Count  # |long A − long B| our own quotes may never push past
+    inventory_max: Count  # most-held minus least-held outcome, which our own quotes may never push past
     retest_interval_ms: int = 30_000
     backoff_ticks: int = 0  # ticks under the ceiling to sit when a competitor is above it
     max_join_depth: int | None = None  # deepest we sit under the ceiling in an empty/thin book
@@ -88,9 +92,6 @@ class QuoteSettings:
     fee_type: FeeType = FeeType.QUADRATIC
     fee_multiplier: Decimal = Decimal(1)
     start_margin_ms: int = 0
-    # Rebalancing pays up to breakeven because exactly one team wins. With a third outcome (a soccer
-    # draw) a "pair" can lose both legs, so three-way matches must not lift the ceiling.
-    rebalance: bool = True
     # maker fee rate × multiplier as (numerator, denominator); None when the schedule is unsupported.
     fee_rate: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
@@ -118,7 +119,7 @@ class QuoteSettings:
 
 @dataclass(frozen=True, slots=True)
 class SideInput:
-    """What decide() needs about one team's market."""
+    """What decide() needs about one outcome: its book in that outcome's terms (bids = bids for it)."""
 
     theo: Price | None
     book: Book  # visible book WITHOUT our own orders
@@ -156,6 +157,10 @@ class QuoteMemo:
 
     a: SideMemo = _NO_MEMO
     b: SideMemo = _NO_MEMO
+    t: SideMemo = _NO_MEMO
+
+    def side(self, side: Side) -> SideMemo:
+        return self.t if side is Side.T else self.a if side is Side.A else self.b
 
 
 _EMPTY_MEMO = QuoteMemo()
@@ -163,9 +168,32 @@ _EMPTY_MEMO = QuoteMemo()
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """Every outcome's desired quote (``t`` only for a three-way match) and the memo for next time."""
+
     a: SideQuote
     b: SideQuote
     memo: QuoteMemo
+    t: SideQuote | None = None
+
+    def quote(self, side: Side) -> SideQuote:
+        """One outcome's quote (a two-outcome decision has no tie: ValueError)."""
+        if side is Side.T:
+            if self.t is None:
+                raise ValueError("a two-outcome decision has no tie quote")
+            return self.t
+        return self.a if side is Side.A else self.b
+
+    @property
+    def quotes(self) -> tuple[tuple[Side, SideQuote], ...]:
+        """(outcome, quote) in display order: A, T (three-way only), B."""
+        if self.t is None:
+            return ((Side.A, self.a), (Side.B, self.b))
+        return ((Side.A, self.a), (Side.T, self.t), (Side.B, self.b))
+
+    @classmethod
+    def uniform(cls, quote: SideQuote, memo: QuoteMemo, three_way: bool = False) -> Decision:
+        """The same quote on every outcome (a pull, a halt, a pause)."""
+        return cls(quote, quote, memo, quote if three_way else None)
 
 
 # --- the decision --------------------------------------------------------------------------------
@@ -180,24 +208,32 @@ def decide(
     now_ms: int,
     start_ms: int | None,
     theo_stale: bool = False,
+    t: SideInput | None = None,
 ) -> Decision:
-    """Both sides' desired quotes with reasons, and the memo to pass to the next call."""
+    """Every outcome's desired quote with reasons, and the memo to pass to the next call.
+
+    ``a`` and ``b`` are the two outcomes of a two-outcome match; a three-way match adds its tie as
+    ``t`` (the decision then carries a ``t`` quote too).
+    """
+    three_way = t is not None
     if start_ms is not None:
         if now_ms >= start_ms:
             quote = SideQuote(None, Count(0), Reason.EVENT_STARTED,
                               f"event started {_duration(now_ms - start_ms)} ago: not quoting", None)
-            return Decision(quote, quote, _EMPTY_MEMO)
+            return Decision.uniform(quote, _EMPTY_MEMO, three_way)
         if now_ms >= start_ms - settings.start_margin_ms:
             quote = SideQuote(None, Count(0), Reason.PAUSED_BEFORE_START,
                               f"paused: event starts in {_duration(start_ms - now_ms)}", None)
-            return Decision(quote, quote, _EMPTY_MEMO)
-    net = inventory.count_long_a - inventory.count_long_b
-    quote_a, memo_a = _side(Side.A, a, settings, inventory, net, memo.a, now_ms, theo_stale)
-    quote_b, memo_b = _side(Side.B, b, settings, inventory, -net, memo.b, now_ms, theo_stale)
-    if memo_a is not memo.a or memo_b is not memo.b:
-        empty = memo_a is _NO_MEMO and memo_b is _NO_MEMO
-        memo = _EMPTY_MEMO if empty else QuoteMemo(memo_a, memo_b)
-    return Decision(quote_a, quote_b, memo)
+            return Decision.uniform(quote, _EMPTY_MEMO, three_way)
+    outcomes = THREE_WAY if three_way else TWO_WAY
+    quote_a, memo_a = _side(Side.A, outcomes, a, settings, inventory, memo.a, now_ms, theo_stale)
+    quote_b, memo_b = _side(Side.B, outcomes, b, settings, inventory, memo.b, now_ms, theo_stale)
+    quote_t, memo_t = (None, _NO_MEMO) if t is None else _side(
+        Side.T, outcomes, t, settings, inventory, memo.t, now_ms, theo_stale)
+    if memo_a is not memo.a or memo_b is not memo.b or memo_t is not memo.t:
+        empty = memo_a is _NO_MEMO and memo_b is _NO_MEMO and memo_t is _NO_MEMO
+        memo = _EMPTY_MEMO if empty else QuoteMemo(memo_a, memo_b, memo_t)
+    return Decision(quote_a, quote_b, memo, quote_t)
 
 
 def _none(reason: Reason, detail: str, ceiling: Price | None = None) -> tuple[SideQuote, SideMemo]:
@@ -206,10 +242,10 @@ def _none(reason: Reason, detail: str, ceiling: Price | None = None) -> tuple[Si
 
 def _side(
     side: Side,
+    outcomes: tuple[Side, ...],
     inp: SideInput,
     s: QuoteSettings,
     inventory: Inventory,
-    exposure: int,  # net exposure in the direction a fill on this side increases (+ = we are long it)
     memo: SideMemo,
     now_ms: int,
     theo_stale: bool,
@@ -228,7 +264,9 @@ def _side(
     grid = inp.grid
     min_price = grid.min_price
 
-    # Exposure: quoting this side may never take |net| past inventory_max (room floored to contracts).
+    # Exposure: quoting this side may never take (this outcome − the least-held other) past inventory_max
+    # (for two outcomes: |A − B|); room floored to contracts.
+    exposure = inventory.exposure(side, outcomes)
     room = s.inventory_max - exposure
     room -= room % COUNT_SCALE
     size = s.contracts if s.contracts < room else room
@@ -236,16 +274,18 @@ def _side(
     if size <= 0:
         if s.contracts <= 0:
             return _none(Reason.NO_SIZE, "size is 0 contracts: set contracts per side", ceiling)
+        least = min((o for o in outcomes if o is not side), key=inventory.count_long)
         return _none(Reason.OVEREXPOSED,
                      f"not quoting {side.name}: long {format_contracts(exposure)} more {side.name} than "
-                     f"{side.other.name}, limit {format_contracts(s.inventory_max)}", ceiling)
+                     f"{least.name}, limit {format_contracts(s.inventory_max)}", ceiling)
 
-    # At the limit, the reducing side may pay up to breakeven against the other side's cost basis (fees
-    # included). This leg's own planned fee always comes off, fee-aware or not: a rebalance must never
-    # complete a pair that loses after fees, so an unpriceable fee schedule never rebalances.
+    # At the limit — every other outcome held at least inventory_max more than this one, so none of them
+    # is quoted — this side may pay up to breakeven of a completed set against the other outcomes' cost
+    # bases (fees included). This leg's own planned fee always comes off, fee-aware or not: a rebalance
+    # must never complete a set that loses after fees, so an unpriceable fee schedule never rebalances.
     rebalance: Price | None = None
-    if s.rebalance and s.fee_rate is not None and exposure < 0 and -exposure >= s.inventory_max:
-        raw = inventory.rebalance_ceiling(side)
+    if s.fee_rate is not None and exposure < 0 and -exposure >= s.inventory_max:
+        raw = inventory.rebalance_ceiling(side, outcomes)
         if raw is not None:
             surplus = -exposure
             rebalance = _ceiling(raw, grid, s.fee_rate, size if size < surplus else surplus)
@@ -331,9 +371,10 @@ def _side(
         reason = Reason.REBALANCING
         surplus = -exposure
         size = size if size < surplus else surplus
-        avg = format_cents(inventory.avg_cost(side.other) or 0)
-        detail = (f"rebalancing: long {format_contracts(surplus)} {side.other.name} @ {avg}, "
-                  f"ceiling {format_cents(top)}; {detail}")
+        others = [o for o in outcomes if o is not side]
+        avg = format_cents(sum(inventory.avg_cost(o) or 0 for o in others))
+        detail = (f"rebalancing: long {format_contracts(surplus)} {'+'.join(o.name for o in others)} "
+                  f"@ {avg}, ceiling {format_cents(top)}; {detail}")
     return SideQuote(Price(price), Count(size), reason, detail, top), new_memo
 
 

@@ -60,7 +60,8 @@ class TheoInput:
 
     @property
     def is_manual(self) -> bool:
-        return self.theo_a is not None
+        """Theo typed in cents (for at least all outcomes but one) rather than from odds."""
+        return self.theo_a is not None or self.theo_b is not None or self.theo_tie is not None
 
 
 DEFAULT_EDGE = Price(2 * CENT)

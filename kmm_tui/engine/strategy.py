@@ -73,7 +73,7 @@ class SessionTap(Protocol):
 
 @functools.lru_cache(maxsize=1024)
 def quote_settings(
-    settings: MatchSettings, fee_type: FeeType, fee_multiplier: Decimal, rebalance: bool
+    settings: MatchSettings, fee_type: FeeType, fee_multiplier: Decimal
 ) -> QuoteSettings:
     """The pricing core's settings for a match. Cached: building them validates and reduces the fee
     rate (~6 us), and every decision on the quote path needs them while they rarely change."""
@@ -85,17 +85,15 @@ def quote_settings(
         backoff_ticks=settings.backoff_ticks,
         fee_aware=settings.fee_aware,
         start_margin_ms=settings.start_margin_ms,
-        rebalance=rebalance,
         fee_type=fee_type,
         fee_multiplier=fee_multiplier,
     )
 
 
-def match_settings(spec: MatchSpec, market: MarketState | None, three_way: bool = False) -> QuoteSettings:
+def match_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings:
     fee_type = market.fee_type if market is not None else FeeType.QUADRATIC
     multiplier = market.fee_multiplier if market is not None else Decimal(1)
-    rebalance = not three_way and spec.theo.odds_draw is None
-    return quote_settings(spec.settings, fee_type, multiplier, rebalance)
+    return quote_settings(spec.settings, fee_type, multiplier)
 
 
 def match_ref(
@@ -156,7 +154,7 @@ class StrategyRunner:
         return decide(
             self._data.side_input(market_a, theo_a, orders, Side.A),
             self._data.side_input(market_b, theo_b, orders, Side.B),
-            match_settings(spec, market_a, runtime.three_way if runtime else False),
+            match_settings(spec, market_a),
             runtime.inventory if runtime else Inventory(),
             QuoteMemo(),
             self._bus.clock(),
@@ -200,7 +198,7 @@ class StrategyRunner:
             inputs = (
                 self._data.side_input(market_a, match.theo_a, orders, Side.A),
                 self._data.side_input(market_b, match.theo_b, orders, Side.B),
-                match_settings(match.spec, market_a, match.three_way),
+                match_settings(match.spec, market_a),
             )
             decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms)
         if self.tap is not None:

@@ -82,7 +82,6 @@ def settings_record(settings: QuoteSettings) -> dict[str, Any]:
         "fee_type": settings.fee_type.value,
         "fee_multiplier": str(settings.fee_multiplier),
         "start_margin_ms": settings.start_margin_ms,
-        "rebalance": settings.rebalance,
     }
 
 

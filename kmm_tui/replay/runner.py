@@ -100,7 +100,6 @@ def settings_from(record: Mapping[str, Any]) -> QuoteSettings:
         fee_type=FeeType(record["fee_type"]),
         fee_multiplier=Decimal(record["fee_multiplier"]),
         start_margin_ms=record["start_margin_ms"],
-        rebalance=record["rebalance"],
     )
 
 

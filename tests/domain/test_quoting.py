@@ -369,23 +369,42 @@ def test_reason_values_are_short_snake_case() -> None:
         assert reason.value == reason.name.lower()
 
 
-def test_three_way_matches_never_lift_the_ceiling_to_rebalance() -> None:
-    """A soccer draw pays neither team: buying the other side at breakeven is not a locked pair."""
+def test_three_way_never_rebalances_while_an_outcome_cost_is_unknown() -> None:
+    """A soccer draw pays neither team: long A only, buying B at breakeven against A is no locked set."""
     grid = TickGrid.linear_cent()
     long_a = Inventory().apply_fill(Side.A, Price(4000), contracts(10), 0)  # type: ignore[arg-type]
     book_b = Book(bids=((Price(5000), contracts(5)),))  # B's competitor at 50c: above B's 38c ceiling
     no_size = contracts(0)
-    inputs = (
-        SideInput(Price(6000), Book(), None, no_size, grid),
-        SideInput(Price(4000), book_b, None, no_size, grid),
-    )
-    two_way = QuoteSettings(edge=Price(200), contracts=contracts(5), inventory_max=contracts(10))
-    three_way = QuoteSettings(
-        edge=Price(200), contracts=contracts(5), inventory_max=contracts(10), rebalance=False
-    )
-    assert decide(*inputs, two_way, long_a, QuoteMemo(), 0, None).b.reason is Reason.REBALANCING
-    quote = decide(*inputs, three_way, long_a, QuoteMemo(), 0, None).b
-    assert quote.reason is not Reason.REBALANCING and (quote.price is None or quote.price <= 3800)
+    a = SideInput(Price(6000), Book(), None, no_size, grid)
+    b = SideInput(Price(4000), book_b, None, no_size, grid)
+    tie = SideInput(Price(2500), Book(), None, no_size, grid)
+    s = QuoteSettings(edge=Price(200), contracts=contracts(5), inventory_max=contracts(10))
+    assert decide(a, b, s, long_a, QuoteMemo(), 0, None).b.reason is Reason.REBALANCING
+    three = decide(a, b, s, long_a, QuoteMemo(), 0, None, t=tie)
+    assert three.b.reason is not Reason.REBALANCING and (three.b.price is None or three.b.price <= 3800)
+    assert three.a.reason is Reason.OVEREXPOSED and three.t is not None and three.t.price is not None
+
+
+def test_three_way_rebalances_the_missing_outcome_up_to_a_set_that_still_profits() -> None:
+    """Long 10 home @ 40c and 10 draw @ 25c: away may be bid up to 100 − 40 − 25 − 1 = 34c (no fee on a
+    quadratic series), though its own ceiling is 23c; home and draw are not quoted."""
+    inv = (Inventory().apply_fill(Side.A, c(40), contracts(10), 0)
+           .apply_fill(Side.T, c(25), contracts(10), 0))
+    s = settings(inventory_max=contracts(10))
+    d = decide(side(45), side(25, bids=((40, 5),)), s, inv, QuoteMemo(), 0, None, t=side(30))
+    assert d.t is not None and d.t.reason is Reason.OVEREXPOSED and d.a.reason is Reason.OVEREXPOSED
+    assert (d.b.reason, d.b.price, d.b.size, d.b.ceiling) == (Reason.REBALANCING, c(34), contracts(10), c(34))
+    assert "long 10 A+T @ 65c" in d.b.detail
+
+
+def test_three_way_limit_applies_to_the_most_held_outcome_against_the_least_held() -> None:
+    """Long 15 home and 10 draw, none away, limit 20: home may add 5, draw 10, away the full 10."""
+    inv = (Inventory().apply_fill(Side.A, c(40), contracts(15), 0)
+           .apply_fill(Side.T, c(25), contracts(10), 0))
+    d = decide(side(45), side(25), settings(), inv, QuoteMemo(), 0, None, t=side(30))
+    assert d.t is not None
+    assert (d.a.size, d.t.size, d.b.size) == (contracts(5), contracts(10), contracts(10))
+    assert [s for s, _ in d.quotes] == [Side.A, Side.T, Side.B]
 
 
 # --- money after fees (order-ledger issue, findings 4 and 5) -------------------------------------
