@@ -60,11 +60,11 @@ def outcome_word(match: MatchView, side: Side) -> str:
 
 
 def outcome_name(match: MatchView, side: Side) -> str:
-    """The team (or YES / NO of the one market) as the exchange names it; the ticker until known."""
+    """The team as the exchange names it (the ticker until known); YES / NO of one market."""
+    if match.spec.shape is Shape.YES_NO:
+        return "YES" if side is Side.A else "NO"
     market = outcome_market(match, side)
     title = market.title if market is not None and market.title else match.spec.ticker(side)
-    if match.spec.shape is Shape.YES_NO:
-        return f"{'YES' if side is Side.A else 'NO'} {title}"
     if side is Side.T and not (market is not None and market.title):
         return "Tie"
     return title

@@ -35,6 +35,7 @@ from kmm_tui.tui.markout_cells import (
     total_markout_cells,
 )
 from kmm_tui.tui.outcomes import (
+    LETTERS,
     locked_sets,
     outcome_book,
     outcome_name,
@@ -286,7 +287,7 @@ def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
         "time": clock(fill.ts_ms, tz),
         "match": match_name(match),
         "team": team(match, fill.side),
-        "side": fill.side.upper(),
+        "side": LETTERS[match.spec.shape][Side(fill.side)],
         "price": format_cents(fill.price),
         "count": format_contracts(fill.count),
         "fee": fee(fill.fee),

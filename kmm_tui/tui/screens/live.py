@@ -73,6 +73,8 @@ def reasons_text(match: MatchView) -> Text:
             continue
         text.append_text(reason_text(quote.reason.value, quote.detail, long=True))
         bid = "no quote" if quote.price is None else f"{cents(quote.price)} x{format_contracts(quote.size)}"
+        if quote.price is not None and match.spec.shape is Shape.YES_NO and outcome is Side.B:
+            bid += f" (NO bid = YES ask {cents(no_price(quote.price))})"
         text.append(f"  → {bid}  ceiling {cents(quote.ceiling)}\n")
     return text
 
@@ -83,9 +85,10 @@ def inventory_text(match: MatchView) -> Text:
     outcomes = match.spec.outcomes
     teams = match.spec.shape is Shape.TEAMS
     text = Text("Inventory\n", style="bold")
+    pad = max(len(outcome_word(match, side)) for side in outcomes)
     for side in outcomes:
         text.append(
-            f"{outcome_word(match, side)} {outcome_name(match, side)[:14]:<14} "
+            f"{outcome_word(match, side):<{pad}} {outcome_name(match, side)[:14]:<14} "
             f"{format_contracts(inv.count_long(side)):>6} @ {cents(inv.avg_cost(side)):<7}"
             f" {format_usd(inv.cost_long(side))}\n"
         )
@@ -107,7 +110,8 @@ def history_text(match: MatchView, width: int = SPARK_WIDTH) -> Text:
     """Theo and best bid per side on a shared scale, so the gap between the lines is the edge."""
     rows = match.history[-width:]
     text = Text("History (theo / best bid)\n", style="bold")
-    for side, theo_i, bid_i in (("A", 1, 2), ("B", 3, 4)):
+    for outcome, theo_i, bid_i in ((Side.A, 1, 2), (Side.B, 3, 4)):
+        side = outcome_word(match, outcome)
         theos = [r[theo_i] for r in rows]
         bids = [r[bid_i] for r in rows]
         values = [v for v in (*theos, *bids) if v is not None]
@@ -135,7 +139,7 @@ def yes_no_ladder(match: MatchView) -> tuple[str, list[tuple[Price, Count]], Pri
     asks = [(no_price(price), remaining) for price, remaining in our_levels(match, Side.B)]
     quote_no = match.quote_b
     floor = no_price(quote_no.ceiling) if quote_no is not None and quote_no.ceiling is not None else None
-    return f"YES book: {title} (◆ ours: YES bid, NO bid as ask)", asks, floor
+    return f"YES book · {title}", asks, floor
 
 
 class LiveScreen(ViewScreen):
@@ -170,6 +174,7 @@ class LiveScreen(ViewScreen):
     def show_ladders(self, match: MatchView) -> None:
         single = match.spec.shape is Shape.YES_NO
         self.query_one("#live-top").set_class(len(match.spec.outcomes) == 3, "-three")
+        self.query_one("#live-top").set_class(single, "-one")
         for side in (Side.A, Side.T, Side.B):
             ladder = self.query_one(f"#ladder-{side.value}", Ladder)
             ladder.display = side in match.spec.outcomes and not (single and side is Side.B)

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts
+from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts, no_price
 from kmm_tui.tui.format import truncate
 
 OUR_MARK = "◆"
@@ -48,19 +48,18 @@ def ladder_text(
         out.append("no book yet".ljust(width) + "\n", style="bright_black")
         return out
     asks = list(book.asks[:depth])
-    rows = 0
+    lines: list[Text] = []
     floor_drawn = ask_floor is None
     for price, size in reversed(asks):
         if not floor_drawn and ask_floor is not None and price < ask_floor:
-            out.append(_ceiling_line(ask_floor, width, "NO ceiling at"))
-            floor_drawn, rows = True, rows + 1
-        out.append_text(_level("ask", price, size, mine_asks.get(price, 0), width, "red"))
-        out.append("\n")
-        rows += 1
+            lines.append(_floor_line(ask_floor, width))
+            floor_drawn = True
+        lines.append(_level("ask", price, size, mine_asks.get(price, 0), width, "red") + "\n")
     if not floor_drawn and ask_floor is not None:
-        out.append(_ceiling_line(ask_floor, width, "NO ceiling at"))
-        rows += 1
-    for _ in range(depth + (ask_floor is not None) - rows):
+        lines.append(_floor_line(ask_floor, width))
+    for line in lines:
+        out.append_text(line)
+    for _ in range(depth + (ask_floor is not None) - len(lines)):
         out.append(" " * width + "\n")
     bid, ask = book.best_bid, book.best_ask
     spread = f" spread {format_cents(ask - bid)} " if bid is not None and ask is not None else " one-sided "
@@ -82,8 +81,14 @@ def ladder_text(
     return out
 
 
-def _ceiling_line(ceiling: Price, width: int, label: str = "ceiling") -> Text:
-    return Text(f" {label} {format_cents(ceiling)} ".center(width, "┄") + "\n", style="yellow")
+def _ceiling_line(ceiling: Price, width: int) -> Text:
+    return Text(f" ceiling {format_cents(ceiling)} ".center(width, "┄") + "\n", style="yellow")
+
+
+def _floor_line(floor: Price, width: int) -> Text:
+    """A NO bid's ceiling q drawn where it sits on the YES book: at the ask 100c − q."""
+    label = f" NO ceiling {format_cents(no_price(floor))} "
+    return Text(label.center(width, "┄") + "\n", style="yellow")
 
 
 def _by_price(levels: Iterable[tuple[Price, Count]]) -> dict[int, int]:
