@@ -91,7 +91,7 @@ def complete_theos(shape: Shape, typed: Mapping[Side, Price | None]) -> dict[Sid
         return given
     if total > PRICE_SCALE:
         raise TheoSumError(
-            f"{sum_text} = {format_cents(Price(total))}: above 100c — exactly one outcome happens, so fair "
+            f"{sum_text} = {format_cents(Price(total))}: above 100c; exactly one outcome happens, so fair "
             "values add up to 100c at most",
             typed_sides[-1],
         )
