@@ -50,6 +50,12 @@ def outcome_word(spec: MatchSpec, side: Side) -> str:
     return OUTCOME_WORDS[spec.shape][side]
 
 
+def pnl_label(shape: Shape, side: Side) -> str:
+    """'if A wins' for two teams (as ever); 'if draw', 'if over' for the other shapes."""
+    word = OUTCOME_WORDS[shape][side]
+    return f"if {word} wins" if shape is Shape.TEAMS else f"if {word}"
+
+
 def match_id_for(ticker_a: str, ticker_b: str, ticker_tie: str | None = None) -> str:
     """Stable id of a match (the journal keys on it across restarts): its tickers, home/tie/away order
     for three-way, the one ticker for a single market; unchanged for two team markets."""
