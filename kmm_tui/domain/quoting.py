@@ -225,11 +225,18 @@ def decide(
             quote = SideQuote(None, Count(0), Reason.PAUSED_BEFORE_START,
                               f"paused: event starts in {_duration(start_ms - now_ms)}", None)
             return Decision.uniform(quote, _EMPTY_MEMO, three_way)
-    outcomes = THREE_WAY if three_way else TWO_WAY
-    quote_a, memo_a = _side(Side.A, outcomes, a, settings, inventory, memo.a, now_ms, theo_stale)
-    quote_b, memo_b = _side(Side.B, outcomes, b, settings, inventory, memo.b, now_ms, theo_stale)
+    if three_way:
+        outcomes = THREE_WAY
+        exposure_a, exposure_b = inventory.exposure(Side.A, outcomes), inventory.exposure(Side.B, outcomes)
+    else:  # the hot path: plain ints
+        outcomes = TWO_WAY
+        exposure_a = inventory.count_long_a - inventory.count_long_b
+        exposure_b = -exposure_a
+    quote_a, memo_a = _side(Side.A, outcomes, a, settings, inventory, exposure_a, memo.a, now_ms, theo_stale)
+    quote_b, memo_b = _side(Side.B, outcomes, b, settings, inventory, exposure_b, memo.b, now_ms, theo_stale)
     quote_t, memo_t = (None, _NO_MEMO) if t is None else _side(
-        Side.T, outcomes, t, settings, inventory, memo.t, now_ms, theo_stale)
+        Side.T, outcomes, t, settings, inventory, inventory.exposure(Side.T, outcomes), memo.t, now_ms,
+        theo_stale)
     if memo_a is not memo.a or memo_b is not memo.b or memo_t is not memo.t:
         empty = memo_a is _NO_MEMO and memo_b is _NO_MEMO and memo_t is _NO_MEMO
         memo = _EMPTY_MEMO if empty else QuoteMemo(memo_a, memo_b, memo_t)
@@ -246,6 +253,7 @@ def _side(
     inp: SideInput,
     s: QuoteSettings,
     inventory: Inventory,
+    exposure: int,  # this outcome held minus the least-held other (``Inventory.exposure``)
     memo: SideMemo,
     now_ms: int,
     theo_stale: bool,
@@ -266,7 +274,6 @@ def _side(
 
     # Exposure: quoting this side may never take (this outcome − the least-held other) past inventory_max
     # (for two outcomes: |A − B|); room floored to contracts.
-    exposure = inventory.exposure(side, outcomes)
     room = s.inventory_max - exposure
     room -= room % COUNT_SCALE
     size = s.contracts if s.contracts < room else room

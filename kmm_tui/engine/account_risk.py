@@ -23,18 +23,14 @@ NO_LIMITS = AccountLimits()
 
 
 def worst_outcome(match: MatchRuntime) -> Money:
-    """The match's P&L at its worst settlement (a three-way match may also end in neither team)."""
-    inv = match.inventory
-    outcomes = [inv.pnl_if_a_wins, inv.pnl_if_b_wins]
-    if match.three_way:
-        outcomes.append(Money(-inv.cost_long_a - inv.cost_long_b - inv.fees))
-    return min(outcomes)
+    """The match's P&L at its worst settlement, over every outcome (a soccer draw included)."""
+    return match.inventory.worst_pnl(match.outcomes)
 
 
 def account_totals(matches: Matches, orders: OrderLedger) -> AccountTotals:
     marked = worst = exposure = 0
     for match in matches.values():
-        pnl = guards.marked_pnl(match.inventory, match.theo_a, match.theo_b)
+        pnl = guards.marked_pnl(match.inventory, match.theo_a, match.theo_b, match.theo_t)
         marked += pnl or 0
         outcome = worst_outcome(match)
         worst += outcome

@@ -37,13 +37,16 @@ class UpdateMatch:
 
 @dataclass(frozen=True, slots=True)
 class CorrectInventory:
-    """Manual inventory correction: set the counts we hold on each team and their average cost."""
+    """Manual inventory correction: set the counts we hold on each outcome and their average cost
+    (``count_long_t`` None leaves a three-way match's tie as it is)."""
 
     match_id: str
     count_long_a: Count
     count_long_b: Count
     avg_cost_a: Price | None = None
     avg_cost_b: Price | None = None
+    count_long_t: Count | None = None
+    avg_cost_t: Price | None = None
 
 
 @dataclass(frozen=True, slots=True)

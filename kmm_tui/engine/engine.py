@@ -52,7 +52,7 @@ from kmm_tui.engine.markouts import FRESH_FILL_MS, Markouts
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus
 from kmm_tui.engine.portfolio import Portfolio
-from kmm_tui.engine.pricing_inputs import theo_prices
+from kmm_tui.engine.pricing_inputs import outcome_theos
 from kmm_tui.engine.recorder import Recorder
 from kmm_tui.engine.recovery import Components, recover
 from kmm_tui.engine.risk import Risk
@@ -230,26 +230,29 @@ class Engine:
             account=self._account.view(),
         )
 
-    async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairInfo:
-        """Look both markets up and check they form one match. Raises EngineError(field=...)."""
-        return await self._data.describe_pair(ticker_a, ticker_b)
+    async def describe_pair(
+        self, ticker_a: str, ticker_b: str, ticker_tie: str | None = None
+    ) -> PairInfo:
+        """Look the markets up and check they form one match of a known shape (two teams; home, tie and
+        away; or ``ticker_b == ticker_a``: one market's YES and NO). Raises EngineError(field=...)."""
+        return await self._data.describe_pair(ticker_a, ticker_b, ticker_tie)
 
     def preview(self, spec: MatchSpec) -> Preview:
         """Would-be quotes for ``spec`` against the books we already watch (pure: no network)."""
-        theo_a, theo_b = theo_prices(spec.theo)
+        theos = outcome_theos(spec.theo, spec.ticker_tie is not None)
         runtime = self._matches.get(spec.match_id)
-        if theo_a is None and runtime is not None:  # feed-priced: its latest theo
-            theo_a, theo_b = runtime.theo_a, runtime.theo_b
-        decision = self._strategy.preview(spec, runtime, (theo_a, theo_b))
-        warnings = self._data.divergence(((spec.ticker_a, "A", theo_a), (spec.ticker_b, "B", theo_b)))
-        return Preview(theo_a, theo_b, decision, tuple(warnings))
+        if theos[0] is None and runtime is not None:  # feed-priced: its latest theo
+            theos = (runtime.theo_a, runtime.theo_b, runtime.theo_t)
+        decision = self._strategy.preview(spec, runtime, theos)
+        warnings = self._data.match_divergence(spec, theos)
+        return Preview(theos[0], theos[1], decision, tuple(warnings), theos[2])
 
     async def preview_live(self, spec: MatchSpec) -> Preview:
-        """Like :meth:`preview`, but for a pair not watched yet: one REST read of both books first."""
+        """Like :meth:`preview`, but for markets not watched yet: one REST read of their books first."""
         markets = self._data.markets
-        if spec.ticker_a in markets and spec.ticker_b in markets:
+        if all(t in markets for t in spec.tickers):
             return self.preview(spec)
-        info = await self.describe_pair(spec.ticker_a, spec.ticker_b)
+        info = await self.describe_pair(spec.ticker_a, spec.ticker_b, spec.ticker_tie)
         books = await self._x.books([m.ticker for m in info.markets])
         temporary = []
         for market in info.markets:
@@ -263,13 +266,15 @@ class Engine:
             for ticker in temporary:
                 markets.pop(ticker, None)
 
-    async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheo:
+    async def feed_theo(
+        self, ticker_a: str, ticker_b: str, method: DevigMethod, ticker_tie: str | None = None
+    ) -> FeedTheo:
         """Price a proposed match from the odds sources now (the form's "fetch odds")."""
         if self._feed is None:
             raise EngineError(
                 "no odds source is configured: add an API key under [odds] in settings.toml", field="odds_a"
             )
-        info = await self.describe_pair(ticker_a, ticker_b)
+        info = await self.describe_pair(ticker_a, ticker_b, ticker_tie)
         ref = match_ref(info.event_ticker, info.event_title, info.markets, info.start_ms)
         result = await self._feed.theo(ref, method)
         if isinstance(result, FeedFailure):

@@ -14,12 +14,19 @@ import contextlib
 from collections.abc import Awaitable
 
 from kmm_tui.domain.inventory import Side
-from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.prices import Count, Price, no_price
 from kmm_tui.domain.quoting import Decision
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import Level, OrderAction, OrderChanged
-from kmm_tui.engine.exchange import ExchangePort, GroupTriggered, OrderIntent, OrderUpdate, WriteOutcome
+from kmm_tui.engine.exchange import (
+    ExchangePort,
+    GroupTriggered,
+    OrderIntent,
+    OrderUpdate,
+    WriteOutcome,
+    side_price,
+)
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
 from kmm_tui.engine.model import MatchStatus
@@ -58,7 +65,7 @@ class Execution:
     async def pursue(self, match: MatchRuntime, decision: Decision) -> None:
         """Make the match's resting orders what ``decision`` wants, in one round of writes."""
         actions: list[Action] = []
-        for side, quote in ((Side.A, decision.a), (Side.B, decision.b)):
+        for side, quote in decision.quotes:
             orders = self.orders.live(match.match_id, side)
             actions.extend(plan_side(side, quote.price, quote.size, orders))
         if actions:
@@ -106,6 +113,7 @@ class Execution:
             price=action.price,
             initial=action.count,
             busy=True,
+            ask=match.spec.is_no(action.side),
         )
         self.orders.add(order)
         self._bus.rec.intent(
@@ -119,6 +127,7 @@ class Execution:
             match.order_group_id,
             post_only=match.spec.settings.post_only,
             expiration_s=self._expiration_s(match),
+            ask=order.ask,
         )
         outcome = await self._x.create(intent)
         order.busy = False
@@ -233,7 +242,7 @@ class Execution:
         if update.state is not OrderState.RESTING or order.state is OrderState.PENDING:
             order.state = update.state
         if update.state is OrderState.RESTING:
-            order.price = update.price
+            order.price = no_price(update.price) if order.ask else update.price
             order.initial = Count(update.filled + update.remaining)
         match = self._matches.get(order.match_id)
         if match is not None:
@@ -262,11 +271,12 @@ class Execution:
             match_id=match_id,
             side=side,
             ticker=order.ticker,
-            price=order.price,
+            price=side_price(order.book_side, order.price),
             initial=order.initial_count,
             filled=order.fill_count,
             order_id=order.order_id,
             state=OrderState.RESTING,
+            ask=order.book_side == "ask",
         )
         self.orders.add(own)
         self._bus.rec.order(own, "adopted", "kept at restart", self._bus.clock())

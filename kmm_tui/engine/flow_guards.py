@@ -11,29 +11,33 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from kmm_tui.domain.markouts import mid
-from kmm_tui.domain.prices import Price, format_cents
+from kmm_tui.domain.prices import Price, format_cents, no_price
 from kmm_tui.engine import guards
 from kmm_tui.engine.guards import BurstRule, GuardAction, GuardTrip
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MatchRuntime
-from kmm_tui.engine.presence import FeedPresence
+from kmm_tui.engine.presence import FeedPresence, no_key
 
 MID_HISTORY = 120  # mids kept per side: a new sample only when the mid changed (else it is re-dated)
 
 
 def fair_mid(market: MarketState | None, presence: FeedPresence) -> Price | None:
-    """Kalshi's mid on a market without our own bids as the feed shows them (``presence``: a just
-    filled bid of ours may still be in the book); None if one-sided."""
+    """Kalshi's mid (YES terms) on a market without our own orders as the feed shows them (``presence``:
+    a just filled bid of ours may still be in the book; a single market's NO bids are asks on it); None
+    if one-sided."""
     if market is None:
         return None
-    ours = presence.levels(market.ticker)
-    return mid(market.book.without(own_bids=ours.items()) if ours else market.book)
+    ours, our_no = presence.levels(market.ticker), presence.levels(no_key(market.ticker))
+    if not ours and not our_no:
+        return mid(market.book)
+    own_asks = ((no_price(p), c) for p, c in our_no.items())
+    return mid(market.book.without(own_bids=ours.items(), own_asks=own_asks))
 
 
 @dataclass(slots=True)
 class _Flow:
     fills: dict[str, deque[int]] = field(default_factory=dict)  # side -> fill times, oldest first
-    theo: tuple[Price | None, Price | None] | None = None  # last theo seen (feed-priced matches)
+    theo: tuple[Price | None, ...] | None = None  # last theo per outcome seen (feed-priced matches)
     mids: dict[str, deque[tuple[int, Price]]] = field(default_factory=dict)  # side -> (ts, mid)
     moved: GuardTrip | None = None  # the line move being held
     moved_until_ms: int = 0
@@ -71,17 +75,19 @@ class FlowGuards:
         return pulls
 
     def line_move(
-        self, match: MatchRuntime, mids: tuple[Price | None, Price | None], now_ms: int
+        self, match: MatchRuntime, mids: tuple[Price | None, ...], now_ms: int
     ) -> GuardTrip | None:
         """A line move seen now or still being held. Theo is watched when it comes from the odds feed;
-        Kalshi's mid (``mids``: books without our own bids) when theo is typed by hand."""
+        Kalshi's mid (``mids``: one per market of the match, books without our own orders) when theo is
+        typed by hand."""
         settings = match.spec.settings
         flow = self._flow(match.match_id)
-        theo = (match.theo_a, match.theo_b)
+        theo = tuple(match.theo(side) for side in match.outcomes)
         moved = None
         if match.spec.theo.from_feed:
-            if flow.theo is not None:
-                for label, old, new in zip("AB", flow.theo, theo, strict=True):
+            if flow.theo is not None and len(flow.theo) == len(theo):
+                labels = [match.spec.label(side) for side in match.outcomes]
+                for label, old, new in zip(labels, flow.theo, theo, strict=True):
                     if guards.moved_beyond(old, new, settings.line_move_theo):
                         moved = (
                             f"theo {label} moved {_cents(old)} → {_cents(new)} at {guards.utc_clock(now_ms)}"
@@ -89,7 +95,8 @@ class FlowGuards:
                         break
             flow.theo = theo
         else:
-            for label, side, mid in (("A", "a", mids[0]), ("B", "b", mids[1])):
+            for label, mid in zip(match.spec.market_labels, mids, strict=True):
+                side = label
                 if mid is None:
                     continue
                 history = flow.mids.setdefault(side, deque(maxlen=MID_HISTORY))

@@ -41,13 +41,15 @@ class GuardContext:
     start_ms: int | None
     start_source: str
     start_margin_ms: int
-    market_statuses: tuple[str, str]
+    market_statuses: tuple[str, ...]  # one per market of the match, named by ``market_labels``
     feed_stale: bool
     feed_silent_ms: int
     theo_age_ms: int | None  # None = manual theo (never stale)
     theo_max_age_ms: int
     inventory: Inventory
-    exchange_positions: tuple[Count, Count] | None  # (YES held on A, YES held on B) as last read
+    # The exchange's position per market (YES held − NO held) as last read, and what our inventory says
+    # it should be (None: YES held on A and on B, the two-team case); both in ``market_labels`` order.
+    exchange_positions: tuple[Count, ...] | None
     drift_tolerance: Count
     order_group_triggered: bool
     mark_a: Price | None  # theo used to mark the position to market
@@ -57,6 +59,9 @@ class GuardContext:
     max_loss_session: Money | None
     corrected_by_hand: bool = False  # the inventory was corrected by hand since it last matched
     resume_after_pause: bool = True  # a paused market pulls quotes and waits (False: halts the match)
+    market_labels: tuple[str, ...] = ("A", "B")
+    held_positions: tuple[Count, ...] | None = None
+    mark_t: Price | None = None  # three-way only: the tie's theo
 
 
 def _clock(ms: int) -> str:
@@ -81,10 +86,10 @@ def event_start(ctx: GuardContext) -> GuardTrip | None:
 def market_status(ctx: GuardContext) -> GuardTrip | None:
     """Any market of the match closed or determined: stop the match. Paused: pull and wait for it to
     reopen (a pause→resume cancels every resting order on Kalshi), unless the match halts on pauses."""
-    for label, status in zip("AB", ctx.market_statuses, strict=True):
+    for label, status in zip(ctx.market_labels, ctx.market_statuses, strict=True):
         if status in CLOSED_STATUSES:
             return GuardTrip("market_status", GuardAction.HALT, f"market {label} is {status}")
-    for label, status in zip("AB", ctx.market_statuses, strict=True):
+    for label, status in zip(ctx.market_labels, ctx.market_statuses, strict=True):
         if status in PAUSED_STATUSES:
             if not ctx.resume_after_pause:
                 return GuardTrip("market_status", GuardAction.HALT, f"market {label} is paused")
@@ -114,10 +119,9 @@ def position_drift(ctx: GuardContext) -> GuardTrip | None:
     """The exchange's positions and ours disagree: some fill was missed or double-counted."""
     if ctx.exchange_positions is None:
         return None
-    pos_a, pos_b = ctx.exchange_positions
-    drift_a = abs(pos_a - ctx.inventory.count_long_a)
-    drift_b = abs(pos_b - ctx.inventory.count_long_b)
-    if max(drift_a, drift_b) > ctx.drift_tolerance:
+    held = ctx.held_positions or (ctx.inventory.count_long_a, ctx.inventory.count_long_b)
+    drift = max(abs(pos - ours) for pos, ours in zip(ctx.exchange_positions, held, strict=True))
+    if drift > ctx.drift_tolerance:
         hint = (
             ": the inventory was corrected by hand to counts the exchange does not hold — correct it to "
             "the exchange's position"
@@ -127,9 +131,8 @@ def position_drift(ctx: GuardContext) -> GuardTrip | None:
         return GuardTrip(
             "position_drift",
             GuardAction.HALT,
-            f"exchange shows A {format_contracts(pos_a)} / B {format_contracts(pos_b)}, journal "
-            f"A {format_contracts(ctx.inventory.count_long_a)} / "
-            f"B {format_contracts(ctx.inventory.count_long_b)}{hint}",
+            f"exchange shows {_positions(ctx.market_labels, ctx.exchange_positions)}, journal "
+            f"{_positions(ctx.market_labels, held)}{hint}",
         )
     return None
 
@@ -143,17 +146,27 @@ def order_group(ctx: GuardContext) -> GuardTrip | None:
     return None
 
 
-def marked_pnl(inventory: Inventory, mark_a: Price | None, mark_b: Price | None) -> Money | None:
-    """P&L marked to theo: held contracts valued at their team's theo, minus cost and fees."""
-    if mark_a is None or mark_b is None:
+def _positions(labels: tuple[str, ...], counts: tuple[Count, ...]) -> str:
+    pairs = zip(labels, counts, strict=True)
+    return " / ".join(f"{label} {format_contracts(count)}" for label, count in pairs)
+
+
+def marked_pnl(
+    inventory: Inventory, mark_a: Price | None, mark_b: Price | None, mark_t: Price | None = None
+) -> Money | None:
+    """P&L marked to theo: held contracts valued at their outcome's theo, minus cost and fees (None
+    while an outcome held has no theo)."""
+    if mark_a is None or mark_b is None or (mark_t is None and inventory.count_long_t):
         return None
     value = mark_a * inventory.count_long_a + mark_b * inventory.count_long_b
-    return Money(value - inventory.cost_long_a - inventory.cost_long_b - inventory.fees)
+    if mark_t is not None:
+        value += mark_t * inventory.count_long_t
+    return Money(value - inventory.cost)
 
 
 def max_loss(ctx: GuardContext) -> GuardTrip | None:
     """Loss limits per match and per session, marked to theo."""
-    pnl = marked_pnl(ctx.inventory, ctx.mark_a, ctx.mark_b)
+    pnl = marked_pnl(ctx.inventory, ctx.mark_a, ctx.mark_b, ctx.mark_t)
     if ctx.max_loss_match is not None and pnl is not None and pnl < -ctx.max_loss_match:
         return GuardTrip(
             "max_loss",

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import replace
 
 from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import Price, format_cents
+from kmm_tui.domain.prices import format_cents
 from kmm_tui.domain.quoting import MIN_EDGE, QuoteMemo
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.bus import Bus
@@ -22,8 +22,8 @@ from kmm_tui.engine.exchange import ExchangePort
 from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.marketdata import MarketData, PairInfo
 from kmm_tui.engine.match import RUNNING, Matches, MatchRuntime, join_runner, set_status
-from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
-from kmm_tui.engine.pricing_inputs import theo_prices
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape
+from kmm_tui.engine.pricing_inputs import OutcomeTheos, outcome_theos
 from kmm_tui.engine.strategy import StrategyRunner
 
 
@@ -57,17 +57,16 @@ class Lifecycle:
         return set(self._matches)
 
     def divergence_warnings(self, match: MatchRuntime) -> list[str]:
-        return self._data.divergence(
-            ((match.spec.ticker_a, "A", match.theo_a), (match.spec.ticker_b, "B", match.theo_b))
-        )
+        return self._data.match_divergence(match.spec, (match.theo_a, match.theo_b, match.theo_t))
 
     async def add(self, spec: MatchSpec) -> None:
         if spec.match_id in self._matches:
             raise EngineError(f"a match with id {spec.match_id!r} already exists", field="name")
         check_settings(spec.settings)
-        theo_a, theo_b = theo_prices(spec.theo)
-        info = await self._data.describe_pair(spec.ticker_a, spec.ticker_b)
-        for label, market in zip(("ticker_a", "ticker_b"), info.markets, strict=True):
+        theos = outcome_theos(spec.theo, spec.ticker_tie is not None)
+        info = await self._data.describe_pair(spec.ticker_a, spec.ticker_b, spec.ticker_tie)
+        labels = ("ticker_a", "ticker_tie", "ticker_b") if info.three_way else ("ticker_a", "ticker_b")
+        for label, market in zip(labels, info.markets, strict=False):
             for other in self._data.by_ticker.get(market.ticker, ()):
                 # two matches on one market would each see the other's bid as a competitor and outbid it
                 raise EngineError(
@@ -75,20 +74,23 @@ class Lifecycle:
                     "edit that match instead",
                     field=label,
                 )
-        spec = replace(spec, ticker_a=info.markets[0].ticker, ticker_b=info.markets[1].ticker)
-        spec = spec if spec.name else replace(spec, name=f"{info.team_a} vs {info.team_b}")
-        runtime = self._register(spec, info, theo_a, theo_b)
-        await self._x.watch([spec.ticker_a, spec.ticker_b])
+        spec = replace(
+            spec,
+            ticker_a=info.markets[0].ticker,
+            ticker_b=info.markets[-1].ticker,
+            ticker_tie=info.markets[1].ticker if info.three_way else None,
+        )
+        spec = spec if spec.name else replace(spec, name=default_name(info))
+        runtime = self._register(spec, info, theos)
+        await self._x.watch(list(spec.tickers))
         self._bus.rec.match(spec, runtime.status.value, runtime.reason, None, self._bus.clock())
-        self._bus.log(Level.INFO, f"added {spec.name} ({spec.ticker_a} / {spec.ticker_b})", spec.match_id)
+        self._bus.log(Level.INFO, f"added {spec.name} ({' / '.join(spec.tickers)})", spec.match_id)
         self._bus.emit(MatchStatusChanged(spec.match_id, runtime.status, runtime.reason, self._bus.clock()))
 
-    def _register(
-        self, spec: MatchSpec, info: PairInfo, theo_a: Price | None, theo_b: Price | None
-    ) -> MatchRuntime:
-        runtime = MatchRuntime(spec, info.event_ticker, info.event_title, theo_a, theo_b)
+    def _register(self, spec: MatchSpec, info: PairInfo, theos: OutcomeTheos) -> MatchRuntime:
+        runtime = MatchRuntime(spec, info.event_ticker, info.event_title, theos[0], theos[1])
+        runtime.theo_t = theos[2]
         runtime.start_ms, runtime.start_source = info.start_ms, info.start_source
-        runtime.three_way = info.three_way
         if spec.start_ms is not None:
             runtime.start_ms, runtime.start_source = spec.start_ms, "user"
         self._data.track(info.markets)
@@ -138,10 +140,10 @@ class Lifecycle:
         if update.settings is not None:
             check_settings(update.settings)
         if update.theo is not None:
-            theo_a, theo_b = theo_prices(update.theo)
+            theos = outcome_theos(update.theo, match.three_way)
             spec = replace(spec, theo=update.theo)
-            if not update.theo.from_feed or theo_a is not None:
-                match.theo_a, match.theo_b = theo_a, theo_b
+            if not update.theo.from_feed or theos[0] is not None:
+                match.set_theos(theos)
                 match.theo_priced_ms = None
             if update.theo.from_feed and not match.spec.theo.from_feed and match.status in RUNNING:
                 match.spec = spec
@@ -163,7 +165,7 @@ class Lifecycle:
         del self._matches[match_id]
         self._data.index()
         self._bus.rec.match_deleted(match_id)
-        gone = self._data.forget_unused((match.spec.ticker_a, match.spec.ticker_b))
+        gone = self._data.forget_unused(match.spec.tickers)
         await self._x.unwatch(gone)
         self._bus.log(Level.INFO, f"deleted {match.spec.name}", match_id)
 
@@ -193,12 +195,12 @@ class Lifecycle:
         order_group_id: str | None = None,
     ) -> None:
         """Re-create a journaled match (not quoting) with the inventory its fills add up to."""
-        info = await self._data.describe_pair(spec.ticker_a, spec.ticker_b)
-        runtime = self._register(spec, info, *theo_prices(spec.theo))
+        info = await self._data.describe_pair(spec.ticker_a, spec.ticker_b, spec.ticker_tie)
+        runtime = self._register(spec, info, outcome_theos(spec.theo, spec.ticker_tie is not None))
         runtime.inventory, runtime.seen_trades = inventory, set(seen_trades)
         runtime.status, runtime.reason = status, reason
         runtime.order_group_id = order_group_id
-        await self._x.watch([spec.ticker_a, spec.ticker_b])
+        await self._x.watch(list(spec.tickers))
         self._bus.rec.match(spec, status.value, reason, order_group_id, self._bus.clock())
         self._bus.emit(MatchStatusChanged(spec.match_id, status, reason, self._bus.clock()))
 
@@ -209,11 +211,18 @@ class Lifecycle:
         the very orders that were adopted.
         """
         match = self.match(match_id)
-        await self._data.wait_fresh((match.spec.ticker_a, match.spec.ticker_b), fresh_within_s)
+        await self._data.wait_fresh(match.spec.tickers, fresh_within_s)
         try:
             await self.start(match_id, dry_run=False)
         except EngineError as error:
             self._bus.log(Level.WARNING, f"could not resume: {error.user_message}", match_id)
+
+
+def default_name(info: PairInfo) -> str:
+    """A match's name when the trader gave none: the teams (a single market: the event and the market)."""
+    if info.shape is Shape.YES_NO:
+        return f"{info.event_title}: {info.team_a}"
+    return f"{info.team_a} vs {info.team_b}"
 
 
 def check_settings(settings: MatchSettings) -> None:

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.markouts import (
     DEFAULT_HORIZONS_MS,
     FillMarkout,
@@ -23,7 +24,7 @@ from kmm_tui.domain.markouts import (
     series_of,
     summarize,
 )
-from kmm_tui.domain.prices import Price
+from kmm_tui.domain.prices import Price, no_price
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Filled
 from kmm_tui.engine.flow_guards import fair_mid
@@ -66,10 +67,13 @@ class Markouts:
             self.closing = self._journal.closing_lines()
 
     def mark(self, match: MatchRuntime, side: str) -> Mark:
-        """Theo and Kalshi's mid (our own bids left out) of one side of a match now."""
-        ticker = match.spec.ticker_a if side == "a" else match.spec.ticker_b
-        theo = match.theo_a if side == "a" else match.theo_b
-        return Mark(theo, fair_mid(self._markets.get(ticker), self._presence))
+        """Theo and Kalshi's mid (our own orders left out) of one outcome of a match now, in that
+        outcome's terms (a single market's NO side: 100c − the YES mid)."""
+        outcome = Side(side)
+        mid = fair_mid(self._markets.get(match.ticker(outcome)), self._presence)
+        if mid is not None and match.spec.is_no(outcome):
+            mid = no_price(mid)
+        return Mark(match.theo(outcome), mid)
 
     def on_fill(self, event: Filled) -> None:
         """Note the fair values at a live fill and schedule its samples."""
@@ -132,9 +136,9 @@ class Markouts:
         return summary
 
     def closing_price(self, match_id: str, side: str) -> Price | None:
-        """The closing mid (else theo) of one side, once the event started."""
+        """The closing mid (else theo) of side A or B, once the event started (none is kept for a tie)."""
         closing = self.closing.get(match_id)
-        if closing is None:
+        if closing is None or side not in ("a", "b"):
             return None
         return closing_price(closing[0] if side == "a" else closing[1])
 

@@ -54,11 +54,11 @@ class MatchRuntime:
     seen_trades: set[str] = field(default_factory=set)
     drift_since_ms: int | None = None
     corrected_ms: int | None = None  # the inventory was last corrected by hand (a drift halt may follow)
-    three_way: bool = False
     theo_priced_ms: int | None = None  # feed-priced matches: time of the newest sportsbook price used
     theo_summary: str = ""
     group_triggered: bool = False
     rejections: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_REJECTIONS))
+    theo_t: Price | None = None  # three-way only: the tie's theo
 
     @property
     def match_id(self) -> str:
@@ -71,6 +71,23 @@ class MatchRuntime:
 
     def ticker(self, side: Side) -> str:
         return self.spec.ticker(side)
+
+    @property
+    def three_way(self) -> bool:
+        """A soccer match: home, tie and away (a draw pays neither team)."""
+        return self.spec.ticker_tie is not None
+
+    @property
+    def outcomes(self) -> tuple[Side, ...]:
+        return self.spec.outcomes
+
+    def theo(self, side: Side) -> Price | None:
+        """One outcome's theo (the tie's only for a three-way match)."""
+        return self.theo_t if side is Side.T else self.theo_a if side is Side.A else self.theo_b
+
+    def set_theos(self, theos: tuple[Price | None, Price | None, Price | None]) -> None:
+        """Every outcome's theo at once, as (A, B, tie)."""
+        self.theo_a, self.theo_b, self.theo_t = theos
 
 
 Matches = dict[str, MatchRuntime]

@@ -140,6 +140,23 @@ class MatchSpec:
             return self.ticker_tie
         return self.ticker_a if side is Side.A else self.ticker_b
 
+    def is_no(self, side: Side) -> bool:
+        """Side B of a single market: bought as NO, i.e. an ask on the YES book at 100c − its price."""
+        return side is Side.B and self.ticker_a == self.ticker_b
+
+    def label(self, side: Side) -> str:
+        """How a trader names an outcome: YES / NO for a single market, else the side's letter (T: tie)."""
+        if self.ticker_a == self.ticker_b:
+            return "YES" if side is Side.A else "NO"
+        return "tie" if side is Side.T else side.name
+
+    @property
+    def market_labels(self) -> tuple[str, ...]:
+        """How guard reasons and logs name the match's markets (one per ticker, in outcome order)."""
+        if self.ticker_a == self.ticker_b:
+            return ("YES/NO",)
+        return tuple("tie" if side is Side.T else side.name for side in self.outcomes)
+
     def with_settings(self, **changes: object) -> MatchSpec:
         return replace(self, settings=replace(self.settings, **changes))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kmm_tui.domain.inventory import Side
-from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.prices import Count, Price, no_price
 
 
 class OrderState(StrEnum):
@@ -38,7 +38,11 @@ def new_client_order_id() -> str:
 
 @dataclass(slots=True)
 class OwnOrder:
-    """One YES bid of ours. Mutable: only the engine's loop touches it."""
+    """One bid of ours for an outcome. Mutable: only the engine's loop touches it.
+
+    ``price`` is in the outcome's own terms: a NO bid on a single market (``ask``) rests on the exchange
+    as an ask at YES price 100c − ``price``; the port converts at the wire, nothing else needs to know.
+    """
 
     client_order_id: str
     match_id: str
@@ -53,6 +57,17 @@ class OwnOrder:
     # When our last write for it was answered or the exchange last told us its state (REST reads lag
     # behind both, so the sweep judges only what is older than the read lag).
     last_write_ms: int = 0
+    ask: bool = False  # a NO bid: on the wire an ask on the YES book at 100c − price
+
+    @property
+    def book_side(self) -> str:
+        """The order's side on the exchange's YES book ("bid" or "ask")."""
+        return "ask" if self.ask else "bid"
+
+    @property
+    def yes_price(self) -> Price:
+        """The order's price on the exchange (YES terms)."""
+        return no_price(self.price) if self.ask else self.price
 
     @property
     def remaining(self) -> Count:

@@ -1,8 +1,10 @@
 """Portfolio: what we hold. Fills in, inventory per match out; exchange positions and the balance.
 
 Every fill of ours becomes exactly one inventory change (deduplicated by trade id, journaled first), in
-the domain's ``Inventory`` (count and cost per outcome, fees). Positions read from the exchange are
-kept beside it for the drift guard (``risk``); the account balance for the front-ends.
+the domain's ``Inventory`` (count and cost per outcome, fees). A single market's NO side fills as an ask
+on the YES book: it is outcome B at 100c − the YES price, and is journaled so. Positions read from the
+exchange are kept beside it for the drift guard (``risk``, which compares a single market's net position
+YES − NO with count A − count B); the account balance for the front-ends.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.events import BalanceChanged, Filled, InventoryChanged, Level
-from kmm_tui.engine.exchange import ExchangePort, FillSeen, PositionSeen
+from kmm_tui.engine.exchange import ExchangePort, FillSeen, PositionSeen, side_price
 from kmm_tui.engine.journal import Journal, JournalFill
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.match import Matches, MatchRuntime
@@ -51,14 +53,15 @@ class Portfolio:
         if fill.trade_id in match.seen_trades:
             return
         match.seen_trades.add(fill.trade_id)
-        if fill.book_side != "bid":
+        if fill.book_side != ("ask" if match.spec.is_no(side) else "bid"):
             self._bus.log(Level.WARNING, f"unexpected {fill.book_side} fill on {fill.ticker}", match.match_id)
             return
+        price = side_price(fill.book_side, fill.price)  # what the outcome cost: a NO bid's NO price
         view = FillView(
             fill.trade_id,
             fill.ticker,
             side.value,
-            fill.price,
+            price,
             fill.count,
             fill.fee,
             fill.is_taker,
@@ -70,7 +73,7 @@ class Portfolio:
             order.filled = Count(min(order.initial, order.filled + fill.count))
             if order.filled >= order.initial:
                 order.state = OrderState.EXECUTED
-        match.inventory = match.inventory.apply_fill(side, fill.price, fill.count, fill.fee)
+        match.inventory = match.inventory.apply_fill(side, price, fill.count, fill.fee)
         now = self._bus.clock()
         match.fills.appendleft(view)
         self._bus.emit(
@@ -80,7 +83,7 @@ class Portfolio:
                 side.value,
                 fill.trade_id,
                 fill.order_id,
-                fill.price,
+                price,
                 fill.count,
                 fill.fee,
                 fill.is_taker,
@@ -90,7 +93,7 @@ class Portfolio:
         self._bus.emit(InventoryChanged(match.match_id, match.inventory, now))
         self._bus.log(
             Level.INFO,
-            f"filled {format_contracts(fill.count)} {side.value.upper()} @ {format_cents(fill.price)}",
+            f"filled {format_contracts(fill.count)} {match.spec.label(side)} @ {format_cents(price)}",
             match.match_id,
         )
         match.wake.set()
@@ -121,15 +124,21 @@ class Portfolio:
             raise EngineError(f"there is no match {correction.match_id!r}")
         try:
             match.inventory = match.inventory.corrected(
-                correction.count_long_a, correction.count_long_b, correction.avg_cost_a, correction.avg_cost_b
+                correction.count_long_a,
+                correction.count_long_b,
+                correction.avg_cost_a,
+                correction.avg_cost_b,
+                correction.count_long_t if match.three_way else None,
+                correction.avg_cost_t,
             )
         except ValueError as error:
             raise EngineError(str(error), field="count_long_a") from None
         match.corrected_ms = self._bus.clock()
         self._bus.log(
             Level.WARNING,
-            f"inventory corrected by hand: A {format_contracts(correction.count_long_a)}, "
-            f"B {format_contracts(correction.count_long_b)}",
+            "inventory corrected by hand: "
+            + ", ".join(f"{side.name} {format_contracts(match.inventory.count_long(side))}"
+                        for side in match.outcomes),
             match.match_id,
         )
         self._bus.emit(InventoryChanged(match.match_id, match.inventory, self._bus.clock()))
@@ -137,7 +146,7 @@ class Portfolio:
 
     async def sync_positions(self) -> None:
         """Read the exchange's positions on every market we trade (feeds the drift guard)."""
-        tickers = sorted({t for m in self._matches.values() for t in (m.spec.ticker_a, m.spec.ticker_b)})
+        tickers = sorted({t for m in self._matches.values() for t in m.spec.tickers})
         if not tickers:
             return
         positions = await self._x.positions(tickers)

@@ -66,6 +66,12 @@ class FeedPresence:
         return levels
 
 
+def no_key(ticker: str) -> str:
+    """Presence key of our NO bids on a market (asks on its YES book), kept apart from our YES bids and
+    counted by NO price, as the feed's NO-side deltas are."""
+    return f"{ticker}#no"
+
+
 def _sum(ours: Iterable[tuple[Price, Count]]) -> Levels:
     levels: Levels = {}
     for price, count in ours:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kmm_tui.domain.inventory import Side
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Level
-from kmm_tui.engine.exchange import ExchangePort, order_state
+from kmm_tui.engine.exchange import ExchangePort, order_state, side_price
 from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.journal import Journal, JournalFill, JournalOrder
 from kmm_tui.engine.lifecycle import Lifecycle
@@ -126,7 +126,9 @@ def _adoptable(
         row = journal.order_by_order_id(order.order_id)
         if row is None and order.client_order_id:
             row = journal.order_by_client_id(order.client_order_id)
-        if row is not None and row.match_id in resumable and order.book_side == "bid":
+        # our only asks are the NO bids of a single market's side B
+        ours = order.book_side == "bid" or (order.book_side == "ask" and row is not None and row.side == "b")
+        if row is not None and row.match_id in resumable and ours:
             found.append((row, order))
     return found
 
@@ -151,7 +153,7 @@ async def _bind_intents(port: ExchangePort, journal: Journal | None, now: int) -
             row.client_order_id,
             row.match_id,
             "recovered",
-            price=order.price,
+            price=side_price(order.book_side, order.price),
             count=order.initial_count,
             order_id=order.order_id,
             state=state,
@@ -189,7 +191,7 @@ async def _backfill(port: ExchangePort, journal: Journal | None, now: int) -> in
         record = journal.order_by_order_id(fill.order_id)
         if record is None and fill.client_order_id and fill.client_order_id.startswith(CLIENT_ID_PREFIX):
             record = journal.order_by_client_id(fill.client_order_id)
-        if record is None or fill.book_side != "bid":
+        if record is None or not _our_side(fill.book_side, record.side):
             continue
         added += journal.record_fill(
             JournalFill(
@@ -198,7 +200,7 @@ async def _backfill(port: ExchangePort, journal: Journal | None, now: int) -> in
                 fill.order_id,
                 fill.ticker,
                 record.side,
-                fill.price,
+                side_price(fill.book_side, fill.price),
                 fill.count,
                 fill.fee,
                 fill.is_taker,
@@ -206,6 +208,11 @@ async def _backfill(port: ExchangePort, journal: Journal | None, now: int) -> in
             )
         )
     return added
+
+
+def _our_side(book_side: str, side: str) -> bool:
+    """A fill of ours: a bid, or an ask on side B (a single market's NO bid)."""
+    return book_side == "bid" or (book_side == "ask" and side == "b")
 
 
 async def _restore_matches(bus: Bus, lifecycle: Lifecycle, journal: Journal) -> int:

@@ -8,6 +8,7 @@ and also keeps the one guard that counts over time: too many rejected writes in 
 
 from __future__ import annotations
 
+from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.prices import Count, Money, Price
 from kmm_tui.engine import guards
 from kmm_tui.engine.account_risk import AccountRisk
@@ -15,6 +16,7 @@ from kmm_tui.engine.flow_guards import FlowGuards, fair_mid
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MAX_REJECTIONS, MatchRuntime
+from kmm_tui.engine.model import MatchSpec, Shape
 from kmm_tui.engine.portfolio import Portfolio
 from kmm_tui.engine.presence import FeedPresence
 from kmm_tui.engine.theo_feed import TheoFeed
@@ -42,42 +44,38 @@ class Risk:
         self.flow = flow
         self.account = account
 
-    def check(
-        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
-    ) -> GuardTrip | None:
-        """The first guard that trips for this match now (HALT guards before PULL guards), or None."""
-        trip = guards.check(self._context(match, market_a, market_b, now))
+    def check(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardTrip | None:
+        """The first guard that trips for this match now (HALT guards before PULL guards), or None.
+        ``markets`` are the match's distinct markets in outcome order (``MatchSpec.tickers``)."""
+        trip = guards.check(self._context(match, markets, now))
         if trip is not None and trip.action is GuardAction.HALT:
             return trip
         account = self.account.check(now) if self.account is not None else None
-        line_move = self._line_move(match, market_a, market_b, now)  # always: it keeps the history
+        line_move = self._line_move(match, markets, now)  # always: it keeps the history
         return account or trip or line_move
 
-    def _line_move(
-        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
-    ) -> GuardTrip | None:
+    def _line_move(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardTrip | None:
         """The line-move guard (docs/guards.md) on theo, or on Kalshi's mid without our own bids."""
         if self.flow is None or self._presence is None:
             return None
-        mids: tuple[Price | None, Price | None] = (None, None)
+        mids: tuple[Price | None, ...] = (None,) * len(markets)
         if not match.spec.theo.from_feed and match.spec.settings.line_move_mid is not None:
-            mids = (fair_mid(market_a, self._presence), fair_mid(market_b, self._presence))
+            presence = self._presence
+            mids = tuple(fair_mid(market, presence) for market in markets)
         return self.flow.line_move(match, mids, now)
 
     def side_pulls(self, match: MatchRuntime, now: int) -> dict[str, GuardTrip]:
-        """Sides a fill burst pulls now ("a" / "b" -> trip)."""
+        """Sides a fill burst pulls now ("a" / "b" / "t" -> trip)."""
         return self.flow.side_pulls(match, now) if self.flow is not None else {}
 
-    def _context(
-        self, match: MatchRuntime, market_a: MarketState, market_b: MarketState, now: int
-    ) -> GuardContext:
+    def _context(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardContext:
         return GuardContext(
             now_ms=now,
             start_ms=match.start_ms,
             start_source=match.start_source,
             start_margin_ms=match.spec.settings.start_margin_ms,
-            market_statuses=(market_a.status, market_b.status),
-            feed_stale=market_a.stale or market_b.stale or market_a.scale_suspect or market_b.scale_suspect,
+            market_statuses=tuple(m.status for m in markets),
+            feed_stale=any(m.stale or m.scale_suspect for m in markets),
             feed_silent_ms=0,
             theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
             theo_max_age_ms=self.feed.settings.max_age_ms if self.feed else MANUAL_THEO_MAX_AGE_MS,
@@ -92,24 +90,26 @@ class Risk:
             max_loss_session=None,
             corrected_by_hand=match.corrected_ms is not None,
             resume_after_pause=match.spec.settings.resume_after_pause,
+            market_labels=match.spec.market_labels,
+            held_positions=held_positions(match.spec, match.inventory),
+            mark_t=match.theo_t,
         )
 
-    def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, Count] | None:
+    def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, ...] | None:
         """Exchange positions, once they have disagreed with our inventory for longer than the grace
         period (a position update may arrive just before or after its fill)."""
-        pos_a = self._portfolio.positions.get(match.spec.ticker_a)
-        pos_b = self._portfolio.positions.get(match.spec.ticker_b)
-        if pos_a is None or pos_b is None:
+        found = tuple(self._portfolio.positions.get(t) for t in match.spec.tickers)
+        if any(pos is None for pos in found):
             return None
-        inv = match.inventory
-        if (pos_a, pos_b) == (inv.count_long_a, inv.count_long_b):
+        positions = tuple(Count(pos) for pos in found if pos is not None)
+        if positions == held_positions(match.spec, match.inventory):
             match.drift_since_ms = match.corrected_ms = None
             return None
         if match.drift_since_ms is None:
             match.drift_since_ms = now
         if now - match.drift_since_ms < DRIFT_GRACE_MS:
             return None
-        return pos_a, pos_b
+        return positions
 
     @staticmethod
     def rejected(match: MatchRuntime, detail: str, now: int) -> str | None:
@@ -118,3 +118,11 @@ class Risk:
         if len(match.rejections) >= MAX_REJECTIONS and now - match.rejections[0] < REJECTION_WINDOW_MS:
             return f"{MAX_REJECTIONS} rejected orders within a minute: {detail}"
         return None
+
+
+def held_positions(spec: MatchSpec, inventory: Inventory) -> tuple[Count, ...]:
+    """What the exchange's position on each of the match's markets should be, by our inventory: YES held
+    per market, and for a single market the net YES − NO (Kalshi nets the two: buying NO sells YES)."""
+    if spec.shape is Shape.YES_NO:
+        return (Count(inventory.count_long_a - inventory.count_long_b),)
+    return tuple(inventory.count_long(side) for side in spec.outcomes)

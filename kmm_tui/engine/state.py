@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory
 from kmm_tui.domain.markouts import FillMarkout, MarkoutSummary
-from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.domain.prices import Count, Money, Price, no_price
 from kmm_tui.domain.quoting import SideQuote
 from kmm_tui.engine.events import Level
 from kmm_tui.engine.guards import AccountTotals
@@ -20,14 +20,24 @@ from kmm_tui.engine.model import AccountLimits, MatchSpec, MatchStatus
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
+    """One live order of ours. ``price`` is what the outcome costs: a single market's NO bid (side B,
+    ``book_side`` "ask") shows its NO price, 100c − the YES price it rests at on the exchange."""
+
     client_order_id: str
     order_id: str | None
     ticker: str
-    side: str  # "a" | "b"
+    side: str  # "a" | "b" | "t"
     price: Price
     remaining: Count
     filled: Count
     state: str  # pending | resting | cancelled | executed | unknown
+    book_side: str = "bid"  # on the exchange's YES book: "ask" for a NO bid
+    label: str = ""  # how the trader names the side: "A", "B", "tie", or "YES bid" / "NO bid"
+
+    @property
+    def yes_price(self) -> Price:
+        """The price the order rests at on the exchange (YES terms)."""
+        return no_price(self.price) if self.book_side == "ask" else self.price
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +93,10 @@ class MatchView:
     theo_source: str = (
         ""  # "manual theo", "odds 1.62/2.42 (power)", "feed: pinnacle, fanduel (power), 8s old"
     )
-    # The exchange's positions (YES held on A, on B) as last read; None until the first read. The
-    # inventory correction dialog shows them live.
-    exchange_positions: tuple[Count, Count] | None = None
+    # The exchange's positions as last read; None until the first read. The inventory correction dialog
+    # shows them live. Two teams: (YES held on A, on B); three-way: (A, B, tie); one market: the net
+    # position as (YES held, NO held), one of them 0 (Kalshi nets YES against NO).
+    exchange_positions: tuple[Count, ...] | None = None
     # Markouts (docs/guards.md): this match's summary, each fill's marks, the closing line once the
     # event started (mid else theo per side) and the advisory edge that would have covered them.
     markouts: MarkoutSummary | None = None

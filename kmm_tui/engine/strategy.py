@@ -1,9 +1,11 @@
 """Strategy runner: one task per running match that turns current inputs into desired quotes.
 
 On every wake-up (a book, fill, order or theo change, or at least once a second for time-based rules)
-the runner asks ``risk`` whether a guard trips, else calls ``domain.quoting.decide`` with the books as
-market data shows them (our own bids subtracted), the match's inventory and theo, and hands the
-decision to ``execution``. It knows nothing about HTTP or the wire; it also refreshes feed-priced theo.
+the runner asks ``risk`` whether a guard trips, else calls ``domain.quoting.decide`` over the match's
+outcomes (A and B, and the tie of a three-way match) with the books as market data shows them (our own
+orders subtracted; a single market's NO side sees the flipped book), the match's inventory and theos,
+and hands the decision to ``execution``. It knows nothing about HTTP or the wire; it also refreshes
+feed-priced theo.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from kmm_tui.engine.marketdata import MarketData
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import RUNNING, MatchRuntime, set_status
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
+from kmm_tui.engine.orders import OwnOrder
+from kmm_tui.engine.pricing_inputs import OutcomeTheos
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import DecisionLogEntry
 from kmm_tui.engine.theo_feed import FeedTheo, TheoFeed
@@ -55,6 +59,7 @@ class Preview:
     theo_b: Price | None
     decision: Decision
     warnings: tuple[str, ...] = ()  # e.g. theo far from Kalshi's mid: check the mapping before starting
+    theo_t: Price | None = None  # three-way only
 
 
 DecideInputs = tuple[SideInput, SideInput, QuoteSettings]
@@ -97,10 +102,11 @@ def match_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings
 
 
 def match_ref(
-    event_ticker: str, title: str, markets: tuple[MarketState, MarketState], start_ms: int | None
+    event_ticker: str, title: str, markets: tuple[MarketState, ...], start_ms: int | None
 ) -> MatchRef:
-    """How the odds sources are asked about a match."""
-    a, b = markets
+    """How the odds sources are asked about a match (``markets`` in outcome order: the first is A, the
+    last B; one market for a YES/NO match)."""
+    a, b = markets[0], markets[-1]
     return MatchRef(event_ticker, title, a.title, a.ticker, b.title, b.ticker, start_ms)
 
 
@@ -108,10 +114,11 @@ def pull_sides(decision: Decision, pulls: dict[str, GuardTrip]) -> Decision:
     """A side-level guard (the fill burst) takes that side's quote away and says why."""
     if not pulls:
         return decision
-    sides = {"a": decision.a, "b": decision.b}
+    sides = {side.value: quote for side, quote in decision.quotes}
     for side, trip in pulls.items():
-        sides[side] = SideQuote(None, Count(0), Reason.FILL_BURST, trip.reason, None)
-    return Decision(sides["a"], sides["b"], decision.memo)
+        if side in sides:
+            sides[side] = SideQuote(None, Count(0), Reason.FILL_BURST, trip.reason, None)
+    return Decision(sides["a"], sides["b"], decision.memo, sides.get("t"))
 
 
 class StrategyRunner:
@@ -143,23 +150,37 @@ class StrategyRunner:
         else:
             self._bus.spawn(self._feed_loop(match, self.feed), f"feed-{match.match_id}")
 
-    def preview(
-        self, spec: MatchSpec, runtime: MatchRuntime | None, theo: tuple[Price | None, Price | None]
-    ) -> Decision:
+    def preview(self, spec: MatchSpec, runtime: MatchRuntime | None, theos: OutcomeTheos) -> Decision:
         """What the runner would decide for ``spec`` now, from a fresh memo (pure: no writes)."""
-        theo_a, theo_b = theo
-        market_a = self._data.markets.get(spec.ticker_a)
-        market_b = self._data.markets.get(spec.ticker_b)
         orders = self._execution.orders.all(spec.match_id)
+        a, b, t = self.inputs(spec, theos, orders)
         return decide(
-            self._data.side_input(market_a, theo_a, orders, Side.A),
-            self._data.side_input(market_b, theo_b, orders, Side.B),
-            match_settings(spec, market_a),
+            a,
+            b,
+            match_settings(spec, self._data.markets.get(spec.ticker_a)),
             runtime.inventory if runtime else Inventory(),
             QuoteMemo(),
             self._bus.clock(),
             spec.start_ms or (runtime.start_ms if runtime else None),
+            t=t,
         )
+
+    def inputs(
+        self, spec: MatchSpec, theos: OutcomeTheos, orders: list[OwnOrder]
+    ) -> tuple[SideInput, SideInput, SideInput | None]:
+        """Every outcome's pricing input as (A, B, tie); the tie None unless three-way."""
+        by_side = {Side.A: theos[0], Side.B: theos[1], Side.T: theos[2]}
+        found = {
+            side: self._data.side_input(
+                self._data.markets.get(spec.ticker(side)),
+                by_side[side],
+                orders,
+                side,
+                no_side=spec.is_no(side),
+            )
+            for side in spec.outcomes
+        }
+        return found[Side.A], found[Side.B], found.get(Side.T)
 
     async def _run(self, match: MatchRuntime) -> None:
         """One task per running match: decide on every wake-up, never more than one pass in flight."""
@@ -182,25 +203,21 @@ class StrategyRunner:
 
     async def _decide_and_act(self, match: MatchRuntime) -> None:
         now = self._bus.clock()
-        market_a = self._data.markets[match.spec.ticker_a]
-        market_b = self._data.markets[match.spec.ticker_b]
-        trip = self._risk.check(match, market_a, market_b, now)
+        markets = tuple(self._data.markets[t] for t in match.spec.tickers)
+        trip = self._risk.check(match, markets, now)
         if trip is not None and trip.action is GuardAction.HALT:
             self._trip(match, trip)
             return
+        inputs: DecideInputs | None = None
         if trip is not None:  # PULL: no quotes until the condition clears by itself
             reason = PULL_REASONS.get(trip.guard, Reason.HALTED)
             pulled = SideQuote(None, Count(0), reason, trip.reason, None)
-            decision = Decision(pulled, pulled, match.memo)
-            inputs = None
+            decision = Decision.uniform(pulled, match.memo, match.three_way)
         else:
             orders = self._execution.orders.all(match.match_id)
-            inputs = (
-                self._data.side_input(market_a, match.theo_a, orders, Side.A),
-                self._data.side_input(market_b, match.theo_b, orders, Side.B),
-                match_settings(match.spec, market_a),
-            )
-            decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms)
+            a, b, t = self.inputs(match.spec, (match.theo_a, match.theo_b, match.theo_t), orders)
+            inputs = (a, b, match_settings(match.spec, markets[0]))
+            decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms, t=t)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)
         if inputs is not None:  # after the tap: a replay re-runs decide(), which knows no fill bursts
@@ -216,10 +233,12 @@ class StrategyRunner:
             self.on_trip(match, trip)
         self._bus.log(Level.WARNING, f"guard {trip.guard}: {trip.reason}", match.match_id)
         self._bus.rec.guard_trip(match.match_id, trip.guard, trip.reason, self._bus.clock())
-        halted = SideQuote(None, Count(0), Reason.HALTED, trip.reason, None)
+        halted = Decision.uniform(
+            SideQuote(None, Count(0), Reason.HALTED, trip.reason, None), match.memo, match.three_way
+        )
         if self.tap is not None:
-            self.tap.decided(match, self._bus.clock(), None, Decision(halted, halted, match.memo))
-        self._record_decision(match, Decision(halted, halted, match.memo), self._bus.clock())
+            self.tap.decided(match, self._bus.clock(), None, halted)
+        self._record_decision(match, halted, self._bus.clock())
         self._execution.halt_soon(match, trip.reason)
 
     def _record_decision(self, match: MatchRuntime, decision: Decision, now: int) -> None:
@@ -228,26 +247,27 @@ class StrategyRunner:
         previous = match.decision
         match.decision = decision
         if not match.history or now - match.history[-1][0] >= HISTORY_STEP_MS:
-            market_a = self._data.markets[match.spec.ticker_a]
-            market_b = self._data.markets[match.spec.ticker_b]
-            match.history.append(
-                (now, match.theo_a, market_a.book.best_bid, match.theo_b, market_b.book.best_bid)
-            )
+            bid_a, bid_b = self._best_bid(match, Side.A), self._best_bid(match, Side.B)
+            match.history.append((now, match.theo_a, bid_a, match.theo_b, bid_b))
         changed = False
-        for side, quote, old in (
-            ("a", decision.a, previous.a if previous else None),
-            ("b", decision.b, previous.b if previous else None),
-        ):
+        before = dict(previous.quotes) if previous is not None else {}
+        for side, quote in decision.quotes:
+            old = before.get(side)
             if old is None or (quote.reason, quote.price, quote.size) != (old.reason, old.price, old.size):
                 match.decisions.appendleft(
-                    DecisionLogEntry(now, side, quote.reason.value, quote.detail, quote.price)
+                    DecisionLogEntry(now, side.value, quote.reason.value, quote.detail, quote.price)
                 )
                 self._bus.rec.decision(
-                    match.match_id, now, side, quote.reason.value, quote.detail, quote.price
+                    match.match_id, now, side.value, quote.reason.value, quote.detail, quote.price
                 )
                 changed = True
         if changed:
             self._bus.emit(QuoteDecided(match.match_id, decision, now))
+
+    def _best_bid(self, match: MatchRuntime, side: Side) -> Price | None:
+        """The best bid for one outcome (a single market's NO: 100c − the best YES ask)."""
+        book = self._data.markets[match.ticker(side)].book
+        return book.flipped().best_bid if match.spec.is_no(side) else book.best_bid
 
     async def _feed_loop(self, match: MatchRuntime, feed: TheoFeed) -> None:
         """Refresh a feed-priced match's theo while it runs; report each new kind of failure once."""

@@ -11,6 +11,7 @@ from kmm_tui.domain.prices import Count
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.marketdata import MarketData
 from kmm_tui.engine.match import MatchRuntime
+from kmm_tui.engine.model import MatchSpec, Shape
 from kmm_tui.engine.pricing_inputs import describe_theo
 from kmm_tui.engine.state import MatchView, OrderView
 
@@ -18,6 +19,7 @@ from kmm_tui.engine.state import MatchView, OrderView
 def match_view(
     match: MatchRuntime, data: MarketData, orders: OrderLedger, positions: Mapping[str, Count], now: int
 ) -> MatchView:
+    spec = match.spec
     live = tuple(
         OrderView(
             o.client_order_id,
@@ -28,18 +30,21 @@ def match_view(
             o.remaining,
             o.filled,
             o.state.value,
+            o.book_side,
+            f"{spec.label(o.side)} bid" if spec.shape is Shape.YES_NO else spec.label(o.side),
         )
         for o in orders.all(match.match_id)
         if o.is_live
     )
     decision = match.decision
+    three_way = match.three_way
     return MatchView(
-        spec=match.spec,
+        spec=spec,
         status=match.status,
         status_reason=match.reason,
         event_ticker=match.event_ticker,
-        market_a=data.view(match.spec.ticker_a),
-        market_b=data.view(match.spec.ticker_b),
+        market_a=data.view(spec.ticker_a),
+        market_b=data.view(spec.ticker_b),
         theo_a=match.theo_a,
         theo_b=match.theo_b,
         quote_a=decision.a if decision else None,
@@ -52,12 +57,22 @@ def match_view(
         start_ms=match.start_ms,
         start_source=match.start_source,
         theo_source=theo_source(match, now),
-        exchange_positions=(
-            (positions[match.spec.ticker_a], positions[match.spec.ticker_b])
-            if match.spec.ticker_a in positions and match.spec.ticker_b in positions
-            else None
-        ),
+        exchange_positions=exchange_positions(spec, positions),
+        market_t=data.view(spec.ticker_tie) if spec.ticker_tie is not None else None,
+        theo_t=match.theo_t if three_way else None,
+        quote_t=decision.t if decision and three_way else None,
     )
+
+
+def exchange_positions(spec: MatchSpec, positions: Mapping[str, Count]) -> tuple[Count, ...] | None:
+    """The exchange's positions for a match's view (see ``MatchView.exchange_positions``)."""
+    if any(t not in positions for t in spec.tickers):
+        return None
+    if spec.shape is Shape.YES_NO:
+        net = positions[spec.ticker_a]
+        return Count(max(net, 0)), Count(max(-net, 0))
+    found = (positions[spec.ticker_a], positions[spec.ticker_b])
+    return (*found, positions[spec.ticker_tie]) if spec.ticker_tie is not None else found
 
 
 def theo_source(match: MatchRuntime, now: int) -> str:

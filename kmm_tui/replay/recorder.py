@@ -145,11 +145,13 @@ class SessionRecorder:
     def decided(
         self, match: MatchRuntime, now_ms: int, inputs: DecideInputs | None, decision: Decision
     ) -> None:
-        """Runs at every decision. A bug here must never stop trading: it stops the recording."""
+        """Runs at every decision. A bug here must never stop trading: it stops the recording. A
+        three-way match is not recorded: the format holds two outcomes per match (docs/replay.md)."""
         if not self.active:
             return
         try:
-            self._decided(match, now_ms, inputs, decision)
+            if not match.three_way:
+                self._decided(match, now_ms, inputs, decision)
         except Exception:
             log.exception("session recording stopped: recorder failed")
             self.active = False

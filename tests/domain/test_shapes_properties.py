@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmm_tui.domain.book import Book
+from kmm_tui.domain.fees import maker_fee
 from kmm_tui.domain.inventory import THREE_WAY, TWO_WAY, Inventory, Side
 from kmm_tui.domain.prices import CENT, PRICE_SCALE, TickGrid
 from kmm_tui.domain.quoting import QuoteMemo, QuoteSettings, Reason, SideInput, decide
@@ -144,3 +145,32 @@ def test_flipped_grid_mirrors_the_bands() -> None:
     for p in range(0, PRICE_SCALE + 1, 10):
         assert no.is_valid(p) == tapered.is_valid(PRICE_SCALE - p)
     assert no.flipped() == tapered
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_three_way_fills_of_our_own_quotes_never_push_the_worst_outcome_past_the_limit(
+    data: st.DataObject,
+) -> None:
+    """Feed each decision's memo and prices back in and fill some quotes, on any of the three outcomes:
+    the most-held outcome never ends more than inventory_max above the least held (unless it already
+    was)."""
+    grid = data.draw(st.sampled_from(GRIDS))
+    s = data.draw(quote_settings())
+    inv, memo, now = Inventory(), QuoteMemo(), 0
+    for _ in range(data.draw(st.integers(1, 20))):
+        now += data.draw(st.integers(0, 20_000))
+        theos = [data.draw(st.integers(1_000, 5_000)) for _ in range(2)]
+        theos.append(PRICE_SCALE - sum(theos))
+        inputs = {}
+        for side, theo in zip(THREE_WAY, theos, strict=True):
+            raw = data.draw(side_inputs(grid))
+            inputs[side] = SideInput(theo, raw.book, None, 0, grid)
+        decision = decide(inputs[Side.A], inputs[Side.B], s, inv, memo, now, None, t=inputs[Side.T])
+        memo = decision.memo
+        for side, quote in decision.quotes:
+            if quote.price is not None and data.draw(st.integers(0, 2)) == 0:
+                before = inv.spread(THREE_WAY)
+                fee = maker_fee(quote.price, quote.size, s.fee_type, s.fee_multiplier)
+                inv = inv.apply_fill(side, quote.price, quote.size, fee)
+                assert inv.spread(THREE_WAY) <= max(before, s.inventory_max)

@@ -11,6 +11,12 @@ After each step, once the engine has settled:
 * the engine's inventory equals the exchange's positions;
 * our two bids resting at once leave ``100 − a − b − fee(a) − fee(b) ≥ 2 × edge``;
 * a fill never makes the engine write a higher price on that side.
+
+``SingleMarketMachine`` runs the same machine on one totals market traded on both sides: side B is a
+NO bid, resting as an ask at 100c − its price, and the exchange nets the position (YES − NO = A − B).
+``ThreeWayMachine`` runs it on a soccer event (home, tie, away): bids on all three outcomes leave
+``100 − Σ (price + fee) ≥ 3 × edge``, and a rebalancing bid completes a set with the other two outcomes'
+cost bases that keeps 1c after fees.
 """
 
 from __future__ import annotations
@@ -19,22 +25,26 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kmm_tui.domain.fees import FeeType, maker_fee
-from kmm_tui.domain.prices import CENT, COUNT_SCALE, PRICE_SCALE, Price, contracts
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import CENT, COUNT_SCALE, PRICE_SCALE, Price, contracts, no_price
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
-from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput
 from kmm_tui.engine.orders import OrderState
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.exchange import IOC, OrderRequest
+from kmm_tui.sim.model import EventDef
 
 from .conftest import Trading, adversarial, spec
 from .test_recovery import crash, start_engine
@@ -42,7 +52,7 @@ from .test_recovery import crash, start_engine
 SCENARIO = Path(__file__).with_name("fees.toml")
 EDGE_CENTS = 2
 THEO_A = 55
-SETTLE_S = 4.0
+SETTLE_S = 10.0  # a cap: settle() returns as soon as the engine is quiet; a loaded CI box needs the room
 FEES = (FeeType.QUADRATIC_WITH_MAKER_FEES, 1)
 
 
@@ -55,6 +65,10 @@ def planned_fee(price: int, size: int) -> int:
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    single = False  # one market, YES for A and NO for B
+    three_way = False  # a soccer event: home (A), tie (T), away (B)
+    theos: ClassVar[dict[str, int]] = {"a": THEO_A, "b": 100 - THEO_A}  # cents per outcome
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
@@ -64,6 +78,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.engine: Engine = self.run(start_engine(self.sim, Journal(self.dir / "journal.sqlite3")))
         self.t = Trading(self.sim, self.engine, self.engine._x.feed)
         self.a, self.b = self.t.tickers("KXNBAGAME")
+        self.tie = ""
+        if self.single:
+            self.a = self.b = self._add_total()
+        if self.three_way:
+            event = next(m for m in self.sim.matches if m.event_ticker.startswith("KXEPLGAME"))
+            self.tie = next(x for x in event.tickers if x.endswith("-TIE"))
+            self.a, self.b = (x for x in event.tickers if x != self.tie)
         self.competitors: list[str] = []
         self.events: list[object] = []
         self.engine.listen(self.events.append)
@@ -71,7 +92,33 @@ class LedgerMachine(RuleBasedStateMachine):
         self.run(self.settle())
 
     def _spec(self):  # type: ignore[no-untyped-def]
-        return spec(self.t, "KXNBAGAME", theo_a=THEO_A, edge=EDGE_CENTS, size=6, inventory_max=12)
+        two = spec(self.t, "KXNBAGAME", theo_a=THEO_A, edge=EDGE_CENTS, size=6, inventory_max=12)
+        if self.three_way:
+            theo = TheoInput(theo_a=Price(self.theos["a"] * CENT), theo_tie=Price(self.theos["t"] * CENT))
+            return MatchSpec(two.match_id, self.a, self.b, theo, two.settings, ticker_tie=self.tie)
+        return MatchSpec(two.match_id, self.a, self.b, two.theo, two.settings) if self.single else two
+
+    def _add_total(self) -> str:
+        """A totals market (its event is not mutually exclusive) on the maker-fee series."""
+        event = self.a.rsplit("-", 1)[0].replace("KXNBAGAME", "KXNBATOTAL")
+        self.sim.exchange.add_event(EventDef(event, "KXNBAGAME", "Total points", "", "NBA",
+                                             mutually_exclusive=False))
+        ticker = f"{event}-220"
+        template = self.sim.exchange.market(self.a)
+        self.sim.exchange.add_market(replace(template, ticker=ticker, event_ticker=event, market_id=ticker,
+                                             custom_strike={}))
+        return ticker
+
+    def _legs(self) -> list[tuple[str, str, int, str]]:
+        """(ticker, our book side on the exchange, theo in cents, inventory side) per outcome; B last."""
+        tie = [(self.tie, "bid", self.theos["t"], "t")] if self.three_way else []
+        b = (self.b, "ask" if self.single else "bid", self.theos["b"], "b")
+        return [(self.a, "bid", self.theos["a"], "a"), *tie, b]
+
+    def _ours(self, ticker: str, book_side: str) -> list[tuple[int, int]]:
+        """Our resting orders of one leg as (price in the outcome's terms, remaining)."""
+        return [(o.price if book_side == "bid" else no_price(o.price), o.remaining)
+                for o in self.t.resting(ticker) if o.side == book_side]
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
@@ -90,8 +137,11 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(a_side=st.booleans(), cents=st.integers(40, 62))
     def competitor_bids(self, a_side: bool, cents: int) -> None:
         ticker = self.a if a_side else self.b
-        cents = cents if a_side else 100 - cents - 5
-        self.competitors.append(self.t.compete(ticker, cents, count=4))
+        cents = self.theos["a"] + cents - 55 if a_side else self.theos["b"] + 50 - cents
+        if self.single and not a_side:  # a competing NO bid is an ask on the YES book
+            self.competitors.append(self.t.compete(ticker, 100 - cents, count=4, side="ask"))
+        else:
+            self.competitors.append(self.t.compete(ticker, cents, count=4))
         self.run(self.settle())
 
     @rule(pick=st.integers(0, 99))
@@ -105,16 +155,25 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(a_side=st.booleans(), count=st.integers(1, 8))
     def taker_sells_into_our_bid(self, a_side: bool, count: int) -> None:
-        """An IOC ask at our price: fills us partly or fully, and leaves nothing on the book."""
-        ticker = self.a if a_side else self.b
-        ours = self.t.resting(ticker)
+        """An IOC at our price from the other side: fills us partly or fully, and leaves nothing on the
+        book (a NO bid of ours is taken by a YES buyer at its YES price)."""
+        self._take(self._legs()[0 if a_side else -1], count)
+
+    def _take(self, leg: tuple[str, str, int, str], count: int) -> None:
+        ticker, book_side, _, side = leg
+        ours = self._ours(ticker, book_side)
         if not ours:
             return
-        price = ours[0].price
+        price = ours[0][0]
+        yes_price = price if book_side == "bid" else no_price(price)
         mark = len(self.events)
         taker = self.sim._admin.competitor_account("taker")
+        taker_side = "ask" if book_side == "bid" else "bid"
         self.sim.exchange.create_order(
-            taker, OrderRequest(ticker, "ask", Price(price), contracts(count), time_in_force=IOC, stp="maker")
+            taker,
+            OrderRequest(
+                ticker, taker_side, Price(yes_price), contracts(count), time_in_force=IOC, stp="maker"
+            ),
         )
         self.run(self.settle())
         raised = [
@@ -122,6 +181,8 @@ class LedgerMachine(RuleBasedStateMachine):
             for e in self.events[mark:]
             if isinstance(e, OrderChanged)
             and e.ticker == ticker
+            and (order := self.engine._orders.by_client(e.client_order_id)) is not None
+            and order.side.value == side
             and e.action in (OrderAction.AMENDED, OrderAction.PLACED)
             and e.price > price
         ]
@@ -168,6 +229,10 @@ class LedgerMachine(RuleBasedStateMachine):
         view = self.t.view()
         account = self.sim.exchange.account(self.t.account)
         held = {t: p.position for t, p in account.positions.items()}
+        if self.single:  # Kalshi nets a market's YES and NO
+            return view.inventory.count_long_a - view.inventory.count_long_b == held.get(self.a, 0)
+        if self.three_way and view.inventory.count_long_t != held.get(self.tie, 0):
+            return False
         return (view.inventory.count_long_a, view.inventory.count_long_b) == (
             held.get(self.a, 0),
             held.get(self.b, 0),
@@ -198,31 +263,49 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def no_bid_above_its_ceiling(self) -> None:
         inventory = self.t.view().inventory
-        for ticker, theo, side in ((self.a, THEO_A, "a"), (self.b, 100 - THEO_A, "b")):
-            for order in self.t.resting(ticker):
-                price, size = order.price, order.remaining
+        for ticker, book_side, theo, side in self._legs():
+            for price, size in self._ours(ticker, book_side):
                 if price + planned_fee(price, size) <= (theo - EDGE_CENTS) * CENT:
                     continue
-                # above the normal ceiling: only a rebalance, and then the pair it completes must profit
-                other = inventory.avg_cost_b if side == "a" else inventory.avg_cost_a
-                assert other is not None, f"bid {price} on {ticker} above its ceiling with nothing to pair"
-                assert price + planned_fee(price, size) + other <= PRICE_SCALE - CENT
+                # above the normal ceiling: only a rebalance, and then the set it completes must profit
+                others = [inventory.avg_cost(Side(o)) for _, _, _, o in self._legs() if o != side]
+                assert None not in others, f"bid {price} on {ticker} above its ceiling with nothing to pair"
+                assert price + planned_fee(price, size) + sum(c or 0 for c in others) <= PRICE_SCALE - CENT
 
     @invariant()
-    def two_bids_never_lose_after_fees(self) -> None:
-        a, b = self.t.resting(self.a), self.t.resting(self.b)
-        if not a or not b:
+    def bids_on_every_outcome_never_lose_after_fees(self) -> None:
+        bids = [self._ours(ticker, book_side) for ticker, book_side, _, _ in self._legs()]
+        if not all(bids):
             return
-        pa, pb = a[0].price, b[0].price
-        fees = planned_fee(pa, a[0].remaining) + planned_fee(pb, b[0].remaining)
-        assert PRICE_SCALE - pa - pb - fees >= 2 * EDGE_CENTS * CENT
+        cost = sum(price + planned_fee(price, size) for (price, size), *_ in bids)
+        assert PRICE_SCALE - cost >= len(bids) * EDGE_CENTS * CENT
 
     @invariant()
     def still_quoting(self) -> None:
         assert self.t.view().status is MatchStatus.QUOTING, self.t.view().status_reason
 
 
+class SingleMarketMachine(LedgerMachine):
+    single = True
+
+
+class ThreeWayMachine(LedgerMachine):
+    three_way = True
+    theos: ClassVar[dict[str, int]] = {"a": 45, "t": 27, "b": 28}
+
+    @rule(cents=st.integers(40, 62))
+    def competitor_bids_on_the_tie(self, cents: int) -> None:
+        self.competitors.append(self.t.compete(self.tie, self.theos["t"] + cents - 55, count=4))
+        self.run(self.settle())
+
+    @rule(count=st.integers(1, 8))
+    def taker_sells_into_our_tie_bid(self, count: int) -> None:
+        self._take(self._legs()[1], count)
+
+
 TestLedgerMachine = LedgerMachine.TestCase
+TestSingleMarketMachine = SingleMarketMachine.TestCase
+TestThreeWayMachine = ThreeWayMachine.TestCase
 # Real sockets and clocks make a run's timing differ between replays, so shrinking (which replays a
 # failing run step by step) would report a "flaky" example instead of the failure: report it as found.
 TestLedgerMachine.settings = settings(
@@ -233,3 +316,4 @@ TestLedgerMachine.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
+TestSingleMarketMachine.settings = TestThreeWayMachine.settings = TestLedgerMachine.settings

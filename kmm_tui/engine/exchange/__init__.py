@@ -22,6 +22,7 @@ from kmm_tui.engine.exchange.values import (
     fill_seen_from,
     order_state,
     order_update_from,
+    side_price,
 )
 from kmm_tui.engine.exchange.writes import CANCEL_DEADLINE_S
 
@@ -43,4 +44,5 @@ __all__ = [
     "fill_seen_from",
     "order_state",
     "order_update_from",
+    "side_price",
 ]

@@ -112,6 +112,7 @@ class FeedBridge:
                         event.client_order_id,
                         event.delta,
                         event.snapshot,
+                        event.no_delta,
                     )
                 )
         elif isinstance(event, FillEvent):

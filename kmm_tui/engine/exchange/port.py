@@ -18,7 +18,7 @@ from kmm_tui.domain.book import Book
 from kmm_tui.domain.prices import Count, Money
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.exchange.feed import FeedBridge
-from kmm_tui.engine.exchange.reference import Reference
+from kmm_tui.engine.exchange.reference import EventInfo, Reference
 from kmm_tui.engine.exchange.values import ExchangeEvent, FillSeen, MarketStatus, fill_seen_from
 from kmm_tui.engine.exchange.writes import OrderWrites
 from kmm_tui.engine.markets import MarketState
@@ -85,7 +85,7 @@ class ExchangePort(OrderWrites):
     async def load_market(self, ticker: str, *, field: str) -> MarketState:
         return await self._reference.load_market(ticker, field=field)
 
-    async def load_event(self, event_ticker: str) -> tuple[str, int | None, int]:
+    async def load_event(self, event_ticker: str) -> EventInfo:
         """Event title, scheduled start (None when unknown) and how many outcome markets it has."""
         return await self._reference.load_event(event_ticker)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from kmm_tui.domain.fees import FeeType
@@ -16,6 +17,16 @@ from kmm_tui.kalshi import errors as kx
 from kmm_tui.kalshi.rest import KalshiRest
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    """What a match's shape is checked against: the event's markets and its exclusivity flag."""
+
+    title: str
+    start_ms: int | None
+    market_tickers: tuple[str, ...]
+    mutually_exclusive: bool
 
 
 class Reference:
@@ -69,9 +80,9 @@ class Reference:
             multiplier = event.fee_multiplier_override
         return fee_type, multiplier
 
-    async def load_event(self, event_ticker: str) -> tuple[str, int | None, int]:
-        """Event title, scheduled start from its milestone (None when the exchange has none), and how
-        many outcome markets it has (3 for soccer with a TIE market)."""
+    async def load_event(self, event_ticker: str) -> EventInfo:
+        """Event title, scheduled start from its milestone (None when the exchange has none), its markets
+        (a soccer event: home, TIE, away) and whether they are mutually exclusive."""
         try:
             event = await self._rest.get_event(event_ticker)
         except kx.KalshiError as error:
@@ -85,15 +96,15 @@ class Reference:
                 milestones = []
             starts = [m.start_ms for m in milestones if m.start_ms is not None]
             start_ms = min(starts) if starts else None
-        outcomes = len(event.markets)
-        if outcomes == 0:  # nested list missing: page the event's markets (kalshi-api.md §4)
+        markets = tuple(m.ticker for m in event.markets)
+        if not markets:  # nested list missing: page the event's markets (kalshi-api.md §4)
             try:
-                outcomes = len(await self._rest.list_markets(event_ticker=event_ticker))
+                markets = tuple(m.ticker for m in await self._rest.list_markets(event_ticker=event_ticker))
             except kx.KalshiError as error:
                 raise EngineError(
                     f"could not list the markets of {event_ticker}: {error.user_message}"
                 ) from None
-        return event.title, start_ms, outcomes
+        return EventInfo(event.title, start_ms, markets, event.mutually_exclusive)
 
 
 def _fee_type(text: str) -> FeeType:

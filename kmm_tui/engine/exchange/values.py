@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.prices import Count, Money, Price, TickGrid
+from kmm_tui.domain.prices import Count, Money, Price, TickGrid, no_price
 from kmm_tui.engine.orders import OrderState
 from kmm_tui.kalshi.models import Fill, Order
 
@@ -27,6 +27,7 @@ class BookChange:
     client_order_id: str | None = None
     delta: tuple[Price, int] | None = None  # a YES-bid delta: (price, signed count)
     snapshot: bool = False
+    no_delta: tuple[Price, int] | None = None  # a NO-bid delta: (NO price, signed count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +106,13 @@ ExchangeEvent = (
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
     ticker: str
-    price: Price
+    price: Price  # in the outcome's terms: a NO bid's NO price when ``ask``
     count: Count
     client_order_id: str
     order_group_id: str | None
     post_only: bool = True
     expiration_s: int | None = None  # Unix seconds: the exchange cancels it then even if we are gone
+    ask: bool = False  # a NO bid: sent as an ask at YES price 100c − price
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,12 @@ class WriteOutcome:
     halt_reason: str | None = None
     answered: bool = True  # False: no reply at all (the write may still land: look it up after a pause)
     market_paused: bool = False  # refused because the market is paused: the news reaches market data
+
+
+def side_price(book_side: str, yes_price: Price) -> Price:
+    """An exchange price (YES terms) in the terms of the outcome we bought: an ask sells YES at p, which
+    is buying NO at 100c − p."""
+    return no_price(yes_price) if book_side == "ask" else yes_price
 
 
 def order_state(status: str, remaining: Count) -> OrderState:

@@ -12,9 +12,9 @@ import asyncio
 import logging
 
 from kmm_tui.domain.inventory import Side
-from kmm_tui.domain.prices import Count, Price
+from kmm_tui.domain.prices import Count, Price, no_price
 from kmm_tui.engine.exchange.outcomes import after_ack, failed
-from kmm_tui.engine.exchange.values import OrderIntent, WriteOutcome, order_state
+from kmm_tui.engine.exchange.values import OrderIntent, WriteOutcome, order_state, side_price
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
 from kmm_tui.kalshi import errors as kx
 from kmm_tui.kalshi.models import Order
@@ -27,18 +27,19 @@ CANCEL_DEADLINE_S = 15.0
 
 
 class OrderWrites:
-    """Writes of our YES bids and the reads that settle their outcome."""
+    """Writes of our bids (a NO bid is an ask on the YES book) and the reads that settle their outcome."""
 
     def __init__(self, rest: KalshiRest) -> None:
         self.rest = rest
 
     async def create(self, intent: OrderIntent) -> WriteOutcome:
-        """Place one YES bid. A timeout leaves the order UNKNOWN, to be looked up, never resent blindly."""
+        """Place one bid (a NO bid as an ask at 100c − its price). A timeout leaves the order UNKNOWN, to
+        be looked up, never resent blindly."""
         try:
             ack = await self.rest.create_order(
                 intent.ticker,
-                "bid",
-                intent.price,
+                "ask" if intent.ask else "bid",
+                no_price(intent.price) if intent.ask else intent.price,
                 intent.count,
                 intent.client_order_id,
                 post_only=intent.post_only,
@@ -74,8 +75,8 @@ class OrderWrites:
             ack = await self.rest.amend_order(
                 order.order_id,
                 order.ticker,
-                "bid",
-                price,
+                order.book_side,
+                no_price(price) if order.ask else price,
                 Count(order.filled + remaining),
                 priority=Priority.NORMAL if safer else Priority.LOW,
             )
@@ -131,7 +132,7 @@ class OrderWrites:
         order.filled = max(order.filled, found.fill_count)
         state = order_state(found.status, found.remaining_count)
         if state is OrderState.RESTING:  # a write that timed out may have moved it: take its real terms
-            order.price = found.price
+            order.price = side_price(found.book_side, found.price)
             order.initial = Count(found.fill_count + found.remaining_count)
         return state
 
@@ -151,7 +152,7 @@ class OrderWrites:
             if found.client_order_id == order.client_order_id:
                 order.order_id = found.order_id
                 order.filled = max(order.filled, found.fill_count)
-                order.price = found.price
+                order.price = side_price(found.book_side, found.price)
                 order.initial = found.initial_count
                 order.state = order_state(found.status, found.remaining_count)
                 return

@@ -25,6 +25,7 @@ class BookEvent:
     client_order_id: str | None = None  # the exchange attributed this delta to one of our orders
     delta: tuple[Price, int] | None = None  # a YES-bid delta (price, signed count); None for NO-side changes
     snapshot: bool = False  # a whole new book (no attribution): consumers re-derive our presence in it
+    no_delta: tuple[Price, int] | None = None  # a NO-bid delta (NO price, signed count); None otherwise
 
 
 @dataclass(frozen=True, slots=True)

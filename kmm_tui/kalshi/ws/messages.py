@@ -297,6 +297,7 @@ class FeedMessages:
                 False,
                 delta.client_order_id,
                 (delta.price, delta.delta) if delta.side == "yes" else None,
+                no_delta=(delta.price, delta.delta) if delta.side == "no" else None,
             )
         )
 
