@@ -270,8 +270,8 @@ def total_match() -> MatchView:
         quote_b=quote(47, Reason.QUOTING, "one tick above 45c", 47),
         inventory=Inventory().apply_fill(Side.A, c(48), contracts(5), Money(9_000)),
         orders=(
-            OrderView("y1", "o1", ticker, "a", c(48), contracts(10), Count(0), "resting"),
-            OrderView("n1", "o2", ticker, "b", c(47), contracts(10), Count(0), "resting"),
+            OrderView("y1", "o1", ticker, "a", c(48), contracts(10), Count(0), "resting", "bid", "YES bid"),
+            OrderView("n1", "o2", ticker, "b", c(47), contracts(10), Count(0), "resting", "ask", "NO bid"),
         ),
         fills=(fill("y-t1", ticker, "a", 48, 5, 9_000, 30),),
         decisions=(),

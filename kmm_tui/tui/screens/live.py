@@ -136,7 +136,7 @@ def yes_no_ladder(match: MatchView) -> tuple[str, list[tuple[Price, Count]], Pri
     """One YES/NO market's ladder: its title, our NO bids as YES asks (100c − q), the NO ceiling flipped."""
     market = outcome_market(match, Side.A)
     title = market.title if market is not None and market.title else match.spec.ticker_a
-    asks = [(no_price(price), remaining) for price, remaining in our_levels(match, Side.B)]
+    asks = [(o.yes_price, o.remaining) for o in match.orders if o.side == Side.B.value and o.remaining > 0]
     quote_no = match.quote_b
     floor = no_price(quote_no.ceiling) if quote_no is not None and quote_no.ceiling is not None else None
     return f"YES book · {title}", asks, floor

@@ -273,10 +273,11 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         """Price the pair from the odds sources now: theo per team, the books used, the de-vig method."""
         values = self.values()
         ticker_a, ticker_b = values["ticker_a"].strip().upper(), values["ticker_b"].strip().upper()
+        ticker_tie = values["ticker_tie"].strip().upper() or None
         preview = self.query_one("#form-preview", TextLine)
         preview.show(Text("fetching odds…", style="bright_black"))
         try:
-            feed = await self.engine.feed_theo(ticker_a, ticker_b, self.method)
+            feed = await self.engine.feed_theo(ticker_a, ticker_b, self.method, ticker_tie)
         except PairingNeeded as needed:
             preview.show(Text(f"odds feed: {needed.user_message}", style="yellow"))
             picked = await self.app.push_screen_wait(PairingScreen(needed.user_message, needed.choices))
@@ -316,7 +317,7 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         tickers = (form.ticker_a, form.ticker_b, form.ticker_tie)
         if self._described != tickers:
             try:
-                self.pair = await self.engine.describe_pair(*[t for t in tickers if t is not None])
+                self.pair = await self.engine.describe_pair(*tickers)
             except EngineError as error:
                 self.pair = None
                 self._described = None
@@ -348,8 +349,8 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
                 f" · {pair.event_ticker} · starts in {start_in(pair.start_ms, now)} ({pair.start_source})\n"
             )
         for side in spec.outcomes:
-            theo = getattr(result, f"theo_{side.value}", None)
-            quote = getattr(result.decision, side.value)
+            theo = {Side.A: result.theo_a, Side.B: result.theo_b, Side.T: result.theo_t}[side]
+            quote = result.decision.quote(side)
             name = self.outcome_name(side)
             text.append(
                 f"{words[side]:<5} {name[:14]:<14} theo {cents(theo):<7} ceiling {cents(quote.ceiling):<7} → "
@@ -371,7 +372,7 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             return "YES" if side is Side.A else "NO"
         if pair is None:
             return OUTCOME_WORDS[self.shape][side]
-        return {Side.A: pair.team_a, Side.B: pair.team_b}.get(side) or getattr(pair, "team_t", "") or "Tie"
+        return {Side.A: pair.team_a, Side.B: pair.team_b, Side.T: pair.team_t or "Tie"}[side]
 
     def app_now(self) -> int:
         now = getattr(self.app, "now_ms", None)
