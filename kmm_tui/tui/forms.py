@@ -45,7 +45,8 @@ MATCH_FIELDS = (
     "inventory_max",
     "start_margin",
 )
-INVENTORY_FIELDS = ("count_long_a", "count_long_b", "avg_cost_a", "avg_cost_b")
+# The tie's fields (count_long_t, avg_cost_t) are for three-way matches; blank leaves the tie as it is.
+INVENTORY_FIELDS = ("count_long_a", "count_long_b", "count_long_t", "avg_cost_a", "avg_cost_b", "avg_cost_t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class InventoryForm:
     count_long_b: Count
     avg_cost_a: Price | None
     avg_cost_b: Price | None
+    count_long_t: Count | None = None
+    avg_cost_t: Price | None = None
 
 
 def form_values(spec: MatchSpec) -> dict[str, str]:
@@ -164,11 +167,15 @@ def parse_inventory_form(values: Mapping[str, str]) -> tuple[InventoryForm | Non
     text = {name: values.get(name, "").strip() for name in INVENTORY_FIELDS}
     count_a = _contracts(text["count_long_a"], "count_long_a", errors, allow_zero=True)
     count_b = _contracts(text["count_long_b"], "count_long_b", errors, allow_zero=True)
-    avg_a = _cents(text["avg_cost_a"], "avg_cost_a", errors) if text["avg_cost_a"] else None
-    avg_b = _cents(text["avg_cost_b"], "avg_cost_b", errors) if text["avg_cost_b"] else None
+    tie = text["count_long_t"]  # blank: the tie as it is (and a two-outcome match has none)
+    count_t = _contracts(tie, "count_long_t", errors, allow_zero=True) if tie else None
+    avg_a, avg_b, avg_t = (
+        _cents(text[name], name, errors) if text[name] else None
+        for name in ("avg_cost_a", "avg_cost_b", "avg_cost_t")
+    )
     if errors or count_a is None or count_b is None:
         return None, errors
-    return InventoryForm(count_a, count_b, avg_a, avg_b), {}
+    return InventoryForm(count_a, count_b, avg_a, avg_b, count_t, avg_t), {}
 
 
 # --- field parsers: each records its own error and returns None on failure ------------------------
