@@ -186,3 +186,26 @@ async def test_the_matches_table_shows_if_draw_only_while_a_three_way_match_is_l
     async with plain.run_test(size=(160, 40)) as pilot:
         await pilot.pause(0.2)
         assert "pnl_t" not in plain.screen.query_one("#matches", SyncTable).visible_columns
+
+
+async def test_the_inventory_dialog_of_a_soccer_match_corrects_the_draw_too() -> None:
+    from kmm_tui.engine.commands import CorrectInventory
+    from kmm_tui.tui.screens.inventory import InventoryScreen
+
+    engine = Recording(shapes_view())
+    app = _app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = InventoryScreen(engine, soccer_match())
+        app.push_screen(screen)
+        await _until(pilot, lambda: bool(screen.query("#f-count_long_t")), "the dialog")
+        tie = screen.query_one("#f-count_long_t", Input)
+        assert tie.display and tie.value == "10"
+        assert "Contracts Tie" in str(screen.query_one("#inventory-grid").query(Label)[2].render())
+        live = str(screen.query_one("#inventory-live", TextLine).render())
+        assert live.startswith("kmm: home 10 / draw 10 / away 4")
+        tie.value = "7"
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: engine.sent, "the correction")
+        (command,) = engine.sent
+        assert isinstance(command, CorrectInventory)
+        assert (command.count_long_a, command.count_long_t, command.count_long_b) == (1000, 700, 400)
