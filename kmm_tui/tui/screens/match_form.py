@@ -290,13 +290,17 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             self.show_engine_error(error)
             preview.show(Text(f"odds feed: {error.user_message}", style="yellow"))
             return
+        theo_t = getattr(feed, "theo_t", None)  # FeedTheo.theo_t: a three-way match's draw (odds branch)
         fields = ("odds_a", "odds_draw", "odds_b", "theo_a", "theo_tie", "theo_b")
         if not any(values[k].strip() for k in fields):
             self.query_one("#f-theo_a", Input).value = cents_text(feed.theo_a)
             self.query_one("#f-theo_b", Input).value = cents_text(feed.theo_b)
-            self.query_one("#f-theo_tie", Input).value = cents_text(getattr(feed, "theo_t", None))
+            self.query_one("#f-theo_tie", Input).value = cents_text(theo_t)
+        theos = {Side.A: feed.theo_a, Side.B: feed.theo_b, Side.T: theo_t}
+        words = OUTCOME_WORDS[self.shape]
+        priced = " / ".join(f"{words[side]} {cents(theos[side])}" for side in words)
         self.feed_line = Text(
-            f"odds feed: A {cents(feed.theo_a)} / B {cents(feed.theo_b)} from {feed.summary} "
+            f"odds feed: {priced} from {feed.summary} "
             f"({self.method.value}), newest price {clock(feed.priced_ms, getattr(self.app, 'tz', None))}\n",
             style="cyan",
         )
