@@ -17,11 +17,7 @@ from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.widgets.ladder import Ladder
 from kmm_tui.tui.widgets.table import SyncTable
 from kmm_tui.tui.widgets.text_line import TextLine
-from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_rows, shapes_view, soccer_match, total_match
-
-
-async def _rows():  # type: ignore[no-untyped-def]
-    return scan_rows()
+from tests.tui.views import TZ, StaticEngine, fixed_clock, shapes_view, soccer_match, total_match
 
 
 @dataclass
@@ -35,7 +31,7 @@ class Recording(StaticEngine):
 
 
 def _app(engine: StaticEngine | None = None) -> KmmApp:
-    return KmmApp(engine or StaticEngine(shapes_view()), clock=fixed_clock, tz=TZ, live=False, scanner=_rows)
+    return KmmApp(engine or StaticEngine(shapes_view()), clock=fixed_clock, tz=TZ, live=False)
 
 
 async def _until(pilot, condition, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +178,7 @@ async def test_the_matches_table_shows_if_draw_only_while_a_three_way_match_is_l
         await pilot.pause(0.2)
         table = app.screen.query_one("#matches", SyncTable)
         assert "pnl_t" in table.visible_columns
-    plain = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False, scanner=_rows)
+    plain = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False)
     async with plain.run_test(size=(160, 40)) as pilot:
         await pilot.pause(0.2)
         assert "pnl_t" not in plain.screen.query_one("#matches", SyncTable).visible_columns

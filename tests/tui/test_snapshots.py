@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kmm_tui.tui.app import KmmApp
-from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_rows, shapes_view, soccer_match, total_match
+from tests.tui.views import TZ, StaticEngine, fixed_clock, scan_rows
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 SCREENS = {
@@ -57,21 +57,3 @@ def test_home_on_a_light_theme(snap_compare) -> None:  # type: ignore[no-untyped
         await pilot.pause(0.3)
 
     assert snap_compare(_app(), run_before=light, terminal_size=(120, 40))
-
-
-@pytest.mark.parametrize("shape", ["soccer", "total"])
-def test_live_view_of_every_shape(snap_compare, shape: str) -> None:  # type: ignore[no-untyped-def]
-    """Three ladders (home, draw, away) for soccer; one YES book with our YES and NO bids for a total."""
-    match = soccer_match() if shape == "soccer" else total_match()
-
-    async def open_live(pilot) -> None:  # type: ignore[no-untyped-def]
-        pilot.app.open_live_view(match.spec.match_id)
-        await pilot.pause(0.3)
-
-    app = KmmApp(StaticEngine(shapes_view()), clock=fixed_clock, tz=TZ, live=False, scanner=_rows)
-    assert snap_compare(app, run_before=open_live, terminal_size=(160, 45))
-
-
-def test_matches_of_every_shape(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    app = KmmApp(StaticEngine(shapes_view()), clock=fixed_clock, tz=TZ, live=False, scanner=_rows)
-    assert snap_compare(app, terminal_size=(120, 40))
