@@ -17,7 +17,8 @@ from kmm_tui.tui.screens.match_form import MatchFormScreen
 from kmm_tui.tui.widgets.ladder import Ladder
 from kmm_tui.tui.widgets.table import SyncTable
 from kmm_tui.tui.widgets.text_line import TextLine
-from tests.tui.views import TZ, StaticEngine, fixed_clock, shapes_view, soccer_match, total_match
+from tests.tui.shape_views import shapes_view, soccer_match, total_match
+from tests.tui.views import TZ, StaticEngine, fixed_clock
 
 
 @dataclass

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from kmm_tui.tui.app import KmmApp
-from tests.tui.views import TZ, StaticEngine, fixed_clock, shapes_view, soccer_match, total_match
+from tests.tui.shape_views import shapes_view, soccer_match, total_match
+from tests.tui.views import TZ, StaticEngine, fixed_clock
 
 
 def _app() -> KmmApp:
