@@ -28,7 +28,7 @@ from kmm_tui.config import EnvName, UserError
 from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import CENT, price_from_cents
 from kmm_tui.engine.model import Shape
-from kmm_tui.outcome_input import TheoSumError, complete_theos, shape_of, split_list
+from kmm_tui.outcome_input import TheoSumError, complete_theos, outcomes_of, shape_of, split_list
 
 T = TypeVar("T")
 
@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="manual fair value of team A in cents (e.g. 55.5)")
     run.add_argument("--theo-b", type=theo_cents, metavar="CENTS",
                      help="manual fair value of team B in cents")
+    run.add_argument("--odds-draw", type=decimal_odds, metavar="ODDS",
+                     help="decimal odds of the draw (with --tickers HOME,TIE,AWAY and --odds-a/--odds-b)")
+    run.add_argument("--theo-tie", type=theo_cents, metavar="CENTS",
+                     help="manual fair value of the draw in cents (with --tickers HOME,TIE,AWAY)")
     run.add_argument("--odds-feed", action="store_true",
                      help="theo from the odds feed: your odds sources (in sim: the simulated one)")
     run.add_argument("--contracts", type=contract_count, metavar="N",
@@ -281,13 +285,12 @@ def run_outcomes(args: argparse.Namespace, fail: Callable[[str], NoReturn]) -> N
              "--ticker T to trade one market's YES and NO")
     shape = shape_of(args.ticker_a, args.ticker_b, args.ticker_tie)
     count = 3 if shape is Shape.THREE_WAY else 2
-    split_odds = (args.odds_a, args.odds_b, args.theo_a, args.theo_b)
+    split_odds = (args.odds_a, args.odds_b, args.odds_draw, args.theo_a, args.theo_b, args.theo_tie)
     if (args.odds is not None or args.theo is not None) and any(v is not None for v in split_odds):
         fail("--odds/--theo and --odds-a/--theo-a style flags both given — use one style")
-    if shape is not Shape.TEAMS and any(v is not None for v in split_odds):
-        fail("--odds-a/--odds-b/--theo-a/--theo-b name two team markets — give --odds or --theo in "
-             + ("home,draw,away order" if count == 3 else "YES,NO order"))
-    args.odds_draw = args.theo_tie = None
+    if shape is not Shape.THREE_WAY and (args.odds_draw is not None or args.theo_tie is not None):
+        fail("--odds-draw/--theo-tie are the draw's — name the soccer event's markets with --tickers "
+             "HOME,TIE,AWAY")
     if args.odds is not None:
         texts = _parts(args.odds, "--odds", (count,), fail)
         odds = [_flag_value(decimal_odds, part, "--odds", fail) for part in texts]
@@ -295,15 +298,21 @@ def run_outcomes(args: argparse.Namespace, fail: Callable[[str], NoReturn]) -> N
         args.odds_draw = odds[1] if count == 3 else None
     if args.theo is not None:
         _theo_list(args, shape, count, fail)
-    has_odds = args.odds_a is not None or args.odds_b is not None
-    has_theo = args.theo_a is not None or args.theo_b is not None
+    has_odds = any(v is not None for v in (args.odds_a, args.odds_b, args.odds_draw))
+    has_theo = any(v is not None for v in (args.theo_a, args.theo_b, args.theo_tie))
     if sum((has_odds, has_theo, args.odds_feed)) > 1:
         fail("more than one fair value given — use one of --odds, --theo, --odds-feed")
     if not (has_odds or has_theo or args.odds_feed):
         fail("no fair value given — add --odds (decimal odds per outcome), --theo (cents per outcome) "
              "or --odds-feed")
-    if has_odds and None in (args.odds_a, args.odds_b):
-        fail("only one team's odds given — --odds-a and --odds-b go together")
+    if has_odds and None in (args.odds_a, args.odds_b, *((args.odds_draw,) if count == 3 else ())):
+        together = "--odds-a, --odds-draw and --odds-b" if count == 3 else "--odds-a and --odds-b"
+        fail(f"odds missing for an outcome — {together} go together")
+    if has_theo and args.theo is None and shape is not Shape.TEAMS:
+        typed = {Side.A: args.theo_a, Side.B: args.theo_b, Side.T: args.theo_tie}
+        typed = {side: typed[side] for side in outcomes_of(shape)}
+        _complete_theos(args, shape, typed, "--theo-a/--theo-b", fail)
+        return
     if has_theo and None in (args.theo_a, args.theo_b):
         fail("only one team's theo given — --theo-a and --theo-b go together")
     if has_theo and args.theo is None and args.theo_a + args.theo_b > 100:  # --theo: checked above
@@ -316,14 +325,25 @@ def _theo_list(args: argparse.Namespace, shape: Shape, count: int, fail: Callabl
     parts = _parts(args.theo, "--theo", (1, count) if count == 2 else (count,), fail, allow_empty=True)
     parts += [""] * (count - len(parts))
     cents = [_flag_value(theo_cents, part, "--theo", fail) if part else None for part in parts]
-    order = (Side.A, Side.T, Side.B) if count == 3 else (Side.A, Side.B)
-    typed = {side: None if c is None else price_from_cents(c) for side, c in zip(order, cents, strict=True)}
+    typed = dict(zip(outcomes_of(shape), cents, strict=True))
+    _complete_theos(args, shape, typed, f"--theo {args.theo}", fail)
+
+
+def _complete_theos(
+    args: argparse.Namespace,
+    shape: Shape,
+    cents: dict[Side, Decimal | None],
+    flag: str,
+    fail: Callable[[str], NoReturn],
+) -> None:
+    """Every outcome's theo onto ``args``, the one left out implied (100 minus the others)."""
+    typed = {side: None if c is None else price_from_cents(c) for side, c in cents.items()}
     try:
         theos = complete_theos(shape, typed)
     except TheoSumError as error:
-        fail(f"--theo {args.theo}: {error} — type at most {count - 1} and leave one empty, or lower them")
+        fail(f"{flag}: {error} — type all outcomes but one and leave that one out, or lower them")
     args.theo_a, args.theo_b = (Decimal(theos[side]) / CENT for side in (Side.A, Side.B))
-    args.theo_tie = Decimal(theos[Side.T]) / CENT if count == 3 else None
+    args.theo_tie = Decimal(theos[Side.T]) / CENT if Side.T in theos else None
 
 
 def _parts(

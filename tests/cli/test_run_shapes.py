@@ -48,6 +48,21 @@ def test_ticker_is_one_market_traded_on_yes_and_no() -> None:
     assert (spec.theo.theo_a, spec.theo.theo_b) == (5250, 4750)
 
 
+def test_the_scanners_run_line_with_split_flags_works_for_every_shape() -> None:
+    """`kmm scan` prints --ticker-a/--ticker-b, --tickers or --ticker with --theo-a/--theo-b(/--theo-tie)."""
+    soccer = ("--tickers", f"{EPL}-ARS,{EPL}-TIE,{EPL}-CHE")
+    three = build_spec(_args(*soccer, "--theo-a", "45", "--theo-b", "26", "--theo-tie", "29"), Settings())
+    assert (three.theo.theo_a, three.theo.theo_tie, three.theo.theo_b) == (4500, 2900, 2600)
+    implied = build_spec(_args(*soccer, "--theo-a", "45", "--theo-b", "26"), Settings())
+    assert implied.theo.theo_tie == 2900
+    odds = build_spec(
+        _args("--tickers", "A,T,B", "--odds-a", "2.1", "--odds-draw", "3.4", "--odds-b", "3.6"), Settings()
+    )
+    assert odds.theo.odds_draw == Decimal("3.4")
+    single = build_spec(_args("--ticker", "KXNBATOTAL-X-220", "--theo-a", "52", "--theo-b", "48"), Settings())
+    assert single.shape is Shape.YES_NO and (single.theo.theo_a, single.theo.theo_b) == (5200, 4800)
+
+
 def test_two_team_flags_still_work_and_tickers_with_two_is_two_teams() -> None:
     split = ("--ticker-a", "KX-A", "--ticker-b", "KX-B", "--odds-a", "1.8", "--odds-b", "2.1")
     old = build_spec(_args(*split), Settings())
@@ -68,7 +83,8 @@ def test_two_team_flags_still_work_and_tickers_with_two_is_two_teams() -> None:
         (["--tickers", "A,A,B", "--odds", "2,3,4"], "names one market twice"),
         (["--ticker", "T", "--tickers", "A,B", "--odds", "2,2"], "both name the markets"),
         (["--odds", "2,2"], "no market given"),
-        (["--tickers", "A,T,B", "--odds-a", "2", "--odds-b", "3"], "home,draw,away order"),
+        (["--tickers", "A,T,B", "--odds-a", "2", "--odds-b", "3"], "--odds-a, --odds-draw and --odds-b go"),
+        (["--ticker-a", "A", "--ticker-b", "B", "--theo-tie", "20"], "--tickers HOME,TIE,AWAY"),
         (["--ticker", "T", "--odds", "2,2", "--odds-a", "2"], "use one style"),
         (["--ticker-a", "A", "--odds", "2,2"], "--ticker-a and --ticker-b go together"),
     ],
