@@ -206,3 +206,20 @@ async def test_the_inventory_dialog_of_a_soccer_match_corrects_the_draw_too() ->
         (command,) = engine.sent
         assert isinstance(command, CorrectInventory)
         assert (command.count_long_a, command.count_long_t, command.count_long_b) == (1000, 700, 400)
+
+
+async def test_typing_one_ticker_twice_folds_b_away_and_clearing_the_ticker_brings_it_back() -> None:
+    app = _app()
+    ticker = "KXNBATOTAL-X-220"
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await _open_form(pilot, app)
+        await pilot.press(*ticker, "tab", *ticker)
+        assert _shown(form, "ticker_b")  # B keeps its field while it is being typed in
+        await pilot.press("tab")
+        await _until(pilot, lambda: not _shown(form, "ticker_b"), "B to fold into one ticker field")
+        assert str(form.query_one("#l-odds_a", Label).render()) == "Odds YES / over"
+        form.query_one("#f-ticker_a", Input).focus()
+        await pilot.press(*["backspace"] * len(ticker))
+        await _until(pilot, lambda: _shown(form, "ticker_b"), "both ticker fields again")
+        assert form.values()["ticker_b"] == ""
+        assert str(form.query_one("#l-odds_a", Label).render()).startswith("Odds A")
