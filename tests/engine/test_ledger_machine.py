@@ -52,9 +52,7 @@ from .test_recovery import crash, start_engine
 SCENARIO = Path(__file__).with_name("fees.toml")
 EDGE_CENTS = 2
 THEO_A = 55
-# A cap: settle() returns as soon as the engine is quiet. A loaded box needs the room: after a restart
-# under the full suite, three creates retried through dropped connections were seen in flight past 10 s.
-SETTLE_S = 20.0
+SETTLE_S = 10.0  # a cap: settle() returns as soon as the engine is quiet; a loaded CI box needs the room
 FEES = (FeeType.QUADRATIC_WITH_MAKER_FEES, 1)
 
 
