@@ -65,6 +65,7 @@ MATCH_COLUMNS = (
     Column("pnl_t", "If draw", 9, priority=2, optional=True),  # only while a three-way match is listed
     Column("reason_a", "Reason A", 10, priority=2, flex=True, group="reasons"),
     Column("reason_b", "Reason B", 10, priority=2, flex=True, group="reasons"),
+    Column("reason_t", "Reason draw", 10, priority=3, flex=True, optional=True),  # three-way only
 )
 
 FILL_COLUMNS = (
@@ -263,6 +264,7 @@ def match_row(match: MatchView) -> Row:
         **_tie_pnl(match),
         "reason_a": _side_reason(match, "a"),
         "reason_b": _side_reason(match, "b"),
+        **_tie_reason(match),
     }
     return match.spec.match_id, cells
 
@@ -273,6 +275,11 @@ def _tie_pnl(match: MatchView) -> dict[str, Cell]:
     if Side.T not in match.spec.outcomes:
         return {}
     return {"pnl_t": usd(match.inventory.pnl_if(Side.T))}
+
+
+def _tie_reason(match: MatchView) -> dict[str, Cell]:
+    """The draw's reason, a three-way match's only (its column shows only while some row has one)."""
+    return {"reason_t": _side_reason(match, "t")} if Side.T in match.spec.outcomes else {}
 
 
 def all_fills(matches: Sequence[MatchView]) -> list[tuple[MatchView, FillView]]:

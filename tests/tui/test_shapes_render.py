@@ -175,14 +175,15 @@ async def test_a_soccer_live_view_shows_three_ladders_and_pnl_if_home_draw_away(
 
 async def test_the_matches_table_shows_if_draw_only_while_a_three_way_match_is_listed() -> None:
     app = _app()
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(200, 40)) as pilot:
         await pilot.pause(0.2)
         table = app.screen.query_one("#matches", SyncTable)
-        assert "pnl_t" in table.visible_columns
+        assert {"pnl_t", "reason_t"} <= set(table.visible_columns)
     plain = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False)
     async with plain.run_test(size=(160, 40)) as pilot:
         await pilot.pause(0.2)
-        assert "pnl_t" not in plain.screen.query_one("#matches", SyncTable).visible_columns
+        visible = plain.screen.query_one("#matches", SyncTable).visible_columns
+        assert "pnl_t" not in visible and "reason_t" not in visible
 
 
 async def test_the_inventory_dialog_of_a_soccer_match_corrects_the_draw_too() -> None:
