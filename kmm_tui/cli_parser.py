@@ -5,9 +5,10 @@ cross-flag rules, and one-line flag errors (:class:`FlagError`, never argparse's
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from kmm_tui import __version__
 from kmm_tui.cli_args import (
@@ -24,6 +25,12 @@ from kmm_tui.cli_args import (
     within_hours,
 )
 from kmm_tui.config import EnvName, UserError
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import CENT, price_from_cents
+from kmm_tui.engine.model import Shape
+from kmm_tui.outcome_input import TheoSumError, complete_theos, outcomes_of, shape_of, split_list
+
+T = TypeVar("T")
 
 
 class FlagError(UserError):
@@ -121,16 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
                                    parents=[common])
 
     run = add("run")
-    run.add_argument("--ticker-a", type=market_ticker, required=True, metavar="TICKER",
-                     help="market of team A (YES = A wins)")
-    run.add_argument("--ticker-b", type=market_ticker, required=True, metavar="TICKER",
+    run.add_argument("--ticker-a", type=market_ticker, metavar="TICKER",
+                     help="market of team A (YES = A wins); with --ticker-b")
+    run.add_argument("--ticker-b", type=market_ticker, metavar="TICKER",
                      help="market of team B (YES = B wins)")
+    run.add_argument("--tickers", metavar="HOME,TIE,AWAY",
+                     help="a soccer event's three markets: home, draw (TIE), away (or two team markets A,B)")
+    run.add_argument("--ticker", type=market_ticker, metavar="TICKER",
+                     help="one market traded on both sides: YES (over / covers) and NO (under / not)")
+    run.add_argument("--odds", metavar="ODDS,ODDS[,ODDS]",
+                     help="decimal odds per outcome in the tickers' order: A,B; home,draw,away; YES,NO")
+    run.add_argument("--theo", metavar="CENTS,CENTS[,CENTS]",
+                     help="fair value in cents per outcome in the same order; one may be left empty "
+                          "(implied: 100 minus the others), e.g. 45,,26")
     run.add_argument("--odds-a", type=decimal_odds, metavar="ODDS", help="decimal odds of team A (e.g. 1.85)")
     run.add_argument("--odds-b", type=decimal_odds, metavar="ODDS", help="decimal odds of team B")
     run.add_argument("--theo-a", type=theo_cents, metavar="CENTS",
                      help="manual fair value of team A in cents (e.g. 55.5)")
     run.add_argument("--theo-b", type=theo_cents, metavar="CENTS",
                      help="manual fair value of team B in cents")
+    run.add_argument("--odds-draw", type=decimal_odds, metavar="ODDS",
+                     help="decimal odds of the draw (with --tickers HOME,TIE,AWAY and --odds-a/--odds-b)")
+    run.add_argument("--theo-tie", type=theo_cents, metavar="CENTS",
+                     help="manual fair value of the draw in cents (with --tickers HOME,TIE,AWAY)")
     run.add_argument("--odds-feed", action="store_true",
                      help="theo from the odds feed: your odds sources (in sim: the simulated one)")
     run.add_argument("--contracts", type=contract_count, metavar="N",
@@ -217,24 +237,7 @@ def validate_args(args: argparse.Namespace) -> None:
         raise FlagError(label, message)
 
     if command == "run":
-        odds = (args.odds_a, args.odds_b)
-        theo = (args.theo_a, args.theo_b)
-        has_odds = any(v is not None for v in odds)
-        has_theo = any(v is not None for v in theo)
-        if sum((has_odds, has_theo, args.odds_feed)) > 1:
-            fail("more than one fair value given — use one of --odds-a/--odds-b, --theo-a/--theo-b, "
-                 "--odds-feed")
-        if not (has_odds or has_theo or args.odds_feed):
-            fail("no fair value given — add --odds-a and --odds-b (decimal odds), "
-                 "--theo-a and --theo-b (cents), or --odds-feed")
-        if has_odds and None in odds:
-            fail("only one team's odds given — --odds-a and --odds-b go together")
-        if has_theo and None in theo:
-            fail("only one team's theo given — --theo-a and --theo-b go together")
-        if has_theo and args.theo_a + args.theo_b > 100:
-            fail("--theo-a + --theo-b is more than 100 cents — lower one of them")
-        if args.ticker_a == args.ticker_b:
-            fail("--ticker-a and --ticker-b are the same market — give the two team markets of one event")
+        run_outcomes(args, fail)
         if (
             args.contracts is not None
             and args.inventory_max is not None
@@ -250,6 +253,118 @@ def validate_args(args: argparse.Namespace) -> None:
     elsewhere = args.env not in (None, EnvName.SIM.value) or args.sim_url
     if getattr(args, "demo", False) and elsewhere:
         fail("--demo runs on the embedded simulator only — drop --env demo/prod and --sim-url")
+
+
+def run_outcomes(args: argparse.Namespace, fail: Callable[[str], NoReturn]) -> None:
+    """``kmm run``'s markets and fair values, whichever flags gave them, onto one set of attributes:
+    ``ticker_a``/``ticker_b``/``ticker_tie``, ``odds_a``/``odds_draw``/``odds_b`` and
+    ``theo_a``/``theo_tie``/``theo_b`` (exact Decimals; a left-out theo filled in)."""
+    named = [flag for flag, value in (
+        ("--ticker-a/--ticker-b", args.ticker_a or args.ticker_b), ("--tickers", args.tickers),
+        ("--ticker", args.ticker),
+    ) if value]
+    if len(named) > 1:
+        fail(f"{named[0]} and {named[1]} both name the markets — give only one of them")
+    if not named:
+        fail("no market given — add --ticker-a and --ticker-b (two team markets), --tickers HOME,TIE,AWAY "
+             "(a soccer event) or --ticker T (one market's YES and NO)")
+    args.ticker_tie = None
+    if args.ticker:
+        args.ticker_a = args.ticker_b = args.ticker
+    elif args.tickers:
+        texts = _parts(args.tickers, "--tickers", (2, 3), fail)
+        parts = [_flag_value(market_ticker, part, "--tickers", fail) for part in texts]
+        if len(set(parts)) != len(parts):
+            fail(f"--tickers names one market twice ({args.tickers}) — give each outcome's own market")
+        args.ticker_a, args.ticker_b = parts[0], parts[-1]
+        args.ticker_tie = parts[1] if len(parts) == 3 else None
+    elif args.ticker_a is None or args.ticker_b is None:
+        fail("only one team's market given — --ticker-a and --ticker-b go together")
+    elif args.ticker_a == args.ticker_b:
+        fail("--ticker-a and --ticker-b are the same market — give two team markets of one event, or "
+             "--ticker T to trade one market's YES and NO")
+    shape = shape_of(args.ticker_a, args.ticker_b, args.ticker_tie)
+    count = 3 if shape is Shape.THREE_WAY else 2
+    split_odds = (args.odds_a, args.odds_b, args.odds_draw, args.theo_a, args.theo_b, args.theo_tie)
+    if (args.odds is not None or args.theo is not None) and any(v is not None for v in split_odds):
+        fail("--odds/--theo and --odds-a/--theo-a style flags both given — use one style")
+    if shape is not Shape.THREE_WAY and (args.odds_draw is not None or args.theo_tie is not None):
+        fail("--odds-draw/--theo-tie are the draw's — name the soccer event's markets with --tickers "
+             "HOME,TIE,AWAY")
+    if args.odds is not None:
+        texts = _parts(args.odds, "--odds", (count,), fail)
+        odds = [_flag_value(decimal_odds, part, "--odds", fail) for part in texts]
+        args.odds_a, args.odds_b = odds[0], odds[-1]
+        args.odds_draw = odds[1] if count == 3 else None
+    if args.theo is not None:
+        _theo_list(args, shape, count, fail)
+    has_odds = any(v is not None for v in (args.odds_a, args.odds_b, args.odds_draw))
+    has_theo = any(v is not None for v in (args.theo_a, args.theo_b, args.theo_tie))
+    if sum((has_odds, has_theo, args.odds_feed)) > 1:
+        fail("more than one fair value given — use one of --odds, --theo, --odds-feed")
+    if not (has_odds or has_theo or args.odds_feed):
+        fail("no fair value given — add --odds (decimal odds per outcome), --theo (cents per outcome) "
+             "or --odds-feed")
+    if has_odds and None in (args.odds_a, args.odds_b, *((args.odds_draw,) if count == 3 else ())):
+        together = "--odds-a, --odds-draw and --odds-b" if count == 3 else "--odds-a and --odds-b"
+        fail(f"odds missing for an outcome — {together} go together")
+    if has_theo and args.theo is None and shape is not Shape.TEAMS:
+        typed = {Side.A: args.theo_a, Side.B: args.theo_b, Side.T: args.theo_tie}
+        typed = {side: typed[side] for side in outcomes_of(shape)}
+        _complete_theos(args, shape, typed, "--theo-a/--theo-b", fail)
+        return
+    if has_theo and None in (args.theo_a, args.theo_b):
+        fail("only one team's theo given — --theo-a and --theo-b go together")
+    if has_theo and args.theo is None and args.theo_a + args.theo_b > 100:  # --theo: checked above
+        fail("--theo-a + --theo-b is more than 100 cents — lower one of them")
+
+
+def _theo_list(args: argparse.Namespace, shape: Shape, count: int, fail: Callable[[str], NoReturn]) -> None:
+    """``--theo 45,,26``: cents per outcome, one left out (100 minus the others); for two outcomes a
+    single value is the first's."""
+    parts = _parts(args.theo, "--theo", (1, count) if count == 2 else (count,), fail, allow_empty=True)
+    parts += [""] * (count - len(parts))
+    cents = [_flag_value(theo_cents, part, "--theo", fail) if part else None for part in parts]
+    typed = dict(zip(outcomes_of(shape), cents, strict=True))
+    _complete_theos(args, shape, typed, f"--theo {args.theo}", fail)
+
+
+def _complete_theos(
+    args: argparse.Namespace,
+    shape: Shape,
+    cents: dict[Side, Decimal | None],
+    flag: str,
+    fail: Callable[[str], NoReturn],
+) -> None:
+    """Every outcome's theo onto ``args``, the one left out implied (100 minus the others)."""
+    typed = {side: None if c is None else price_from_cents(c) for side, c in cents.items()}
+    try:
+        theos = complete_theos(shape, typed)
+    except TheoSumError as error:
+        fail(f"{flag}: {error} — type all outcomes but one and leave that one out, or lower them")
+    args.theo_a, args.theo_b = (Decimal(theos[side]) / CENT for side in (Side.A, Side.B))
+    args.theo_tie = Decimal(theos[Side.T]) / CENT if Side.T in theos else None
+
+
+def _parts(
+    text: str,
+    flag: str,
+    counts: tuple[int, ...],
+    fail: Callable[[str], NoReturn],
+    *,
+    allow_empty: bool = False,
+) -> list[str]:
+    try:
+        return split_list(text, flag, counts, allow_empty=allow_empty)
+    except ValueError as error:
+        fail(f"{error} — give one value per outcome: A,B; home,draw,away; or YES,NO")
+
+
+def _flag_value(parse: Callable[[str], T], text: str, flag: str, fail: Callable[[str], NoReturn]) -> T:
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as error:
+        fail(f"{flag}: {error} — fix that value")
 
 
 def command_label(args: argparse.Namespace) -> str:

@@ -30,7 +30,7 @@ from kmm_tui.domain.theo import OddsError, overround, parse_decimal_odds
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
-from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape, TheoInput
 from kmm_tui.engine.state import MatchView
 from kmm_tui.run_report import Printer, SessionTally
 
@@ -45,7 +45,9 @@ class UsageError(UserError):
 def build_spec(args: argparse.Namespace, settings: Settings) -> MatchSpec:
     """Validate the flags into a MatchSpec. Raises UsageError naming the flag."""
     if not args.ticker_a or not args.ticker_b:
-        raise UsageError("--ticker-a and --ticker-b are required (the two team markets of one event)")
+        raise UsageError(
+            "no markets: give --ticker-a/--ticker-b, --tickers HOME,TIE,AWAY or --ticker T (kmm run --help)"
+        )
     theo = _theo(args, settings)
     d = settings.defaults
 
@@ -73,7 +75,11 @@ def build_spec(args: argparse.Namespace, settings: Settings) -> MatchSpec:
         post_only=d.post_only,
     )
     match_id = f"run-{uuid.uuid4().hex[:8]}"
-    return MatchSpec(match_id, args.ticker_a.upper(), args.ticker_b.upper(), theo, settings_)
+    tie = getattr(args, "ticker_tie", None)
+    return MatchSpec(
+        match_id, args.ticker_a.upper(), args.ticker_b.upper(), theo, settings_,
+        ticker_tie=tie.upper() if tie else None,
+    )
 
 
 def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
@@ -87,31 +93,36 @@ def _theo(args: argparse.Namespace, settings: Settings) -> TheoInput:
                 "sportsgameodds_key (or KMM_ODDS_API_KEY …), or give --theo-a/--theo-b"
             )
         return TheoInput(from_feed=True, method=settings.odds.devig)
+    theo_tie = getattr(args, "theo_tie", None)
+    odds_draw = getattr(args, "odds_draw", None)
     if args.theo_a is not None or args.theo_b is not None:
         if args.odds_a is not None or args.odds_b is not None:
-            raise UsageError("give either --odds-a/--odds-b or --theo-a/--theo-b, not both")
+            raise UsageError("give either --odds or --theo, not both")
         try:
-            theo_a = price_from_cents(str(args.theo_a)) if args.theo_a is not None else None
-            theo_b = price_from_cents(str(args.theo_b)) if args.theo_b is not None else None
+            theo_a, theo_b, theo_t = (
+                price_from_cents(str(value)) if value is not None else None
+                for value in (args.theo_a, args.theo_b, theo_tie)
+            )
         except WireFormatError as error:
-            raise UsageError(f"--theo-a/--theo-b (cents): {error}") from None
+            raise UsageError(f"--theo (cents): {error}") from None
         if theo_a is None:
             raise UsageError("--theo-a is required with --theo-b")
-        return TheoInput(theo_a=theo_a, theo_b=theo_b)
+        return TheoInput(theo_a=theo_a, theo_b=theo_b, theo_tie=theo_t)
     if args.odds_a is None or args.odds_b is None:
-        raise UsageError("give decimal odds (--odds-a 1.62 --odds-b 2.42) or theo in cents (--theo-a 60)")
+        raise UsageError("give decimal odds (--odds 1.62,2.42) or theo in cents (--theo 60)")
     try:
-        odds_a = parse_decimal_odds(str(args.odds_a))
-        odds_b = parse_decimal_odds(str(args.odds_b))
+        odds_a, odds_b = parse_decimal_odds(str(args.odds_a)), parse_decimal_odds(str(args.odds_b))
+        draw = parse_decimal_odds(str(odds_draw)) if odds_draw is not None else None
     except (OddsError, InvalidOperation) as error:
-        raise UsageError(f"--odds-a/--odds-b: {error}") from None
+        raise UsageError(f"--odds: {error}") from None
     theo = TheoInput(
-        odds_a=odds_a, odds_b=odds_b, method=settings.odds.devig, margin_confirmed=args.accept_margin
+        odds_a=odds_a, odds_b=odds_b, odds_draw=draw, method=settings.odds.devig,
+        margin_confirmed=args.accept_margin,
     )
-    margin = overround([odds_a, odds_b])
+    margin = overround([o for o in (odds_a, draw, odds_b) if o is not None])
     if margin > theo.max_margin and not theo.margin_confirmed:
         raise UsageError(
-            f"--odds-a/--odds-b carry a {margin * 100:.1f} % bookmaker margin, above the "
+            f"the odds carry a {margin * 100:.1f} % bookmaker margin, above the "
             f"{theo.max_margin * 100:.0f} % cap — check them for a typo, or add --accept-margin"
         )
     return theo
@@ -174,13 +185,13 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                     url=api.url,
                 )
             printer.say(
-                f"kmm run on {engine.environment}: {spec.ticker_a} vs {spec.ticker_b}"
+                f"kmm run on {engine.environment}: {markets_text(spec)}"
                 f"{' (dry run: no orders are sent)' if args.dry_run else ''}; Ctrl-C to stop"
             )
             try:
                 spec = await start_or_resume(engine, spec)
             except EngineError as error:
-                if error.field in ("ticker_a", "ticker_b"):
+                if error.field in ("ticker_a", "ticker_b", "ticker_tie"):
                     hint = await open_pairs_hint(engine)
                     environment = getattr(args, "environment", None)
                     if hint and environment is not None and environment.rest_url is None:
@@ -220,8 +231,18 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
     return 128 + received[0].value if received else EXIT_OK
 
 
+def markets_text(spec: MatchSpec) -> str:
+    """The markets of a match as the run's first line names them."""
+    if spec.shape is Shape.YES_NO:
+        return f"{spec.ticker_a} (YES and NO)"
+    if spec.shape is Shape.THREE_WAY:
+        return f"{spec.ticker_a} / draw {spec.ticker_tie} / {spec.ticker_b}"
+    return f"{spec.ticker_a} vs {spec.ticker_b}"
+
+
 async def open_pairs_hint(engine: Engine, limit: int = 8) -> str:
-    """For a ticker typo: the open two-team events on this exchange (best effort, never raises)."""
+    """For a ticker typo: the open two-team and soccer events on this exchange (best effort, never
+    raises)."""
     try:
         markets = await engine.rest.list_markets(status="open", limit=200)
     except Exception:  # only a hint: the original error is what matters
@@ -229,8 +250,15 @@ async def open_pairs_hint(engine: Engine, limit: int = 8) -> str:
     by_event: dict[str, list[str]] = {}
     for market in markets:
         by_event.setdefault(market.event_ticker, []).append(market.ticker)
-    pairs = [sorted(t for t in tickers if not t.endswith("-TIE")) for tickers in by_event.values()]
-    lines = [f"  --ticker-a {p[0]} --ticker-b {p[1]}" for p in pairs if len(p) == 2][:limit]
+    lines = []
+    for tickers in by_event.values():
+        teams = sorted(t for t in tickers if not t.endswith("-TIE"))
+        ties = [t for t in tickers if t.endswith("-TIE")]
+        if len(teams) == 2 and not ties:
+            lines.append(f"  --ticker-a {teams[0]} --ticker-b {teams[1]}")
+        elif len(teams) == 2 and len(ties) == 1:
+            lines.append(f"  --tickers {teams[0]},{ties[0]},{teams[1]}")
+    lines = lines[:limit]
     return (
         "\nopen matches on this exchange (`kmm scan` lists them with prices):\n" + "\n".join(lines)
         if lines
@@ -239,11 +267,11 @@ async def open_pairs_hint(engine: Engine, limit: int = 8) -> str:
 
 
 async def start_or_resume(engine: Engine, spec: MatchSpec) -> MatchSpec:
-    """Start ``spec``; if the journal brought back a match on the same two markets (an earlier run),
+    """Start ``spec``; if the journal brought back a match on the same markets (an earlier run),
     continue that one with the new theo and settings (its inventory and history stay)."""
-    tickers = {spec.ticker_a, spec.ticker_b}
+    markets = (set(spec.tickers), spec.shape)
     earlier = next(
-        (m.spec for m in engine.snapshot().matches if {m.spec.ticker_a, m.spec.ticker_b} == tickers), None
+        (m.spec for m in engine.snapshot().matches if (set(m.spec.tickers), m.spec.shape) == markets), None
     )
     if earlier is None:
         await engine.execute(cmd.AddMatch(spec, start=True))

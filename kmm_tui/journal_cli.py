@@ -34,8 +34,9 @@ from kmm_tui.domain.prices import (
     format_price,
 )
 from kmm_tui.engine.journal import MIGRATIONS, JournalFill, spec_from_json
-from kmm_tui.engine.model import MatchSpec
+from kmm_tui.engine.model import MatchSpec, Shape
 from kmm_tui.markout_report import MARKOUT_SCHEMA, print_report, write_report_csv
+from kmm_tui.outcome_input import OUTCOME_WORDS, pnl_label
 from kmm_tui.run_report import inventory_json
 
 EXIT_OK = 0
@@ -78,7 +79,8 @@ class MatchRecord:
 
     @property
     def tickers(self) -> str:
-        return f"{self.spec.ticker_a} / {self.spec.ticker_b}" if self.spec is not None else "-"
+        """'A / B'; 'HOME / TIE / AWAY' for a three-way match; the one ticker of a YES/NO market."""
+        return " / ".join(self.spec.tickers) if self.spec is not None else "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,21 +268,15 @@ def print_match(
     print(f"Status   {status}", file=out)
     spec = record.spec
     if spec is not None:
-        print(f"Tickers  A {spec.ticker_a}  B {spec.ticker_b}", file=out)
-        theo = spec.theo
-        if theo.is_manual:
-            theo_b = format_cents(theo.theo_b) if theo.theo_b is not None else "100 - A"
-            print(f"Theo     manual {format_cents(theo.theo_a or 0)} / {theo_b}", file=out)
-        else:
-            draw = f" draw {theo.odds_draw}" if theo.odds_draw is not None else ""
-            print(f"Theo     odds {theo.odds_a} / {theo.odds_b}{draw} ({theo.method.value})", file=out)
+        print(f"Tickers  {_tickers_text(spec)}", file=out)
+        print(f"Theo     {_theo_text(spec)}", file=out)
         s = spec.settings
         print(
             f"Settings edge {format_cents(s.edge)}, {format_contracts(s.contracts)} contracts, inventory max "
             f"{format_contracts(s.inventory_max)}, start margin {_duration(s.start_margin_ms)}",
             file=out,
         )
-    print(f"Fills    {len(fills)}{_position(fills)}", file=out)
+    print(f"Fills    {len(fills)}{_position(fills, spec)}", file=out)
     print(f"History  ({len(history)} lines, UTC)", file=out)
     for line in history:
         print(f"  {utc_time(line.ts_ms)}  {line.kind:<8} {line.text}", file=out)
@@ -292,27 +288,59 @@ def _duration(ms: int) -> str:
     return f"{ms // 1000}.{ms % 1000:03d}".rstrip("0").rstrip(".") + " s"
 
 
-def _position(fills: Iterable[JournalFill]) -> str:
-    """Position and settlement P&L rebuilt from the journaled fills (what this match bought)."""
+def _tickers_text(spec: MatchSpec) -> str:
+    if spec.shape is Shape.YES_NO:
+        return f"{spec.ticker_a} (A = YES / over, B = NO / under)"
+    if spec.shape is Shape.THREE_WAY:
+        return f"home {spec.ticker_a}  draw {spec.ticker_tie}  away {spec.ticker_b}"
+    return f"A {spec.ticker_a}  B {spec.ticker_b}"
+
+
+def _theo_text(spec: MatchSpec) -> str:
+    theo = spec.theo
+    if theo.is_manual:
+        by_side = {Side.A: theo.theo_a, Side.T: theo.theo_tie, Side.B: theo.theo_b}
+        typed = [format_cents(by_side[s]) if by_side[s] is not None else "implied" for s in spec.outcomes]
+        return f"manual {' / '.join(typed)}"
+    draw = f" draw {theo.odds_draw}" if theo.odds_draw is not None else ""
+    return f"odds {theo.odds_a} / {theo.odds_b}{draw} ({theo.method.value})"
+
+
+def fills_inventory(fills: Iterable[JournalFill]) -> Inventory:
+    """The position the journaled fills add up to (raises ValueError on an impossible fill)."""
     inventory = Inventory()
+    for fill in fills:
+        inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+    return inventory
+
+
+def _outcomes(spec: MatchSpec | None, inventory: Inventory) -> tuple[tuple[Side, ...], Shape]:
+    """The match's outcomes (a deleted match's spec is gone: a tie held makes it three-way)."""
+    if spec is not None:
+        return spec.outcomes, spec.shape
+    if inventory.count_long_t:
+        return (Side.A, Side.T, Side.B), Shape.THREE_WAY
+    return (Side.A, Side.B), Shape.TEAMS
+
+
+def _position(fills: Iterable[JournalFill], spec: MatchSpec | None = None) -> str:
+    """Position and settlement P&L per outcome rebuilt from the journaled fills (what this match
+    bought): 'if A wins' for two teams, 'if home / if draw / if away', 'if over / if under'."""
     try:
-        for fill in fills:
-            inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+        inventory = fills_inventory(fills)
     except ValueError as error:
         return f" (position not computable: {error})"
     if inventory == Inventory():
         return ""
+    outcomes, shape = _outcomes(spec, inventory)
+    words = OUTCOME_WORDS[shape]
     parts = []
-    for side, count, avg in (
-        ("A", inventory.count_long_a, inventory.avg_cost_a),
-        ("B", inventory.count_long_b, inventory.avg_cost_b),
-    ):
+    for side in outcomes:
+        avg = inventory.avg_cost(side)
         average = f" @ avg cost {format_cents(avg)}" if avg else ""  # fees included
-        parts.append(f"long {side} {format_contracts(count)}{average}")
-    return (
-        f": {', '.join(parts)}; fees {_usd(inventory.fees)}; P&L if A wins "
-        f"{_usd(inventory.pnl_if_a_wins)}, if B wins {_usd(inventory.pnl_if_b_wins)}"
-    )
+        parts.append(f"long {words[side]} {format_contracts(inventory.count_long(side))}{average}")
+    pnl = ", ".join(f"{pnl_label(shape, side)} {_usd(inventory.pnl_if(side))}" for side in outcomes)
+    return f": {', '.join(parts)}; fees {_usd(inventory.fees)}; P&L {pnl}"
 
 
 def write_csv(fills: list[JournalFill], names: dict[str, str], out: TextIO) -> None:
@@ -347,6 +375,8 @@ def record_json(record: MatchRecord) -> dict[str, Any]:
         "name": record.name or None,
         "ticker_a": spec.ticker_a if spec is not None else None,
         "ticker_b": spec.ticker_b if spec is not None else None,
+        "ticker_tie": spec.ticker_tie if spec is not None else None,
+        "shape": spec.shape.value if spec is not None else None,
         "status": record.status,
         "reason": record.reason or None,
         "fills": record.fills,
@@ -379,13 +409,12 @@ def journal_json(
     prices, counts and money as exact strings."""
     if record is None:
         return {"matches": [record_json(r) for r in records]}
-    inventory = Inventory()
-    for fill in fills:
-        inventory = inventory.apply_fill(Side(fill.side), fill.price, fill.count, fill.fee)
+    inventory = fills_inventory(fills)
+    outcomes, _ = _outcomes(record.spec, inventory)
     return {
         "match": record_json(record),
         "fills": [fill_json(fill) for fill in fills],
-        "position": inventory_json(inventory),
+        "position": inventory_json(inventory, outcomes),
         "history": [{"ts_ms": line.ts_ms, "kind": line.kind, "text": line.text} for line in history],
     }
 

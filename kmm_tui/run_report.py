@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import (
     Count,
     Money,
@@ -40,7 +40,9 @@ from kmm_tui.engine.events import (
     OrderChanged,
     QuoteDecided,
 )
+from kmm_tui.engine.model import Shape
 from kmm_tui.engine.state import MatchView
+from kmm_tui.outcome_input import OUTCOME_WORDS, pnl_label
 
 
 def _signed_usd(amount: Money) -> str:
@@ -58,53 +60,79 @@ def _side_text(label: str, count: Count, average: Price | None) -> str:
 
 def position_text(view: MatchView) -> str:
     """``A long 5 @ avg 52c | B flat | fees $0.01 | P&L if A wins +$2.39, if B wins -$2.61 | resting 2 |
-    theo 55c/45c (manual theo)``."""
-    inv = view.inventory
+    theo 55c/45c (manual theo)``; per outcome for every shape (``home … | draw … | away …``, ``P&L if
+    home …, if draw …, if away …``; ``over``/``under`` for one YES/NO market)."""
+    inv, shape, outcomes = view.inventory, view.spec.shape, view.spec.outcomes
+    words = OUTCOME_WORDS[shape]
+    pnl = ", ".join(f"{pnl_label(shape, side)} {_signed_usd(inv.pnl_if(side))}" for side in outcomes)
     return " | ".join(
         [
-            _side_text("A", inv.count_long_a, inv.avg_cost_a),
-            _side_text("B", inv.count_long_b, inv.avg_cost_b),
+            *(_side_text(words[side], inv.count_long(side), inv.avg_cost(side)) for side in outcomes),
             f"fees {format_usd(inv.fees)}",
-            f"P&L if A wins {_signed_usd(inv.pnl_if_a_wins)}, if B wins {_signed_usd(inv.pnl_if_b_wins)}",
+            f"P&L {pnl}",
             f"resting {_resting(view)}",
             f"theo {_theo_text(view)}",
         ]
     )
 
 
+def _theos(view: MatchView) -> list[Price | None]:
+    by_side = {Side.A: view.theo_a, Side.B: view.theo_b, Side.T: view.theo_t}
+    return [by_side[side] for side in view.spec.outcomes]
+
+
 def _theo_text(view: MatchView) -> str:
-    """``55c/45c (manual theo)`` or ``51.28c/48.72c (feed: simulated (multiplicative), 2s old)``."""
-    if view.theo_a is None or view.theo_b is None:
+    """``55c/45c (manual theo)`` or ``51.28c/48.72c (feed: simulated (multiplicative), 2s old)``;
+    home/draw/away for a three-way match."""
+    theos = _theos(view)
+    if any(theo is None for theo in theos):
         return f"- ({view.theo_source or 'none yet'})"
-    return f"{format_cents(view.theo_a)}/{format_cents(view.theo_b)} ({view.theo_source})"
+    return f"{'/'.join(format_cents(theo) for theo in theos if theo is not None)} ({view.theo_source})"
 
 
-def inventory_json(inv: Inventory) -> dict[str, Any]:
-    """The position as exact strings (contracts ``"5.00"``, prices ``"0.5200"``, money ``"2.390000"``)."""
+def inventory_json(inv: Inventory, outcomes: tuple[Side, ...] = (Side.A, Side.B)) -> dict[str, Any]:
+    """The position as exact strings (contracts ``"5.00"``, prices ``"0.5200"``, money ``"2.390000"``).
+
+    The two-team keys are always there; a three-way match adds the tie's (``long_t``, ``avg_cost_t``,
+    ``pnl_if_t_wins``); ``pnl_if`` maps every outcome (``a``, ``t``, ``b``) to its settlement P&L and
+    ``worst_pnl`` is the worst of them."""
 
     def price(value: Price | None) -> str | None:
         return None if value is None else format_price(value)
 
-    return {
+    document = {
         "long_a": format_count(inv.count_long_a),
         "avg_cost_a": price(inv.avg_cost_a),
         "long_b": format_count(inv.count_long_b),
         "avg_cost_b": price(inv.avg_cost_b),
         "fees": format_money(inv.fees),
-        "locked_profit": format_money(inv.locked_profit),
-        "pnl_if_a_wins": format_money(inv.pnl_if_a_wins),
-        "pnl_if_b_wins": format_money(inv.pnl_if_b_wins),
+        "locked_profit": format_money(inv.locked_set_profit(outcomes)),
+        "pnl_if_a_wins": format_money(inv.pnl_if(Side.A)),
+        "pnl_if_b_wins": format_money(inv.pnl_if(Side.B)),
     }
+    if Side.T in outcomes:
+        document.update(
+            long_t=format_count(inv.count_long_t),
+            avg_cost_t=price(inv.avg_cost(Side.T)),
+            pnl_if_t_wins=format_money(inv.pnl_if(Side.T)),
+        )
+    document["pnl_if"] = {side.value: format_money(inv.pnl_if(side)) for side in outcomes}
+    document["worst_pnl"] = format_money(inv.worst_pnl(outcomes))
+    return document
 
 
 def position_json(view: MatchView) -> dict[str, Any]:
-    return {
+    theos = {Side.A: view.theo_a, Side.B: view.theo_b, Side.T: view.theo_t}
+    document = {
         "kind": "position", "match_id": view.spec.match_id, "status": view.status.value,
-        **inventory_json(view.inventory), "resting_orders": _resting(view),
-        "theo_a": None if view.theo_a is None else format_price(view.theo_a),
-        "theo_b": None if view.theo_b is None else format_price(view.theo_b),
-        "theo_source": view.theo_source,
+        "shape": view.spec.shape.value,
+        **inventory_json(view.inventory, view.spec.outcomes), "resting_orders": _resting(view),
     }
+    for side in view.spec.outcomes:
+        theo = theos[side]
+        document[f"theo_{side.value}"] = None if theo is None else format_price(theo)
+    document["theo_source"] = view.theo_source
+    return document
 
 
 @dataclass(slots=True)
@@ -115,7 +143,7 @@ class SessionTally:
     match_id: str
     started_ms: int
     fills: int = 0
-    bought: dict[str, Count] = field(default_factory=lambda: {"a": Count(0), "b": Count(0)})
+    bought: dict[str, Count] = field(default_factory=lambda: {"a": Count(0), "b": Count(0)})  # "t" too
     fees: int = 0  # Money
 
     def __call__(self, event: Event) -> None:
@@ -135,13 +163,17 @@ def _duration(ms: int) -> str:
 def summary_lines(tally: SessionTally, view: MatchView | None, now_ms: int) -> list[str]:
     """Two lines: what this session did, then where the match stands."""
     fills = f"{tally.fills} fill{'s' if tally.fills != 1 else ''}"
-    bought_a, bought_b = (format_contracts(tally.bought.get(side, 0)) for side in ("a", "b"))
-    bought = f"bought A {bought_a}, B {bought_b}"
+    shape = view.spec.shape if view is not None else Shape.TEAMS
+    outcomes = view.spec.outcomes if view is not None else (Side.A, Side.B)
+    words = OUTCOME_WORDS[shape]
+    bought = "bought " + ", ".join(
+        f"{words[side]} {format_contracts(tally.bought.get(side.value, 0))}" for side in outcomes
+    )
     lines = [
         f"session: {_duration(now_ms - tally.started_ms)}, {fills} ({bought}), fees {format_usd(tally.fees)}"
     ]
     if view is not None:
-        locked = format_usd(view.inventory.locked_profit)
+        locked = format_usd(view.inventory.locked_set_profit(view.spec.outcomes))
         lines.append(f"position: {position_text(view)} | locked {locked}")
     return lines
 
@@ -154,8 +186,9 @@ def summary_json(tally: SessionTally, view: MatchView | None, now_ms: int) -> di
         "fills": tally.fills,
         "bought_a": format_count(tally.bought.get("a", 0)),
         "bought_b": format_count(tally.bought.get("b", 0)),
+        **({"bought_t": format_count(tally.bought["t"])} if "t" in tally.bought else {}),
         "session_fees": format_money(tally.fees),
-        "position": None if view is None else inventory_json(view.inventory),
+        "position": None if view is None else inventory_json(view.inventory, view.spec.outcomes),
     }
 
 
@@ -167,7 +200,8 @@ def describe(event: Event) -> tuple[str, str, dict[str, Any]] | None:
     """``(kind, text, exact fields)`` for the events ``kmm run`` shows; None for the others."""
     match event:
         case QuoteDecided(decision=d):
-            return "decide", f"A {side_quote_text(d.a)} | B {side_quote_text(d.b)}", {}
+            quotes = [("A", d.a), *([("T", d.t)] if d.t is not None else []), ("B", d.b)]
+            return "decide", " | ".join(f"{label} {side_quote_text(q)}" for label, q in quotes), {}
         case OrderChanged(action=action, ticker=ticker, price=price, count=count, detail=detail):
             what = "REJECTED" if action is OrderAction.REJECTED else action.value
             price_text = format_cents(price) if price is not None else "-"

@@ -184,11 +184,14 @@ class ScannerSettings:
 
 @dataclass(frozen=True, slots=True)
 class SavedMatch:
-    """A match the user saved: two markets, a theo source, and the effective quoting settings.
+    """A match the user saved: its markets, a theo source, and the effective quoting settings.
 
-    Exactly one theo source is set: decimal odds (``odds_a``/``odds_b``, optional ``odds_draw``) or
-    manual theo prices (``theo_a``/``theo_b`` as Price). ``settings`` is ``[defaults]`` with this
-    match's overrides applied; ``overridden`` names the keys the match set itself (kept on save).
+    The markets make the shape (docs/shapes.md): two team markets (``ticker_a``/``ticker_b``), a soccer
+    event's home, draw and away (``ticker_tie`` set), or one YES/NO market (``ticker = "X"`` in the
+    file: ``ticker_a == ticker_b``). Exactly one theo source is set: decimal odds (``odds_a``/``odds_b``,
+    ``odds_draw`` for the draw) or manual theo prices (``theo_a``/``theo_b``/``theo_tie`` as Price).
+    ``settings`` is ``[defaults]`` with this match's overrides applied; ``overridden`` names the keys
+    the match set itself (kept on save).
     """
 
     name: str
@@ -203,15 +206,24 @@ class SavedMatch:
     settings: Defaults = field(default_factory=Defaults)
     overridden: frozenset[str] = frozenset()
     feed: bool = False  # theo from the configured odds sources while quoting
+    ticker_tie: str | None = None  # a soccer event's draw (TIE) market
+    theo_tie: Price | None = None
 
     def to_toml(self) -> dict[str, Any]:
-        """The raw ``[[matches]]`` table for saving (odds as strings, theo in cents, overrides only)."""
-        table: dict[str, Any] = {"name": self.name, "ticker_a": self.ticker_a, "ticker_b": self.ticker_b}
+        """The raw ``[[matches]]`` table for saving (odds as strings, theo in cents, overrides only);
+        one YES/NO market is written as ``ticker = "X"``."""
+        table: dict[str, Any] = {"name": self.name}
+        if self.ticker_a == self.ticker_b:
+            table["ticker"] = self.ticker_a
+        else:
+            table.update(ticker_a=self.ticker_a, ticker_b=self.ticker_b)
+        if self.ticker_tie is not None:
+            table["ticker_tie"] = self.ticker_tie
         for key in ("odds_a", "odds_b", "odds_draw"):
             value = getattr(self, key)
             if value is not None:
                 table[key] = str(value)
-        for key in ("theo_a", "theo_b"):
+        for key in ("theo_a", "theo_b", "theo_tie"):
             value = getattr(self, key)
             if value is not None:
                 table[key] = toml_number(Decimal(value) / CENT)

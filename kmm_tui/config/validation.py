@@ -38,8 +38,11 @@ from kmm_tui.config.schema import (
     SettingsError,
     Tier,
 )
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import CENT, MONEY_SCALE, Money, Price, price_from_cents
 from kmm_tui.domain.theo import DevigMethod
+from kmm_tui.engine.model import Shape
+from kmm_tui.outcome_input import TheoSumError, complete_theos, shape_of
 
 
 def _kind(value: object) -> str:
@@ -226,13 +229,16 @@ _ODDS_KEYS = (
 _SCANNER_KEYS = ("series",)
 _MATCH_KEYS = (
     "name",
+    "ticker",
     "ticker_a",
     "ticker_b",
+    "ticker_tie",
     "odds_a",
     "odds_b",
     "odds_draw",
     "theo_a",
     "theo_b",
+    "theo_tie",
     "feed",
     "devig",
     *DEFAULT_FIELDS,
@@ -513,58 +519,35 @@ def _match(ck: Checker, raw: object, index: int, defaults: Defaults) -> SavedMat
     table = ck.table(raw, loc, "[[matches]] with name, ticker_a, ticker_b and odds_a/odds_b")
     ck.known_keys(table, loc, _MATCH_KEYS)
     where = ck.where(loc)
-    for required in ("name", "ticker_a", "ticker_b"):
-        if required not in table:
-            raise ck.fail(loc, f'{where} has no {required}; add {required} = "..."')
+    if "name" not in table:
+        raise ck.fail(loc, f'{where} has no name; add name = "..."')
     name = ck.string(table["name"], (*loc, "name"), 'name = "Vitality vs FaZe"')
-    tickers = []
-    for key in ("ticker_a", "ticker_b"):
-        ticker = ck.string(table[key], (*loc, key), f'{key} = "KXCS2GAME-26NOV281330VITFAZ-VIT"')
-        if not _TICKER.match(ticker):
-            raise ck.fail(
-                (*loc, key), f'{where} {key} = "{ticker}" is not a Kalshi market ticker (upper case)'
-            )
-        tickers.append(ticker)
-    if tickers[0] == tickers[1]:
-        raise ck.fail(
-            (*loc, "ticker_b"), f"{where} ticker_a and ticker_b are the same market; use one per team"
-        )
-    has_odds = any(k in table for k in ("odds_a", "odds_b", "odds_draw"))
-    has_theo = any(k in table for k in ("theo_a", "theo_b"))
+    ticker_a, ticker_b, ticker_tie = _match_tickers(ck, table, loc)
+    shape = shape_of(ticker_a, ticker_b, ticker_tie)
+    odds_keys = ("odds_a", "odds_b", "odds_draw")
+    has_odds = any(k in table for k in odds_keys)
+    has_theo = any(k in table for k in ("theo_a", "theo_b", "theo_tie"))
     feed = ck.boolean(table["feed"], (*loc, "feed")) if "feed" in table else False
     if has_odds and has_theo:
         raise ck.fail(loc, f"{where} sets both odds and theo; keep odds_a/odds_b or theo_a/theo_b, not both")
-    odds: dict[str, Decimal | None] = {"odds_a": None, "odds_b": None, "odds_draw": None}
-    theo: dict[str, Price | None] = {"theo_a": None, "theo_b": None}
+    if shape is not Shape.THREE_WAY and "theo_tie" in table:
+        raise ck.fail(
+            (*loc, "theo_tie"),
+            f"{where} theo_tie is the draw's theo; add ticker_tie (the TIE market) or remove theo_tie",
+        )
+    odds: dict[str, Decimal | None] = dict.fromkeys(odds_keys)
+    theo: dict[str, Price | None] = dict.fromkeys(("theo_a", "theo_b", "theo_tie"))
     if has_odds:
-        for key in ("odds_a", "odds_b"):
+        three = shape is Shape.THREE_WAY
+        for key in odds_keys if three else ("odds_a", "odds_b"):
             if key not in table:
-                raise ck.fail(loc, f'{where} needs both odds_a and odds_b; add {key} = "1.85"')
+                both = "odds_a, odds_draw and odds_b" if three else "both odds_a and odds_b"
+                raise ck.fail(loc, f'{where} needs {both}; add {key} = "1.85"')
         for key in odds:
             if key in table:
                 odds[key] = _odds_value(ck, table[key], (*loc, key))
     elif has_theo:
-        for key in theo:
-            if key not in table:
-                raise ck.fail(loc, f"{where} needs both theo_a and theo_b (cents); add {key} = 50")
-            cents = ck.decimal(
-                table[key],
-                (*loc, key),
-                low=Decimal(0),
-                high=Decimal(100),
-                places=2,
-                low_open=True,
-                high_open=True,
-                unit=" cents",
-            )
-            theo[key] = price_from_cents(cents)
-        total = (theo["theo_a"] or 0) + (theo["theo_b"] or 0)
-        if total > 100 * CENT:
-            raise ck.fail(
-                (*loc, "theo_b"),
-                f"{where} theo_a + theo_b = {Decimal(total) / CENT} cents is above 100; fair values of "
-                "two outcomes cannot sum to more than 100 cents",
-            )
+        theo = _match_theos(ck, table, loc, shape)
     elif not feed:
         raise ck.fail(
             loc,
@@ -577,8 +560,8 @@ def _match(ck: Checker, raw: object, index: int, defaults: Defaults) -> SavedMat
     overridden = frozenset(k for k in DEFAULT_FIELDS if k in table)
     return SavedMatch(
         name,
-        tickers[0],
-        tickers[1],
+        ticker_a,
+        ticker_b,
         odds["odds_a"],
         odds["odds_b"],
         odds["odds_draw"],
@@ -588,7 +571,94 @@ def _match(ck: Checker, raw: object, index: int, defaults: Defaults) -> SavedMat
         settings,
         overridden,
         feed,
+        ticker_tie,
+        theo["theo_tie"],
     )
+
+
+def _match_ticker(ck: Checker, table: Mapping[str, Any], loc: Loc, key: str) -> str:
+    ticker = ck.string(table[key], (*loc, key), f'{key} = "KXCS2GAME-26NOV281330VITFAZ-VIT"')
+    if not _TICKER.match(ticker):
+        raise ck.fail(
+            (*loc, key), f'{ck.where(loc)} {key} = "{ticker}" is not a Kalshi market ticker (upper case)'
+        )
+    return ticker
+
+
+def _match_tickers(ck: Checker, table: Mapping[str, Any], loc: Loc) -> tuple[str, str, str | None]:
+    """Two team markets (ticker_a, ticker_b), with ticker_tie for a soccer event's draw; or one
+    YES/NO market (ticker), stored as ticker_a == ticker_b."""
+    where = ck.where(loc)
+    if "ticker" in table:
+        for key in ("ticker_a", "ticker_b", "ticker_tie"):
+            if key in table:
+                raise ck.fail(
+                    (*loc, key),
+                    f"{where} sets both ticker (one YES/NO market) and {key}; keep ticker alone, or "
+                    "ticker_a and ticker_b (two team markets, ticker_tie for a draw)",
+                )
+        ticker = _match_ticker(ck, table, loc, "ticker")
+        return ticker, ticker, None
+    for key in ("ticker_a", "ticker_b"):
+        if key not in table:
+            raise ck.fail(
+                loc, f'{where} has no {key}; add {key} = "..." (or ticker = "..." for one YES/NO market)'
+            )
+    ticker_a = _match_ticker(ck, table, loc, "ticker_a")
+    ticker_b = _match_ticker(ck, table, loc, "ticker_b")
+    if ticker_a == ticker_b:
+        raise ck.fail(
+            (*loc, "ticker_b"),
+            f"{where} ticker_a and ticker_b are the same market; use one per team, or write "
+            f'ticker = "{ticker_a}" alone to trade that market on its YES and NO sides',
+        )
+    ticker_tie = _match_ticker(ck, table, loc, "ticker_tie") if "ticker_tie" in table else None
+    if ticker_tie in (ticker_a, ticker_b):
+        raise ck.fail(
+            (*loc, "ticker_tie"), f"{where} ticker_tie must be the draw's own market, not home's or away's"
+        )
+    return ticker_a, ticker_b, ticker_tie
+
+
+def _match_theos(ck: Checker, table: Mapping[str, Any], loc: Loc, shape: Shape) -> dict[str, Price | None]:
+    """Manual theos in cents. Two teams need both (as ever); a three-way match or one YES/NO market
+    may leave one out (100 minus the others). They may not add up past 100 cents."""
+    where = ck.where(loc)
+    keys = ("theo_a", "theo_tie", "theo_b") if shape is Shape.THREE_WAY else ("theo_a", "theo_b")
+    if shape is Shape.TEAMS:
+        for key in keys:
+            if key not in table:
+                raise ck.fail(loc, f"{where} needs both theo_a and theo_b (cents); add {key} = 50")
+    typed: dict[str, Price | None] = dict.fromkeys(("theo_a", "theo_b", "theo_tie"))
+    for key in keys:
+        if key in table:
+            cents = ck.decimal(
+                table[key],
+                (*loc, key),
+                low=Decimal(0),
+                high=Decimal(100),
+                places=2,
+                low_open=True,
+                high_open=True,
+                unit=" cents",
+            )
+            typed[key] = price_from_cents(cents)
+    if shape is Shape.TEAMS:
+        total = (typed["theo_a"] or 0) + (typed["theo_b"] or 0)
+        if total > 100 * CENT:
+            raise ck.fail(
+                (*loc, "theo_b"),
+                f"{where} theo_a + theo_b = {Decimal(total) / CENT} cents is above 100; fair values of "
+                "two outcomes cannot sum to more than 100 cents",
+            )
+        return typed
+    sides = {"theo_a": Side.A, "theo_tie": Side.T, "theo_b": Side.B}
+    try:
+        complete = complete_theos(shape, {sides[key]: typed[key] for key in keys})
+    except TheoSumError as error:
+        key = next(k for k in keys if sides[k] is error.side)
+        raise ck.fail((*loc, key), f"{where} {key}: {error}") from None
+    return {**typed, **{key: complete[sides[key]] for key in keys}}
 
 
 def validate(ck: Checker, doc: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:

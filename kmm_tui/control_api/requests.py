@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kmm_tui.control_api.errors import ApiError
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import (
     PRICE_SCALE,
     Count,
@@ -22,12 +23,13 @@ from kmm_tui.domain.prices import (
     price_from_cents,
 )
 from kmm_tui.domain.theo import DevigMethod, OddsError, parse_decimal_odds
-from kmm_tui.engine.model import MatchSettings, TheoInput
-from kmm_tui.engine.pricing_inputs import theo_prices
+from kmm_tui.engine.model import MatchSettings, Shape, TheoInput
+from kmm_tui.engine.pricing_inputs import outcome_theos
+from kmm_tui.outcome_input import TheoSumError, complete_theos, outcomes_of
 
 _TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
 
-THEO_FIELDS = ("odds_a", "odds_b", "odds_draw", "theo_a", "theo_b", "method")
+THEO_FIELDS = ("odds_a", "odds_b", "odds_draw", "theo_a", "theo_b", "theo_tie", "method")
 SETTING_FIELDS = (
     "edge",
     "contracts",
@@ -42,8 +44,10 @@ SETTING_FIELDS = (
     *("burst_fills", "burst_window_ms", "burst_cooloff_ms"),  # fill-burst guard (docs/guards.md)
     *("line_move_theo", "line_move_mid", "line_move_window_ms", "line_move_hold_ms", "line_move_confirm"),
 )
-ADD_FIELDS = frozenset({"name", "ticker_a", "ticker_b", "start", "dry_run", "start_ms", *THEO_FIELDS,
-                        *SETTING_FIELDS})
+TICKER_FIELDS = ("ticker", "ticker_a", "ticker_b", "ticker_tie")
+ADD_FIELDS = frozenset(
+    {"name", *TICKER_FIELDS, "start", "dry_run", "start_ms", *THEO_FIELDS, *SETTING_FIELDS}
+)
 UPDATE_FIELDS = frozenset({*THEO_FIELDS, *SETTING_FIELDS})
 
 
@@ -149,21 +153,49 @@ def text_field(body: dict[str, Any], key: str) -> str | None:
 def ticker_field(body: dict[str, Any], key: str) -> str:
     value = (text_field(body, key) or "").strip().upper()
     if not value:
-        raise ApiError(422, f"{key} is required: the market ticker of team {key[-1].upper()}", key)
+        raise ApiError(
+            422,
+            f"{key} is required: the market ticker of team {key[-1].upper()} (or \"ticker\" alone for one "
+            "YES/NO market)",
+            key,
+        )
     if not _TICKER.fullmatch(value):
         raise ApiError(422, f"{key} {value!r} is not a market ticker", key)
     return value
 
 
-def match_id_for(ticker_a: str, ticker_b: str) -> str:
-    """Same id the TUI gives a match (its two tickers), so the journal keys it the same way."""
-    return f"{ticker_a}+{ticker_b}"
+def match_tickers(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """``ticker`` (one market's YES and NO), or ``ticker_a``/``ticker_b`` with ``ticker_tie`` for a
+    soccer event's draw: (A, B, tie)."""
+    if body.get("ticker") is not None:
+        for key in ("ticker_a", "ticker_b", "ticker_tie"):
+            if body.get(key) is not None:
+                raise ApiError(
+                    422, f"give ticker (one YES/NO market) or ticker_a/ticker_b, not both ({key})", key
+                )
+        ticker = ticker_field(body, "ticker")
+        return ticker, ticker, None
+    ticker_a, ticker_b = ticker_field(body, "ticker_a"), ticker_field(body, "ticker_b")
+    if ticker_a == ticker_b:
+        raise ApiError(
+            422, "ticker_a and ticker_b are the same market: send \"ticker\" alone to trade its YES and NO",
+            "ticker_b",
+        )
+    ticker_tie = ticker_field(body, "ticker_tie") if body.get("ticker_tie") is not None else None
+    if ticker_tie in (ticker_a, ticker_b):
+        raise ApiError(422, "ticker_tie must be the draw's own market, not home's or away's", "ticker_tie")
+    return ticker_a, ticker_b, ticker_tie
 
 
 def parse_theo(
-    body: dict[str, Any], current: TheoInput | None, default_method: DevigMethod
+    body: dict[str, Any],
+    current: TheoInput | None,
+    default_method: DevigMethod,
+    shape: Shape = Shape.TEAMS,
 ) -> TheoInput | None:
-    """Theo from ``odds_a``/``odds_b`` (+``odds_draw``) or ``theo_a``/``theo_b``; None when absent.
+    """Theo from ``odds_a``/``odds_b`` (+``odds_draw``) or ``theo_a``/``theo_b`` (+``theo_tie``); None
+    when absent. A three-way match needs the draw's odds; its theos, like one YES/NO market's, may leave
+    one outcome out (100 minus the others).
 
     ``current`` (settings updates) lets ``method`` alone re-price the odds already in use.
     """
@@ -177,12 +209,17 @@ def parse_theo(
             choices = ", ".join(m.value for m in DevigMethod)
             raise ApiError(422, f"method must be one of {choices}", "method") from None
     odds_a, odds_b, odds_draw = _odds(body, "odds_a"), _odds(body, "odds_b"), _odds(body, "odds_draw")
-    theo_a, theo_b = _cents(body, "theo_a"), _cents(body, "theo_b")
+    theo_a, theo_b, theo_tie = _cents(body, "theo_a"), _cents(body, "theo_b"), _cents(body, "theo_tie")
     has_odds = any(v is not None for v in (odds_a, odds_b, odds_draw))
-    has_theo = theo_a is not None or theo_b is not None
+    has_theo = any(v is not None for v in (theo_a, theo_b, theo_tie))
     if has_odds and has_theo:
         raise ApiError(422, "give either odds (odds_a/odds_b) or theo (theo_a/theo_b), not both", "theo_a")
-    if has_theo:
+    if theo_tie is not None and shape is not Shape.THREE_WAY:
+        reason = "theo_tie is the draw's theo: only a three-way match (ticker_tie) has one"
+        raise ApiError(422, reason, "theo_tie")
+    if has_theo and shape is not Shape.TEAMS:
+        theo = TheoInput(**_complete(shape, theo_a, theo_b, theo_tie), method=method)
+    elif has_theo:
         if theo_a is None:
             raise ApiError(422, "theo_a is required with theo_b (cents)", "theo_a")
         if theo_b is not None and theo_a + theo_b > PRICE_SCALE:
@@ -192,13 +229,28 @@ def parse_theo(
         if odds_a is None or odds_b is None:
             missing = "odds_a" if odds_a is None else "odds_b"
             raise ApiError(422, "odds_a and odds_b go together (decimal odds, e.g. 1.85)", missing)
+        if shape is Shape.THREE_WAY and odds_draw is None:
+            raise ApiError(422, "a three-way match needs odds_draw too (home, draw and away)", "odds_draw")
         theo = TheoInput(odds_a=odds_a, odds_b=odds_b, odds_draw=odds_draw, method=method)
     elif current is not None and not current.is_manual:
         theo = replace(current, method=method)
     else:
         raise ApiError(422, "method applies to odds: give odds_a and odds_b too", "method")
-    theo_prices(theo)  # raises EngineError(field=...) for odds that cannot be de-vigged
+    outcome_theos(theo, shape is Shape.THREE_WAY)  # EngineError(field=...) for odds that cannot be de-vigged
     return theo
+
+
+def _complete(
+    shape: Shape, theo_a: Price | None, theo_b: Price | None, theo_tie: Price | None
+) -> dict[str, Any]:
+    """Typed theos with the one left out implied (100c minus the others), or a 422 on the field."""
+    typed = {Side.A: theo_a, Side.B: theo_b, Side.T: theo_tie}
+    try:
+        theos = complete_theos(shape, {side: typed[side] for side in outcomes_of(shape)})
+    except TheoSumError as error:
+        field = {Side.A: "theo_a", Side.B: "theo_b", Side.T: "theo_tie"}[error.side]
+        raise ApiError(422, f"{field}: {error}", field) from None
+    return {"theo_a": theos[Side.A], "theo_b": theos[Side.B], "theo_tie": theos.get(Side.T)}
 
 
 def parse_settings(body: dict[str, Any], base: MatchSettings) -> MatchSettings:

@@ -23,13 +23,12 @@ from kmm_tui.control_api.requests import (
     ADD_FIELDS,
     UPDATE_FIELDS,
     flag_field,
-    match_id_for,
+    match_tickers,
     parse_body,
     parse_settings,
     parse_theo,
     reject_unknown,
     text_field,
-    ticker_field,
     whole_field,
 )
 from kmm_tui.control_api.wire import event_json, match_json, state_json
@@ -44,6 +43,7 @@ from kmm_tui.engine.model import MatchSettings, MatchSpec
 from kmm_tui.engine.state import (
     MatchView,
 )
+from kmm_tui.outcome_input import match_id_for, shape_of
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +136,15 @@ class ControlApi:
     async def add_match(self, request: Request) -> Response:
         body = parse_body(await request.body())
         reject_unknown(body, ADD_FIELDS)
-        ticker_a, ticker_b = ticker_field(body, "ticker_a"), ticker_field(body, "ticker_b")
-        theo = parse_theo(body, None, self._devig)
+        ticker_a, ticker_b, ticker_tie = match_tickers(body)
+        theo = parse_theo(body, None, self._devig, shape_of(ticker_a, ticker_b, ticker_tie))
         if theo is None:
             raise ApiError(422, "give decimal odds (odds_a, odds_b) or a theo in cents (theo_a)", "odds_a")
         settings = parse_settings(body, self._defaults)
         start, dry_run = bool(flag_field(body, "start")), bool(flag_field(body, "dry_run"))
         if dry_run and not start:
             raise ApiError(422, "dry_run only applies with \"start\": true", "dry_run")
-        match_id = match_id_for(ticker_a, ticker_b)
+        match_id = match_id_for(ticker_a, ticker_b, ticker_tie)
         if any(m.spec.match_id == match_id for m in self.engine.snapshot().matches):
             raise ApiError(409, f"{match_id} is already a match: change it with /settings", "ticker_b")
         spec = MatchSpec(
@@ -155,6 +155,7 @@ class ControlApi:
             settings,
             name=(text_field(body, "name") or "").strip(),
             start_ms=whole_field(body, "start_ms", 0),
+            ticker_tie=ticker_tie,
         )
         await self.engine.execute(cmd.AddMatch(spec))
         payload: dict[str, Any] = {"id": match_id}
@@ -188,7 +189,7 @@ class ControlApi:
         body = parse_body(await request.body())
         reject_unknown(body, UPDATE_FIELDS)
         spec = self._view(match_id).spec
-        theo = parse_theo(body, spec.theo, self._devig)
+        theo = parse_theo(body, spec.theo, self._devig, spec.shape)
         settings = parse_settings(body, spec.settings)
         if theo is None and settings == spec.settings:
             raise ApiError(422, f"nothing to change: give any of {', '.join(sorted(UPDATE_FIELDS))}")

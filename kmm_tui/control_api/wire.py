@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import (
     CENT,
     Count,
@@ -28,7 +28,7 @@ from kmm_tui.engine.events import (
     OrderChanged,
     QuoteDecided,
 )
-from kmm_tui.engine.model import MatchSettings, TheoInput
+from kmm_tui.engine.model import MatchSettings, Shape, TheoInput
 from kmm_tui.engine.state import (
     AccountView,
     DecisionLogEntry,
@@ -105,26 +105,41 @@ def account_json(account: AccountView | None) -> dict[str, Any] | None:
 
 
 def match_json(match: MatchView) -> dict[str, Any]:
+    """One match. ``shape`` says which outcomes it has: ``teams`` (a, b), ``three_way`` (a = home,
+    t = draw, b = away: ``theo``, ``markets`` and ``quotes`` gain ``t``) or ``yes_no`` (a = YES, b = NO
+    of the one market ``ticker_a == ticker_b``; market ``b`` is that same market)."""
     spec = match.spec
+    three_way = spec.shape is Shape.THREE_WAY
     return {
         "id": spec.match_id,
         "name": spec.name,
+        "shape": spec.shape.value,
         "status": match.status.value,
         "status_reason": match.status_reason,
         "event_ticker": match.event_ticker,
         "ticker_a": spec.ticker_a,
         "ticker_b": spec.ticker_b,
+        "ticker_tie": spec.ticker_tie,
         "start_ms": match.start_ms,
         "start_source": match.start_source,
         "theo": {
             "a": _cents_or_none(match.theo_a),
             "b": _cents_or_none(match.theo_b),
+            **({"t": _cents_or_none(match.theo_t)} if three_way else {}),
             "input": theo_input_json(spec.theo),
         },
         "settings": settings_json(spec.settings),
-        "markets": {"a": market_json(match.market_a), "b": market_json(match.market_b)},
-        "quotes": {"a": quote_json(match.quote_a), "b": quote_json(match.quote_b)},
-        "inventory": inventory_json(match.inventory),
+        "markets": {
+            "a": market_json(match.market_a),
+            "b": market_json(match.market_b),
+            **({"t": market_json(match.market_t)} if three_way else {}),
+        },
+        "quotes": {
+            "a": quote_json(match.quote_a),
+            "b": quote_json(match.quote_b),
+            **({"t": quote_json(match.quote_t)} if three_way else {}),
+        },
+        "inventory": inventory_json(match.inventory, spec.outcomes),
         "orders": [order_json(order) for order in match.orders],
         "fills": [fill_json(fill) for fill in match.fills[:RECENT_FILLS]],
         "decisions": [decision_json(entry) for entry in match.decisions[:RECENT_DECISIONS]],
@@ -139,6 +154,7 @@ def theo_input_json(theo: TheoInput) -> dict[str, Any]:
         "odds_draw": _decimal_text(theo.odds_draw),
         "theo_a": _cents_or_none(theo.theo_a),
         "theo_b": _cents_or_none(theo.theo_b),
+        "theo_tie": _cents_or_none(theo.theo_tie),
         "method": theo.method.value,
     }
 
@@ -225,8 +241,12 @@ def quote_json(quote: SideQuote | None) -> dict[str, Any] | None:
     }
 
 
-def inventory_json(inventory: Inventory) -> dict[str, Any]:
-    return {
+def inventory_json(inventory: Inventory, outcomes: tuple[Side, ...] | None = None) -> dict[str, Any]:
+    """Counts, costs and settlement P&L. The two-team keys are always there; the draw's (``long_t``,
+    ``avg_cost_t``, ``cost_t``) when the match is three-way or holds any; with the match's
+    ``outcomes`` (a match view, not the inventory event, which does not carry them) also ``pnl_if`` per
+    outcome, ``worst_pnl`` and ``locked_sets``."""
+    document = {
         "long_a": contracts_text(inventory.count_long_a),
         "long_b": contracts_text(inventory.count_long_b),
         "avg_cost_a": _cents_or_none(inventory.avg_cost_a),
@@ -240,6 +260,19 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
         "pnl_if_a_wins": dollars_text(inventory.pnl_if_a_wins),
         "pnl_if_b_wins": dollars_text(inventory.pnl_if_b_wins),
     }
+    if (outcomes is not None and Side.T in outcomes) or inventory.count_long_t:
+        document.update(
+            long_t=contracts_text(inventory.count_long_t),
+            avg_cost_t=_cents_or_none(inventory.avg_cost(Side.T)),
+            cost_t=dollars_text(inventory.cost_long_t),
+        )
+    if outcomes is not None:
+        document.update(
+            pnl_if={side.value: dollars_text(inventory.pnl_if(side)) for side in outcomes},
+            worst_pnl=dollars_text(inventory.worst_pnl(outcomes)),
+            locked_sets=contracts_text(inventory.locked_sets(outcomes)),
+        )
+    return document
 
 
 def order_json(order: OrderView) -> dict[str, Any]:
@@ -248,6 +281,8 @@ def order_json(order: OrderView) -> dict[str, Any]:
         "order_id": order.order_id,
         "ticker": order.ticker,
         "side": order.side,
+        "label": order.label,
+        "book_side": order.book_side,
         "price": cents_text(order.price),
         "remaining": contracts_text(order.remaining),
         "filled": contracts_text(order.filled),
@@ -341,6 +376,7 @@ def event_json(event: Event) -> dict[str, Any] | None:
                 "match_id": event.match_id,
                 "a": quote_json(event.decision.a),
                 "b": quote_json(event.decision.b),
+                **({"t": quote_json(event.decision.t)} if event.decision.t is not None else {}),
             }
         case InventoryChanged():
             return {

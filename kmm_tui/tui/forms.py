@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import (
     CENT,
     PRICE_SCALE,
@@ -24,22 +25,28 @@ from kmm_tui.domain.prices import (
 )
 from kmm_tui.domain.quoting import MIN_EDGE
 from kmm_tui.domain.theo import DevigMethod, OddsError, american_to_decimal, parse_decimal_odds
-from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.engine.model import MatchSettings, MatchSpec, Shape, TheoInput
+from kmm_tui.outcome_input import TheoSumError, complete_theos, shape_of
 
+# Home, draw, away order; the draw's fields (ticker_tie, odds_draw, theo_tie) are for three-way events.
 MATCH_FIELDS = (
     "name",
     "ticker_a",
+    "ticker_tie",
     "ticker_b",
     "odds_a",
+    "odds_draw",
     "odds_b",
     "theo_a",
+    "theo_tie",
     "theo_b",
     "edge",
     "contracts",
     "inventory_max",
     "start_margin",
 )
-INVENTORY_FIELDS = ("count_long_a", "count_long_b", "avg_cost_a", "avg_cost_b")
+# The tie's fields (count_long_t, avg_cost_t) are for three-way matches; blank leaves the tie as it is.
+INVENTORY_FIELDS = ("count_long_a", "count_long_b", "count_long_t", "avg_cost_a", "avg_cost_b", "avg_cost_t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +58,22 @@ class MatchForm:
     ticker_b: str
     theo: TheoInput
     settings: MatchSettings
+    ticker_tie: str | None = None
+
+    @property
+    def shape(self) -> Shape:
+        return shape_of(self.ticker_a, self.ticker_b, self.ticker_tie)
 
     def spec(self, match_id: str) -> MatchSpec:
-        return MatchSpec(match_id, self.ticker_a, self.ticker_b, self.theo, self.settings, name=self.name)
+        return MatchSpec(
+            match_id,
+            self.ticker_a,
+            self.ticker_b,
+            self.theo,
+            self.settings,
+            name=self.name,
+            ticker_tie=self.ticker_tie,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +82,8 @@ class InventoryForm:
     count_long_b: Count
     avg_cost_a: Price | None
     avg_cost_b: Price | None
-
-
-def match_id_for(ticker_a: str, ticker_b: str) -> str:
-    """Stable id of a match: its two tickers (the journal keys on it across restarts)."""
-    return f"{ticker_a.strip().upper()}+{ticker_b.strip().upper()}"
+    count_long_t: Count | None = None
+    avg_cost_t: Price | None = None
 
 
 def form_values(spec: MatchSpec) -> dict[str, str]:
@@ -77,6 +94,7 @@ def form_values(spec: MatchSpec) -> dict[str, str]:
         name=spec.name,
         ticker_a=spec.ticker_a,
         ticker_b=spec.ticker_b,
+        ticker_tie=spec.ticker_tie or "",
         edge=cents_text(s.edge),
         contracts=format_contracts(s.contracts),
         inventory_max=format_contracts(s.inventory_max),
@@ -84,10 +102,12 @@ def form_values(spec: MatchSpec) -> dict[str, str]:
     )
     if theo.is_manual:
         values["theo_a"] = cents_text(theo.theo_a)
-        values["theo_b"] = cents_text(theo.theo_b) if theo.theo_b is not None else ""
+        values["theo_b"] = cents_text(theo.theo_b)
+        values["theo_tie"] = cents_text(theo.theo_tie)
     else:
         values["odds_a"] = _decimal_text(theo.odds_a)
         values["odds_b"] = _decimal_text(theo.odds_b)
+        values["odds_draw"] = _decimal_text(theo.odds_draw)
     return values
 
 
@@ -116,18 +136,13 @@ def parse_match_form(
     feed prices the match while it runs; odds or a theo are then optional (a starting value)."""
     errors: dict[str, str] = {}
     text = {name: values.get(name, "").strip() for name in MATCH_FIELDS}
-    ticker_a, ticker_b = text["ticker_a"].upper(), text["ticker_b"].upper()
-    if not ticker_a:
-        errors["ticker_a"] = "enter the market ticker for team A"
-    if not ticker_b:
-        errors["ticker_b"] = "enter the market ticker for team B"
-    elif ticker_b == ticker_a:
-        errors["ticker_b"] = "team B must be a different market from team A"
-
-    if from_feed and not any(text[k] for k in ("odds_a", "odds_b", "theo_a", "theo_b")):
+    ticker_a, ticker_b, ticker_tie = _tickers(text, errors)
+    shape = shape_of(ticker_a, ticker_b, ticker_tie)
+    theo_fields = THEO_FIELDS[shape]
+    if from_feed and not any(text[k] for k in theo_fields):
         theo: TheoInput | None = TheoInput(method=method, from_feed=True)
     else:
-        theo = _parse_theo(text, errors)
+        theo = _parse_theo(shape, text, errors)
         if theo is not None:
             theo = replace(theo, method=method, from_feed=from_feed)
     edge = _cents(text["edge"], "edge", errors)
@@ -144,7 +159,7 @@ def parse_match_form(
     settings = replace(
         base, edge=edge, contracts=size, inventory_max=inventory_max, start_margin_ms=margin_ms
     )
-    return MatchForm(text["name"], ticker_a, ticker_b, theo, settings), {}
+    return MatchForm(text["name"], ticker_a, ticker_b, theo, settings, ticker_tie), {}
 
 
 def parse_inventory_form(values: Mapping[str, str]) -> tuple[InventoryForm | None, dict[str, str]]:
@@ -152,41 +167,97 @@ def parse_inventory_form(values: Mapping[str, str]) -> tuple[InventoryForm | Non
     text = {name: values.get(name, "").strip() for name in INVENTORY_FIELDS}
     count_a = _contracts(text["count_long_a"], "count_long_a", errors, allow_zero=True)
     count_b = _contracts(text["count_long_b"], "count_long_b", errors, allow_zero=True)
-    avg_a = _cents(text["avg_cost_a"], "avg_cost_a", errors) if text["avg_cost_a"] else None
-    avg_b = _cents(text["avg_cost_b"], "avg_cost_b", errors) if text["avg_cost_b"] else None
+    tie = text["count_long_t"]  # blank: the tie as it is (and a two-outcome match has none)
+    count_t = _contracts(tie, "count_long_t", errors, allow_zero=True) if tie else None
+    avg_a, avg_b, avg_t = (
+        _cents(text[name], name, errors) if text[name] else None
+        for name in ("avg_cost_a", "avg_cost_b", "avg_cost_t")
+    )
     if errors or count_a is None or count_b is None:
         return None, errors
-    return InventoryForm(count_a, count_b, avg_a, avg_b), {}
+    return InventoryForm(count_a, count_b, avg_a, avg_b, count_t, avg_t), {}
 
 
 # --- field parsers: each records its own error and returns None on failure ------------------------
 
 
-def _parse_theo(text: Mapping[str, str], errors: dict[str, str]) -> TheoInput | None:
-    has_odds = bool(text["odds_a"] or text["odds_b"])
-    has_theo = bool(text["theo_a"] or text["theo_b"])
+def _tickers(text: Mapping[str, str], errors: dict[str, str]) -> tuple[str, str, str | None]:
+    """The tickers typed: a draw ticker makes a three-way event; team B equal to A is one YES/NO market."""
+    ticker_a, ticker_b = text["ticker_a"].upper(), text["ticker_b"].upper()
+    ticker_tie = text["ticker_tie"].upper() or None
+    home = "home" if ticker_tie else "team A"
+    if not ticker_a:
+        errors["ticker_a"] = f"enter the market ticker for {home}"
+    if not ticker_b:
+        errors["ticker_b"] = "enter the market ticker for away" if ticker_tie else (
+            "enter the market ticker for team B (the same ticker as A: one YES/NO market)"
+        )
+    if ticker_tie and ticker_tie in (ticker_a, ticker_b):
+        errors["ticker_tie"] = "the draw (TIE) market must differ from the home and away markets"
+    elif ticker_tie and ticker_a and ticker_a == ticker_b:
+        errors["ticker_b"] = "home and away must be different markets"
+    return ticker_a, ticker_b, ticker_tie
+
+
+# The odds and theo fields of each shape, in outcome order (home, draw, away).
+ODDS_FIELDS: dict[Shape, tuple[str, ...]] = {
+    Shape.TEAMS: ("odds_a", "odds_b"),
+    Shape.YES_NO: ("odds_a", "odds_b"),
+    Shape.THREE_WAY: ("odds_a", "odds_draw", "odds_b"),
+}
+THEO_SIDES: dict[Shape, tuple[tuple[str, Side], ...]] = {
+    Shape.TEAMS: (("theo_a", Side.A), ("theo_b", Side.B)),
+    Shape.YES_NO: (("theo_a", Side.A), ("theo_b", Side.B)),
+    Shape.THREE_WAY: (("theo_a", Side.A), ("theo_tie", Side.T), ("theo_b", Side.B)),
+}
+THEO_FIELDS: dict[Shape, tuple[str, ...]] = {
+    shape: ODDS_FIELDS[shape] + tuple(name for name, _ in THEO_SIDES[shape]) for shape in Shape
+}
+
+
+def _parse_theo(shape: Shape, text: Mapping[str, str], errors: dict[str, str]) -> TheoInput | None:
+    odds_fields = ODDS_FIELDS[shape]
+    theo_sides = THEO_SIDES[shape]
+    has_odds = any(text[k] for k in odds_fields)
+    has_theo = any(text[k] for k, _ in theo_sides)
     if has_odds and has_theo:
-        errors["theo_a"] = "enter odds or a theo, not both (clear one pair)"
+        errors["theo_a"] = "enter odds or a theo, not both (clear one set)"
         return None
     if has_theo:
-        if not text["theo_a"]:
-            errors["theo_a"] = "enter team A's theo in cents (team B defaults to 100 minus A)"
-            return None
-        theo_a = _theo_cents(text["theo_a"], "theo_a", errors)
-        theo_b = _theo_cents(text["theo_b"], "theo_b", errors) if text["theo_b"] else None
-        if theo_a is None or (text["theo_b"] and theo_b is None):
-            return None
-        if theo_b is None:
-            theo_b = Price(PRICE_SCALE - theo_a)
-        return TheoInput(theo_a=theo_a, theo_b=theo_b)
+        return _parse_manual_theo(shape, text, errors)
     if not has_odds:
-        errors["odds_a"] = "enter decimal odds for both teams (e.g. 1.85), or a theo in cents"
+        if shape is Shape.THREE_WAY:
+            errors["odds_a"] = "enter decimal odds for home, draw and away (e.g. 2.1), or theos in cents"
+        elif shape is Shape.YES_NO:
+            errors["odds_a"] = "enter decimal odds for YES (over) and NO (under), or a theo in cents"
+        else:
+            errors["odds_a"] = "enter decimal odds for both teams (e.g. 1.85), or a theo in cents"
         return None
-    odds_a = _odds(text["odds_a"], "odds_a", errors)
-    odds_b = _odds(text["odds_b"], "odds_b", errors)
-    if odds_a is None or odds_b is None:
+    odds = {name: _odds(text[name], name, errors) for name in odds_fields}
+    if any(value is None for value in odds.values()):
         return None
-    return TheoInput(odds_a=odds_a, odds_b=odds_b)
+    return TheoInput(odds_a=odds["odds_a"], odds_b=odds["odds_b"], odds_draw=odds.get("odds_draw"))
+
+
+def _parse_manual_theo(shape: Shape, text: Mapping[str, str], errors: dict[str, str]) -> TheoInput | None:
+    """Typed theos; one outcome may be left empty (100c minus the others)."""
+    theo_sides = THEO_SIDES[shape]
+    if shape is not Shape.THREE_WAY and not text["theo_a"]:
+        first = "YES's" if shape is Shape.YES_NO else "team A's"
+        errors["theo_a"] = f"enter {first} theo in cents (the other side defaults to 100 minus it)"
+        return None
+    typed: dict[Side, Price | None] = {}
+    for name, side in theo_sides:
+        typed[side] = _theo_cents(text[name], name, errors) if text[name] else None
+        if text[name] and typed[side] is None:
+            return None
+    try:
+        theos = complete_theos(shape, typed)
+    except TheoSumError as error:
+        field = next(name for name, side in theo_sides if side is error.side)
+        errors[field] = str(error)
+        return None
+    return TheoInput(theo_a=theos[Side.A], theo_b=theos[Side.B], theo_tie=theos.get(Side.T))
 
 
 def _odds(text: str, name: str, errors: dict[str, str]) -> Decimal | None:

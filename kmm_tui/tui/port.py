@@ -22,6 +22,7 @@ class PairLike(Protocol):
     event_title: str
     team_a: str
     team_b: str
+    team_t: str  # three-way only: the tie market's title ("" otherwise)
     start_ms: int | None
     start_source: str
 
@@ -29,6 +30,7 @@ class PairLike(Protocol):
 class FeedTheoLike(Protocol):
     theo_a: Price
     theo_b: Price
+    theo_t: Price | None  # a three-way match's draw
     priced_ms: int
     summary: str  # the books used, e.g. "pinnacle, draftkings"
 
@@ -36,7 +38,8 @@ class FeedTheoLike(Protocol):
 class PreviewLike(Protocol):
     theo_a: Price | None
     theo_b: Price | None
-    decision: Any  # domain.quoting.Decision: .a/.b SideQuote(price, size, reason, detail, ceiling)
+    theo_t: Price | None  # three-way only
+    decision: Any  # domain.quoting.Decision: .a/.b/.t SideQuote(price, size, reason, detail, ceiling)
     warnings: tuple[str, ...]  # shown before starting (e.g. theo far from the Kalshi mid)
 
 
@@ -49,13 +52,17 @@ class EnginePort(Protocol):
 
     def listen(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...
 
-    async def describe_pair(self, ticker_a: str, ticker_b: str) -> PairLike: ...
+    async def describe_pair(
+        self, ticker_a: str, ticker_b: str, ticker_tie: str | None = None
+    ) -> PairLike: ...
 
     def preview(self, spec: MatchSpec) -> PreviewLike: ...
 
     async def preview_live(self, spec: MatchSpec) -> PreviewLike: ...
 
-    async def feed_theo(self, ticker_a: str, ticker_b: str, method: DevigMethod) -> FeedTheoLike: ...
+    async def feed_theo(
+        self, ticker_a: str, ticker_b: str, method: DevigMethod, ticker_tie: str | None = None
+    ) -> FeedTheoLike: ...
 
     def confirm_pairing(self, choice: object, index: int) -> None: ...
 

@@ -7,16 +7,16 @@ in ``screens/scanner.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 
 from rich.text import Text
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import CENT, Money, Price, format_cents, format_contracts, format_usd
 from kmm_tui.engine.events import Level
-from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.model import MatchStatus, Shape
 from kmm_tui.engine.state import DecisionLogEntry, FillView, LogLine, MatchView, OrderView
 from kmm_tui.tui.format import (
     DASH,
@@ -24,8 +24,6 @@ from kmm_tui.tui.format import (
     clock,
     fee,
     level_text,
-    pair,
-    position,
     reason_text,
     status_text,
     usd,
@@ -35,6 +33,17 @@ from kmm_tui.tui.markout_cells import (
     TOTAL_MARKOUT_COLUMNS,
     fill_markout_cells,
     total_markout_cells,
+)
+from kmm_tui.tui.outcomes import (
+    LETTERS,
+    locked_sets,
+    outcome_book,
+    outcome_name,
+    outcome_position,
+    outcome_quote,
+    outcome_theo,
+    outcome_word,
+    worst_pnl,
 )
 from kmm_tui.tui.widgets.table import Cell, Column, Fit
 
@@ -52,8 +61,10 @@ MATCH_COLUMNS = (
     Column("locked", "Lck", 5, priority=3),
     Column("pnl_a", "If A", 9, priority=1, group="pnl"),
     Column("pnl_b", "If B", 9, priority=1, group="pnl"),
+    Column("pnl_t", "If draw", 9, priority=2, optional=True),  # only while a three-way match is listed
     Column("reason_a", "Reason A", 10, priority=2, flex=True, group="reasons"),
     Column("reason_b", "Reason B", 10, priority=2, flex=True, group="reasons"),
+    Column("reason_t", "Reason draw", 10, priority=3, flex=True, optional=True),  # three-way only
 )
 
 FILL_COLUMNS = (
@@ -79,6 +90,7 @@ TOTAL_COLUMNS = (
     Column("unrealized", "MTM", 8, priority=1),
     Column("pnl_a", "If A", 9, priority=1, group="pnl"),
     Column("pnl_b", "If B", 9, priority=1, group="pnl"),
+    Column("pnl_t", "If draw", 9, priority=2, optional=True),  # only while a three-way match is listed
     *TOTAL_MARKOUT_COLUMNS,
 )
 
@@ -111,27 +123,34 @@ RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN, MatchStatus.START
 def match_name(match: MatchView) -> str:
     if match.spec.name:
         return match.spec.name
+    if match.spec.shape is Shape.YES_NO:
+        market = match.market_a or match.market_b
+        return market.title if market is not None and market.title else match.spec.ticker_a
     a = match.market_a.title if match.market_a else match.spec.ticker_a
     b = match.market_b.title if match.market_b else match.spec.ticker_b
     return f"{a} v {b}"
 
 
 def team(match: MatchView, side: str) -> str:
-    market = match.market_a if side == "a" else match.market_b
-    if market is not None and market.title:
-        return market.title
-    return match.spec.ticker_a if side == "a" else match.spec.ticker_b
+    """The name of an outcome ("a", "b", "t"): the team, the tie, or YES / NO of one market."""
+    return outcome_name(match, Side(side))
 
 
 def our_bid(orders: Iterable[OrderView], side: str) -> Price | None:
-    """Our best live bid on one side (the price that sits in the book)."""
+    """Our best live bid on one side (the price that sits in the book; a NO bid's NO price)."""
     prices = [o.price for o in orders if o.side == side and o.remaining > 0]
     return max(prices) if prices else None
 
 
 def best_bid(match: MatchView, side: str) -> Price | None:
-    market = match.market_a if side == "a" else match.market_b
-    return market.book.best_bid if market is not None else None
+    book = outcome_book(match, Side(side))
+    return book.best_bid if book is not None else None
+
+
+def outcome_cell(match: MatchView, value: Callable[[Side], Price | None]) -> str:
+    """One price per outcome in a narrow cell, home/draw/away order: '45/29/26'."""
+    prices = [value(side) for side in match.spec.outcomes]
+    return "/".join(DASH if price is None else format_cents(price).removesuffix("c") for price in prices)
 
 
 PRE_START_PREFIX = "event starts"  # the event_start guard's reason (engine/guards.py)
@@ -160,7 +179,7 @@ def _side_reason(match: MatchView, side: str) -> Cell:
         return Fit(reason_text("halted"), reason_text("halted", match.status_reason, long=True))
     if match.status not in RUNNING:
         return Text(DASH, style="bright_black")
-    quote = match.quote_a if side == "a" else match.quote_b
+    quote = outcome_quote(match, Side(side))
     if quote is None:
         return Text("deciding…", style="bright_black")
     return Fit(
@@ -173,10 +192,10 @@ DRIFT_WARN = Price(10 * CENT)  # a typed theo this far from the market's mid is 
 
 
 def market_mid(match: MatchView, side: str) -> Price | None:
-    market = match.market_a if side == "a" else match.market_b
-    if market is None or market.book.best_bid is None or market.book.best_ask is None:
+    book = outcome_book(match, Side(side))
+    if book is None or book.best_bid is None or book.best_ask is None:
         return None
-    return Price((market.book.best_bid + market.book.best_ask) // 2)
+    return Price((book.best_bid + book.best_ask) // 2)
 
 
 def theo_drift(match: MatchView) -> tuple[str, Price, Price] | None:
@@ -187,7 +206,8 @@ def theo_drift(match: MatchView) -> tuple[str, Price, Price] | None:
     if match.spec.theo.from_feed or match.status not in RUNNING:
         return None
     worst: tuple[int, str, Price, Price] | None = None
-    for side, theo in (("a", match.theo_a), ("b", match.theo_b)):
+    for outcome in match.spec.outcomes:
+        side, theo = outcome.value, outcome_theo(match, outcome)
         mid = market_mid(match, side)
         if mid is None or theo is None:
             continue
@@ -203,13 +223,14 @@ def drift_text(match: MatchView) -> str:
         return ""
     side, mid, theo = drift
     return (
-        f"market {side.upper()} moved to {format_cents(mid)} (mid), {format_cents(abs(mid - theo))} "
-        f"from your theo {format_cents(theo)}: update the theo (e) or stop (x)"
+        f"market {outcome_word(match, Side(side))} moved to {format_cents(mid)} (mid), "
+        f"{format_cents(abs(mid - theo))} from your theo {format_cents(theo)}: "
+        "update the theo (e) or stop (x)"
     )
 
 
 def _theo_cell(match: MatchView) -> Cell:
-    text = pair(match.theo_a, match.theo_b)
+    text = outcome_cell(match, lambda side: outcome_theo(match, side))
     if theo_drift(match) is None:
         return text
     return Text(f"{text}⚠", style="bold yellow")
@@ -221,16 +242,31 @@ def match_row(match: MatchView) -> Row:
         "match": match_name(match),
         "status": match_status(match),
         "theo": _theo_cell(match),
-        "bid": pair(our_bid(match.orders, "a"), our_bid(match.orders, "b")),
-        "best": pair(best_bid(match, "a"), best_bid(match, "b")),
-        "pos": position(inv.net_exposure),
-        "locked": format_contracts(inv.locked_pairs),
-        "pnl_a": usd(inv.pnl_if_a_wins),
-        "pnl_b": usd(inv.pnl_if_b_wins),
+        "bid": outcome_cell(match, lambda side: our_bid(match.orders, side.value)),
+        "best": outcome_cell(match, lambda side: best_bid(match, side.value)),
+        "pos": outcome_position(match),
+        "locked": format_contracts(locked_sets(match)),
+        "pnl_a": usd(inv.pnl_if(Side.A)),
+        "pnl_b": usd(inv.pnl_if(Side.B)),
+        **_tie_pnl(match),
         "reason_a": _side_reason(match, "a"),
         "reason_b": _side_reason(match, "b"),
+        **_tie_reason(match),
     }
     return match.spec.match_id, cells
+
+
+def _tie_pnl(match: MatchView) -> dict[str, Cell]:
+    """'If draw' is a three-way match's third outcome; other shapes have no such cell (the column
+    shows only while some row has one)."""
+    if Side.T not in match.spec.outcomes:
+        return {}
+    return {"pnl_t": usd(match.inventory.pnl_if(Side.T))}
+
+
+def _tie_reason(match: MatchView) -> dict[str, Cell]:
+    """The draw's reason, a three-way match's only (its column shows only while some row has one)."""
+    return {"reason_t": _side_reason(match, "t")} if Side.T in match.spec.outcomes else {}
 
 
 def all_fills(matches: Sequence[MatchView]) -> list[tuple[MatchView, FillView]]:
@@ -245,7 +281,7 @@ def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
         "time": clock(fill.ts_ms, tz),
         "match": match_name(match),
         "team": team(match, fill.side),
-        "side": fill.side.upper(),
+        "side": LETTERS[match.spec.shape][Side(fill.side)],
         "price": format_cents(fill.price),
         "count": format_contracts(fill.count),
         "fee": fee(fill.fee),
@@ -256,41 +292,59 @@ def fill_row(match: MatchView, fill: FillView, tz: tzinfo | None) -> Row:
     return f"{match.spec.match_id}|{fill.trade_id}", cells
 
 
-def unrealized(inv: Inventory, book_a: Book | None, book_b: Book | None) -> Money | None:
-    """Mark-to-market of the unpaired contracts: best bid value minus their share of cost (display only).
+def unrealized(
+    inv: Inventory,
+    book_a: Book | None,
+    book_b: Book | None,
+    book_t: Book | None = None,
+    outcomes: tuple[Side, ...] = (Side.A, Side.B),
+) -> Money | None:
+    """Mark-to-market of the contracts outside locked sets: best bid value minus their share of cost
+    (display only). ``book_b`` is the book a bidder for B sees (for one YES/NO market: the NO side).
 
-    Locked pairs are worth exactly $1 and count as realized (``locked_profit``); only the excess on
-    the long side is exposed. Its cost share is pro rata of that side's cost, floored.
+    Locked sets (pairs) are worth exactly $1 and count as realized (``locked_set_profit``); only the
+    excess of each outcome over the least-held one is exposed. Its cost share is pro rata of that
+    outcome's cost, floored.
     """
-    excess = inv.count_long_a - inv.count_long_b
-    if excess == 0:
-        return Money(0)
-    count, spent, book = (
-        (inv.count_long_a, inv.cost_long_a, book_a)
-        if excess > 0
-        else (inv.count_long_b, inv.cost_long_b, book_b)
+    books = {Side.A: book_a, Side.B: book_b, Side.T: book_t}
+    sets = inv.locked_sets(outcomes)
+    total = 0
+    for side in outcomes:
+        count = inv.count_long(side)
+        excess = count - sets
+        if excess == 0:
+            continue
+        book = books[side]
+        bid = book.best_bid if book is not None else None
+        if bid is None:
+            return None
+        total += bid * excess - inv.cost_long(side) * excess // count
+    return Money(total)
+
+
+def match_unrealized(match: MatchView) -> Money | None:
+    return unrealized(
+        match.inventory,
+        outcome_book(match, Side.A),
+        outcome_book(match, Side.B),
+        outcome_book(match, Side.T) if Side.T in match.spec.outcomes else None,
+        match.spec.outcomes,
     )
-    excess = abs(excess)
-    bid = book.best_bid if book is not None else None
-    if bid is None:
-        return None
-    return Money(bid * excess - spent * excess // count)
 
 
 def total_row(match: MatchView) -> Row:
     inv = match.inventory
-    book_a = match.market_a.book if match.market_a else None
-    book_b = match.market_b.book if match.market_b else None
     cells: dict[str, Cell] = {
         "match": match_name(match),
-        "pos": position(inv.net_exposure),
-        "locked": format_contracts(inv.locked_pairs),
-        "cost": f"{format_usd(inv.cost_long_a)}/{format_usd(inv.cost_long_b)}",
+        "pos": outcome_position(match),
+        "locked": format_contracts(locked_sets(match)),
+        "cost": "/".join(format_usd(inv.cost_long(side)) for side in match.spec.outcomes),
         "fees": fee(inv.fees),
-        "realized": usd(inv.locked_profit),
-        "unrealized": usd(unrealized(inv, book_a, book_b)),
-        "pnl_a": usd(inv.pnl_if_a_wins),
-        "pnl_b": usd(inv.pnl_if_b_wins),
+        "realized": usd(inv.locked_set_profit(match.spec.outcomes)),
+        "unrealized": usd(match_unrealized(match)),
+        "pnl_a": usd(inv.pnl_if(Side.A)),
+        "pnl_b": usd(inv.pnl_if(Side.B)),
+        **_tie_pnl(match),
         **total_markout_cells(match),
     }
     return match.spec.match_id, cells
@@ -299,14 +353,9 @@ def total_row(match: MatchView) -> Row:
 def totals_summary(matches: Sequence[MatchView]) -> Text:
     """One line across all matches: fees, locked P&L, MTM, worst-case outcome P&L."""
     fees = sum(m.inventory.fees for m in matches)
-    locked = sum(m.inventory.locked_profit for m in matches)
-    worst = sum(min(m.inventory.pnl_if_a_wins, m.inventory.pnl_if_b_wins) for m in matches)
-    marks = [
-        unrealized(
-            m.inventory, m.market_a.book if m.market_a else None, m.market_b.book if m.market_b else None
-        )
-        for m in matches
-    ]
+    locked = sum(m.inventory.locked_set_profit(m.spec.outcomes) for m in matches)
+    worst = sum(worst_pnl(m) for m in matches)
+    marks = [match_unrealized(m) for m in matches]
     known = [v for v in marks if v is not None]
     text = Text(f"{len(matches)} matches  fees {fee(Money(fees))}  locked ")
     text.append_text(usd(Money(locked)))

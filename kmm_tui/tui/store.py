@@ -14,7 +14,7 @@ from pathlib import Path
 from kmm_tui.config import DEFAULT_FIELDS, Defaults, SavedMatch, SettingsError, remove_match, save_match
 from kmm_tui.domain.prices import CENT, COUNT_SCALE
 from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-from kmm_tui.tui.forms import match_id_for
+from kmm_tui.outcome_input import match_id_for
 
 
 def match_settings(defaults: Defaults) -> MatchSettings:
@@ -46,8 +46,10 @@ def user_defaults(settings: MatchSettings) -> Defaults:
 
 
 def saved_to_spec(saved: SavedMatch) -> MatchSpec:
-    if saved.theo_a is not None:
-        theo = TheoInput(theo_a=saved.theo_a, theo_b=saved.theo_b, from_feed=saved.feed)
+    if saved.theo_a is not None or saved.theo_b is not None or saved.theo_tie is not None:
+        theo = TheoInput(
+            theo_a=saved.theo_a, theo_b=saved.theo_b, theo_tie=saved.theo_tie, from_feed=saved.feed
+        )
     elif saved.odds_a is None and saved.feed:
         theo = TheoInput(from_feed=True)
     else:
@@ -55,12 +57,13 @@ def saved_to_spec(saved: SavedMatch) -> MatchSpec:
     if saved.devig is not None:
         theo = replace(theo, method=saved.devig)
     return MatchSpec(
-        match_id_for(saved.ticker_a, saved.ticker_b),
+        match_id_for(saved.ticker_a, saved.ticker_b, saved.ticker_tie),
         saved.ticker_a.upper(),
         saved.ticker_b.upper(),
         theo,
         match_settings(saved.settings),
         name=saved.name,
+        ticker_tie=saved.ticker_tie.upper() if saved.ticker_tie else None,
     )
 
 
@@ -81,6 +84,8 @@ def spec_to_saved(spec: MatchSpec, defaults: Defaults) -> SavedMatch:
         settings=effective,
         overridden=overridden,
         feed=theo.from_feed,
+        ticker_tie=spec.ticker_tie,
+        theo_tie=theo.theo_tie,
     )
 
 

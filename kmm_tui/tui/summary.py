@@ -16,15 +16,16 @@ from rich.text import Text
 from kmm_tui.domain.prices import Count, Money, format_contracts, format_usd
 from kmm_tui.engine.state import EngineView, MatchView
 from kmm_tui.tui.format import clock, fee, zone_name
+from kmm_tui.tui.outcomes import locked_sets, outcome_word, sets_word, worst_pnl
 
 
 @dataclass(frozen=True, slots=True)
 class SessionTotals:
     matches: int
     fills: int
-    pairs: Count
-    realised: Money  # locked pairs' profit minus every fee paid
-    worst_case: Money  # sum over matches of the worse of "if A wins" / "if B wins"
+    pairs: Count  # locked pairs / sets (one of every outcome)
+    realised: Money  # locked pairs' (sets') profit minus every fee paid
+    worst_case: Money  # sum over matches of their worst outcome's P&L ("if A" / "if draw" / …)
     fees: Money
     resting_orders: int
 
@@ -33,9 +34,9 @@ def session_totals(matches: Sequence[MatchView], resting_orders: int = 0) -> Ses
     return SessionTotals(
         matches=len(matches),
         fills=sum(len(m.fills) for m in matches),
-        pairs=Count(sum(m.inventory.locked_pairs for m in matches)),
-        realised=Money(sum(m.inventory.locked_profit for m in matches)),
-        worst_case=Money(sum(min(m.inventory.pnl_if_a_wins, m.inventory.pnl_if_b_wins) for m in matches)),
+        pairs=Count(sum(locked_sets(m) for m in matches)),
+        realised=Money(sum(m.inventory.locked_set_profit(m.spec.outcomes) for m in matches)),
+        worst_case=Money(sum(worst_pnl(m) for m in matches)),
         fees=Money(sum(m.inventory.fees for m in matches)),
         resting_orders=resting_orders,
     )
@@ -60,14 +61,15 @@ def quit_summary(
     text.append(f"  realised P&L {format_usd(totals.realised)} (fees {fee(totals.fees)} included), ")
     text.append(f"worst case {format_usd(totals.worst_case)}\n")
     for match in view.matches:
-        if not match.fills and not match.inventory.count_long_a and not match.inventory.count_long_b:
-            continue
         inv = match.inventory
+        if not match.fills and not any(inv.count_long(side) for side in match.spec.outcomes):
+            continue
         name = match.spec.name or match.spec.match_id
-        text.append(
-            f"  {name}: {len(match.fills)} fill(s), pairs {format_contracts(inv.locked_pairs)}, "
-            f"if A {format_usd(inv.pnl_if_a_wins)} / if B {format_usd(inv.pnl_if_b_wins)}\n"
+        outcomes = " / ".join(
+            f"if {outcome_word(match, side)} {format_usd(inv.pnl_if(side))}" for side in match.spec.outcomes
         )
+        sets = f"{sets_word(match)} {format_contracts(locked_sets(match))}"
+        text.append(f"  {name}: {len(match.fills)} fill(s), {sets}, {outcomes}\n")
     resting = view.resting_orders
     text.append(
         f"  {resting} order(s) still resting: check the exchange" if resting else "  0 orders resting",

@@ -221,7 +221,7 @@ class StaticEngine:
         self.listeners.append(callback)
         return lambda: self.listeners.remove(callback)
 
-    async def describe_pair(self, ticker_a: str, ticker_b: str) -> object:
+    async def describe_pair(self, ticker_a: str, ticker_b: str, ticker_tie: str | None = None) -> object:
         raise EngineError("no exchange in rendering tests", field="ticker_a")
 
     def preview(self, spec: MatchSpec) -> Decision:

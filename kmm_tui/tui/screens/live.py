@@ -1,5 +1,8 @@
-"""A match's live view: both ladders (our orders marked, ceiling drawn), our orders, recent fills,
-inventory and cost basis, theo/best-bid sparklines and the decision log. Esc goes back."""
+"""A match's live view: one ladder per outcome (our orders marked, ceiling drawn), our orders, recent
+fills, inventory and cost basis, theo/best-bid sparklines and the decision log. Esc goes back.
+
+A soccer event shows three ladders (home, draw, away); one YES/NO market shows its YES book once,
+with our YES bids among the bids and our NO bids at q as asks at 100c − q."""
 
 from __future__ import annotations
 
@@ -11,10 +14,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer
 
-from kmm_tui.domain.inventory import Inventory
-from kmm_tui.domain.prices import format_contracts, format_usd
+from kmm_tui.domain.inventory import Inventory, Side
+from kmm_tui.domain.prices import Count, Price, format_contracts, format_usd, no_price
+from kmm_tui.engine.model import Shape
 from kmm_tui.engine.state import EngineView, MatchView
-from kmm_tui.tui.format import cents, fee, position, reason_text, sparkline, start_in, usd
+from kmm_tui.tui.format import cents, fee, reason_text, sparkline, start_in, usd
+from kmm_tui.tui.outcomes import (
+    locked_sets,
+    outcome_market,
+    outcome_name,
+    outcome_position,
+    outcome_quote,
+    outcome_word,
+)
 from kmm_tui.tui.rows import (
     DECISION_COLUMNS,
     FILL_COLUMNS,
@@ -25,7 +37,6 @@ from kmm_tui.tui.rows import (
     match_name,
     match_status,
     order_row,
-    team,
 )
 from kmm_tui.tui.screens.base import ViewScreen
 from kmm_tui.tui.widgets.banner import AlertBanner
@@ -54,38 +65,44 @@ def header_text(match: MatchView, now_ms: int) -> Text:
 
 def reasons_text(match: MatchView) -> Text:
     text = Text()
-    for side, quote in (("A", match.quote_a), ("B", match.quote_b)):
-        text.append(f"{side}: ", style="bold")
+    for outcome in match.spec.outcomes:
+        quote = outcome_quote(match, outcome)
+        text.append(f"{outcome_word(match, outcome)}: ", style="bold")
         if quote is None:
             text.append("no decision yet\n", style="bright_black")
             continue
         text.append_text(reason_text(quote.reason.value, quote.detail, long=True))
         bid = "no quote" if quote.price is None else f"{cents(quote.price)} x{format_contracts(quote.size)}"
+        if quote.price is not None and match.spec.shape is Shape.YES_NO and outcome is Side.B:
+            bid += f" (NO bid = YES ask {cents(no_price(quote.price))})"
         text.append(f"  → {bid}  ceiling {cents(quote.ceiling)}\n")
     return text
 
 
 def inventory_text(match: MatchView) -> Text:
+    """Held per outcome with cost, the locked pairs (sets of every outcome), and P&L per outcome."""
     inv: Inventory = match.inventory
+    outcomes = match.spec.outcomes
+    teams = match.spec.shape is Shape.TEAMS
     text = Text("Inventory\n", style="bold")
-    for side, count, spent, avg in (
-        ("A", inv.count_long_a, inv.cost_long_a, inv.avg_cost_a),
-        ("B", inv.count_long_b, inv.cost_long_b, inv.avg_cost_b),
-    ):
+    pad = max(len(outcome_word(match, side)) for side in outcomes)
+    for side in outcomes:
         text.append(
-            f"{side} {team(match, side.lower())[:14]:<14} {format_contracts(count):>6} @ {cents(avg):<7}"
-            f" {format_usd(spent)}\n"
+            f"{outcome_word(match, side):<{pad}} {outcome_name(match, side)[:14]:<14} "
+            f"{format_contracts(inv.count_long(side)):>6} @ {cents(inv.avg_cost(side)):<7}"
+            f" {format_usd(inv.cost_long(side))}\n"
         )
+    sets = "pairs" if len(outcomes) == 2 else "sets"
     text.append(
-        f"pairs {format_contracts(inv.locked_pairs)}  net {position(inv.net_exposure)}"
+        f"{sets} {format_contracts(locked_sets(match))}  net {outcome_position(match)}"
         f"  fees {fee(inv.fees)}\n"
     )
     text.append("locked ")
-    text.append_text(usd(inv.locked_profit))
-    text.append("\nif A wins ")
-    text.append_text(usd(inv.pnl_if_a_wins))
-    text.append("  if B wins ")
-    text.append_text(usd(inv.pnl_if_b_wins))
+    text.append_text(usd(inv.locked_set_profit(outcomes)))
+    for index, side in enumerate(outcomes):
+        text.append("  " if index else "\n")
+        text.append(f"if {outcome_word(match, side)}{' wins' if teams else ''} ")
+        text.append_text(usd(inv.pnl_if(side)))
     return text
 
 
@@ -93,7 +110,8 @@ def history_text(match: MatchView, width: int = SPARK_WIDTH) -> Text:
     """Theo and best bid per side on a shared scale, so the gap between the lines is the edge."""
     rows = match.history[-width:]
     text = Text("History (theo / best bid)\n", style="bold")
-    for side, theo_i, bid_i in (("A", 1, 2), ("B", 3, 4)):
+    for outcome, theo_i, bid_i in ((Side.A, 1, 2), (Side.B, 3, 4)):
+        side = outcome_word(match, outcome)
         theos = [r[theo_i] for r in rows]
         bids = [r[bid_i] for r in rows]
         values = [v for v in (*theos, *bids) if v is not None]
@@ -107,6 +125,21 @@ def history_text(match: MatchView, width: int = SPARK_WIDTH) -> Text:
             f"{side} bid  {sparkline(bids, width, low, high):<{width}} {cents(last_bid)}\n", style="green"
         )
     return text
+
+
+def our_levels(match: MatchView, side: Side) -> list[tuple[Price, Count]]:
+    """Our live orders of one outcome as (price, remaining); a NO bid's price is its NO price."""
+    return [(o.price, o.remaining) for o in match.orders if o.side == side.value and o.remaining > 0]
+
+
+def yes_no_ladder(match: MatchView) -> tuple[str, list[tuple[Price, Count]], Price | None]:
+    """One YES/NO market's ladder: its title, our NO bids as YES asks (100c − q), the NO ceiling flipped."""
+    market = outcome_market(match, Side.A)
+    title = market.title if market is not None and market.title else match.spec.ticker_a
+    asks = [(o.yes_price, o.remaining) for o in match.orders if o.side == Side.B.value and o.remaining > 0]
+    quote_no = match.quote_b
+    floor = no_price(quote_no.ceiling) if quote_no is not None and quote_no.ceiling is not None else None
+    return f"YES book · {title}", asks, floor
 
 
 class LiveScreen(ViewScreen):
@@ -124,6 +157,7 @@ class LiveScreen(ViewScreen):
             yield TextLine(id="live-reasons")
             with Horizontal(id="live-top"):
                 yield Ladder(id="ladder-a")
+                yield Ladder(id="ladder-t")
                 yield Ladder(id="ladder-b")
                 with Vertical(id="live-side"):
                     yield TextLine(id="live-inventory")
@@ -137,6 +171,25 @@ class LiveScreen(ViewScreen):
     def selected_match_id(self) -> str | None:
         return self.match_id
 
+    def show_ladders(self, match: MatchView) -> None:
+        single = match.spec.shape is Shape.YES_NO
+        self.query_one("#live-top").set_class(len(match.spec.outcomes) == 3, "-three")
+        self.query_one("#live-top").set_class(single, "-one")
+        for side in (Side.A, Side.T, Side.B):
+            ladder = self.query_one(f"#ladder-{side.value}", Ladder)
+            ladder.display = side in match.spec.outcomes and not (single and side is Side.B)
+            if not ladder.display:
+                continue
+            market, quote = outcome_market(match, side), outcome_quote(match, side)
+            ceiling = quote.ceiling if quote else None
+            book = market.book if market else None
+            if single:
+                title, asks, floor = yes_no_ladder(match)
+                ladder.show(title, book, our_levels(match, Side.A), ceiling, our_asks=asks, ask_floor=floor)
+            else:
+                title = f"{outcome_word(match, side)} {outcome_name(match, side)}"
+                ladder.show(title, book, our_levels(match, side), ceiling)
+
     def show_view(self, view: EngineView | None, now_ms: int) -> None:
         super().show_view(view, now_ms)
         match = next((m for m in view.matches if m.spec.match_id == self.match_id), None) if view else None
@@ -148,15 +201,7 @@ class LiveScreen(ViewScreen):
             return
         header.show(header_text(match, now_ms))
         self.query_one("#live-reasons", TextLine).show(reasons_text(match))
-        for side, market, quote in (
-            ("a", match.market_a, match.quote_a),
-            ("b", match.market_b, match.quote_b),
-        ):
-            ours = [(o.price, o.remaining) for o in match.orders if o.side == side and o.remaining > 0]
-            title = f"{side.upper()} {team(match, side)}"
-            self.query_one(f"#ladder-{side}", Ladder).show(
-                title, market.book if market else None, ours, quote.ceiling if quote else None
-            )
+        self.show_ladders(match)
         self.query_one("#live-inventory", TextLine).show(inventory_text(match))
         self.query_one("#live-history", TextLine).show(history_text(match))
         tz = self.kmm.tz

@@ -1,6 +1,11 @@
 """The match setup / edit form: tickers checked against the exchange, odds or theo, quoting settings,
 and a live preview of ceilings and would-be quotes. Errors are shown on the offending field and the
-form stays open with everything typed, so a typo never costs the user their input."""
+form stays open with everything typed, so a typo never costs the user their input.
+
+The form follows the shape the tickers make (docs/shapes.md): a draw (TIE) ticker adds the draw's
+odds and theo fields (home, draw, away order); the same ticker for A and B is one YES/NO market, shown
+as one ticker field with YES (over) / NO (under) labels. The draw's fields appear when a draw ticker
+is given (the scanner pre-fills it) or when the exchange says the event has one."""
 
 from __future__ import annotations
 
@@ -16,18 +21,19 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import format_contracts
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.commands import AddMatch, StartMatch, UpdateMatch
 from kmm_tui.engine.errors import EngineError, MarginAboveCap, PairingNeeded
-from kmm_tui.engine.model import MatchSettings, MatchSpec
+from kmm_tui.engine.model import MatchSettings, MatchSpec, Shape
+from kmm_tui.outcome_input import OUTCOME_WORDS, match_id_for, shape_of
 from kmm_tui.tui.format import cents, clock, reason_text, start_in
 from kmm_tui.tui.forms import (
     MATCH_FIELDS,
     MatchForm,
     cents_text,
     default_values,
-    match_id_for,
     parse_match_form,
 )
 from kmm_tui.tui.markout_cells import edge_suggestion
@@ -40,22 +46,52 @@ from kmm_tui.tui.widgets.text_line import TextLine
 LABELS: dict[str, str] = {
     "name": "Name (optional)",
     "ticker_a": "Ticker A",
+    "ticker_tie": "Ticker draw (TIE)",
     "ticker_b": "Ticker B",
     "odds_a": "Odds A (1.85 / +150)",
+    "odds_draw": "Odds draw",
     "odds_b": "Odds B",
     "theo_a": "…or theo A ¢",
+    "theo_tie": "Theo draw ¢",
     "theo_b": "Theo B ¢ (100−A)",
     "edge": "Edge ¢",
     "contracts": "Contracts",
     "inventory_max": "Inventory max",
     "start_margin": "Pull before start (min)",
 }
+# The labels that change with the shape (two team markets keep LABELS).
+SHAPE_LABELS: dict[Shape, dict[str, str]] = {
+    Shape.TEAMS: {},
+    Shape.THREE_WAY: {
+        "ticker_a": "Ticker home",
+        "ticker_b": "Ticker away",
+        "odds_a": "Odds home (2.1 / +110)",
+        "odds_b": "Odds away",
+        "theo_a": "…or theo home ¢",
+        "theo_tie": "Theo draw ¢ (one may",
+        "theo_b": "Theo away ¢ be empty)",
+    },
+    Shape.YES_NO: {
+        "ticker_a": "Market (one YES/NO)",
+        "odds_a": "Odds YES / over",
+        "odds_b": "Odds NO / under",
+        "theo_a": "…or theo YES ¢",
+        "theo_b": "Theo NO ¢ (100−YES)",
+    },
+}
+DRAW_FIELDS = ("ticker_tie", "odds_draw", "theo_tie")
+LOCKED_WHEN_EDITING = ("ticker_a", "ticker_tie", "ticker_b", "name")
 PREVIEW_DELAY_S = 0.25
 
 
-def waiting_text(errors: Mapping[str, str], values: Mapping[str, str]) -> Text:
+def labels_for(shape: Shape) -> dict[str, str]:
+    return {**LABELS, **SHAPE_LABELS[shape]}
+
+
+def waiting_text(errors: Mapping[str, str], values: Mapping[str, str], shape: Shape = Shape.TEAMS) -> Text:
     """Why there is no preview yet: fields still empty, or typed ones that do not parse (and why)."""
-    label = {name: LABELS[name].split(" (")[0].removeprefix("…or ") for name in LABELS}
+    labels = labels_for(shape)
+    label = {name: labels[name].split(" (")[0].removeprefix("…or ") for name in labels}
     empty = [label[k] for k in errors if not values.get(k, "").strip()]
     wrong = [f"{label[k]}: {message}" for k, message in errors.items() if values.get(k, "").strip()]
     text = Text(style="bright_black")
@@ -97,7 +133,10 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         self.initial_feed = bool(editing and editing.theo.from_feed)
         self.errors: dict[str, str] = {}
         self.pair: PairLike | None = None
-        self._described: tuple[str, str] | None = None
+        self._described: tuple[str, str, str | None] | None = None
+        # One YES/NO market (ticker A == ticker B): B's field is hidden and follows A.
+        self.single = False
+        self.draw_needed = False  # the exchange says this event has a draw (TIE) market
         self._preview_timer: Timer | None = None
         self.feed_line = Text()
 
@@ -109,8 +148,8 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             yield Static(title, classes="question")
             with VerticalScroll(id="form-fields"), Grid(id="form-grid"):
                 for name in MATCH_FIELDS:
-                    yield Label(LABELS[name], classes="field-label")
-                    locked = self.editing is not None and name in ("ticker_a", "ticker_b", "name")
+                    yield Label(LABELS[name], id=f"l-{name}", classes="field-label")
+                    locked = self.editing is not None and name in LOCKED_WHEN_EDITING
                     yield FormInput(
                         self.initial.get(name, ""),
                         id=f"f-{name}",
@@ -145,8 +184,34 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         values = self.values()
         order = ("odds_a",) if self.editing else ("ticker_a", "ticker_b", "odds_a")
         first = next((name for name in order if not values[name]), order[-1])
+        self.single = values["ticker_a"] != "" and values["ticker_a"] == values["ticker_b"]
+        self.apply_shape()
         self.query_one(f"#f-{first}", Input).focus()
         self._schedule_preview()
+
+    @property
+    def shape(self) -> Shape:
+        values = self.values()
+        tie = values["ticker_tie"].strip().upper()
+        return shape_of(values["ticker_a"].strip().upper(), values["ticker_b"].strip().upper(), tie)
+
+    def apply_shape(self) -> None:
+        """Show the fields and labels of the shape the tickers make (a focused field never hides)."""
+        shape = self.shape
+        labels = labels_for(shape)
+        draw = shape is Shape.THREE_WAY or self.draw_needed or "ticker_tie" in self.errors
+        for name in MATCH_FIELDS:
+            field = self.query_one(f"#f-{name}", Input)
+            if name in DRAW_FIELDS:
+                shown = (draw and not self.single) or (name == "ticker_tie" and field.has_focus)
+            elif name == "ticker_b":
+                shown = not self.single or field.has_focus
+            else:
+                shown = True
+            self.query_one(f"#l-{name}", Label).update(labels[name])
+            self.query_one(f"#l-{name}", Label).display = shown
+            field.display = shown
+            self.query_one(f"#e-{name}", TextLine).display = shown and name in self.errors
 
     # --- values and errors --------------------------------------------------------------------------
 
@@ -169,6 +234,7 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             line.display = bool(message)
             self.query_one(f"#f-{name}", Input).set_class(bool(message), "error")
         self.query_one("#form-error", TextLine).show(general)
+        self.apply_shape()
 
     def show_engine_error(self, error: EngineError) -> None:
         if error.field in MATCH_FIELDS:
@@ -181,9 +247,19 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         name = (event.input.id or "").removeprefix("f-")
+        if name == "ticker_a" and self.single:  # one YES/NO market: B follows A (empty A: two fields again)
+            self.single = bool(event.value.strip())
+            self.query_one("#f-ticker_b", Input).value = event.value
+        elif name == "ticker_b":
+            ticker_a = self.query_one("#f-ticker_a", Input).value.strip().upper()
+            self.single = ticker_a != "" and event.value.strip().upper() == ticker_a
         if name in self.errors:  # typing in a field clears its stale message
             self.show_errors({k: v for k, v in self.errors.items() if k != name})
+        self.apply_shape()
         self._schedule_preview()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self.apply_shape)  # a field typed into while focused may hide now
 
     @on(Checkbox.Changed)
     def _feed_toggled(self) -> None:
@@ -197,10 +273,11 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         """Price the pair from the odds sources now: theo per team, the books used, the de-vig method."""
         values = self.values()
         ticker_a, ticker_b = values["ticker_a"].strip().upper(), values["ticker_b"].strip().upper()
+        ticker_tie = values["ticker_tie"].strip().upper() or None
         preview = self.query_one("#form-preview", TextLine)
         preview.show(Text("fetching odds…", style="bright_black"))
         try:
-            feed = await self.engine.feed_theo(ticker_a, ticker_b, self.method)
+            feed = await self.engine.feed_theo(ticker_a, ticker_b, self.method, ticker_tie)
         except PairingNeeded as needed:
             preview.show(Text(f"odds feed: {needed.user_message}", style="yellow"))
             picked = await self.app.push_screen_wait(PairingScreen(needed.user_message, needed.choices))
@@ -213,11 +290,17 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             self.show_engine_error(error)
             preview.show(Text(f"odds feed: {error.user_message}", style="yellow"))
             return
-        if not any(values[k].strip() for k in ("odds_a", "odds_b", "theo_a", "theo_b")):
+        theo_t = feed.theo_t
+        fields = ("odds_a", "odds_draw", "odds_b", "theo_a", "theo_tie", "theo_b")
+        if not any(values[k].strip() for k in fields):
             self.query_one("#f-theo_a", Input).value = cents_text(feed.theo_a)
             self.query_one("#f-theo_b", Input).value = cents_text(feed.theo_b)
+            self.query_one("#f-theo_tie", Input).value = cents_text(theo_t)
+        theos = {Side.A: feed.theo_a, Side.B: feed.theo_b, Side.T: theo_t}
+        words = OUTCOME_WORDS[self.shape]
+        priced = " / ".join(f"{words[side]} {cents(theos[side])}" for side in words)
         self.feed_line = Text(
-            f"odds feed: A {cents(feed.theo_a)} / B {cents(feed.theo_b)} from {feed.summary} "
+            f"odds feed: {priced} from {feed.summary} "
             f"({self.method.value}), newest price {clock(feed.priced_ms, getattr(self.app, 'tz', None))}\n",
             style="cyan",
         )
@@ -233,18 +316,21 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         form, errors = self.parse()
         preview = self.query_one("#form-preview", TextLine)
         if form is None:
-            preview.show(waiting_text(errors, self.values()))
+            preview.show(waiting_text(errors, self.values(), self.shape))
             return
-        if self._described != (form.ticker_a, form.ticker_b):
+        tickers = (form.ticker_a, form.ticker_b, form.ticker_tie)
+        if self._described != tickers:
             try:
-                self.pair = await self.engine.describe_pair(form.ticker_a, form.ticker_b)
+                self.pair = await self.engine.describe_pair(*tickers)
             except EngineError as error:
                 self.pair = None
                 self._described = None
+                if error.field == "ticker_tie":  # a soccer event needs its draw: show where it goes
+                    self.draw_needed = True
                 self.show_engine_error(error)
                 preview.show(Text(f"preview: {error.user_message}", style="yellow"))
                 return
-            self._described = (form.ticker_a, form.ticker_b)
+            self._described = tickers
         preview.show(await self.preview_text(form))
 
     async def preview_text(self, form: MatchForm) -> Text:
@@ -256,18 +342,23 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             return Text(f"preview: {error.user_message}", style="yellow")
         pair = self.pair
         text = self.feed_line.copy()
+        words = OUTCOME_WORDS[spec.shape]
         if pair is not None:
             now = self.app_now()
-            text.append(f"{pair.team_a} v {pair.team_b}", style="bold")
+            title = pair.team_a if spec.shape is Shape.YES_NO else " v ".join(
+                self.outcome_name(side) for side in spec.outcomes if side is not Side.T
+            )
+            text.append(title, style="bold")
             text.append(
                 f" · {pair.event_ticker} · starts in {start_in(pair.start_ms, now)} ({pair.start_source})\n"
             )
-        for side, theo, quote in (
-            ("A", result.theo_a, result.decision.a),
-            ("B", result.theo_b, result.decision.b),
-        ):
-            name = (pair.team_a if side == "A" else pair.team_b) if pair else side
-            text.append(f"{side} {name[:14]:<14} theo {cents(theo):<7} ceiling {cents(quote.ceiling):<7} → ")
+        for side in spec.outcomes:
+            theo = {Side.A: result.theo_a, Side.B: result.theo_b, Side.T: result.theo_t}[side]
+            quote = result.decision.quote(side)
+            name = self.outcome_name(side)
+            text.append(
+                f"{words[side]:<5} {name[:14]:<14} theo {cents(theo):<7} ceiling {cents(quote.ceiling):<7} → "
+            )
             if quote.price is None:
                 text.append("no quote ")
             else:
@@ -278,12 +369,23 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
             text.append(f"⚠ {warning}\n", style="bold yellow")
         return text
 
+    def outcome_name(self, side: Side) -> str:
+        """The team (or YES / NO) an outcome stands for, as the exchange names it."""
+        pair = self.pair
+        if self.shape is Shape.YES_NO:
+            return "YES" if side is Side.A else "NO"
+        if pair is None:
+            return OUTCOME_WORDS[self.shape][side]
+        return {Side.A: pair.team_a, Side.B: pair.team_b, Side.T: pair.team_t or "Tie"}[side]
+
     def app_now(self) -> int:
         now = getattr(self.app, "now_ms", None)
         return now() if callable(now) else 0
 
     def match_id(self, form: MatchForm) -> str:
-        return self.editing.match_id if self.editing else match_id_for(form.ticker_a, form.ticker_b)
+        if self.editing:
+            return self.editing.match_id
+        return match_id_for(form.ticker_a, form.ticker_b, form.ticker_tie)
 
     # --- save -------------------------------------------------------------------------------------
 

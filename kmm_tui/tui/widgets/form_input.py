@@ -77,7 +77,7 @@ class FormScreen(ModalScreen[ResultType], Generic[ResultType]):
 
     @on(FormInput.PastedFields)
     def _spread_paste(self, event: FormInput.PastedFields) -> None:
-        fields = [f for f in self.query(FormInput) if not f.disabled]
+        fields = [f for f in self.query(FormInput) if not f.disabled and f.display]  # hidden: not this shape
         start = fields.index(event.field) if event.field in fields else 0
         targets = fields[start : start + len(event.parts)]
         for index, (field, part) in enumerate(zip(targets, event.parts, strict=False)):

@@ -1,5 +1,8 @@
 """One market's order-book ladder: asks above, bids below, our orders marked, the ceiling drawn.
 
+For one YES/NO market the YES book carries both our orders: our YES bids among the bids, and our NO
+bids at q as asks at 100c − q (with the NO ceiling drawn among the asks as its YES price, a floor).
+
 The lines are built by a pure function (``ladder_text``) so the layout rules — where the ceiling
 line goes, how our size is shown inside a level — are tested without a running app.
 """
@@ -12,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts
+from kmm_tui.domain.prices import Count, Price, format_cents, format_contracts, no_price
 from kmm_tui.tui.format import truncate
 
 OUR_MARK = "◆"
@@ -30,22 +33,33 @@ def ladder_text(
     ours: Iterable[tuple[Price, Count]] = (),
     ceiling: Price | None = None,
     *,
+    our_asks: Iterable[tuple[Price, Count]] = (),
+    ask_floor: Price | None = None,
     depth: int = 5,
     width: int = 34,
 ) -> Text:
-    """Render ``depth`` levels each side. ``ours`` are our resting bids (price, remaining)."""
-    mine: dict[int, int] = {}
-    for price, remaining in ours:
-        mine[price] = mine.get(price, 0) + remaining
+    """Render ``depth`` levels each side. ``ours`` are our resting bids (price, remaining);
+    ``our_asks`` our resting asks in YES prices and ``ask_floor`` the lowest YES price we may ask at
+    (a NO bid's ceiling, flipped)."""
+    mine = _by_price(ours)
+    mine_asks = _by_price(our_asks)
     out = Text(truncate(title, width).ljust(width) + "\n", style="bold")
     if book is None:
         out.append("no book yet".ljust(width) + "\n", style="bright_black")
         return out
     asks = list(book.asks[:depth])
+    lines: list[Text] = []
+    floor_drawn = ask_floor is None
     for price, size in reversed(asks):
-        out.append_text(_level("ask", price, size, 0, width, "red"))
-        out.append("\n")
-    for _ in range(depth - len(asks)):
+        if not floor_drawn and ask_floor is not None and price < ask_floor:
+            lines.append(_floor_line(ask_floor, width))
+            floor_drawn = True
+        lines.append(_level("ask", price, size, mine_asks.get(price, 0), width, "red") + "\n")
+    if not floor_drawn and ask_floor is not None:
+        lines.append(_floor_line(ask_floor, width))
+    for line in lines:
+        out.append_text(line)
+    for _ in range(depth + (ask_floor is not None) - len(lines)):
         out.append(" " * width + "\n")
     bid, ask = book.best_bid, book.best_ask
     spread = f" spread {format_cents(ask - bid)} " if bid is not None and ask is not None else " one-sided "
@@ -71,6 +85,19 @@ def _ceiling_line(ceiling: Price, width: int) -> Text:
     return Text(f" ceiling {format_cents(ceiling)} ".center(width, "┄") + "\n", style="yellow")
 
 
+def _floor_line(floor: Price, width: int) -> Text:
+    """A NO bid's ceiling q drawn where it sits on the YES book: at the ask 100c − q."""
+    label = f" NO ceiling {format_cents(no_price(floor))} "
+    return Text(label.center(width, "┄") + "\n", style="yellow")
+
+
+def _by_price(levels: Iterable[tuple[Price, Count]]) -> dict[int, int]:
+    mine: dict[int, int] = {}
+    for price, remaining in levels:
+        mine[price] = mine.get(price, 0) + remaining
+    return mine
+
+
 class Ladder(Static):
     """Shows one ladder; ``show`` is cheap to call on every refresh (it skips identical frames)."""
 
@@ -79,9 +106,16 @@ class Ladder(Static):
         self._last: str | None = None
 
     def show(
-        self, title: str, book: Book | None, ours: Iterable[tuple[Price, Count]], ceiling: Price | None
+        self,
+        title: str,
+        book: Book | None,
+        ours: Iterable[tuple[Price, Count]],
+        ceiling: Price | None,
+        *,
+        our_asks: Iterable[tuple[Price, Count]] = (),
+        ask_floor: Price | None = None,
     ) -> None:
-        text = ladder_text(title, book, ours, ceiling)
+        text = ladder_text(title, book, ours, ceiling, our_asks=our_asks, ask_floor=ask_floor)
         key = text.plain + repr(text.spans)
         if key != self._last:
             self._last = key

@@ -55,6 +55,7 @@ class Column:
     column the least. ``min_width``: the terminal width from which it may appear. ``priority``: lower
     is kept first when the terminal is narrow. ``flex``: takes the space left over, up to its longest
     content (lower priority first). Columns with the same ``group`` appear together or not at all.
+    ``optional``: shown only while some row has a cell for it (a three-way match's "If draw").
     """
 
     key: str
@@ -64,6 +65,7 @@ class Column:
     priority: int = 0
     flex: bool = False
     group: str = ""
+    optional: bool = False
 
     @property
     def grows(self) -> bool:
@@ -105,7 +107,11 @@ def plan_columns(
     content's width capped at ``width`` (fixed), or at least ``width`` (flex). The space left over goes
     to flex columns up to their content, the lowest priority level first, shared within a level.
     """
-    candidates = [c for c in columns if width + SCROLLBAR >= c.min_width]
+    candidates = [
+        c
+        for c in columns
+        if width + SCROLLBAR >= c.min_width and (not c.optional or naturals.get(c.key, 0) > 0)
+    ]
     natural = {c.key: max(naturals.get(c.key, 0), cell_len(c.label)) for c in candidates}
     base = {
         c.key: min(c.width if c.width is not None else cell_len(c.label), natural[c.key]) for c in candidates
