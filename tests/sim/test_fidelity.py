@@ -148,7 +148,7 @@ async def test_fills_and_positions_arrive_late(sim: SimServer, api: Signed, cs2:
     assert r.json()["fill_count"] == "5.00"
     assert (await api.get("/portfolio/fills")).json()["fills"] == []
     assert (await api.get("/portfolio/positions")).json()["market_positions"] == []
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(1.05)
     assert len((await api.get("/portfolio/fills")).json()["fills"]) == 1
     positions = (await api.get("/portfolio/positions")).json()["market_positions"]
     assert [p["position_fp"] for p in positions] == ["5.00"]
