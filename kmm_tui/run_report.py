@@ -202,15 +202,18 @@ def describe(event: Event) -> tuple[str, str, dict[str, Any]] | None:
         case QuoteDecided(decision=d):
             quotes = [("A", d.a), *([("T", d.t)] if d.t is not None else []), ("B", d.b)]
             return "decide", " | ".join(f"{label} {side_quote_text(q)}" for label, q in quotes), {}
-        case OrderChanged(action=action, ticker=ticker, price=price, count=count, detail=detail):
+        case OrderChanged(action=action, ticker=ticker, price=price, count=count, detail=detail, side=side):
             what = "REJECTED" if action is OrderAction.REJECTED else action.value
+            # The outcome's letter, as in the decide and fill lines: one market's YES and NO bids share a
+            # ticker, so only the letter tells them apart (the price is the outcome's, a NO bid's NO price).
+            letter = f"{side.upper()} " if side else ""
             price_text = format_cents(price) if price is not None else "-"
             extra = f" ({detail})" if detail else ""
             fields = {
-                "action": action.value, "ticker": ticker, "count": format_count(count), "detail": detail,
-                "price": None if price is None else format_price(price),
+                "action": action.value, "ticker": ticker, "side": side, "count": format_count(count),
+                "detail": detail, "price": None if price is None else format_price(price),
             }
-            return "order", f"{what} {ticker} {price_text} x{format_contracts(count)}{extra}", fields
+            return "order", f"{what} {letter}{ticker} {price_text} x{format_contracts(count)}{extra}", fields
         case Filled(ticker=ticker, side=side, price=price, count=count, fee=fee, is_taker=taker):
             text = (
                 f"{side.upper()} {ticker} {format_contracts(count)} @ {format_cents(price)} "

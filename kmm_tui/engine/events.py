@@ -57,13 +57,14 @@ class OrderChanged:
     count: Count
     ts_ms: int
     detail: str = ""
+    side: str = ""  # the outcome the order bids for: "a" | "t" | "b" (a NO bid of one market is "b")
 
 
 @dataclass(frozen=True, slots=True)
 class Filled:
     match_id: str
     ticker: str
-    side: str  # "a" | "b"
+    side: str  # "a" | "t" | "b"
     trade_id: str
     order_id: str
     price: Price

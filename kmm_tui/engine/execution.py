@@ -192,6 +192,7 @@ class Execution:
                 order.remaining,
                 now,
                 outcome.detail,
+                order.side.value,
             )
         )
         if outcome.market_paused:  # market data learns it now, not at the next lifecycle message
@@ -338,6 +339,7 @@ class Execution:
                         Count(0),
                         now,
                         "pulled",
+                        order.side.value,
                     )
                 )
         return len(left)

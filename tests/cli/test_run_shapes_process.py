@@ -50,6 +50,7 @@ async def test_a_soccer_run_bids_on_home_draw_and_away_and_reports_per_outcome(
         assert "theo 45c/29c/26c" in position  # the draw implied: 100 − 45 − 26
         finished = await run.interrupt()
     assert finished.code == 130, finished
-    placed = {line.split()[3] for line in finished.out.splitlines() if re.search(r" order +placed ", line)}
+    # an order line: time, kind, action, outcome letter, ticker, price, count
+    placed = {line.split()[4] for line in finished.out.splitlines() if re.search(r" order +placed ", line)}
     assert placed >= {home, tie, away}, finished.out
     assert "stopped: no orders left resting" in finished.out
