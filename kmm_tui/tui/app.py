@@ -112,6 +112,7 @@ class KmmApp(App[int]):
         startup: Callable[[KmmApp], Awaitable[None]] | None = None,
         devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
         sessions_dir: Path | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         if not 0 < refresh_hz <= 10:
@@ -125,6 +126,7 @@ class KmmApp(App[int]):
         self.scanner = scanner
         self.store = store
         self._startup = startup
+        self._on_ready = on_ready  # once the first frame is on screen (kmm: the heap is frozen then)
         self.devig = devig
         self.sessions_dir = sessions_dir  # recorded sessions for the Replay mode (docs/replay.md)
         self._clock = clock
@@ -146,6 +148,10 @@ class KmmApp(App[int]):
         self.render_now()
         if self._startup is not None:
             self.run_worker(self._startup(self), group="startup")
+
+    def on_ready(self) -> None:
+        if self._on_ready is not None:
+            self._on_ready()
 
     def on_unmount(self) -> None:
         if self._unlisten is not None:

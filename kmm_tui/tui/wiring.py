@@ -21,6 +21,7 @@ from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine_thread import ThreadedEngine, engine_on_thread
+from kmm_tui.gc_tuning import freeze_after_startup, share_the_gil_quickly
 from kmm_tui.paths import settings_path
 from kmm_tui.replay.format import sessions_dir
 from kmm_tui.tui.app import KmmApp
@@ -65,7 +66,12 @@ def scanner_for(engine: object, settings: Settings) -> Callable[[], Awaitable[Se
     return scan_source(rest, settings.scanner.series, clock)
 
 
-def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) -> KmmApp:
+def build_app(
+    engine: EnginePort,
+    args: argparse.Namespace,
+    settings: Settings,
+    on_ready: Callable[[], None] | None = None,
+) -> KmmApp:
     """The app for these settings: remapped keys, ``[defaults]`` for new matches, settings.toml store."""
 
     async def load_saved(app: KmmApp) -> None:
@@ -92,6 +98,7 @@ def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) 
         startup=None if embedded else load_saved,
         devig=settings.odds.devig,
         sessions_dir=sessions_dir(args.state_dir) if getattr(args, "state_dir", None) else None,
+        on_ready=on_ready,
     )
 
 
@@ -119,8 +126,9 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
     for sig in hangups:
         loop.add_signal_handler(sig, hang_up)
     try:
+        share_the_gil_quickly()  # the engine's thread is never kept waiting long by the app's drawing
         async with engine_on_thread(lambda: open_engine(settings, args)) as engine:
-            app = build_app(engine, args, settings)  # type: ignore[arg-type]
+            app = build_app(engine, args, settings, on_ready=freeze_after_startup)  # type: ignore[arg-type]
             await app.run_async()
         return app.return_code or 0
     finally:
