@@ -76,6 +76,7 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import BookUpdated, Event, OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
+from kmm_tui.gc_tuning import freeze_after_startup
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.kalshi.ratelimit import BucketName
 from kmm_tui.kalshi.ws import BookEvent, FeedEvent, KalshiFeed
@@ -558,6 +559,7 @@ async def measure(
                 await _each(specs, lambda spec: engine.execute(cmd.StartMatch(spec.match_id)))  # type: ignore[union-attr]
                 start_s = time.perf_counter() - started
                 settle_s = await settle(engine, probe, n_matches)
+                freeze_after_startup()  # as `kmm run` does once its match is quoting (gc_tuning.py)
                 await asyncio.sleep(config.warmup_s)
                 resting = engine.snapshot().resting_orders
                 recorder_ns = recorder.cpu_ns

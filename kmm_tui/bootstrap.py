@@ -8,6 +8,7 @@ running simulator was named. Front-ends (``kmm run``, the TUI, tests) use :func:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -300,9 +301,12 @@ async def open_engine(
         except KalshiError as error:
             await engine.close("start-up failed")
             raise BootstrapError(start_failure(error, connection.rest_url)) from None
-        if getattr(args, "demo", False) and sim is not None:
-            await add_demo_matches(engine, sim)
+        except asyncio.CancelledError:  # given up during start-up (a signal): close what is open
+            await engine.close("start-up abandoned")
+            raise
         try:
+            if getattr(args, "demo", False) and sim is not None:
+                await add_demo_matches(engine, sim)
             yield engine
         finally:
             left = await engine.close("shutdown")

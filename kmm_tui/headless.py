@@ -32,6 +32,7 @@ from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape, TheoInput
 from kmm_tui.engine.state import MatchView
+from kmm_tui.gc_tuning import freeze_after_startup
 from kmm_tui.run_report import Printer, SessionTally
 
 EXIT_OK, EXIT_LEFT_ORDERS = 0, 3
@@ -203,6 +204,7 @@ async def run_match(args: argparse.Namespace, settings: Settings, out: TextIO = 
                 raise
             tally = SessionTally(spec.match_id, engine.now_ms())
             engine.listen(tally)
+            freeze_after_startup()  # full GC passes stop walking start-up's objects (gc_tuning.py)
             next_report = loop.time() + report_every_s
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):

@@ -113,6 +113,7 @@ class KmmApp(App[int]):
         startup: Callable[[KmmApp], Awaitable[None]] | None = None,
         devig: DevigMethod = DevigMethod.MULTIPLICATIVE,
         sessions_dir: Path | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         if not 0 < refresh_hz <= 10:
@@ -126,6 +127,7 @@ class KmmApp(App[int]):
         self.scanner = scanner
         self.store = store
         self._startup = startup
+        self._on_ready = on_ready  # once the first frame is on screen (kmm: the heap is frozen then)
         self.devig = devig
         self.sessions_dir = sessions_dir  # recorded sessions for the Replay mode (docs/replay.md)
         self._clock = clock
@@ -147,6 +149,10 @@ class KmmApp(App[int]):
         self.render_now()
         if self._startup is not None:
             self.run_worker(self._startup(self), group="startup")
+
+    def on_ready(self) -> None:
+        if self._on_ready is not None:
+            self._on_ready()
 
     def on_unmount(self) -> None:
         if self._unlisten is not None:

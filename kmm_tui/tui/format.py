@@ -7,6 +7,7 @@ terminal over SSH; styles are plain Rich style strings.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
@@ -83,6 +84,7 @@ _ENV_STYLES: dict[str, str] = {
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
+@functools.cache  # a few dozen reason values; called for every row's two reasons on every redraw
 def reason_style(reason: str) -> str:
     """Colour family for a quote reason value (e.g. 'at_ceiling' → yellow)."""
     for fragment, style in _REASON_STYLES:

@@ -109,6 +109,35 @@ def card_text(match: MatchView, width: int = CARD_WIDTH) -> Text:
     return text
 
 
+def card_inputs(match: MatchView) -> tuple[object, ...]:
+    """Everything :func:`card_text` reads, as one comparable value: equal inputs, equal card.
+
+    The overview redraws up to ten times a second and most cards do not change (book depth moves,
+    but a card shows prices, not sizes): comparing this is far cheaper than building the card's
+    text. It must name every field ``card_text`` (and what it calls) reads, or a card goes stale.
+    """
+
+    def side(market: object, quote: object) -> tuple[object, ...] | None:
+        if market is None:
+            return (quote,)
+        book = market.book  # type: ignore[attr-defined]
+        bids = tuple(price for price, _ in book.bids[:LEVELS])
+        asks = tuple(price for price, _ in book.asks[:2])
+        return (market.title, bids, asks, book.best_bid, book.best_ask, quote)  # type: ignore[attr-defined]
+
+    return (
+        match.spec,
+        match.status,
+        match.status_reason,
+        match.theo_a,
+        match.theo_b,
+        match.inventory,
+        tuple((o.side, o.price, o.remaining) for o in match.orders),
+        side(match.market_a, match.quote_a),
+        side(match.market_b, match.quote_b),
+    )
+
+
 def overview_matches(matches: Sequence[MatchView]) -> tuple[list[MatchView], int]:
     """The cards to show (running or halted: both need eyes) and how many stopped ones are left out."""
     shown = [m for m in matches if m.status in RUNNING or m.status is MatchStatus.HALTED]

@@ -1,9 +1,11 @@
 """Start-up for ``kmm`` (the TUI): settings → engine → app, and back down safely.
 
 The engine is opened before the app so a start-up problem (bad key, unreachable exchange) is one line
-on stderr from the CLI rather than a half-drawn screen; the app then runs on the same asyncio loop as
-the engine. Saved matches from settings.toml are added (not started) once the app is up, so a saved
-match that no longer validates shows as a warning in the app instead of blocking start-up.
+on stderr from the CLI rather than a half-drawn screen. The engine runs on its own thread and event
+loop (``kmm_tui/engine_thread.py``) so that drawing the app never delays a quote; the app is its client
+and closing it closes the engine there, every order pulled and verified. Saved matches from
+settings.toml are added (not started) once the app is up, so a saved match that no longer validates
+shows as a warning in the app instead of blocking start-up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import signal
 from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.errors import EngineError
+from kmm_tui.engine_thread import ThreadedEngine, engine_on_thread
+from kmm_tui.gc_tuning import freeze_after_startup, share_the_gil_quickly
 from kmm_tui.paths import settings_path
 from kmm_tui.replay.format import sessions_dir
 from kmm_tui.tui.app import KmmApp
@@ -47,8 +51,11 @@ def scanner_for(engine: object, settings: Settings) -> ScanSource | None:
     """The Scanner mode's source: the market scanner over the engine's REST client (public calls).
 
     Without a client (a stand-in engine in tests) the Scanner says the scanner is unavailable rather
-    than showing nothing.
+    than showing nothing. An engine on its own thread scans on its own loop (its client lives there).
     """
+    if isinstance(engine, ThreadedEngine):
+        source = scanner_for(engine.engine, settings)
+        return None if source is None else engine.on_engine(source)
     rest = getattr(engine, "rest", None)
     if rest is None:
         return None
@@ -58,7 +65,12 @@ def scanner_for(engine: object, settings: Settings) -> ScanSource | None:
     return scan_source(rest, settings.scanner.series, clock)
 
 
-def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) -> KmmApp:
+def build_app(
+    engine: EnginePort,
+    args: argparse.Namespace,
+    settings: Settings,
+    on_ready: Callable[[], None] | None = None,
+) -> KmmApp:
     """The app for these settings: remapped keys, ``[defaults]`` for new matches, settings.toml store."""
 
     async def load_saved(app: KmmApp) -> None:
@@ -85,6 +97,7 @@ def build_app(engine: EnginePort, args: argparse.Namespace, settings: Settings) 
         startup=None if embedded else load_saved,
         devig=settings.odds.devig,
         sessions_dir=sessions_dir(args.state_dir) if getattr(args, "state_dir", None) else None,
+        on_ready=on_ready,
     )
 
 
@@ -96,17 +109,28 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
         resolve_keys(settings.keys)
     except KeymapError as error:
         raise UserError(str(error)) from None
-    async with open_engine(settings, args) as engine:
-        app = build_app(engine, args, settings)
-        loop = asyncio.get_running_loop()
-        hangups = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: `kill -INT`; ctrl+c is a key here
-        for sig in hangups:
-            # the terminal is gone: leave the app; closing the engine below pulls every order, verified
-            loop.add_signal_handler(sig, lambda: app.exit(1, message="terminated: orders pulled on exit"))
-        try:
+    loop = asyncio.get_running_loop()
+    hangups = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: `kill -INT`; ctrl+c is a key here
+    app: KmmApp | None = None
+    main = asyncio.current_task()
+
+    def hang_up() -> None:
+        # the terminal is gone: leave the app; closing the engine pulls every order, verified. The
+        # handlers stay until the engine has closed, so a second signal cannot cut that short.
+        if app is not None:
+            app.exit(1, message="terminated: orders pulled on exit")
+        elif main is not None:  # still starting: give up, the engine closes as soon as it is open
+            main.cancel()
+
+    for sig in hangups:
+        loop.add_signal_handler(sig, hang_up)
+    try:
+        share_the_gil_quickly()  # the engine's thread is never kept waiting long by the app's drawing
+        async with engine_on_thread(lambda: open_engine(settings, args)) as engine:
+            app = build_app(engine, args, settings, on_ready=freeze_after_startup)  # type: ignore[arg-type]
             await app.run_async()
-        finally:
-            for sig in hangups:
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(sig)
         return app.return_code or 0
+    finally:
+        for sig in hangups:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)

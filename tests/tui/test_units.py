@@ -389,3 +389,33 @@ def test_a_market_far_from_a_typed_theo_is_flagged_on_the_row_while_quoting() ->
     assert drift_text(moved).startswith("market A moved to 78c (mid), 23c from your theo 55c")
     stopped = replace(moved, status=MatchStatus.STOPPED)
     assert drift_text(stopped) == ""  # only while quoting
+
+
+def test_a_card_is_redrawn_when_what_it_shows_changes_and_only_then() -> None:
+    """``card_inputs`` decides whether the overview rebuilds a card: depth sizes, which a card does not
+    show, leave it equal; every shown fact (book prices, our bid, status, inventory, reason) changes it."""
+    from dataclasses import replace
+
+    from kmm_tui.domain.quoting import Reason
+    from kmm_tui.engine.model import MatchStatus
+    from kmm_tui.engine.state import OrderView
+    from kmm_tui.tui.overview import card_inputs, card_text
+    from tests.tui.views import quote
+
+    base = demo_view().matches[0]
+    assert base.market_a is not None
+    resized = base.market_a.book
+    resized = Book(tuple((p, n + contracts(1)) for p, n in resized.bids), resized.asks)
+    same = replace(base, market_a=replace(base.market_a, book=resized))
+    assert card_inputs(same) == card_inputs(base) and card_text(same).plain == card_text(base).plain
+    moved = book([(60, 5), (59, 5)], [(64, 5)])
+    order = OrderView("c9", "o9", base.spec.ticker_a, "a", c(55), contracts(3), contracts(0), "resting")
+    changes = [
+        replace(base, market_a=replace(base.market_a, book=moved)),
+        replace(base, orders=(*base.orders, order)),
+        replace(base, status=MatchStatus.HALTED, status_reason="guard: max loss"),
+        replace(base, inventory=Inventory().apply_fill(Side.A, c(40), contracts(2), Money(0))),
+        replace(base, quote_a=quote(41, Reason.OUTBID, "outbid by 42c", 58)),
+    ]
+    for changed in changes:
+        assert card_inputs(changed) != card_inputs(base)

@@ -35,14 +35,22 @@ class ViewScreen(Screen[None]):
         assert isinstance(self.app, KmmApp)
         return self.app
 
+    _chrome: tuple[list[StatusBar], list[AlertBanner], list[FillsLine]] | None = None
+
     def show_view(self, view: EngineView | None, now_ms: int) -> None:
         """Render one snapshot. Must be cheap and idempotent: it runs up to 10 times a second."""
-        for bar in self.query(StatusBar):
+        chrome = self._chrome
+        if chrome is None:  # composed once: a DOM query per tick walked every card and row
+            chrome = (list(self.query(StatusBar)), list(self.query(AlertBanner)), list(self.query(FillsLine)))
+            if chrome[0]:  # every view screen has a status bar: it is composed, keep the lists
+                self._chrome = chrome
+        bars, banners, lines = chrome
+        for bar in bars:
             bar.show(view, now_ms, self.kmm.tz)
         names = {m.spec.match_id: m.spec.name or m.spec.match_id for m in view.matches} if view else {}
-        for banner in self.query(AlertBanner):
+        for banner in banners:
             banner.show_alerts(self.kmm.alerts, names, self.kmm.tz, self.kmm.ack_key)
-        for line in self.query(FillsLine):
+        for line in lines:
             line.show_fills(self.kmm.recent_fills, names, now_ms)
 
     def on_mount(self) -> None:

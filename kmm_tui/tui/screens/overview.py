@@ -10,8 +10,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 
-from kmm_tui.engine.state import EngineView
-from kmm_tui.tui.overview import CARD_WIDTH, card_text, overview_matches
+from kmm_tui.engine.state import EngineView, MatchView
+from kmm_tui.tui.overview import CARD_WIDTH, card_inputs, card_text, overview_matches
 from kmm_tui.tui.screens.base import ModeScreen
 from kmm_tui.tui.widgets.text_line import TextLine
 
@@ -26,6 +26,22 @@ class Card(TextLine):
     def __init__(self, match_id: str) -> None:
         super().__init__("", classes="card")
         self.match_id = match_id
+        self._inputs: tuple[object, ...] | None = None
+
+    def show_match(self, match: MatchView) -> None:
+        """Re-render only when what the card shows changed (``card_inputs``). A card is always six
+        lines that never wrap (the grid keeps every card at least ``CARD_WIDTH`` wide), so a new text
+        needs no layout pass, which would repaint the whole screen."""
+        inputs = card_inputs(match)
+        if inputs == self._inputs:
+            return
+        first = self._inputs is None
+        self._inputs = inputs
+        text = card_text(match)
+        key = (text.plain, repr(text.spans))
+        if key != self._last:
+            self._last = key
+            self.update(text, layout=first)
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -46,8 +62,8 @@ class OverviewScreen(ModeScreen):
         self._fit_grid()
 
     def _fit_grid(self) -> None:
-        grid = self.query_one("#cards", Grid)
-        grid.styles.grid_size_columns = max(1, self.app.size.width // CARD_COLUMNS)
+        grid = self.query_one("#cards", Grid)  # n cards need n widths and n - 1 one-column gutters
+        grid.styles.grid_size_columns = max(1, (self.app.size.width + 1) // (CARD_COLUMNS + 1))
 
     def open_filter(self) -> None:
         self.notify("the overview has no filter: use / in Matches (1)", severity="warning")
@@ -65,7 +81,7 @@ class OverviewScreen(ModeScreen):
         else:
             hint.show(f"{hidden} stopped match(es) not shown" if hidden else "")
         grid = self.query_one("#cards", Grid)
-        cards = {card.match_id: card for card in grid.query(Card)}
+        cards = {card.match_id: card for card in grid.children if isinstance(card, Card)}
         wanted = [m.spec.match_id for m in shown]
         for match_id, card in cards.items():
             if match_id not in wanted:
@@ -77,4 +93,4 @@ class OverviewScreen(ModeScreen):
             grid.mount(*cards.values())
             self._fit_grid()
         for match in shown:
-            cards[match.spec.match_id].show(card_text(match))
+            cards[match.spec.match_id].show_match(match)

@@ -45,6 +45,8 @@ def banner_text(
 class AlertBanner(TextLine):
     """Hidden while there is nothing to acknowledge."""
 
+    FIXED_SIZE = True  # height: 1 in app.tcss
+
     def __init__(self) -> None:
         super().__init__("", classes="alert-banner")
         self.display = False

@@ -42,6 +42,8 @@ def fills_line(fills: Iterable[Filled], names: Mapping[str, str], now_ms: int) -
 
 
 class FillsLine(TextLine):
+    FIXED_SIZE = True  # height: 1 in app.tcss
+
     def __init__(self) -> None:
         super().__init__("", classes="fills-line")
         self.display = False

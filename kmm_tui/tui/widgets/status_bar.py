@@ -98,4 +98,4 @@ class StatusBar(Static):
         key = text.plain + repr(text.spans)
         if key != self._last:
             self._last = key
-            self.update(text)
+            self.update(text, layout=False)  # height 1, full width: no layout pass (a full repaint)

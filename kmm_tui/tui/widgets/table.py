@@ -157,7 +157,7 @@ class SyncTable(DataTable[Cell]):
         self._cells: dict[str, dict[str, tuple[str, str]]] = {}
         self._row_versions: dict[str, int] = {}
         self._cell_versions: dict[tuple[str, str], int] = {}
-        self._cell_updates = 0
+        self._changed_rows: list[str] = []  # rows whose cells _put changed since the last _apply
         self.filter_text = ""
 
     # --- columns ----------------------------------------------------------------------------------
@@ -261,11 +261,11 @@ class SyncTable(DataTable[Cell]):
             # Rows changed order (e.g. newest-first fills): rebuild rows, keep the cursor on its key.
             self.clear()
             self._cells.clear()
-        changed = self._cell_updates
+        self._changed_rows.clear()
         for key, cells in wanted:
             self._put(key, cells)
-        if self._cell_updates != changed:
-            self.refresh()
+        for key in self._changed_rows:  # repaint those rows' lines only, not the whole table
+            self.refresh_row(self.get_row_index(key))
         if selected is not None and selected in self._cells:
             index = self.get_row_index(selected)
             if index != self.cursor_row:
@@ -292,7 +292,7 @@ class SyncTable(DataTable[Cell]):
                 self._cell_versions[cell_id] = self._cell_versions.get(cell_id, 0) + 1
         self._cells[key] = new
         self._row_versions[key] = self._row_versions.get(key, 0) + 1
-        self._cell_updates += 1
+        self._changed_rows.append(key)
 
     # --- per-row render caching (see the module docstring) -------------------------------------------
 

@@ -11,6 +11,10 @@ from textual.widgets import Static
 
 
 class TextLine(Static):
+    # A line whose size its CSS fixes (``height: 1``) never needs a layout pass when its text
+    # changes: that pass re-renders the whole screen (every table line), not just this line.
+    FIXED_SIZE = False
+
     def __init__(self, text: str | Text = "", *, id: str | None = None, classes: str | None = None) -> None:
         text = Text(text) if isinstance(text, str) else text
         super().__init__(text, id=id, classes=classes)
@@ -21,4 +25,4 @@ class TextLine(Static):
         key = (text.plain, repr(text.spans))
         if key != self._last:
             self._last = key
-            self.update(text)
+            self.update(text, layout=not self.FIXED_SIZE)
