@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
