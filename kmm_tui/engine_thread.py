@@ -139,8 +139,8 @@ class ThreadedEngine(Generic[E]):
 
         return stop
 
-    async def describe_pair(self, ticker_a: str, ticker_b: str) -> Any:
-        return await self.run(self.engine.describe_pair(ticker_a, ticker_b))  # type: ignore[attr-defined]
+    async def describe_pair(self, ticker_a: str, ticker_b: str, ticker_tie: str | None = None) -> Any:
+        return await self.run(self.engine.describe_pair(ticker_a, ticker_b, ticker_tie))  # type: ignore[attr-defined]
 
     def preview(self, spec: Any) -> Any:
         return self.call(self.engine.preview, spec)  # type: ignore[attr-defined]
@@ -148,8 +148,12 @@ class ThreadedEngine(Generic[E]):
     async def preview_live(self, spec: Any) -> Any:
         return await self.run(self.engine.preview_live(spec))  # type: ignore[attr-defined]
 
-    async def feed_theo(self, ticker_a: str, ticker_b: str, method: Any) -> Any:
-        return await self.run(self.engine.feed_theo(ticker_a, ticker_b, method))  # type: ignore[attr-defined]
+    async def feed_theo(
+        self, ticker_a: str, ticker_b: str, method: Any, ticker_tie: str | None = None
+    ) -> Any:
+        return await self.run(
+            self.engine.feed_theo(ticker_a, ticker_b, method, ticker_tie)  # type: ignore[attr-defined]
+        )
 
     def confirm_pairing(self, choice: object, index: int) -> None:
         self.call(self.engine.confirm_pairing, choice, index)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from kmm_tui.bootstrap import BootstrapError, Connection, build_engine
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import Event, Level, LogEvent
-from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, TheoInput
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus, Shape, TheoInput
 from kmm_tui.engine_thread import ThreadedEngine, engine_on_thread
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.sim import SimServer
@@ -172,4 +173,24 @@ async def test_events_reach_the_app_loop_in_order_and_snapshots_cross_over(tmp_p
             await engine.execute(cmd.AddMatch(spec_for(sim)))
             view = engine.snapshot()
             assert [m.status for m in view.matches] == [MatchStatus.NEW]
+        assert not engine_threads()
+
+
+def test_the_thread_client_takes_every_argument_the_app_passes() -> None:
+    """Each form helper the app calls crosses to the engine with the engine's own parameters (a missing
+    ``ticker_tie`` crashed the app on a soccer event's "fetch odds")."""
+    for name in ("describe_pair", "feed_theo", "preview", "preview_live", "confirm_pairing", "execute"):
+        engine_params = list(inspect.signature(getattr(Engine, name)).parameters)
+        client_params = list(inspect.signature(getattr(ThreadedEngine, name)).parameters)
+        assert client_params == engine_params, name
+
+
+async def test_a_soccer_event_is_described_through_the_thread(tmp_path: Path) -> None:
+    async with SimServer(agents=False, state_dir=tmp_path, seed=11) as sim:
+        epl = [t for t in sim.exchange.markets if t.startswith("KXEPLGAME")]
+        home, tie, away = (next(t for t in epl if t.endswith(code)) for code in ("-ARS", "-TIE", "-CHE"))
+        async with engine_on_thread(opener_for(sim), name=ENGINE_THREAD) as engine:  # type: ignore[arg-type]
+            info = await engine.describe_pair(home, away, tie)
+            assert info.shape is Shape.THREE_WAY
+            assert {m.ticker for m in info.markets} == {home, tie, away}
         assert not engine_threads()
