@@ -257,6 +257,21 @@ def test_ladder_marks_our_order_and_draws_the_ceiling_between_levels() -> None:
     assert any("spread 2c" in line for line in text)
 
 
+def test_ladder_lines_fit_a_narrow_column_and_keep_our_marker() -> None:
+    """Three ladders side by side get ~28 columns at 120 wide and ~24 at 80: no line may wrap (a wrapped
+    separator pushed every level down a row) and our order's marker must survive."""
+    for width in (24, 26, 28, 34):
+        lines = ladder_text(
+            "home Arsenal",
+            book([(44, 1500), (43, 5)], [(49, 15)]),
+            [(c(44), contracts(1000))],
+            c(44),
+            width=width,
+        ).plain.splitlines()
+        assert all(len(line) <= width for line in lines), (width, lines)
+        assert any("44c" in line and "◆1000" in line for line in lines), (width, lines)
+
+
 def test_ladder_keeps_a_fixed_height_for_a_stable_layout() -> None:
     full = ladder_text("x", book([(50, 1)] * 1, [(52, 1)]), (), c(49), depth=4).plain.count("\n")
     empty = ladder_text("x", Book(), (), None, depth=4).plain.count("\n")

@@ -300,8 +300,9 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         words = OUTCOME_WORDS[self.shape]
         priced = " / ".join(f"{words[side]} {cents(theos[side])}" for side in words)
         self.feed_line = Text(
-            f"odds feed: {priced} from {feed.summary} "
-            f"({self.method.value}), newest price {clock(feed.priced_ms, getattr(self.app, 'tz', None))}\n",
+            # the summary names the books and the de-vig method already: "simulated (multiplicative)"
+            f"odds feed: {priced} from {feed.summary}, "
+            f"newest price {clock(feed.priced_ms, getattr(self.app, 'tz', None))}\n",
             style="cyan",
         )
         self._schedule_preview()

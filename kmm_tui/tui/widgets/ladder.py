@@ -21,9 +21,15 @@ from kmm_tui.tui.format import truncate
 OUR_MARK = "◆"
 
 
+DEFAULT_WIDTH = 34
+MIN_WIDTH = 24  # "bid    44c  1,500 ◆1,000": a level with our marker still fits
+
+
 def _level(kind: str, price: Price, size: Count, ours: int, width: int, style: str) -> Text:
     mine = f"{OUR_MARK}{format_contracts(ours)}" if ours else ""
     line = f"{kind} {format_cents(price):>7} {format_contracts(size):>8} {mine:<7}"
+    if len(line.rstrip()) > width:  # a narrow column: close the gaps before cutting anything
+        line = f"{kind} {format_cents(price):>6} {format_contracts(size):>6} {mine}"
     return Text(line[:width].ljust(width), style=style + (" bold" if ours else ""))
 
 
@@ -36,7 +42,7 @@ def ladder_text(
     our_asks: Iterable[tuple[Price, Count]] = (),
     ask_floor: Price | None = None,
     depth: int = 5,
-    width: int = 34,
+    width: int = DEFAULT_WIDTH,
 ) -> Text:
     """Render ``depth`` levels each side. ``ours`` are our resting bids (price, remaining);
     ``our_asks`` our resting asks in YES prices and ``ask_floor`` the lowest YES price we may ask at
@@ -115,7 +121,13 @@ class Ladder(Static):
         our_asks: Iterable[tuple[Price, Count]] = (),
         ask_floor: Price | None = None,
     ) -> None:
-        text = ladder_text(title, book, ours, ceiling, our_asks=our_asks, ask_floor=ask_floor)
+        # Lines fill the column the layout gave the ladder (three side by side are narrower than one);
+        # before the first layout the content width is 0 and the default width is used.
+        fit = self.content_size.width
+        width = max(MIN_WIDTH, fit) if fit else DEFAULT_WIDTH
+        text = ladder_text(
+            title, book, ours, ceiling, width=width, our_asks=our_asks, ask_floor=ask_floor
+        )
         key = text.plain + repr(text.spans)
         if key != self._last:
             self._last = key
