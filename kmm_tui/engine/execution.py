@@ -233,7 +233,10 @@ class Execution:
 
     def on_order_update(self, update: OrderUpdate) -> None:
         order = self.orders.by_order_id(update.order_id) or self.orders.by_client(update.client_order_id)
-        if order is None or order.busy:
+        if order is None:
+            return
+        if order.busy:  # the write in flight settles the state when it answers (the feed lags its reply)
+            self._note_landed(order, update)
             return
         if order.order_id is None and update.order_id:
             self.orders.bind(order, update.order_id)
@@ -247,6 +250,15 @@ class Execution:
         match = self._matches.get(order.match_id)
         if match is not None:
             match.wake.set()
+
+    def _note_landed(self, order: OwnOrder, update: OrderUpdate) -> None:
+        """The feed shows a create whose reply has not come back: the order exists on the exchange, so
+        the ledger owns it under the exchange's id at once. A reply that hangs (a stalled connection)
+        would otherwise hide it for the whole REST timeout and a retry's read-back, ten seconds or more
+        in which a halt could only find it by listing the market."""
+        if order.order_id is None and update.order_id:
+            self.orders.bind(order, update.order_id)
+            order.filled = max(order.filled, update.filled)
 
     def on_group_triggered(self, event: GroupTriggered) -> None:
         """The exchange triggered a match's order group: it rejects every new order from now on. The
