@@ -266,3 +266,29 @@ async def test_a_create_whose_reply_hangs_is_known_by_its_exchange_id_within_two
         finally:
             await engine.close()
         assert t.resting() == []
+
+
+async def test_a_create_whose_reply_hangs_is_found_by_a_read_when_the_feed_is_late_too() -> None:
+    """As above, but the feed lags a minute: a create unanswered for a second is looked for by its
+    client id among the market's orders, so the ledger still owns it within a couple of seconds of
+    landing (plus the 400 ms read lag)."""
+    hung = Fidelity(write_fail_after_pct=100, write_failures=("timeout",), write_timeout_ms=30_000)
+    async with SimServer(QUIET, agents=False, fidelity=hung) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        try:
+            await engine.execute(cmd.AddMatch(spec(t)))
+            await eventually(lambda: not (t.view().market_a.stale or t.view().market_b.stale), what="books")
+            sim.fidelity.feed_lag_ms, sim.fidelity.read_lag_ms = 60_000, 400
+            await engine.execute(cmd.StartMatch("m1"))
+            await eventually(lambda: len(t.resting()) == 2, what="both creates applied by the exchange")
+            sim.fidelity.write_fail_after_pct = 0
+            exchange_ids = {o.order_id for o in t.resting()}
+            await eventually(
+                lambda: engine._orders.live_ids() == exchange_ids,
+                within=HUNG_REPLY_BOUND_S + 0.4,
+                what=f"both orders owned by their exchange ids within {HUNG_REPLY_BOUND_S + 0.4} s",
+            )
+        finally:
+            await engine.close()
+        assert t.resting() == []
