@@ -46,6 +46,7 @@ from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.models import Order
 
 EXPIRY_AFTER_PULL_S = 60  # orders expire on the exchange this long after the planned pre-start pull
+IN_FLIGHT_LOOKUP_S = 1.0  # a create unanswered this long is looked for on the exchange meanwhile
 
 
 class Execution:
@@ -129,9 +130,28 @@ class Execution:
             expiration_s=self._expiration_s(match),
             ask=order.ask,
         )
-        outcome = await self._x.create(intent)
+        lookup = asyncio.get_running_loop().call_later(IN_FLIGHT_LOOKUP_S, self._look_for, order)
+        try:
+            outcome = await self._x.create(intent)
+        finally:
+            lookup.cancel()
         order.busy = False
         self._after_write(match, order, OrderAction.PLACED, outcome)
+
+    def _look_for(self, order: OwnOrder) -> None:
+        if order.busy and order.order_id is None:
+            self._bus.spawn(self._find_in_flight(order), f"find-{order.client_order_id}")
+
+    async def _find_in_flight(self, order: OwnOrder) -> None:
+        """A create unanswered for a second: look for it by client id among the market's orders, every
+        second until the reply or the feed (``_note_landed``) brings its id, so a reply that hangs for
+        the REST timeout does not hide an order that landed, even when the feed is late as well."""
+        while order.busy and order.order_id is None:
+            found = await self._x.find_by_client_id(order)
+            if found is not None:
+                self._bind_landed(order, found.order_id, found.fill_count)
+                return
+            await asyncio.sleep(IN_FLIGHT_LOOKUP_S)
 
     def _expiration_s(self, match: MatchRuntime) -> int | None:
         """Orders expire on the exchange a minute after the planned pull, so even ``kill -9`` is safe."""
@@ -234,7 +254,10 @@ class Execution:
 
     def on_order_update(self, update: OrderUpdate) -> None:
         order = self.orders.by_order_id(update.order_id) or self.orders.by_client(update.client_order_id)
-        if order is None or order.busy:
+        if order is None:
+            return
+        if order.busy:  # the write in flight settles the state when it answers (the feed lags its reply)
+            self._note_landed(order, update)
             return
         if order.order_id is None and update.order_id:
             self.orders.bind(order, update.order_id)
@@ -248,6 +271,20 @@ class Execution:
         match = self._matches.get(order.match_id)
         if match is not None:
             match.wake.set()
+
+    def _note_landed(self, order: OwnOrder, update: OrderUpdate) -> None:
+        """The feed shows a create whose reply has not come back: the order exists on the exchange, so
+        the ledger owns it under the exchange's id at once. A reply that hangs (a stalled connection)
+        would otherwise hide it for the whole REST timeout and a retry's read-back, ten seconds or more
+        in which a halt could only find it by listing the market."""
+        if update.order_id:
+            self._bind_landed(order, update.order_id, update.filled)
+
+    def _bind_landed(self, order: OwnOrder, order_id: str, filled: Count) -> None:
+        """Own a create that landed under the exchange's id (its state waits for the reply or a read)."""
+        if order.order_id is None:
+            self.orders.bind(order, order_id)
+            order.filled = max(order.filled, filled)
 
     def on_group_triggered(self, event: GroupTriggered) -> None:
         """The exchange triggered a match's order group: it rejects every new order from now on. The

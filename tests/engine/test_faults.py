@@ -8,7 +8,7 @@ from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.model import MatchStatus
 from kmm_tui.kalshi.rest import RetryPolicy
-from kmm_tui.sim import SimServer
+from kmm_tui.sim import Fidelity, SimServer
 from kmm_tui.sim.exchange import OrderRequest
 
 from .conftest import QUIET, Trading, connect, eventually, spec
@@ -240,3 +240,55 @@ async def test_a_stale_book_pull_reads_book_stale_not_theo_stale(trading: Tradin
         ),
         what="a pull that names the stale book",
     )
+
+
+HUNG_REPLY_BOUND_S = 2.0  # the feed reports an order within milliseconds; the REST timeout is 10 s
+
+
+async def test_a_create_whose_reply_hangs_is_known_by_its_exchange_id_within_two_seconds() -> None:
+    """The exchange applies both creates but their replies hang past the client's 10 s timeout (a
+    stalled connection): the engine must own each order under the exchange's id as soon as the feed
+    shows it resting, not after the timeout and a retry's read-back."""
+    hung = Fidelity(write_fail_after_pct=100, write_failures=("timeout",), write_timeout_ms=30_000)
+    async with SimServer(QUIET, agents=False, fidelity=hung) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        try:
+            await engine.execute(cmd.AddMatch(spec(t), start=True))
+            await eventually(lambda: len(t.resting()) == 2, what="both creates applied by the exchange")
+            sim.fidelity.write_fail_after_pct = 0  # a retry would be answered; the first replies still hang
+            exchange_ids = {o.order_id for o in t.resting()}
+            await eventually(
+                lambda: engine._orders.live_ids() == exchange_ids,
+                within=HUNG_REPLY_BOUND_S,
+                what=f"both orders owned by their exchange ids within {HUNG_REPLY_BOUND_S} s",
+            )
+        finally:
+            await engine.close()
+        assert t.resting() == []
+
+
+async def test_a_create_whose_reply_hangs_is_found_by_a_read_when_the_feed_is_late_too() -> None:
+    """As above, but the feed lags a minute: a create unanswered for a second is looked for by its
+    client id among the market's orders, so the ledger still owns it within a couple of seconds of
+    landing (plus the 400 ms read lag)."""
+    hung = Fidelity(write_fail_after_pct=100, write_failures=("timeout",), write_timeout_ms=30_000)
+    async with SimServer(QUIET, agents=False, fidelity=hung) as sim:
+        engine, feed = await connect(sim)
+        t = Trading(sim, engine, feed)
+        try:
+            await engine.execute(cmd.AddMatch(spec(t)))
+            await eventually(lambda: not (t.view().market_a.stale or t.view().market_b.stale), what="books")
+            sim.fidelity.feed_lag_ms, sim.fidelity.read_lag_ms = 60_000, 400
+            await engine.execute(cmd.StartMatch("m1"))
+            await eventually(lambda: len(t.resting()) == 2, what="both creates applied by the exchange")
+            sim.fidelity.write_fail_after_pct = 0
+            exchange_ids = {o.order_id for o in t.resting()}
+            await eventually(
+                lambda: engine._orders.live_ids() == exchange_ids,
+                within=HUNG_REPLY_BOUND_S + 0.4,
+                what=f"both orders owned by their exchange ids within {HUNG_REPLY_BOUND_S + 0.4} s",
+            )
+        finally:
+            await engine.close()
+        assert t.resting() == []

@@ -209,21 +209,39 @@ class LedgerMachine(RuleBasedStateMachine):
 
     async def settle(self) -> None:
         """Wait until no write is in flight or unresolved and the inventory caught up with the fills,
-        then let the sweep compare the ledger with the exchange once."""
+        then let the sweep compare the ledger with the exchange once.
+
+        The engine keeps running while the sweep reads (a timed re-evaluation or a retest may place an
+        order then), so a sweep after which the engine is no longer quiet is followed by another wait:
+        the invariants are checked only once a sweep ends with nothing in flight — a write sent during
+        the last read would otherwise be seen mid-flight, applied by the exchange but its reply not yet
+        read, since the loop stops the moment ``settle`` returns."""
         loop = asyncio.get_running_loop()
         end = loop.time() + SETTLE_S
+        while True:
+            await self._quiet(end)
+            await self.engine._sweeps.reconcile_orders()
+            if self._is_quiet() or loop.time() >= end:
+                return
+
+    async def _quiet(self, end: float) -> None:
+        """Until the engine has been quiet (``_is_quiet``) for 150 ms, or ``end``."""
+        loop = asyncio.get_running_loop()
         quiet_since = None
         while loop.time() < end:
-            orders = self.engine._orders.all()
-            busy = any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders)
-            if busy or not self._inventory_matches():
+            if not self._is_quiet():
                 quiet_since = None
             elif quiet_since is None:
                 quiet_since = loop.time()
             elif loop.time() - quiet_since >= 0.15:
-                break
+                return
             await asyncio.sleep(0.02)
-        await self.engine._sweeps.reconcile_orders()
+
+    def _is_quiet(self) -> bool:
+        """No write in flight or unresolved, and the inventory caught up with the fills."""
+        orders = self.engine._orders.all()
+        busy = any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders)
+        return not busy and self._inventory_matches()
 
     def _inventory_matches(self) -> bool:
         view = self.t.view()

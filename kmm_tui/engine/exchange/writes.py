@@ -144,19 +144,31 @@ class OrderWrites:
             order.state = await self._lookup_state(order, conclusive=conclusive)
             return
         try:
-            candidates = await self.rest.list_orders(ticker=order.ticker)
+            found = await self._listed(order)
         except kx.KalshiError as error:
             log.warning("could not resolve order %s: %s", order.client_order_id, error)
             return
-        for found in candidates:
-            if found.client_order_id == order.client_order_id:
-                order.order_id = found.order_id
-                order.filled = max(order.filled, found.fill_count)
-                order.price = side_price(found.book_side, found.price)
-                order.initial = found.initial_count
-                order.state = order_state(found.status, found.remaining_count)
-                return
-        order.state = OrderState.CANCELLED if conclusive else OrderState.UNKNOWN
+        if found is None:
+            order.state = OrderState.CANCELLED if conclusive else OrderState.UNKNOWN
+            return
+        order.order_id = found.order_id
+        order.filled = max(order.filled, found.fill_count)
+        order.price = side_price(found.book_side, found.price)
+        order.initial = found.initial_count
+        order.state = order_state(found.status, found.remaining_count)
+
+    async def find_by_client_id(self, order: OwnOrder) -> Order | None:
+        """The exchange's copy of an order by its client id (None when not listed or not readable)."""
+        try:
+            return await self._listed(order)
+        except kx.KalshiError as error:
+            log.info("could not look for order %s: %s", order.client_order_id, error)
+            return None
+
+    async def _listed(self, order: OwnOrder) -> Order | None:
+        """Our order among its market's orders, matched by client id (no lookup by client id exists)."""
+        candidates = await self.rest.list_orders(ticker=order.ticker)
+        return next((o for o in candidates if o.client_order_id == order.client_order_id), None)
 
     async def cancel_and_verify(
         self, orders: list[OwnOrder], deadline_s: float = CANCEL_DEADLINE_S
