@@ -147,14 +147,16 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- settling and the invariants ----------------------------------------------------------------
 
     async def settle(self) -> None:
-        """Wait until no write is in flight or unresolved and the inventory caught up with the fills,
-        then let the sweep compare the ledger with the exchange once."""
+        """Wait until no write is in flight, waiting for tokens or unresolved and the inventory caught up
+        with the fills, then let the sweep compare the ledger with the exchange once."""
         loop = asyncio.get_running_loop()
         end = loop.time() + SETTLE_S
         quiet_since = None
         while loop.time() < end:
             orders = self.engine._orders.all()
             busy = any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders)
+            gate = self.engine._execution.gate
+            busy = busy or (gate is not None and gate.busy)  # a round waiting for tokens is a write too
             if busy or not self._inventory_matches():
                 quiet_since = None
             elif quiet_since is None:
