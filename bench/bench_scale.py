@@ -407,6 +407,8 @@ class Production:
             "log_bytes": self.log_path.stat().st_size if self.log_path.exists() else 0,
             "paced": limiter.paced[BucketName.WRITE],
             "paced_s": limiter.paced_s[BucketName.WRITE],
+            "gate_superseded": gate.superseded if (gate := self.engine._execution.gate) else 0,
+            "gate_wait_s": gate.waited_s if gate else 0.0,
             "disk_write_bytes": _disk_written(),
         }
 
@@ -470,8 +472,23 @@ async def window(
             "p99": percentile(reactions, 99) if reactions else None,
         },
         "writes_paced_by_limiter": paced,
+        # a write is decided, then waits in the limiter: its decision is that old when it is sent
+        "mean_decision_age_at_send_ms": round((after["paced_s"] - before["paced_s"]) / writes * 1000, 1)
+        if writes
+        else None,
         "mean_pacing_wait_ms": round((after["paced_s"] - before["paced_s"]) / paced * 1000, 1)
         if paced
+        else 0,
+        # rounds of writes that waited for tokens in the write gate, and were decided again when the
+        # tokens came (engine/write_gate.py): the decision a write carries is that fresh
+        "rounds_waited_for_tokens": int(after["gate_superseded"] - before["gate_superseded"]),
+        "mean_token_wait_ms": round(
+            (after["gate_wait_s"] - before["gate_wait_s"])
+            / (after["gate_superseded"] - before["gate_superseded"])
+            * 1000,
+            1,
+        )
+        if after["gate_superseded"] > before["gate_superseded"]
         else 0,
         "http_429_received": int(sim_after["refused_429"] - sim_before["refused_429"]),
         "journal_commits_per_s": round((after["commits"] - before["commits"]) / wall, 1),
@@ -516,6 +533,7 @@ async def measure(
     tier: str = TIER,
     soak_s: float = 0.0,
     session_dir: Path | None = None,
+    write_gate: bool = True,
 ) -> dict[str, Any]:
     """One match count; the session is recorded under ``session_dir`` (kept) or a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="kmm-bench-scale-") as tmp:
@@ -543,6 +561,8 @@ async def measure(
                 recorder,
                 journal=journal,
             )
+            if not write_gate:  # the baseline: writes queue in the limiter with the decision they carry
+                engine._execution.gate = None
             await engine.start()
             prod = Production(engine, journal, log_path)
             engine.listen(probe.on_event)
@@ -590,6 +610,7 @@ async def measure(
         "matches": n_matches,
         "markets": 2 * n_matches,
         "tier": tier,
+        "write_gate": write_gate,
         "add_matches_s": round(add_s, 2),
         "start_matches_s": round(start_s, 2),
         "settle_s": settle_s,
@@ -679,7 +700,8 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
         write_result("soak", result, results_dir)
         return result
     cases = [await measure(n, config, TIER) for n in config.matches]
-    cases += [await measure(n, config, "basic") for n in config.basic_at]
+    for n in config.basic_at:  # with the write gate, then the baseline without it (same run)
+        cases += [await measure(n, config, "basic"), await measure(n, config, "basic", write_gate=False)]
     for case in cases:
         if case["tier"] == TIER and case["matches"] == GOAL_MATCHES:
             case["goals"] = verdicts(case)
@@ -687,6 +709,19 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
             w = case["quoting"]
             case["basic_tier_no_429"] = "pass" if case["http_429_received_whole_run"] == 0 else "FAIL"
             case["basic_tier_writes_paced"] = w["writes_paced_by_limiter"]
+            baseline = next(
+                (c for c in cases if c["tier"] == "basic" and c["matches"] == case["matches"]
+                 and not c["write_gate"]),
+                None,
+            )
+            if case["write_gate"] and baseline is not None:
+                # how old the decision a write carries is: the wait between deciding and sending
+                gated = w["mean_decision_age_at_send_ms"]
+                queued = baseline["quoting"]["mean_decision_age_at_send_ms"]
+                case["decision_age_at_send_ms"] = {"write_gate": gated, "baseline_no_gate": queued}
+                case["ratio_decision_age_baseline_over_gate"] = (
+                    round(queued / gated, 1) if gated and queued is not None else None
+                )
     result = {
         "benchmark": "scale",
         "setup": "simulator + competitor driver in a child process; engine alone in this process, "
@@ -704,7 +739,8 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
 
 
 def _print_case(case: dict[str, Any], rate: float) -> None:
-    print(f"== {case['matches']} matches ({case['markets']} markets), {case['tier']} tier, "
+    gate = "" if case.get("write_gate", True) else " WITHOUT the write gate (baseline)"
+    print(f"== {case['matches']} matches ({case['markets']} markets), {case['tier']} tier{gate}, "
           f"target {rate:g} updates/market/s (start-up settled in {case['settle_s']} s)")
     for name in ("idle_baseline", "quoting"):
         w = case[name]
@@ -726,7 +762,9 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
         print(f"  {'':13s} journal {w['journal_commits_per_s']} commits/s, disk writes "
               f"{w['disk_write_kb_per_s']} KB/s, log {w['log_mb_per_hour']} MB/h, "
               f"writes paced by the limiter {w['writes_paced_by_limiter']} "
-              f"(mean wait {w['mean_pacing_wait_ms']} ms), 429s received {w['http_429_received']}")
+              f"(mean wait {w['mean_pacing_wait_ms']} ms: the age of the decision a write carries), "
+              f"rounds re-decided after waiting for tokens {w['rounds_waited_for_tokens']} "
+              f"(mean wait {w['mean_token_wait_ms']} ms), 429s received {w['http_429_received']}")
     print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
     quoting = case["quoting"]
     print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
@@ -739,6 +777,11 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
         print(f"  BASIC tier: {case['basic_tier_writes_paced']} writes paced by the limiter; "
               f"429s received over the whole run {case['http_429_received_whole_run']} "
               f"(target 0): {case['basic_tier_no_429']}")
+    if "decision_age_at_send_ms" in case:
+        age = case["decision_age_at_send_ms"]
+        print(f"  BASIC tier: a write carries a decision {age['write_gate']} ms old on average "
+              f"(baseline without the write gate {age['baseline_no_gate']} ms, ratio "
+              f"{case['ratio_decision_age_baseline_over_gate']}x)")
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -91,6 +91,7 @@ ENGINE_BASE = {
     "state",
     "theo_feed",
     "flow_guards",
+    "write_gate",
 }
 ENGINE_COMPONENTS = {
     "marketdata": set(),

@@ -42,6 +42,7 @@ from kmm_tui.engine.reconciler import (
     plan_side,
 )
 from kmm_tui.engine.risk import Risk
+from kmm_tui.engine.write_gate import WriteGate
 from kmm_tui.kalshi.errors import KalshiError
 from kmm_tui.kalshi.models import Order
 
@@ -60,6 +61,7 @@ class Execution:
         self._matches = matches
         self.orders = orders
         self._risk = risk
+        self.gate = WriteGate.for_port(port)  # writes wait for tokens before they are planned
 
     # --- desired quotes -> writes -------------------------------------------------------------------
 
@@ -69,8 +71,13 @@ class Execution:
         for side, quote in decision.quotes:
             orders = self.orders.live(match.match_id, side)
             actions.extend(plan_side(side, quote.price, quote.size, orders))
-        if actions:
-            await asyncio.gather(*(self._apply(match, action) for action in order_actions(actions)))
+        if not actions:
+            return
+        ordered = order_actions(actions)
+        if self.gate is not None and not await self.gate.admit(match.match_id, ordered):
+            match.wake.set()  # the tokens are here now: decide again on the current book (write_gate.py)
+            return
+        await asyncio.gather(*(self._apply(match, action) for action in ordered))
 
     async def _apply(self, match: MatchRuntime, action: Action) -> None:
         if isinstance(action, Create):

@@ -76,8 +76,10 @@ async def test_write_bench_counts_amends_against_cancel_replace(tmp_path: Path) 
 async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> None:
     config = bench_scale.Config(matches=(2,), seconds=1.0, warmup_s=0.5, basic_at=(2,))
     result = await bench_scale.run(config, results_dir=tmp_path)
-    case, basic = result["cases"]
-    assert (case["tier"], basic["tier"]) == ("prestige", "basic")
+    case, basic, baseline = result["cases"]
+    assert (case["tier"], basic["tier"], baseline["tier"]) == ("prestige", "basic", "basic")
+    assert basic["write_gate"] and not baseline["write_gate"], "the basic tier runs with and without the gate"
+    assert set(basic["decision_age_at_send_ms"]) == {"write_gate", "baseline_no_gate"}
     assert basic["basic_tier_no_429"] == "pass" and basic["http_429_received_whole_run"] == 0
     assert result["key_type"] == "ed25519"
     assert case["quoting"]["journal_commits_per_s"] > 0, "the journal is on"

@@ -238,9 +238,11 @@ class LedgerMachine(RuleBasedStateMachine):
             await asyncio.sleep(0.02)
 
     def _is_quiet(self) -> bool:
-        """No write in flight or unresolved, and the inventory caught up with the fills."""
+        """No write in flight, waiting for tokens or unresolved, and the inventory caught up with the fills."""
         orders = self.engine._orders.all()
         busy = any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders)
+        gate = self.engine._execution.gate
+        busy = busy or (gate is not None and gate.busy)  # a round waiting for tokens is a write too
         return not busy and self._inventory_matches()
 
     def _inventory_matches(self) -> bool:
