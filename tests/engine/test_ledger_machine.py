@@ -238,7 +238,7 @@ class LedgerMachine(RuleBasedStateMachine):
             await asyncio.sleep(0.02)
 
     def _is_quiet(self) -> bool:
-        """No write in flight, waiting for tokens or unresolved, and the inventory caught up with the fills."""
+        """No write in flight, waiting for tokens or unresolved; the inventory caught up with the fills."""
         orders = self.engine._orders.all()
         busy = any(o.busy or o.state in (OrderState.PENDING, OrderState.UNKNOWN) for o in orders)
         gate = self.engine._execution.gate
