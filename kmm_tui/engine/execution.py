@@ -250,6 +250,7 @@ class Execution:
                 await self._x.resolve(order, conclusive=conclusive)
             finally:
                 order.busy = False
+            self.orders.bind_read_back(order)
             if order.state is not OrderState.UNKNOWN:
                 self._bus.log(
                     Level.INFO, f"order {order.client_order_id} resolved: {order.state.value}", match.match_id

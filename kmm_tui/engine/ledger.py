@@ -52,13 +52,17 @@ class OrderLedger:
             self._by_order_id[order.order_id] = order
 
     def bind(self, order: OwnOrder, order_id: str) -> None:
-        """The exchange's id for an order; an amend that answers with a new id moves the order to it."""
-        if order.order_id == order_id:
-            return
-        if order.order_id is not None:
+        """The exchange's id for an order (from a reply, the feed or a read-back that already set it on
+        the order: it is indexed either way); an amend that answers with a new id moves the order to it."""
+        if order.order_id is not None and order.order_id != order_id:
             self._by_order_id.pop(order.order_id, None)
         order.order_id = order_id
         self._by_order_id[order_id] = order
+
+    def bind_read_back(self, order: OwnOrder) -> None:
+        """Index the id a read-back (``resolve``) found for an order whose write got no answer."""
+        if order.order_id is not None:
+            self.bind(order, order.order_id)
 
     def by_client(self, client_order_id: str | None) -> OwnOrder | None:
         return self._by_client.get(client_order_id) if client_order_id else None

@@ -52,6 +52,7 @@ class Sweeps:
                 await self._x.resolve(order)
             finally:
                 order.busy = False
+            self._orders.bind_read_back(order)
             if (match := self._matches.get(order.match_id)) is not None:
                 match.wake.set()
         if plan.cancel:
@@ -81,5 +82,6 @@ class Sweeps:
         settled_before = self._bus.clock() - NOT_FOUND_AFTER_MS
         for order in unknown:
             await self._x.resolve(order, conclusive=order.last_write_ms < settled_before)
+            self._orders.bind_read_back(order)
             if (match := self._matches.get(order.match_id)) is not None:
                 match.wake.set()

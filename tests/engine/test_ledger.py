@@ -24,8 +24,9 @@ from kmm_tui.engine.orders import OrderState, OwnOrder
 from kmm_tui.engine.reconciler import Amend, Priority
 from kmm_tui.sim import SimServer
 from kmm_tui.sim.exchange import OrderRequest
+from kmm_tui.sim.fidelity import Fidelity
 
-from .conftest import QUIET, Trading, eventually, spec
+from .conftest import QUIET, Trading, eventually, spec, trading_on
 from .test_recovery import crash, start_engine
 
 
@@ -191,3 +192,21 @@ async def test_an_edge_below_one_tick_is_refused_on_add_and_on_edit(trading: Tra
     with pytest.raises(EngineError, match="at least one tick"):
         await t.engine.execute(cmd.UpdateMatch("m1", settings=replace(spec(t).settings, edge=Price(0))))
     assert t.view().spec.settings.edge == Price(200)
+
+
+async def test_an_order_settled_by_a_read_back_is_found_by_its_exchange_id() -> None:
+    """A create answered with a 5xx after the exchange applied it is settled by reading the market's
+    orders at once, before the (lagging) feed shows it; the id found there must reach the ledger's
+    index, or a fill or update that names only the exchange's id would not find the order."""
+    lost = Fidelity(write_fail_after_pct=100, write_failures=("5xx",), feed_lag_ms=1_000)
+    async with trading_on(lost) as t:
+        a, _ = t.tickers("KXCS2GAME")
+        await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+        await eventually(lambda: len(t.resting(a)) == 1, what="the create applied on the exchange")
+        t.sim.fidelity.write_fail_after_pct = 0
+        [landed] = t.resting(a)
+        ours = t.engine._orders.by_client(landed.client_order_id)
+        assert ours is not None
+        await eventually(lambda: ours.state is OrderState.RESTING, what="the order read back")
+        assert ours.order_id == landed.order_id
+        assert t.engine._orders.by_order_id(landed.order_id) is ours
