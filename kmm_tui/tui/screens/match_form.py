@@ -226,6 +226,8 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         return parse_match_form(self.values(), self.defaults, method=self.method, from_feed=self.from_feed)
 
     def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:
+        if not self.is_attached:  # an engine answer that arrived after the form closed: nothing to mark
+            return
         self.errors = dict(errors)
         for name in MATCH_FIELDS:
             message = errors.get(name, "")
@@ -289,6 +291,8 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         except EngineError as error:
             self.show_engine_error(error)
             preview.show(Text(f"odds feed: {error.user_message}", style="yellow"))
+            return
+        if not self.is_attached:  # the form closed while the odds were fetched
             return
         theo_t = feed.theo_t
         fields = ("odds_a", "odds_draw", "odds_b", "theo_a", "theo_tie", "theo_b")
