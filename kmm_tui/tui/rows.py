@@ -230,10 +230,22 @@ def drift_text(match: MatchView) -> str:
 
 
 def _theo_cell(match: MatchView) -> Cell:
-    text = outcome_cell(match, lambda side: outcome_theo(match, side))
-    if theo_drift(match) is None:
-        return text
-    return Text(f"{text}⚠", style="bold yellow")
+    """Exact theos ('47.13/25.65/27.22'); a column too narrow for them shows them to the nearest cent,
+    marked '≈' (the live view and the wide table keep the exact figures)."""
+    exact = outcome_cell(match, lambda side: outcome_theo(match, side))
+    near = outcome_cell(match, lambda side: _nearest_cent(outcome_theo(match, side)))
+    drift = theo_drift(match) is not None
+
+    def styled(text: str) -> Text | str:
+        return Text(f"{text}⚠", style="bold yellow") if drift else text
+
+    if near == exact:
+        return styled(exact)
+    return Fit(short=styled(f"≈{near}"), long=styled(exact))
+
+
+def _nearest_cent(price: Price | None) -> Price | None:
+    return None if price is None else Price((price + CENT // 2) // CENT * CENT)
 
 
 def match_row(match: MatchView) -> Row:

@@ -3,13 +3,14 @@ test_scanner_shapes.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory, Side
-from kmm_tui.domain.prices import Money, contracts
+from kmm_tui.domain.prices import Money, Price, contracts
 from kmm_tui.engine.model import MatchSettings
 from kmm_tui.outcome_input import match_id_for
 from kmm_tui.tui import format as fmt
@@ -23,6 +24,7 @@ from kmm_tui.tui.keymap import ACTIONS, KeymapError, display_key, resolve_keys
 from kmm_tui.tui.rows import MATCH_COLUMNS, match_row, unrealized
 from kmm_tui.tui.widgets.ladder import ladder_text
 from kmm_tui.tui.widgets.status_bar import status_text
+from kmm_tui.tui.widgets.table import Fit
 from tests.tui.views import NOW_MS, TZ, book, c, demo_view
 
 # --- reasons and formatting ------------------------------------------------------------------------
@@ -434,3 +436,12 @@ def test_a_card_is_redrawn_when_what_it_shows_changes_and_only_then() -> None:
     ]
     for changed in changes:
         assert card_inputs(changed) != card_inputs(base)
+
+
+def test_a_narrow_theo_column_shows_exact_theos_to_the_nearest_cent_marked() -> None:
+    match = demo_view().matches[0]
+    typed = replace(match, theo_a=Price(4713), theo_b=Price(5287))
+    cell = match_row(typed)[1]["theo"]
+    assert isinstance(cell, Fit)
+    assert str(cell.long) == "47.13/52.87" and str(cell.short) == "≈47/53"
+    assert str(match_row(replace(match, theo_a=Price(4700), theo_b=Price(5300)))[1]["theo"]) == "47/53"
