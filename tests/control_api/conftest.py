@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,19 +25,27 @@ class ApiRig:
     state_dir: Path
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[ApiRig]:
-    async with SimServer(QUIET, agents=False) as sim:
+@contextlib.asynccontextmanager
+async def api_rig(scenario: Path, state_dir: Path) -> AsyncIterator[ApiRig]:
+    """A simulator on ``scenario``, an engine, the API in front of it and an authorised client; at the
+    end, nothing of ours left resting."""
+    async with SimServer(scenario, agents=False) as sim:
         engine, feed = await connect(sim)
         t = Trading(sim, engine, feed)
         try:
             async with (
-                serve_control_api(engine, 0, tmp_path) as api,
+                serve_control_api(engine, 0, state_dir) as api,
                 httpx.AsyncClient(
                     base_url=api.url, headers={"Authorization": f"Bearer {api.token}"}, timeout=10
                 ) as http,
             ):
-                yield ApiRig(t, api, http, tmp_path)
+                yield ApiRig(t, api, http, state_dir)
         finally:
             await engine.close()
         assert t.resting() == [], "orders left resting after close"
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[ApiRig]:
+    async with api_rig(QUIET, tmp_path) as rig:
+        yield rig

@@ -5,46 +5,25 @@ YES/NO market added with "ticker" and one theo (the NO side implied), and 422s n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from kmm_tui.control_api import serve_control_api
 from kmm_tui.control_api.errors import ApiError
 from kmm_tui.control_api.requests import parse_theo
 from kmm_tui.domain.theo import DevigMethod
 from kmm_tui.engine.model import Shape
-from kmm_tui.sim import SimServer
-from tests.engine.conftest import Trading, connect
+from tests.control_api.conftest import ApiRig, api_rig
 from tests.engine.test_shapes import SHAPES, add_total, soccer
 
 
-@dataclass
-class Rig:
-    t: Trading
-    http: httpx.AsyncClient
-
-
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with SimServer(SHAPES, agents=False) as sim:
-        engine, feed = await connect(sim)
-        t = Trading(sim, engine, feed)
-        try:
-            async with (
-                serve_control_api(engine, 0, tmp_path) as api,
-                httpx.AsyncClient(
-                    base_url=api.url, headers={"Authorization": f"Bearer {api.token}"}, timeout=10
-                ) as http,
-            ):
-                yield Rig(t, http)
-        finally:
-            await engine.close()
+async def rig(tmp_path: Path) -> AsyncIterator[ApiRig]:
+    async with api_rig(SHAPES, tmp_path) as rig:
+        yield rig
 
 
-async def test_a_soccer_event_is_added_with_its_draw_and_shown_per_outcome(rig: Rig) -> None:
+async def test_a_soccer_event_is_added_with_its_draw_and_shown_per_outcome(rig: ApiRig) -> None:
     home, tie, away = soccer(rig.t)
     body = {"ticker_a": home, "ticker_tie": tie, "ticker_b": away, "odds_a": "2.1", "odds_draw": "3.4",
             "odds_b": "3.6", "contracts": 5, "inventory_max": 10}
@@ -68,7 +47,7 @@ async def test_a_soccer_event_is_added_with_its_draw_and_shown_per_outcome(rig: 
     assert response.json()["match"]["theo"]["input"]["theo_b"] == "26"  # away implied
 
 
-async def test_one_yes_no_market_is_added_with_ticker_and_one_theo(rig: Rig) -> None:
+async def test_one_yes_no_market_is_added_with_ticker_and_one_theo(rig: ApiRig) -> None:
     total = add_total(rig.t)
     response = await rig.http.post("/api/matches", json={"ticker": total, "theo_a": 52})
     assert response.status_code == 201, response.text
@@ -92,7 +71,7 @@ TEAMS = {"ticker_a": "KX-A", "ticker_b": "KX-B"}
         ({**TEAMS, "theo_a": 50, "theo_tie": 20}, "theo_tie", "only a three-way"),
     ],
 )
-async def test_bad_shapes_are_422_with_the_field(rig: Rig, body: dict, field: str, fragment: str) -> None:
+async def test_bad_shapes_are_422_with_the_field(rig: ApiRig, body: dict, field: str, fragment: str) -> None:
     response = await rig.http.post("/api/matches", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field and fragment in response.json()["reason"]
