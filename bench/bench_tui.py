@@ -17,8 +17,8 @@ Measures, headless at 120x40:
   the engine's feed delay and reaction (bench_scale's probe) headless and then with the app drawing,
   whose ratio is the issue's "the UI cannot slow the engine" (target: within 20 %); three 4 s
   windows of each, alternated so that the machine's changing load hits both alike. Twice: with the
-  engine on its own thread and loop (``kmm_tui/engine_thread.py``, what ``kmm`` runs) and, as the
-  comparison, on the app's loop (the design before).
+  engine in its own process (``kmm_tui/engine_process.py``, what ``kmm`` runs; the probe runs there
+  and is read through the engine's connection) and, as the comparison, on the app's loop.
 
 Run: ``.venv/bin/python bench/bench_tui.py`` — writes ``bench/results/tui.json``.
 """
@@ -26,13 +26,12 @@ Run: ``.venv/bin/python bench/bench_tui.py`` — writes ``bench/results/tui.json
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from kmm_tui.engine.errors import EngineError  # noqa: E402
 from kmm_tui.engine.events import BookUpdated, Event  # noqa: E402
 from kmm_tui.engine.model import MatchSpec, MatchStatus, TheoInput  # noqa: E402
 from kmm_tui.engine.state import EngineView, MarketView, MatchView, OrderView  # noqa: E402
-from kmm_tui.gc_tuning import freeze_after_startup, share_the_gil_quickly  # noqa: E402
+from kmm_tui.gc_tuning import freeze_after_startup  # noqa: E402
 from kmm_tui.tui.app import KmmApp  # noqa: E402
 from kmm_tui.tui.rows import match_row  # noqa: E402
 from kmm_tui.tui.widgets.table import SyncTable  # noqa: E402
@@ -243,9 +242,9 @@ class Pooled:
     delays: list[int] = field(default_factory=list)
     reactions: list[int] = field(default_factory=list)
 
-    def add(self, probe: Any, marks: tuple[int, int]) -> None:
-        self.delays += probe.feed_delays_ms[marks[0]:]
-        self.reactions += probe.reactions_ms[marks[1]:]
+    def add(self, taken: tuple[list[int], list[int]]) -> None:
+        self.delays += taken[0]
+        self.reactions += taken[1]
 
     def figures(self) -> dict[str, float | None]:
         from bench.common import percentile
@@ -258,11 +257,32 @@ class Pooled:
         }
 
 
-def _marks(probe: Any) -> tuple[int, int]:
-    return len(probe.feed_delays_ms), len(probe.reactions_ms)
+class ProbeReader:
+    """The probe's figures since a mark, from wherever the engine (and so the probe) runs."""
+
+    def __init__(self, engine: Any) -> None:
+        from bench import tui_engine
+        from kmm_tui.engine_process import ProcessEngine
+
+        self.remote = engine if isinstance(engine, ProcessEngine) else None
+        self.tui_engine = tui_engine
+
+    async def mark(self) -> tuple[int, int]:
+        from bench import bench_scale as scale
+
+        if self.remote is not None:
+            return tuple(await self.remote.extra("marks"))  # type: ignore[return-value]
+        return self.tui_engine.marks(scale.PROBE)
+
+    async def since(self, mark: tuple[int, int]) -> tuple[list[int], list[int]]:
+        from bench import bench_scale as scale
+
+        if self.remote is not None:
+            return tuple(await self.remote.extra("since", mark))  # type: ignore[return-value]
+        return self.tui_engine.since(scale.PROBE, mark)
 
 
-async def _app_window(app_engine: Any, probe: Any, pooled: Pooled) -> list[float]:
+async def _app_window(app_engine: Any, probe: ProbeReader, pooled: Pooled) -> list[float]:
     """The Matches screen refreshed at 10 Hz for REAL_SECONDS; the engine's figures meanwhile."""
     app = KmmApp(
         app_engine, clock=lambda: time.time_ns() // 1_000_000, live=False, on_ready=freeze_after_startup
@@ -270,69 +290,60 @@ async def _app_window(app_engine: Any, probe: Any, pooled: Pooled) -> list[float
     times: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)  # mounted, first frame drawn
-        marks = _marks(probe)
+        mark = await probe.mark()
         end = time.perf_counter() + REAL_SECONDS
         while time.perf_counter() < end:
             start = time.perf_counter()
             frame(app)
             times.append(time.perf_counter() - start)
             await asyncio.sleep(0.1)  # the app's 10 Hz refresh
-        pooled.add(probe, marks)
+        pooled.add(await probe.since(mark))
     return times
 
 
-async def _real_engine(threaded: bool) -> dict[str, Any]:
+async def _real_engine(own_process: bool) -> dict[str, Any]:
     """The app on a real engine under feed load (see the module docstring).
 
-    ``threaded``: the engine on its own thread and loop (``kmm_tui/engine_thread.py``, what ``kmm``
-    runs), the app on this loop as its client; else both on this loop (the design before).
+    ``own_process``: the engine in its own process (``kmm_tui/engine_process.py``, what ``kmm``
+    runs), the app in this one as its client; else both on this loop (the design before).
     """
     import tempfile
 
     from bench import bench_scale as scale
-    from bench.common import bench_spec, engine_for
-    from kmm_tui.engine import commands as cmd
-    from kmm_tui.engine_thread import engine_on_thread
+    from bench import tui_engine
+    from kmm_tui.engine_process import engine_in_process
 
-    probe = scale.PROBE
-    probe.moved_ms.clear()
     with tempfile.TemporaryDirectory(prefix="kmm-bench-tui-") as tmp:
         sim = await scale.SimProcess.spawn(REAL_MATCHES, scale.Config(), Path(tmp))
-        signer = sim.signer(Path(tmp))
         below = scale.EDGE_CENTS + scale.ANCHOR_BELOW_CEILING_CENTS
+        movers: dict[str, int] = {}
         for a, b in sim.ready["matches"]:
-            probe.movers_above[a] = (scale.THEO_A_CENTS - below) * 100
-            probe.movers_above[b] = (100 - scale.THEO_A_CENTS - below) * 100
-
-        @contextlib.asynccontextmanager
-        async def opened() -> AsyncIterator[Any]:
-            engine = engine_for(sim.ready["base_url"], sim.ready["ws_url"], signer, scale.TimedFeed)
-            try:
-                await engine.start()
-                engine.listen(probe.on_event)
-                for i, (a, b) in enumerate(sim.ready["matches"]):
-                    await engine.execute(cmd.AddMatch(bench_spec(f"m{i}", a, b), start=True))
-                yield engine
-            finally:
-                await engine.close()
-
-        switch_interval = sys.getswitchinterval()
-        if threaded:
-            share_the_gil_quickly()  # as kmm does (tui/wiring.py)
+            movers[a] = (scale.THEO_A_CENTS - below) * 100
+            movers[b] = (100 - scale.THEO_A_CENTS - below) * 100
+        key = sim.ready["key"]  # bench_scale's child issues an Ed25519 account by default
+        argument = {**sim.ready, "key_id": key["key_id"], "pem": key["pem"], "movers": movers}
+        opened = (
+            engine_in_process(tui_engine.OPENER, argument)
+            if own_process
+            else tui_engine.open_bench_engine(argument)
+        )
         try:
-            async with engine_on_thread(opened) if threaded else opened() as engine:
+            async with opened as engine:
+                probe = ProbeReader(engine)
                 await sim.send("go")
-                await scale.settle(engine, probe, REAL_MATCHES)
+                if own_process:
+                    await engine.extra("settle")
+                else:
+                    await scale.settle(engine, scale.PROBE, REAL_MATCHES)
                 freeze_after_startup()
                 alone, drawn, times = Pooled(), Pooled(), []
                 for _ in range(ROUNDS):  # alternated, so the machine's load changes hit both alike
-                    marks = _marks(probe)
+                    mark = await probe.mark()
                     await asyncio.sleep(REAL_SECONDS)
-                    alone.add(probe, marks)
+                    alone.add(await probe.since(mark))
                     times += await _app_window(engine, probe, drawn)
                 headless, with_app = alone.figures(), drawn.figures()
         finally:
-            sys.setswitchinterval(switch_interval)
             await sim.stop()
     redraw = _ms(times)
     ratios = {
@@ -340,7 +351,7 @@ async def _real_engine(threaded: bool) -> dict[str, Any]:
         for k in ("feed_delay_p99_ms", "reaction_p99_ms")
     }
     return {
-        "engine": "own thread and loop" if threaded else "the app's loop",
+        "engine": "its own process" if own_process else "the app's loop",
         "matches": REAL_MATCHES,
         "matches_screen_redraw": redraw,
         "redraw_target_p95_ms": REDRAW_TARGET_P95_MS,
@@ -378,8 +389,8 @@ async def main() -> dict[str, object]:
         "live_run_seconds": LIVE_SECONDS,
         "ui_cpu_share": round(share, 3),
         "renders_per_second": round(renders / LIVE_SECONDS, 1),
-        "real_engine": await _real_engine(threaded=True),
-        "real_engine_same_loop": await _real_engine(threaded=False),
+        "real_engine": await _real_engine(own_process=True),
+        "real_engine_same_loop": await _real_engine(own_process=False),
     }
     return result
 

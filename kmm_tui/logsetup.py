@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from kmm_tui.paths import ensure_private_dir, log_file
@@ -147,6 +147,42 @@ def setup_logging(state: Path, level: int = logging.INFO, secrets: Iterable[str]
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     logging.captureWarnings(True)
     return path
+
+
+def registered_secrets() -> tuple[str, ...]:
+    """Every value masked so far (handed to the engine's process, which logs to the same file)."""
+    with _secrets_lock:
+        return tuple(_secrets)
+
+
+def yield_rotation() -> Callable[[], None]:
+    """While another process (the engine's) writes and rotates the same log file, append to whichever
+    file holds the name now instead of rotating it too: two rotating handlers on one file each rename
+    it under the other. Returns the function that puts the rotating handler back."""
+    root = logging.getLogger()
+    rotating = next((h for h in root.handlers if h.get_name() == "kmm-file"), None)
+    if not isinstance(rotating, logging.handlers.RotatingFileHandler):
+        return lambda: None
+    watched = logging.handlers.WatchedFileHandler(rotating.baseFilename, encoding="utf-8")
+    watched.set_name("kmm-file")
+    for log_filter in rotating.filters:
+        watched.addFilter(log_filter)
+    watched.setFormatter(rotating.formatter)
+    root.removeHandler(rotating)
+    root.addHandler(watched)
+
+    def restore() -> None:
+        root.removeHandler(watched)
+        watched.close()
+        if any(h.get_name() == "kmm-file" for h in root.handlers):
+            return
+        with rotating.lock or threading.Lock():  # its file may have been rotated away: open the name anew
+            if rotating.stream is not None:
+                rotating.stream.close()
+                rotating.stream = None  # type: ignore[assignment]
+        root.addHandler(rotating)
+
+    return restore
 
 
 def teardown_logging() -> None:

@@ -210,15 +210,14 @@ class Engine:
             suggested_edge=suggest_edge(summary),
         )
 
-    def snapshot(self) -> EngineView:
+    def snapshot(self, matches: tuple[MatchView, ...] | None = None) -> EngineView:
+        """The engine's state for a front-end; ``matches``: views already built by :meth:`match_views`
+        (a caller that builds them a few at a time, to keep its loop free between them)."""
         now = self._bus.clock()
         read, write = self._x.headroom()
         return EngineView(
             environment=self.environment,
-            matches=tuple(
-                self._with_markouts(match_view(m, self._data, self._orders, self._portfolio.positions, now))
-                for m in self._matches.values()
-            ),
+            matches=self.match_views(tuple(self._matches)) if matches is None else matches,
             balance=self._portfolio.balance,
             feed_connected=self._data.feed_connected,
             feed_detail=self._data.feed_detail,
@@ -229,6 +228,19 @@ class Engine:
             ts_ms=now,
             odds_quota=tuple(sorted(self._feed.quota.items())) if self._feed else (),
             account=self._account.view(),
+        )
+
+    def match_ids(self) -> tuple[str, ...]:
+        return tuple(self._matches)
+
+    def match_views(self, match_ids: tuple[str, ...]) -> tuple[MatchView, ...]:
+        """The views of these matches, in this order (a match removed meanwhile is left out)."""
+        now = self._bus.clock()
+        positions = self._portfolio.positions
+        return tuple(
+            self._with_markouts(match_view(m, self._data, self._orders, positions, now))
+            for m in (self._matches.get(match_id) for match_id in match_ids)
+            if m is not None
         )
 
     async def describe_pair(

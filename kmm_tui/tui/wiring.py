@@ -1,8 +1,8 @@
 """Start-up for ``kmm`` (the TUI): settings → engine → app, and back down safely.
 
 The engine is opened before the app so a start-up problem (bad key, unreachable exchange) is one line
-on stderr from the CLI rather than a half-drawn screen. The engine runs on its own thread and event
-loop (``kmm_tui/engine_thread.py``) so that drawing the app never delays a quote; the app is its client
+on stderr from the CLI rather than a half-drawn screen. The engine runs in its own process
+(``kmm_tui/engine_process.py``) so that drawing the app never delays a quote; the app is its client
 and closing it closes the engine there, every order pulled and verified. Saved matches from
 settings.toml are added (not started) once the app is up, so a saved match that no longer validates
 shows as a warning in the app instead of blocking start-up.
@@ -16,14 +16,18 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
+from kmm_tui.app_engine import OPENER, SCAN, app_argument
 from kmm_tui.config import Settings, UserError
 from kmm_tui.engine.commands import AddMatch
 from kmm_tui.engine.errors import EngineError
-from kmm_tui.engine_thread import ThreadedEngine, engine_on_thread
-from kmm_tui.gc_tuning import freeze_after_startup, share_the_gil_quickly
-from kmm_tui.paths import settings_path
+from kmm_tui.engine_process import ProcessEngine, engine_in_process
+from kmm_tui.gc_tuning import freeze_after_startup
+from kmm_tui.logsetup import registered_secrets, yield_rotation
+from kmm_tui.paths import ensure_private_dir, log_file, settings_path
 from kmm_tui.replay.format import sessions_dir
+from kmm_tui.scan.model import ScanResult
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.keymap import KeymapError, resolve_keys
 from kmm_tui.tui.port import EnginePort
@@ -52,11 +56,15 @@ def scanner_for(engine: object, settings: Settings) -> ScanSource | None:
     """The Scanner mode's source: the market scanner over the engine's REST client (public calls).
 
     Without a client (a stand-in engine in tests) the Scanner says the scanner is unavailable rather
-    than showing nothing. An engine on its own thread scans on its own loop (its client lives there).
+    than showing nothing. An engine in its own process scans there (its client lives there).
     """
-    if isinstance(engine, ThreadedEngine):
-        source = scanner_for(engine.engine, settings)
-        return None if source is None else engine.on_engine(source)
+    if isinstance(engine, ProcessEngine):
+
+        async def scan() -> ScanResult:
+            result: ScanResult = await engine.extra(SCAN)
+            return result
+
+        return scan
     rest = getattr(engine, "rest", None)
     if rest is None:
         return None
@@ -104,8 +112,6 @@ def build_app(
 
 async def run_app(args: argparse.Namespace, settings: Settings) -> int:
     """Open the engine for the resolved environment, run the app until it exits, close the engine."""
-    from kmm_tui.bootstrap import open_engine
-
     try:
         resolve_keys(settings.keys)
     except KeymapError as error:
@@ -114,6 +120,10 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
     hangups = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: `kill -INT`; ctrl+c is a key here
     app: KmmApp | None = None
     main = asyncio.current_task()
+
+    def engine_lost() -> None:
+        if app is not None:
+            app.exit(1, message="the engine's process ended: check the log; restart kmm to reconcile")
 
     def hang_up() -> None:
         # the terminal is gone: leave the app; closing the engine pulls every order, verified. The
@@ -126,12 +136,30 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
     for sig in hangups:
         loop.add_signal_handler(sig, hang_up)
     try:
-        share_the_gil_quickly()  # the engine's thread is never kept waiting long by the app's drawing
-        async with engine_on_thread(lambda: open_engine(settings, args)) as engine:
-            app = build_app(engine, args, settings, on_ready=freeze_after_startup)  # type: ignore[arg-type]
-            await app.run_async()
+        restore_rotation = yield_rotation()  # the engine's process rotates the shared log file
+        try:
+            async with engine_in_process(
+                OPENER,
+                app_argument(args),
+                log_to=(args.state_dir, logging.getLogger().getEffectiveLevel()),
+                secrets=registered_secrets(),
+                stderr=engine_stderr(args.state_dir),
+            ) as engine:
+                engine.on_lost = lambda: loop.call_soon_threadsafe(engine_lost)
+                app = build_app(engine, args, settings, on_ready=freeze_after_startup)
+                await app.run_async()
+        finally:
+            restore_rotation()
         return app.return_code or 0
     finally:
         for sig in hangups:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+
+
+def engine_stderr(state_dir: Path) -> Path:
+    """Where the engine's process writes what it could not log (an interpreter crash): never the
+    terminal, which the app owns."""
+    path = log_file(state_dir).with_name("engine-stderr.log")
+    ensure_private_dir(path.parent)
+    return path

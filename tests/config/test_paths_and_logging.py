@@ -138,6 +138,31 @@ def test_nothing_is_logged_to_the_terminal(tmp_path: Path, capfd: pytest.Capture
         teardown_logging()
 
 
+def test_while_the_engine_process_rotates_the_log_the_app_follows_the_name(logging_to: Path) -> None:
+    """Both kmm processes write kmm.log; only the engine's rotates it. The app's lines land in whichever
+    file holds the name (never in the renamed one), and redaction still applies."""
+    log = logging.getLogger("kmm.test")
+    restore = logsetup.yield_rotation()
+    try:
+        log.info("before the rotation")
+        _flush()
+        logging_to.rename(logging_to.with_name("kmm.log.1"))  # what the engine's handler does
+        logging_to.touch()
+        log.warning("after the rotation, signing with %s", PEM)
+        _flush()
+        assert "before the rotation" in logging_to.with_name("kmm.log.1").read_text()
+        text = logging_to.read_text()
+        assert "after the rotation" in text and "MIIEpAIBAAKCAQEAx7" not in text
+    finally:
+        restore()
+    names = [h.get_name() for h in logging.getLogger().handlers]
+    assert names.count("kmm-file") == 1
+    logging_to.rename(logging_to.with_name("kmm.log.2"))
+    log.info("the app rotates again")
+    _flush()
+    assert "the app rotates again" in logging_to.read_text()
+
+
 def test_setup_twice_keeps_one_kmm_handler(tmp_path: Path) -> None:
     try:
         setup_logging(tmp_path / "a")
