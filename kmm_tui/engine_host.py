@@ -17,8 +17,8 @@ Life of the process:
 SIGINT is ignored: ctrl+c in a terminal goes to the whole process group, and the app decides.
 
 Messages (tuples, ``engine_wire``): from the app ``("start", payload)``, ``("call", id, method,
-args)``, ``("want",)``, ``("close",)``; to the app ``("ready", environment)``, ``("failed", error)``,
-``("view", seq, header, parts)``, ``("reply", id, ok, value)``, ``("events", list)``,
+args)``, ``("close",)``; to the app ``("ready", environment)``, ``("failed", error)``,
+``("view", seq, header, parts, logs_changed)``, ``("reply", id, ok, value)``, ``("events", list)``,
 ``("closed", resting)``. A reply always follows a view built after the call, so what a command did is
 on the app's next snapshot.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -56,6 +57,8 @@ CALLS = frozenset(
     {"execute", "describe_pair", "preview", "preview_live", "feed_theo", "confirm_pairing", "extra"}
 )
 VIEW_CHUNK = 8  # matches built (and pickled) per turn of the loop: ~0.3 ms, then the feed may run
+VIEW_INTERVAL_S = 0.1  # views go out on change at most this often: the app redraws at 10 Hz
+VIEW_HEARTBEAT_S = 1.0
 SLOW_READER_BYTES = 8 * 1024 * 1024  # the app stopped reading: snapshots wait, events and replies do not
 
 _extras: dict[str, Callable[..., Any]] = {}
@@ -78,6 +81,8 @@ class Host:
         self._view_task: asyncio.Task[None] | None = None
         self._events: list[Any] = []
         self._calls: set[asyncio.Task[None]] = set()
+        self._logs_sent: tuple[int, Any] = (-1, None)
+        self._last_view = 0.0
 
     def send(self, message: tuple[Any, ...]) -> None:
         if not self.writer.is_closing():
@@ -100,8 +105,6 @@ class Host:
                     task = asyncio.create_task(self.call(*message[1:]))
                     self._calls.add(task)
                     task.add_done_callback(self._calls.discard)
-                elif kind == "want" and self._view_task is None:
-                    self._view_task = asyncio.create_task(self.send_view_in_chunks())
         except (asyncio.IncompleteReadError, ConnectionError):
             log.warning("the app's connection ended: closing the engine")
         finally:
@@ -133,38 +136,80 @@ class Host:
         return self._seq
 
     def send_view_now(self) -> None:
-        seq = self._next_seq()
-        header = self.engine.snapshot(matches=())
+        """A whole view at once (after a call: the reply must follow a view that shows its effect)."""
+        seq, events = self._next_seq(), self._take_events()
         parts = [pickle.dumps(self.engine.match_views(self.engine.match_ids()), pickle.HIGHEST_PROTOCOL)]
-        self.send(("view", seq, pickle.dumps(header, pickle.HIGHEST_PROTOCOL), parts))
+        self._send_view(seq, parts)
+        self._send_events(events)
+
+    def _send_view(self, seq: int, parts: list[bytes]) -> None:
+        """The view's header (all but the matches) after its parts. The log (150 lines) crosses only
+        when it changed; the app keeps the last one it got."""
+        header = self.engine.snapshot(matches=())
+        logs = header.logs
+        marker = (len(logs), logs[-1] if logs else None)
+        logs_changed = marker[0] != self._logs_sent[0] or marker[1] is not self._logs_sent[1]
+        if logs_changed:
+            self._logs_sent = marker  # holds the last line: its identity cannot be reused meanwhile
+        else:
+            header = dataclasses.replace(header, logs=())
+        self.send(("view", seq, pickle.dumps(header, pickle.HIGHEST_PROTOCOL), parts, logs_changed))
+        self._last_view = asyncio.get_running_loop().time()
 
     async def send_view_in_chunks(self) -> None:
-        """A snapshot built VIEW_CHUNK matches per turn of the loop. Its sequence number is taken first,
-        so a view sent after a call's reply but begun before the call never replaces the newer one."""
+        """A view built VIEW_CHUNK matches per turn of the loop, then the events it reflects.
+
+        Its sequence number and the events are taken before the first match is built: events that
+        come in meanwhile wait for the next view (which they ask for), so the app never redraws for
+        an event on a view that may predate it, and a view begun before a call's reply-view never
+        replaces it."""
+        if self.writer.transport.get_write_buffer_size() > SLOW_READER_BYTES:
+            return  # the app is not reading: the next change or heartbeat asks again
+        seq, events = self._next_seq(), self._take_events()
+        ids = self.engine.match_ids()
+        parts = []
+        for start in range(0, len(ids), VIEW_CHUNK):
+            views = self.engine.match_views(ids[start : start + VIEW_CHUNK])
+            parts.append(pickle.dumps(views, pickle.HIGHEST_PROTOCOL))
+            await asyncio.sleep(0)
+        self._send_view(seq, parts)
+        self._send_events(events)
+
+    def view_due(self) -> None:
+        """Something changed: a view goes out within VIEW_INTERVAL_S of the last one (one at a time)."""
+        if self._view_task is None and self.engine is not None:
+            self._view_task = asyncio.create_task(self._push_view())
+
+    async def _push_view(self) -> None:
         try:
-            if self.writer.transport.get_write_buffer_size() > SLOW_READER_BYTES:
-                return
-            seq = self._next_seq()
-            ids = self.engine.match_ids()
-            parts = []
-            for start in range(0, len(ids), VIEW_CHUNK):
-                views = self.engine.match_views(ids[start : start + VIEW_CHUNK])
-                parts.append(pickle.dumps(views, pickle.HIGHEST_PROTOCOL))
-                await asyncio.sleep(0)
-            header = self.engine.snapshot(matches=())
-            self.send(("view", seq, pickle.dumps(header, pickle.HIGHEST_PROTOCOL), parts))
+            wait = self._last_view + VIEW_INTERVAL_S - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.send_view_in_chunks()
         finally:
             self._view_task = None
+        if self._events:
+            self.view_due()
+
+    async def heartbeat(self) -> None:
+        """Views also go out while nothing changes: ages ("8s old") and clocks in them move on."""
+        while True:
+            await asyncio.sleep(VIEW_HEARTBEAT_S)
+            self.view_due()
 
     def on_event(self, event: Any) -> None:
-        if not self._events:
-            asyncio.get_running_loop().call_soon(self.flush_events)
         self._events.append(event)
+        self.view_due()
 
-    def flush_events(self) -> None:
+    def _take_events(self) -> list[Any]:
+        events, self._events = self._events, []
+        return events
+
+    def _send_events(self, events: list[Any]) -> None:
         """Everything but book updates crosses as it came; book updates only wake the app's redraw, so
         a batch keeps its last one."""
-        events, self._events = self._events, []
+        if not events:
+            return
         kept = [e for e in events if not isinstance(e, BookUpdated)]
         last_book = next((e for e in reversed(events) if isinstance(e, BookUpdated)), None)
         if last_book is not None:
@@ -192,6 +237,8 @@ async def host(sock: socket.socket, start: dict[str, Any]) -> int:
             server.engine = engine
             unlisten = engine.listen(server.on_event)
             server.send(("ready", getattr(engine, "environment", "")))
+            server.send_view_now()
+            beating = asyncio.create_task(server.heartbeat())
             await server.drain()
             from kmm_tui.gc_tuning import freeze_after_startup
 
@@ -199,6 +246,7 @@ async def host(sock: socket.socket, start: dict[str, Any]) -> int:
             try:
                 await server.stop.wait()
             finally:
+                beating.cancel()
                 unlisten()
                 for task in list(server._calls):
                     task.cancel()

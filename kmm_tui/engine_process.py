@@ -6,11 +6,12 @@ process (``kmm_tui/engine_host.py``) nothing the app does can hold it up; the tw
 
 :class:`ProcessEngine` is the app's ``EnginePort``. Calls cross as messages and their replies come
 back on a reader thread, so the app's synchronous calls (``preview``) can wait for them.
-``snapshot()`` never waits once the first view is in: it returns the newest view the engine sent and
-asks for the next, so the app draws what the engine held at its previous tick; after a command the
-engine sends a fresh view before the reply, so what a command did is on the very next snapshot.
-Events arrive in batches, delivered on the app's loop in order (book updates coalesced to the last of
-a batch: the app only redraws for them).
+``snapshot()`` never waits once the first view is in: it returns the newest view the engine sent. The
+engine sends one whenever something changed (at most every 100 ms, and every second regardless), and
+right before each call's reply, so what a command did is on the very next snapshot. Events come in
+batches right after the view that reflects them and are delivered on the app's loop in order, so the
+redraw an event asks for shows its effect (book updates are coalesced to the last of a batch: the app
+only redraws for them).
 
 Exit paths, all closing the engine in its process (every order pulled and verified) before
 :func:`engine_in_process` returns: the app's normal end or a crash (``close`` is sent and the engine's
@@ -71,8 +72,8 @@ class ProcessEngine:
         self._listeners: list[tuple[asyncio.AbstractEventLoop, Callable[[Any], None]]] = []
         self._view: Any = None
         self._view_seq = 0
+        self._logs: tuple[Any, ...] = ()
         self._view_ready = threading.Condition()
-        self._wanted = False
         self._closing = False
         self._gone = threading.Event()
         self._ready: concurrent.futures.Future[str] = concurrent.futures.Future()
@@ -83,8 +84,7 @@ class ProcessEngine:
     # --- the EnginePort surface ------------------------------------------------------------------------
 
     def snapshot(self) -> Any:
-        """The newest view the engine sent (asking for the next); waits only for the very first."""
-        self._want()
+        """The newest view the engine sent; waits only for the very first (sent with ``ready``)."""
         if self._view is None:
             with self._view_ready:
                 if not self._view_ready.wait_for(lambda: self._view is not None or self._gone.is_set(),
@@ -151,12 +151,6 @@ class ProcessEngine:
     def _call_now(self, method: str, *args: Any) -> Any:
         return self._start_call(method, *args).result(CALL_TIMEOUT_S)
 
-    def _want(self) -> None:
-        if not self._wanted and not self._gone.is_set():
-            self._wanted = True
-            with contextlib.suppress(OSError):
-                self._send(("want",))
-
     def _send(self, message: tuple[Any, ...]) -> None:
         data = frame(message)
         with self._send_lock:
@@ -208,17 +202,23 @@ class ProcessEngine:
         elif kind == "closed":
             self.resting_at_close = message[1]
 
-    def _take_view(self, seq: int, header: bytes, parts: list[bytes]) -> None:
+    def _take_view(self, seq: int, header: bytes, parts: list[bytes], logs_changed: bool) -> None:
+        """A view newer than the one held replaces it. The log comes only when it changed, in send
+        order; a view dropped for its age may still carry the newest log."""
+        head = pickle.loads(header)
+        if logs_changed:
+            self._logs = head.logs
         if seq > self._view_seq:
             matches: tuple[Any, ...] = ()
             for part in parts:
                 matches += pickle.loads(part)
-            view = dataclasses.replace(pickle.loads(header), matches=matches)
+            view = dataclasses.replace(head, matches=matches, logs=self._logs)
             with self._view_ready:
                 self._view_seq = seq
                 self._view = view
                 self._view_ready.notify_all()
-        self._wanted = False
+        elif logs_changed and self._view is not None:
+            self._view = dataclasses.replace(self._view, logs=self._logs)
 
     def _deliver(self, events: list[Any]) -> None:
         for loop, callback in list(self._listeners):

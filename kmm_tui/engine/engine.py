@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from kmm_tui.domain.markouts import DEFAULT_HORIZONS_MS, suggest_edge
 from kmm_tui.domain.prices import COUNT_SCALE, format_cents
@@ -193,22 +194,21 @@ class Engine:
             self._flow.on_fill(event.match_id, event.side, self._bus.clock(), match.spec.settings.burst_fills)
         self._markouts.on_fill(event)
 
-    def _with_markouts(self, view: MatchView) -> MatchView:
-        match_id = view.spec.match_id
+    def _markout_fields(self, match_id: str) -> dict[str, Any]:
+        """A match view's markout fields (``MatchView.markouts`` and the three after it)."""
         summary = self._markouts.summary(match_id)
         closing = self._markouts.closing.get(match_id)
-        return replace(
-            view,
-            markouts=summary,
-            fill_markouts=self._markouts.fills(match_id),
-            closing=(
+        return {
+            "markouts": summary,
+            "fill_markouts": self._markouts.fills(match_id),
+            "closing": (
                 self._markouts.closing_price(match_id, "a"),
                 self._markouts.closing_price(match_id, "b"),
             )
             if closing is not None
             else None,
-            suggested_edge=suggest_edge(summary),
-        )
+            "suggested_edge": suggest_edge(summary),
+        }
 
     def snapshot(self, matches: tuple[MatchView, ...] | None = None) -> EngineView:
         """The engine's state for a front-end; ``matches``: views already built by :meth:`match_views`
@@ -238,7 +238,7 @@ class Engine:
         now = self._bus.clock()
         positions = self._portfolio.positions
         return tuple(
-            self._with_markouts(match_view(m, self._data, self._orders, positions, now))
+            match_view(m, self._data, self._orders, positions, now, self._markout_fields(m.match_id))
             for m in (self._matches.get(match_id) for match_id in match_ids)
             if m is not None
         )

@@ -6,6 +6,7 @@ Read-only: nothing here changes engine state, so a front-end may ask for a snaps
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from kmm_tui.domain.prices import Count
 from kmm_tui.engine.ledger import OrderLedger
@@ -17,8 +18,14 @@ from kmm_tui.engine.state import MatchView, OrderView
 
 
 def match_view(
-    match: MatchRuntime, data: MarketData, orders: OrderLedger, positions: Mapping[str, Count], now: int
+    match: MatchRuntime,
+    data: MarketData,
+    orders: OrderLedger,
+    positions: Mapping[str, Count],
+    now: int,
+    markouts: Mapping[str, Any] | None = None,
 ) -> MatchView:
+    """One match's view; ``markouts``: its markout fields, from the engine's markout book."""
     spec = match.spec
     live = tuple(
         OrderView(
@@ -61,6 +68,7 @@ def match_view(
         market_t=data.view(spec.ticker_tie) if spec.ticker_tie is not None else None,
         theo_t=match.theo_t if three_way else None,
         quote_t=decision.t if decision and three_way else None,
+        **(markouts or {}),
     )
 
 

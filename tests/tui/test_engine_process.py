@@ -23,7 +23,7 @@ from kmm_tui.bootstrap import BootstrapError
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.errors import EngineError
-from kmm_tui.engine.events import Event, LogEvent
+from kmm_tui.engine.events import Event, LogEvent, MatchStatusChanged
 from kmm_tui.engine.model import MatchStatus, Shape
 from kmm_tui.engine_process import EngineGone, ProcessEngine, engine_in_process
 from kmm_tui.sim import SimServer
@@ -196,6 +196,31 @@ async def test_events_arrive_in_order_on_the_app_loop_and_a_command_is_on_the_ne
         with pytest.raises(EngineError) as refused:
             await engine.execute(cmd.AddMatch(match))  # the same match twice
         assert refused.value.user_message
+
+
+async def test_an_event_reaches_the_app_after_a_view_that_shows_it(tmp_path: Path) -> None:
+    """The app redraws when an event comes; the snapshot it then draws must not predate the event."""
+    async with (
+        SimServer(agents=False, state_dir=tmp_path, seed=11) as sim,
+        engine_in_process(OPENER, sim_argument(sim)) as engine,
+    ):
+        match = spec(*cs2_pair(sim))
+        seen: list[tuple[MatchStatus, MatchStatus | None]] = []
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, MatchStatusChanged):
+                shown = {m.spec.match_id: m.status for m in engine.snapshot().matches}
+                seen.append((event.status, shown.get(event.match_id)))
+
+        engine.listen(on_event)
+        await engine.execute(cmd.AddMatch(match, start=True))
+        await until(lambda: resting_on_exchange(sim) == 2, "two quotes on the exchange")
+        await engine.execute(cmd.StopMatch(match.match_id))
+        await until(lambda: seen and seen[-1][0] is MatchStatus.STOPPED, "the match stopped")
+        statuses = [status for status, _ in seen]
+        assert MatchStatus.QUOTING in statuses
+        for i, (status, shown) in enumerate(seen):
+            assert shown in statuses[i:], f"{status} delivered while the app's view showed {shown}"
 
 
 def test_the_process_client_takes_every_argument_the_app_passes() -> None:
