@@ -251,8 +251,10 @@ async def host(sock: socket.socket, start: dict[str, Any]) -> int:
                 for task in list(server._calls):
                     task.cancel()
         try:
+            server.send_view_now()  # the app's last view is the closed engine (0 resting, stopped)
             resting = engine.snapshot().resting_orders
-        except Exception:
+        except Exception:  # the count is a report; the close itself has verified
+            log.exception("the closed engine's last view could not be sent")
             resting = None
         server.send(("closed", resting))
 
