@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import itertools
 import logging
+import os
 import pickle
 import socket
 import subprocess
@@ -269,6 +270,15 @@ class ProcessEngine:
         return self.resting_at_close
 
 
+def yield_the_cpu(niceness: int) -> None:
+    """Lower this process's (the app's) scheduling priority below the engine's, which was started
+    at the priority the app had. On a machine whose cores are busy, the kernel then runs the engine
+    first when both are ready: drawing the screen waits a little, never a quote. An unprivileged
+    process may always lower its own priority; it cannot raise it back."""
+    with contextlib.suppress(OSError):
+        os.nice(niceness)
+
+
 def _spawn(theirs: socket.socket, stderr: Path | None) -> subprocess.Popen[bytes]:
     """The engine's process, holding the other end of the socket; never writing to the terminal."""
     err = open(stderr, "ab") if stderr is not None else None  # noqa: SIM115 - the child holds its own
@@ -293,6 +303,7 @@ async def engine_in_process(
     log_to: tuple[Path, int] | None = None,
     secrets: tuple[str, ...] = (),
     stderr: Path | None = None,
+    app_niceness: int = 0,
 ) -> AsyncIterator[ProcessEngine]:
     """Start the engine's process, open the engine there with ``opener(argument)`` (``"module:function"``,
     an async context manager factory), and yield its client. On exit (normal or not) the engine is
@@ -304,6 +315,8 @@ async def engine_in_process(
         process = _spawn(theirs, stderr)
     finally:
         theirs.close()
+    if app_niceness > 0:
+        yield_the_cpu(app_niceness)
     engine = ProcessEngine(ours, process)
     start = {
         "opener": opener,

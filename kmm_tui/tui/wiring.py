@@ -36,6 +36,8 @@ from kmm_tui.tui.store import SettingsStore, match_settings, saved_to_spec
 
 log = logging.getLogger(__name__)
 
+APP_NICENESS = 5  # the app runs at a lower priority than its engine: on busy cores the engine goes first
+
 
 async def add_saved_matches(engine: EnginePort, settings: Settings) -> list[str]:
     """Add every saved match the engine does not already have; returns one warning per failure."""
@@ -144,6 +146,7 @@ async def run_app(args: argparse.Namespace, settings: Settings) -> int:
                 log_to=(args.state_dir, logging.getLogger().getEffectiveLevel()),
                 secrets=registered_secrets(),
                 stderr=engine_stderr(args.state_dir),
+                app_niceness=APP_NICENESS,
             ) as engine:
                 engine.on_lost = lambda: loop.call_soon_threadsafe(engine_lost)
                 app = build_app(engine, args, settings, on_ready=freeze_after_startup)
