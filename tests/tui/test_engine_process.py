@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ from .test_integration import cs2_pair, resting_on_exchange, wait_for
 pytestmark = pytest.mark.slow
 
 OPENER = "tests.tui.engine_openers:open_against_sim"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def until(condition: Callable[[], bool], what: str, timeout_s: float = 10) -> None:
@@ -240,3 +242,33 @@ async def test_a_soccer_event_is_described_through_the_process(tmp_path: Path) -
             info = await engine.describe_pair(home, away, tie)
             assert info.shape is Shape.THREE_WAY
             assert {m.ticker for m in info.markets} == {home, tie, away}
+
+
+PRIORITIES = """
+import asyncio, os, sys, tempfile
+from pathlib import Path
+from kmm_tui.engine_process import engine_in_process
+from kmm_tui.sim import SimServer
+from tests.tui.engine_openers import sim_argument
+
+async def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        async with SimServer(agents=False, state_dir=Path(tmp), seed=11) as sim:
+            async with engine_in_process(sys.argv[1], sim_argument(sim), app_niceness=5) as engine:
+                print(os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, engine.process.pid))
+
+asyncio.run(main())
+"""
+
+
+async def test_the_app_yields_the_cpu_to_its_engine() -> None:
+    """The app's process lowers its own priority once the engine's is started; the engine keeps the
+    priority the app was started with (run in a child: the change cannot be undone)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PRIORITIES, OPENER, stdout=asyncio.subprocess.PIPE, cwd=ROOT
+    )
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 0
+    app, engine = (int(word) for word in out.split())
+    started_at = os.getpriority(os.PRIO_PROCESS, 0)
+    assert (app, engine) == (min(started_at + 5, 19), started_at)
