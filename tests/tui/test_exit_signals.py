@@ -2,6 +2,9 @@
 
 The real ``kmm`` app runs in a subprocess on a pseudo-terminal against a simulator served by the
 test; a key starts a saved match, then the session is cut and the exchange's own book is checked.
+The engine runs in a process of its own in the app's process group: a hang-up reaches both (the
+"group" cases), and the app killed outright (SIGKILL) leaves the engine to pull everything alone.
+Either way no kmm process may outlive the test.
 """
 
 from __future__ import annotations
@@ -37,8 +40,21 @@ async def until(check, within: float, what: str) -> None:  # type: ignore[no-unt
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT], ids=["HUP", "TERM", "INT"])
-async def test_the_app_pulls_every_order_when_the_session_is_cut(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "to_group"),
+    [
+        (signal.SIGHUP, False),
+        (signal.SIGTERM, False),
+        (signal.SIGINT, False),
+        (signal.SIGHUP, True),
+        (signal.SIGTERM, True),
+        (signal.SIGKILL, False),
+    ],
+    ids=["HUP", "TERM", "INT", "HUP-group", "TERM-group", "KILL"],
+)
+async def test_the_app_pulls_every_order_when_the_session_is_cut(
+    tmp_path: Path, sig: signal.Signals, to_group: bool
+) -> None:
     async with SimServer(QUIET, agents=False, state_dir=tmp_path / "sim") as sim:
         match = next(m for m in sim.matches if m.event_ticker.startswith("KXCS2GAME"))
         settings = tmp_path / "settings.toml"
@@ -73,19 +89,34 @@ async def test_the_app_pulls_every_order_when_the_session_is_cut(tmp_path: Path,
                     await until(lambda: resting(sim) == 2, 0.5, "quotes")
                     break
             assert resting(sim) == 2, "the saved match never started quoting"
-            process.send_signal(sig)
+            if to_group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
             if sig is signal.SIGHUP:
                 loop.remove_reader(master)
                 os.close(master)  # the terminal is gone too
                 master = -1
             await asyncio.wait_for(process.wait(), 30)
+            await until(lambda: resting(sim) == 0, 30, "every order pulled")
+            await until(lambda: not _group_alive(process.pid), 30, "every kmm process to end")
         finally:
             if master >= 0:
                 loop.remove_reader(master)
                 os.close(master)
             if process.returncode is None:
                 process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # a failed test leaves nothing behind
         assert resting(sim) == 0, "orders left resting after the session was cut"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _drain(fd: int) -> None:
