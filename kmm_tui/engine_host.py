@@ -18,9 +18,9 @@ SIGINT is ignored: ctrl+c in a terminal goes to the whole process group, and the
 
 Messages (tuples, ``engine_wire``): from the app ``("start", payload)``, ``("call", id, method,
 args)``, ``("close",)``; to the app ``("ready", environment)``, ``("failed", error)``,
-``("view", seq, header, parts, logs_changed)``, ``("reply", id, ok, value)``, ``("events", list)``,
-``("closed", resting)``. A reply always follows a view built after the call, so what a command did is
-on the app's next snapshot.
+``("view", seq, header, [(match id, view or None)], logs_changed)``, ``("reply", id, ok, value)``,
+``("events", list)``, ``("closed", resting)``. A reply always follows a view built after the call,
+so what a command did is on the app's next snapshot.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class Host:
         self._calls: set[asyncio.Task[None]] = set()
         self._logs_sent: tuple[int, Any] = (-1, None)
         self._last_view = 0.0
+        self._sent: dict[str, bytes] = {}
 
     def send(self, message: tuple[Any, ...]) -> None:
         if not self.writer.is_closing():
@@ -138,13 +139,24 @@ class Host:
     def send_view_now(self) -> None:
         """A whole view at once (after a call: the reply must follow a view that shows its effect)."""
         seq, events = self._next_seq(), self._take_events()
-        parts = [pickle.dumps(self.engine.match_views(self.engine.match_ids()), pickle.HIGHEST_PROTOCOL)]
-        self._send_view(seq, parts)
+        self._send_view(seq, self._pickled(self.engine.match_views(self.engine.match_ids())))
         self._send_events(events)
 
-    def _send_view(self, seq: int, parts: list[bytes]) -> None:
-        """The view's header (all but the matches) after its parts. The log (150 lines) crosses only
-        when it changed; the app keeps the last one it got."""
+    @staticmethod
+    def _pickled(views: tuple[Any, ...]) -> list[tuple[str, bytes]]:
+        return [(view.spec.match_id, pickle.dumps(view, pickle.HIGHEST_PROTOCOL)) for view in views]
+
+    def _send_view(self, seq: int, built: list[tuple[str, bytes]]) -> None:
+        """The view: per match its pickled view, or None where it is byte for byte the one the app got
+        last (the app keeps that object: it need neither unpickle nor redraw it), then the header (all
+        but the matches). The log (150 lines) crosses only when it changed.
+
+        Views go out in the order of their numbers (see :meth:`send_view_in_chunks`), so "the one the
+        app got last" is the last one sent."""
+        parts: list[tuple[str, bytes | None]] = [
+            (match_id, None if self._sent.get(match_id) == data else data) for match_id, data in built
+        ]
+        self._sent = dict(built)  # a match gone from the view is forgotten: back, it crosses whole
         header = self.engine.snapshot(matches=())
         logs = header.logs
         marker = (len(logs), logs[-1] if logs else None)
@@ -159,20 +171,22 @@ class Host:
     async def send_view_in_chunks(self) -> None:
         """A view built VIEW_CHUNK matches per turn of the loop, then the events it reflects.
 
-        Its sequence number and the events are taken before the first match is built: events that
-        come in meanwhile wait for the next view (which they ask for), so the app never redraws for
-        an event on a view that may predate it, and a view begun before a call's reply-view never
-        replaces it."""
+        Its number and the events are taken before the first match is built: events that come in
+        meanwhile wait for the next view (which they ask for), so the app never redraws for an event
+        on a view that may predate it. If a call's view went out meanwhile, this one is dropped (its
+        events wait for the next): views never go out of order."""
         if self.writer.transport.get_write_buffer_size() > SLOW_READER_BYTES:
             return  # the app is not reading: the next change or heartbeat asks again
         seq, events = self._next_seq(), self._take_events()
         ids = self.engine.match_ids()
-        parts = []
+        built: list[tuple[str, bytes]] = []
         for start in range(0, len(ids), VIEW_CHUNK):
-            views = self.engine.match_views(ids[start : start + VIEW_CHUNK])
-            parts.append(pickle.dumps(views, pickle.HIGHEST_PROTOCOL))
+            built += self._pickled(self.engine.match_views(ids[start : start + VIEW_CHUNK]))
             await asyncio.sleep(0)
-        self._send_view(seq, parts)
+        if seq != self._seq:
+            self._events = events + self._events
+            return
+        self._send_view(seq, built)
         self._send_events(events)
 
     def view_due(self) -> None:

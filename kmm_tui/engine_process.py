@@ -74,6 +74,7 @@ class ProcessEngine:
         self._view: Any = None
         self._view_seq = 0
         self._logs: tuple[Any, ...] = ()
+        self._matches: dict[str, Any] = {}
         self._view_ready = threading.Condition()
         self._closing = False
         self._gone = threading.Event()
@@ -203,23 +204,30 @@ class ProcessEngine:
         elif kind == "closed":
             self.resting_at_close = message[1]
 
-    def _take_view(self, seq: int, header: bytes, parts: list[bytes], logs_changed: bool) -> None:
-        """A view newer than the one held replaces it. The log comes only when it changed, in send
-        order; a view dropped for its age may still carry the newest log."""
+    def _take_view(
+        self, seq: int, header: bytes, parts: list[tuple[str, bytes | None]], logs_changed: bool
+    ) -> None:
+        """The new view. A match sent as None is unchanged: the object the app already holds is kept
+        (so a screen can tell it need not redraw it); the log comes only when it changed."""
+        if seq <= self._view_seq:
+            raise WireError(f"view {seq} after view {self._view_seq}")
         head = pickle.loads(header)
         if logs_changed:
             self._logs = head.logs
-        if seq > self._view_seq:
-            matches: tuple[Any, ...] = ()
-            for part in parts:
-                matches += pickle.loads(part)
-            view = dataclasses.replace(head, matches=matches, logs=self._logs)
-            with self._view_ready:
-                self._view_seq = seq
-                self._view = view
-                self._view_ready.notify_all()
-        elif logs_changed and self._view is not None:
-            self._view = dataclasses.replace(self._view, logs=self._logs)
+        matches = []
+        for match_id, data in parts:
+            if data is not None:
+                matches.append(pickle.loads(data))
+            elif match_id in self._matches:
+                matches.append(self._matches[match_id])
+            else:
+                raise WireError(f"view {seq} keeps match {match_id!r}, which the app never got")
+        self._matches = {m.spec.match_id: m for m in matches}
+        view = dataclasses.replace(head, matches=tuple(matches), logs=self._logs)
+        with self._view_ready:
+            self._view_seq = seq
+            self._view = view
+            self._view_ready.notify_all()
 
     def _deliver(self, events: list[Any]) -> None:
         for loop, callback in list(self._listeners):

@@ -225,6 +225,45 @@ async def test_an_event_reaches_the_app_after_a_view_that_shows_it(tmp_path: Pat
             assert shown in statuses[i:], f"{status} delivered while the app's view showed {shown}"
 
 
+async def test_a_match_that_did_not_change_keeps_its_view_object_and_a_changed_one_does_not(
+    tmp_path: Path,
+) -> None:
+    """Unchanged matches cross as "same as before": the app keeps the object (and its row); a match
+    that changed crosses whole, and a match removed and added again crosses whole."""
+    async with (
+        SimServer(agents=False, state_dir=tmp_path, seed=11) as sim,
+        engine_in_process(OPENER, sim_argument(sim)) as engine,
+    ):
+        nba = sorted(t for t in sim.exchange.markets if t.startswith("KXNBAGAME"))[:2]
+        quoting, idle = spec(*cs2_pair(sim)), spec(*nba)
+        await engine.execute(cmd.AddMatch(quoting))
+        await engine.execute(cmd.AddMatch(idle))
+
+        def views() -> dict[str, object]:
+            return {m.spec.match_id: m for m in engine.snapshot().matches}
+
+        async def settled() -> dict[str, object]:  # both matches' books in (the feed's first snapshots)
+            for _ in range(50):
+                first = views()
+                await asyncio.sleep(0.3)
+                if all(views()[key] is view for key, view in first.items()):
+                    return first
+            raise AssertionError("the views never settled")
+
+        before = await settled()
+        await engine.execute(cmd.StartMatch(quoting.match_id))
+        await until(lambda: resting_on_exchange(sim) == 2, "two quotes on the exchange")
+        await until(lambda: views()[quoting.match_id] is not before[quoting.match_id], "a new view")
+        after = views()
+        assert after[idle.match_id] is before[idle.match_id]
+        assert after[quoting.match_id] != before[quoting.match_id]
+        await engine.execute(cmd.DeleteMatch(idle.match_id))
+        assert idle.match_id not in views()
+        await engine.execute(cmd.AddMatch(idle))
+        again = views()[idle.match_id]
+        assert again is not before[idle.match_id] and again.status is MatchStatus.NEW
+
+
 def test_the_process_client_takes_every_argument_the_app_passes() -> None:
     """Each call the app makes crosses with the engine's own parameters (a missing ``ticker_tie`` once
     crashed the app on a soccer event's "fetch odds")."""

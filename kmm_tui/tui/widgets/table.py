@@ -155,6 +155,7 @@ class SyncTable(DataTable[Cell]):
         self._grown = False
         self._rows_wanted: list[tuple[str, Mapping[str, Cell]]] = []
         self._cells: dict[str, dict[str, tuple[str, str]]] = {}
+        self._sources: dict[str, Mapping[str, Cell]] = {}  # the row each key was last put from
         self._row_versions: dict[str, int] = {}
         self._cell_versions: dict[tuple[str, str], int] = {}
         self._changed_rows: list[str] = []  # rows whose cells _put changed since the last _apply
@@ -272,8 +273,11 @@ class SyncTable(DataTable[Cell]):
                 self.move_cursor(row=index, animate=False, scroll=False)
 
     def _put(self, key: str, cells: Mapping[str, Cell]) -> None:
-        new = {c.key: _cell_key(cells.get(c.key, "")) for c in self._visible}
         old = self._cells.get(key)
+        if old is not None and self._sources.get(key) is cells:
+            return  # the very row shown (a screen's row cache): nothing to compare
+        self._sources[key] = cells
+        new = {c.key: _cell_key(cells.get(c.key, "")) for c in self._visible}
         if old is None:
             for column_key, cell in cells.items():
                 self._note_length(column_key, cell)
