@@ -89,9 +89,11 @@ class ProcessEngine:
         """The newest view the engine sent; waits only for the very first (sent with ``ready``)."""
         if self._view is None:
             with self._view_ready:
-                if not self._view_ready.wait_for(lambda: self._view is not None or self._gone.is_set(),
-                                                 CALL_TIMEOUT_S):
-                    raise EngineGone("the engine sent no state in time")
+                arrived = self._view_ready.wait_for(
+                    lambda: self._view is not None or self._gone.is_set(), CALL_TIMEOUT_S
+                )
+            if not arrived:
+                raise EngineGone("the engine sent no state in time")
             if self._view is None:
                 raise EngineGone("the engine has stopped")
         return self._view
@@ -135,16 +137,15 @@ class ProcessEngine:
 
     def _start_call(self, method: str, *args: Any) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        if self._gone.is_set():
-            future.set_exception(EngineGone("the engine has stopped"))
-            return future
         call_id = next(self._ids)
         self._pending[call_id] = future
         try:
+            if self._gone.is_set():  # checked after registering: the reader's sweep cannot miss it
+                raise OSError("gone")
             self._send(("call", call_id, method, args))
         except OSError:
             self._pending.pop(call_id, None)
-            future.set_exception(EngineGone("the engine has stopped"))
+            _fail(future, EngineGone("the engine has stopped"))
         return future
 
     async def _call(self, method: str, *args: Any) -> Any:
@@ -165,8 +166,10 @@ class ProcessEngine:
             while True:
                 message = unframe(self._exactly(body_length(self._exactly(HEADER.size))))
                 self._dispatch(message)
-        except (ConnectionError, OSError, WireError, EOFError, pickle.UnpicklingError):
-            pass
+        except (ConnectionError, OSError, EOFError):
+            pass  # the engine's process closed its end: it has ended (or is ending)
+        except Exception:  # a message this side cannot take: the link is unusable, say why in the log
+            log.exception("the link to the engine's process broke")
         finally:
             self._on_gone()
 
@@ -189,18 +192,19 @@ class ProcessEngine:
         elif kind == "reply":
             _, call_id, ok, value = message
             future = self._pending.pop(call_id, None)
-            if future is not None and not future.done():
+            if future is None:
+                return
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # the caller gave up
                 if ok:
                     future.set_result(value)
                 else:
                     future.set_exception(exception_from_wire(value))
         elif kind == "ready":
             self.environment = message[1]
-            if not self._ready.done():  # done: the app gave up waiting (cancelled during start-up)
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # the app gave up waiting
                 self._ready.set_result(message[1])
         elif kind == "failed":
-            if not self._ready.done():
-                self._ready.set_exception(exception_from_wire(message[1]))
+            _fail(self._ready, exception_from_wire(message[1]))
         elif kind == "closed":
             self.resting_at_close = message[1]
 
@@ -243,13 +247,12 @@ class ProcessEngine:
         self._gone.set()
         with self._view_ready:
             self._view_ready.notify_all()
-        for future in list(self._pending.values()):
-            if not future.done():
-                future.set_exception(EngineGone("the engine has stopped"))
-        self._pending.clear()
-        if not self._ready.done():
-            self._ready.set_exception(EngineGone("the engine's process ended during start-up"))
-        if not self._closed.done():
+        for call_id in list(self._pending):
+            future = self._pending.pop(call_id, None)
+            if future is not None:
+                _fail(future, EngineGone("the engine has stopped"))
+        _fail(self._ready, EngineGone("the engine's process ended during start-up"))
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
             self._closed.set_result(self.resting_at_close)
         if not self._closing and self.on_lost is not None:
             self.on_lost()
@@ -276,6 +279,11 @@ class ProcessEngine:
             with contextlib.suppress(OSError):
                 self._sock.close()
         return self.resting_at_close
+
+
+def _fail(future: concurrent.futures.Future[Any], error: BaseException) -> None:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):  # settled meanwhile
+        future.set_exception(error)
 
 
 def yield_the_cpu(niceness: int) -> None:
