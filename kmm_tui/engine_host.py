@@ -230,6 +230,12 @@ class Host:
             kept.append(last_book)
         self.send(("events", kept))
 
+    def cancel_calls(self) -> None:
+        """Calls still running when the engine closes get no reply: the app stops waiting for them when
+        the connection ends."""
+        for task in list(self._calls):
+            task.cancel()
+
     async def drain(self) -> None:
         with contextlib.suppress(ConnectionError):
             await self.writer.drain()
@@ -262,8 +268,7 @@ async def host(sock: socket.socket, start: dict[str, Any]) -> int:
             finally:
                 beating.cancel()
                 unlisten()
-                for task in list(server._calls):
-                    task.cancel()
+                server.cancel_calls()
         try:
             server.send_view_now()  # the app's last view is the closed engine (0 resting, stopped)
             resting = engine.snapshot().resting_orders
@@ -283,9 +288,12 @@ async def host(sock: socket.socket, start: dict[str, Any]) -> int:
         status = 1
         server.send(("failed", exception_to_wire(RuntimeError("start-up abandoned"))))
     except Exception as error:
-        log.info("engine start-up failed: %s", error)
         status = 1
-        server.send(("failed", exception_to_wire(error)))
+        if server.engine is None:
+            log.info("engine start-up failed: %s", error)
+            server.send(("failed", exception_to_wire(error)))
+        else:
+            log.exception("the engine failed while closing")
     finally:
         stopping.cancel()
         reading.cancel()
