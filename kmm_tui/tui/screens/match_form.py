@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -226,16 +227,17 @@ class MatchFormScreen(FormScreen[MatchSpec | None]):
         return parse_match_form(self.values(), self.defaults, method=self.method, from_feed=self.from_feed)
 
     def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:
-        if not self.is_attached:  # an engine answer that arrived after the form closed: nothing to mark
-            return
         self.errors = dict(errors)
-        for name in MATCH_FIELDS:
-            message = errors.get(name, "")
-            line = self.query_one(f"#e-{name}", TextLine)
-            line.show(f"↑ {message}" if message else "")
-            line.display = bool(message)
-            self.query_one(f"#f-{name}", Input).set_class(bool(message), "error")
-        self.query_one("#form-error", TextLine).show(general)
+        try:
+            for name in MATCH_FIELDS:
+                message = errors.get(name, "")
+                line = self.query_one(f"#e-{name}", TextLine)
+                line.show(f"↑ {message}" if message else "")
+                line.display = bool(message)
+                self.query_one(f"#f-{name}", Input).set_class(bool(message), "error")
+            self.query_one("#form-error", TextLine).show(general)
+        except NoMatches:  # an engine answer that arrived as the form closed: nothing left to mark
+            return
         self.apply_shape()
 
     def show_engine_error(self, error: EngineError) -> None:
