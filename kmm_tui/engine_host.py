@@ -37,6 +37,7 @@ import pickle
 import signal
 import socket
 import sys
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ CALLS = frozenset(
 VIEW_CHUNK = 8  # matches built (and pickled) per turn of the loop: ~0.3 ms, then the feed may run
 VIEW_INTERVAL_S = 0.1  # views go out on change at most this often: the app redraws at 10 Hz
 VIEW_HEARTBEAT_S = 1.0
+EVENTS_WAITING = 10_000  # events queued for a view that the app does not take (see Host.on_event)
 SLOW_READER_BYTES = 8 * 1024 * 1024  # the app stopped reading: snapshots wait, events and replies do not
 
 _extras: dict[str, Callable[..., Any]] = {}
@@ -79,7 +81,8 @@ class Host:
         self.stop = asyncio.Event()
         self._seq = 0
         self._view_task: asyncio.Task[None] | None = None
-        self._events: list[Any] = []
+        self._events: deque[Any] = deque(maxlen=EVENTS_WAITING)
+        self._book_event: BookUpdated | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._logs_sent: tuple[int, Any] = (-1, None)
         self._last_view = 0.0
@@ -138,7 +141,7 @@ class Host:
 
     def send_view_now(self) -> None:
         """A whole view at once (after a call: the reply must follow a view that shows its effect)."""
-        seq, events = self._next_seq(), self._take_events()
+        seq, events = self._next_seq(), self.take_events()
         self._send_view(seq, self._pickled(self.engine.match_views(self.engine.match_ids())))
         self._send_events(events)
 
@@ -177,14 +180,14 @@ class Host:
         events wait for the next): views never go out of order."""
         if self.writer.transport.get_write_buffer_size() > SLOW_READER_BYTES:
             return  # the app is not reading: the next change or heartbeat asks again
-        seq, events = self._next_seq(), self._take_events()
+        seq, events = self._next_seq(), self.take_events()
         ids = self.engine.match_ids()
         built: list[tuple[str, bytes]] = []
         for start in range(0, len(ids), VIEW_CHUNK):
             built += self._pickled(self.engine.match_views(ids[start : start + VIEW_CHUNK]))
             await asyncio.sleep(0)
         if seq != self._seq:
-            self._events = events + self._events
+            self._requeue(events)
             return
         self._send_view(seq, built)
         self._send_events(events)
@@ -202,7 +205,7 @@ class Host:
             await self.send_view_in_chunks()
         finally:
             self._view_task = None
-        if self._events:
+        if self._events or self._book_event is not None:
             self.view_due()
 
     async def heartbeat(self) -> None:
@@ -212,23 +215,36 @@ class Host:
             self.view_due()
 
     def on_event(self, event: Any) -> None:
-        self._events.append(event)
+        """Queued until the next view has gone out. Book updates only wake the app's redraw: the
+        newest stands for all. The queue is bounded (an app that stopped reading, suspended with
+        ctrl+z, must not grow the engine's memory): past EVENTS_WAITING the oldest go, and the views
+        still carry the state they told of."""
+        if isinstance(event, BookUpdated):
+            self._book_event = event
+        else:
+            self._events.append(event)
         self.view_due()
 
-    def _take_events(self) -> list[Any]:
-        events, self._events = self._events, []
+    def take_events(self) -> list[Any]:
+        events = list(self._events)
+        self._events.clear()
+        if self._book_event is not None:
+            events.append(self._book_event)
+            self._book_event = None
         return events
 
+    def _requeue(self, events: list[Any]) -> None:
+        """Events taken for a view that was dropped wait for the next one, ahead of newer ones."""
+        newer, book = list(self._events), self._book_event
+        self._events.clear()
+        for event in [*events, *newer]:
+            self.on_event(event)
+        if book is not None:
+            self._book_event = book
+
     def _send_events(self, events: list[Any]) -> None:
-        """Everything but book updates crosses as it came; book updates only wake the app's redraw, so
-        a batch keeps its last one."""
-        if not events:
-            return
-        kept = [e for e in events if not isinstance(e, BookUpdated)]
-        last_book = next((e for e in reversed(events) if isinstance(e, BookUpdated)), None)
-        if last_book is not None:
-            kept.append(last_book)
-        self.send(("events", kept))
+        if events:
+            self.send(("events", events))
 
     def cancel_calls(self) -> None:
         """Calls still running when the engine closes get no reply: the app stops waiting for them when
