@@ -49,6 +49,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import kmm_tui.engine.strategy as strategy_module
+from bench import memmap
 from bench.common import (
     EDGE_CENTS,
     THEO_A_CENTS,
@@ -118,6 +120,7 @@ class Config:
     basic_at: tuple[int, ...] = ()  # also run these match counts on the basic tier (the CLI: 200)
     key_type: str = "ed25519"
     soak_minutes: float = 0.0
+    trace_malloc: bool = False  # the soak also diffs tracemalloc snapshots (slower, and traces cost RSS)
 
 
 DEFAULTS = Config()
@@ -586,7 +589,9 @@ async def measure(
                 quoting = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 recording_s = (recorder.cpu_ns - recorder_ns) / 1e9
                 if soak_s > 0:
-                    soak = await soak_rss(soak_s, probe)
+                    roots = {"engine": engine, "recorder": recorder, "journal": journal}
+                    files = {end or "db": Path(f"{journal.path}{end}") for end in ("", "-wal", "-shm")}
+                    soak = await soak_rss(soak_s, probe, roots, files, config.trace_malloc)
             quoting["resting_orders"] = resting
             quoting["recording_cpu_s"] = round(recording_s, 4)
             quoting["recording_share_of_engine_cpu"] = round(recording_s / quoting["engine_cpu_s"], 4)
@@ -628,23 +633,50 @@ async def measure(
     return case
 
 
-async def soak_rss(seconds: float, probe: Probe) -> dict[str, Any]:
-    """RSS every ``SOAK_SAMPLE_S`` while quoting; the least-squares slope says whether it is flat."""
+async def soak_rss(
+    seconds: float, probe: Probe, roots: dict[str, object], files: dict[str, Path], trace: bool = False
+) -> dict[str, Any]:
+    """RSS every ``SOAK_SAMPLE_S`` while quoting; the least-squares slope says whether it is flat.
+
+    Each sample also splits the resident memory by kind of mapping (bench/memmap.py) and takes glibc's
+    and Python's accounts, so a growth says where it is; the engine's collections (``roots``) are
+    measured at the start and the end, and with ``trace`` the Python allocation sites that grew; the
+    sizes of ``files`` (the journal's database, WAL and WAL index) are sampled with the memory."""
     samples: list[tuple[float, float]] = []
+    kinds: list[dict[str, int]] = []
+    heap: list[dict[str, int]] = []
+    disk: list[dict[str, int]] = []
     began = time.perf_counter()
     cpu0 = time.process_time()
     delay_p99s: list[int] = []
     del probe.feed_delays_ms[:], probe.reactions_ms[:]
-    while (elapsed := time.perf_counter() - began) < seconds:
+    sizes0 = memmap.container_sizes(roots)
+    if trace:
+        tracemalloc.start()
+    traced0 = tracemalloc.take_snapshot() if trace else None
+
+    def sample(elapsed: float) -> None:
         samples.append((elapsed / 60, memory_mb()[0]))
+        kinds.append(memmap.summarize(memmap.smaps_groups()))
+        heap.append({**memmap.malloc_kib(), "python_blocks": memmap.python_blocks()})
+        disk.append({name: p.stat().st_size // 1024 if p.exists() else 0 for name, p in files.items()})
+
+    while (elapsed := time.perf_counter() - began) < seconds:
+        sample(elapsed)
         await asyncio.sleep(SOAK_SAMPLE_S)
         if probe.feed_delays_ms:
             delay_p99s.append(percentile(probe.feed_delays_ms, 99))
         # the probe's own lists must not be what grows (2,400 delays a second: 35 MB in 30 minutes)
         del probe.lags[:], probe.feed_delays_ms[:], probe.reactions_ms[:]
-    samples.append(((time.perf_counter() - began) / 60, memory_mb()[0]))
+    sample(time.perf_counter() - began)
     slope = _slope(samples)
     rss = [mb for _, mb in samples]
+    minutes = [m for m, _ in samples]
+    traced = None
+    if traced0 is not None:
+        traced = memmap.tracemalloc_diff(traced0, tracemalloc.take_snapshot())
+        tracemalloc.stop()
+    sizes1 = memmap.container_sizes(roots)
     return {
         "minutes": round(samples[-1][0], 1),
         "rss_first_mb": round(rss[0], 1),
@@ -656,7 +688,30 @@ async def soak_rss(seconds: float, probe: Probe) -> dict[str, Any]:
         "engine_cpu_share": round((time.process_time() - cpu0) / (time.perf_counter() - began), 3),
         "feed_delay_p99_ms_worst_10s": max(delay_p99s) if delay_p99s else None,
         "samples": [(round(m, 2), round(mb, 1)) for m, mb in samples],
+        "rss_by_mapping_kib": _growth(kinds, minutes),
+        "malloc_and_python": _growth(heap, minutes),
+        "files_kib": _growth(disk, minutes),
+        "collections_grown": [
+            {"path": path, "first": first, "last": last} for path, first, last in memmap.grown(sizes0, sizes1)
+        ],
+        "tracemalloc_top_growth": traced,
     }
+
+
+def _growth(rows: list[dict[str, int]], minutes: list[float]) -> dict[str, dict[str, Any]]:
+    """Per key of the sampled dicts: first, last, growth, slope per minute, and every sample."""
+    keys = sorted({key for row in rows for key in row}, key=lambda key: -(rows[-1].get(key, 0)))
+    out: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        values = [row.get(key, 0) for row in rows]
+        out[key] = {
+            "first": values[0],
+            "last": values[-1],
+            "growth": values[-1] - values[0],
+            "slope_per_min": round(_slope(list(zip(minutes, values, strict=True))), 1),
+            "samples": values,
+        }
+    return out
 
 
 def _slope(points: list[tuple[float, float]]) -> float:
@@ -795,11 +850,33 @@ def _print(result: dict[str, Any]) -> None:
               f"slope {soak['rss_slope_mb_per_min']} MB/min "
               f"(target |slope| <= {SOAK_MAX_SLOPE_MB_PER_MIN} and < 300 MB): "
               f"{'pass' if soak['flat'] else 'FAIL'}; cpu {soak['engine_cpu_share'] * 100:.1f}%")
+        _print_memory(soak)
         return
     for case in result["cases"]:
         _print_case(case, result["target_updates_per_market_s"])
         if case["matches"] == STRETCH_MATCHES:
             print("  (stretch goal: reported, not judged)")
+
+
+def _print_memory(soak: dict[str, Any]) -> None:
+    """Where the resident memory grew: per kind of mapping, glibc and Python, engine collections."""
+    print("  resident KiB by kind of mapping (first -> last, growth, slope KiB/min):")
+    for kind, row in soak["rss_by_mapping_kib"].items():
+        if row["first"] or row["last"]:
+            print(f"    {kind:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}  "
+                  f"{row['slope_per_min']:+8.1f}")
+    print("  glibc malloc (all arenas) and Python blocks (first -> last, growth):")
+    for key, row in soak["malloc_and_python"].items():
+        print(f"    {key:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}")
+    print("  journal files KiB on disk (first -> last, growth):")
+    for key, row in soak["files_kib"].items():
+        print(f"    {key:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}")
+    grown = soak["collections_grown"]
+    print(f"  engine collections that grew: {len(grown)}")
+    for row in grown:
+        print(f"    {row['path']:70s} {row['first']:7d} -> {row['last']:7d}")
+    for row in soak["tracemalloc_top_growth"] or ():
+        print(f"    tracemalloc {row['site']:70s} {row['size_diff_kib']:+9.1f} KiB {row['count_diff']:+7d}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -817,6 +894,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key-type", choices=("ed25519", "rsa"), default=DEFAULTS.key_type)
     parser.add_argument("--soak-minutes", type=float, default=0.0,
                         help=f"run {GOAL_MATCHES} matches quoting this long and report RSS and its slope")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="with --soak-minutes: also report the Python allocation sites that grew")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tier", default=TIER, help=argparse.SUPPRESS)
@@ -834,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--matches/--basic-at must be comma-separated integers, not {args.matches!r}")
     config = Config(matches, args.seconds, DEFAULTS.warmup_s, args.rate, args.requote_share, args.seed,
-                    basic_at, args.key_type, args.soak_minutes)
+                    basic_at, args.key_type, args.soak_minutes, args.tracemalloc)
     result = eventloop.run(run(config))
     _print(result)
     judged = result["cases"] if result["benchmark"] == "scale" else []
