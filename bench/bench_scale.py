@@ -78,6 +78,8 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import BookUpdated, Event, OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.match import HISTORY_POINTS
+from kmm_tui.engine.strategy import HISTORY_STEP_MS
 from kmm_tui.gc_tuning import freeze_after_startup
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.kalshi.ratelimit import BucketName
@@ -103,6 +105,10 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
 )
 SOAK_SAMPLE_S = 10.0
 SOAK_MAX_SLOPE_MB_PER_MIN = 0.2  # "flat": under 6 MB over 30 minutes
+# The slope is judged after the engine's longest bounded memory has filled: each match's history of
+# one point per HISTORY_STEP_MS, HISTORY_POINTS long (4 minutes; the decision logs fill sooner). At
+# 200 matches the two hold ~20 MB when full; RSS is sampled from the start and the warm-up reported.
+SOAK_WARMUP_S = HISTORY_POINTS * HISTORY_STEP_MS / 1000 + 60
 KEEP_UP_MS = 100  # feed delay p99 above this means the engine is not keeping up with the books
 ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: we quote one cent above
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
@@ -636,12 +642,14 @@ async def measure(
 async def soak_rss(
     seconds: float, probe: Probe, roots: dict[str, object], files: dict[str, Path], trace: bool = False
 ) -> dict[str, Any]:
-    """RSS every ``SOAK_SAMPLE_S`` while quoting; the least-squares slope says whether it is flat.
+    """RSS every ``SOAK_SAMPLE_S`` while quoting, for ``SOAK_WARMUP_S`` and then ``seconds``; the
+    least-squares slope after the warm-up says whether it is flat (the whole run's is reported too).
 
     Each sample also splits the resident memory by kind of mapping (bench/memmap.py) and takes glibc's
     and Python's accounts, so a growth says where it is; the engine's collections (``roots``) are
-    measured at the start and the end, and with ``trace`` the Python allocation sites that grew; the
-    sizes of ``files`` (the journal's database, WAL and WAL index) are sampled with the memory."""
+    measured at the start, the end of the warm-up and the end, and with ``trace`` the Python allocation
+    sites that grew after the warm-up; the sizes of ``files`` (the journal's database, WAL and WAL
+    index) are sampled with the memory."""
     samples: list[tuple[float, float]] = []
     kinds: list[dict[str, int]] = []
     heap: list[dict[str, int]] = []
@@ -650,10 +658,9 @@ async def soak_rss(
     cpu0 = time.process_time()
     delay_p99s: list[int] = []
     del probe.feed_delays_ms[:], probe.reactions_ms[:]
-    sizes0 = memmap.container_sizes(roots)
-    if trace:
-        tracemalloc.start()
-    traced0 = tracemalloc.take_snapshot() if trace else None
+    sizes = [memmap.container_sizes(roots)]
+    traced0: tracemalloc.Snapshot | None = None
+    warm_minutes = SOAK_WARMUP_S / 60
 
     def sample(elapsed: float) -> None:
         samples.append((elapsed / 60, memory_mb()[0]))
@@ -661,7 +668,12 @@ async def soak_rss(
         heap.append({**memmap.malloc_kib(), "python_blocks": memmap.python_blocks()})
         disk.append({name: p.stat().st_size // 1024 if p.exists() else 0 for name, p in files.items()})
 
-    while (elapsed := time.perf_counter() - began) < seconds:
+    while (elapsed := time.perf_counter() - began) < SOAK_WARMUP_S + seconds:
+        if len(sizes) == 1 and elapsed >= SOAK_WARMUP_S:
+            sizes.append(memmap.container_sizes(roots))
+            if trace:
+                tracemalloc.start()
+                traced0 = tracemalloc.take_snapshot()
         sample(elapsed)
         await asyncio.sleep(SOAK_SAMPLE_S)
         if probe.feed_delays_ms:
@@ -669,46 +681,56 @@ async def soak_rss(
         # the probe's own lists must not be what grows (2,400 delays a second: 35 MB in 30 minutes)
         del probe.lags[:], probe.feed_delays_ms[:], probe.reactions_ms[:]
     sample(time.perf_counter() - began)
-    slope = _slope(samples)
+    judged = [(m, mb) for m, mb in samples if m >= warm_minutes]
+    slope = _slope(judged)
     rss = [mb for _, mb in samples]
     minutes = [m for m, _ in samples]
+    warm = next(i for i, m in enumerate(minutes) if m >= warm_minutes)
     traced = None
     if traced0 is not None:
         traced = memmap.tracemalloc_diff(traced0, tracemalloc.take_snapshot())
         tracemalloc.stop()
-    sizes1 = memmap.container_sizes(roots)
+    sizes.append(memmap.container_sizes(roots))
     return {
-        "minutes": round(samples[-1][0], 1),
+        "warmup_minutes": round(warm_minutes, 1),
+        "minutes_after_warmup": round(samples[-1][0] - judged[0][0], 1),
         "rss_first_mb": round(rss[0], 1),
+        "rss_after_warmup_mb": round(rss[warm], 1),
         "rss_last_mb": round(rss[-1], 1),
         "rss_max_mb": round(max(rss), 1),
         "rss_slope_mb_per_min": round(slope, 3),
-        "rss_slope_after_5_min_mb_per_min": round(_slope([(m, mb) for m, mb in samples if m >= 5]), 3),
+        "rss_slope_whole_run_mb_per_min": round(_slope(samples), 3),
         "flat": abs(slope) <= SOAK_MAX_SLOPE_MB_PER_MIN and max(rss) < 300,
         "engine_cpu_share": round((time.process_time() - cpu0) / (time.perf_counter() - began), 3),
         "feed_delay_p99_ms_worst_10s": max(delay_p99s) if delay_p99s else None,
         "samples": [(round(m, 2), round(mb, 1)) for m, mb in samples],
-        "rss_by_mapping_kib": _growth(kinds, minutes),
-        "malloc_and_python": _growth(heap, minutes),
-        "files_kib": _growth(disk, minutes),
-        "collections_grown": [
-            {"path": path, "first": first, "last": last} for path, first, last in memmap.grown(sizes0, sizes1)
-        ],
-        "tracemalloc_top_growth": traced,
+        "rss_by_mapping_kib": _growth(kinds, minutes, warm),
+        "malloc_and_python": _growth(heap, minutes, warm),
+        "files_kib": _growth(disk, minutes, warm),
+        "collections_grown_in_warmup": _grown(sizes[0], sizes[1]),
+        "collections_grown_after_warmup": _grown(sizes[1], sizes[2]),
+        "tracemalloc_top_growth_after_warmup": traced,
     }
 
 
-def _growth(rows: list[dict[str, int]], minutes: list[float]) -> dict[str, dict[str, Any]]:
-    """Per key of the sampled dicts: first, last, growth, slope per minute, and every sample."""
+def _grown(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"path": path, "first": first, "last": last} for path, first, last in memmap.grown(before, after)]
+
+
+def _growth(rows: list[dict[str, int]], minutes: list[float], warm: int) -> dict[str, dict[str, Any]]:
+    """Per key of the sampled dicts: first, after the warm-up (sample ``warm``), last, the growth and
+    slope per minute after the warm-up, and every sample."""
     keys = sorted({key for row in rows for key in row}, key=lambda key: -(rows[-1].get(key, 0)))
     out: dict[str, dict[str, Any]] = {}
     for key in keys:
         values = [row.get(key, 0) for row in rows]
+        after = list(zip(minutes[warm:], values[warm:], strict=True))
         out[key] = {
             "first": values[0],
+            "after_warmup": values[warm],
             "last": values[-1],
-            "growth": values[-1] - values[0],
-            "slope_per_min": round(_slope(list(zip(minutes, values, strict=True))), 1),
+            "growth_after_warmup": values[-1] - values[warm],
+            "slope_per_min_after_warmup": round(_slope(after), 1),
             "samples": values,
         }
     return out
@@ -845,11 +867,14 @@ def _print(result: dict[str, Any]) -> None:
         case = result["case"]
         soak = case["soak"]
         _print_case(case, 5.0)
-        print(f"SOAK {soak['minutes']} min at {case['matches']} matches: rss {soak['rss_first_mb']} -> "
-              f"{soak['rss_last_mb']} MiB (max {soak['rss_max_mb']}), "
-              f"slope {soak['rss_slope_mb_per_min']} MB/min "
+        print(f"SOAK {soak['minutes_after_warmup']} min at {case['matches']} matches after a "
+              f"{soak['warmup_minutes']} min warm-up: rss {soak['rss_first_mb']} -> "
+              f"{soak['rss_after_warmup_mb']} (warm) -> {soak['rss_last_mb']} MiB "
+              f"(max {soak['rss_max_mb']}), "
+              f"slope after the warm-up {soak['rss_slope_mb_per_min']} MB/min "
               f"(target |slope| <= {SOAK_MAX_SLOPE_MB_PER_MIN} and < 300 MB): "
-              f"{'pass' if soak['flat'] else 'FAIL'}; cpu {soak['engine_cpu_share'] * 100:.1f}%")
+              f"{'pass' if soak['flat'] else 'FAIL'} (whole run {soak['rss_slope_whole_run_mb_per_min']}); "
+              f"cpu {soak['engine_cpu_share'] * 100:.1f}%")
         _print_memory(soak)
         return
     for case in result["cases"]:
@@ -859,23 +884,23 @@ def _print(result: dict[str, Any]) -> None:
 
 
 def _print_memory(soak: dict[str, Any]) -> None:
-    """Where the resident memory grew: per kind of mapping, glibc and Python, engine collections."""
-    print("  resident KiB by kind of mapping (first -> last, growth, slope KiB/min):")
-    for kind, row in soak["rss_by_mapping_kib"].items():
-        if row["first"] or row["last"]:
-            print(f"    {kind:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}  "
-                  f"{row['slope_per_min']:+8.1f}")
-    print("  glibc malloc (all arenas) and Python blocks (first -> last, growth):")
-    for key, row in soak["malloc_and_python"].items():
-        print(f"    {key:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}")
-    print("  journal files KiB on disk (first -> last, growth):")
-    for key, row in soak["files_kib"].items():
-        print(f"    {key:40s} {row['first']:8d} -> {row['last']:8d}  {row['growth']:+8d}")
-    grown = soak["collections_grown"]
-    print(f"  engine collections that grew: {len(grown)}")
-    for row in grown:
-        print(f"    {row['path']:70s} {row['first']:7d} -> {row['last']:7d}")
-    for row in soak["tracemalloc_top_growth"] or ():
+    """Where the resident memory grew: per kind of mapping, glibc and Python, journal files, engine
+    collections; first, after the warm-up, last, and the slope after the warm-up (per minute)."""
+    sections = (("resident KiB by kind of mapping", "rss_by_mapping_kib"),
+                ("glibc malloc (all arenas, KiB) and Python blocks", "malloc_and_python"),
+                ("journal files KiB on disk", "files_kib"))
+    for title, key in sections:
+        print(f"  {title} (first, after warm-up -> last, growth and slope/min after warm-up):")
+        for kind, row in soak[key].items():
+            if row["first"] or row["last"]:
+                print(f"    {kind:40s} {row['first']:8d} {row['after_warmup']:8d} -> {row['last']:8d}  "
+                      f"{row['growth_after_warmup']:+8d}  {row['slope_per_min_after_warmup']:+8.1f}")
+    for when in ("in_warmup", "after_warmup"):
+        grown = soak[f"collections_grown_{when}"]
+        print(f"  engine collections that grew {when.replace('_', ' ')}: {len(grown)}")
+        for row in grown:
+            print(f"    {row['path']:70s} {row['first']:7d} -> {row['last']:7d}")
+    for row in soak["tracemalloc_top_growth_after_warmup"] or ():
         print(f"    tracemalloc {row['site']:70s} {row['size_diff_kib']:+9.1f} KiB {row['count_diff']:+7d}")
 
 
@@ -893,7 +918,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--key-type", choices=("ed25519", "rsa"), default=DEFAULTS.key_type)
     parser.add_argument("--soak-minutes", type=float, default=0.0,
-                        help=f"run {GOAL_MATCHES} matches quoting this long and report RSS and its slope")
+                        help=f"run {GOAL_MATCHES} matches quoting this long after a "
+                        f"{SOAK_WARMUP_S / 60:g} min warm-up and report RSS and its slope")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="with --soak-minutes: also report the Python allocation sites that grew")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
