@@ -20,7 +20,7 @@ import re
 import sys
 import tracemalloc
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +122,17 @@ _CONTAINERS = (list, dict, set, frozenset, deque, bytearray)
 _WALKED_MODULES = ("kmm_tui", "aiohttp", "yarl", "multidict", "asyncio", "sqlite3")
 
 
-def container_sizes(roots: dict[str, object], max_depth: int = 6, max_items: int = 2_000) -> dict[str, int]:
-    """Length of every container reachable from ``roots`` through the project's (and aiohttp's)
-    objects, by attribute path; items of a container are walked as ``[*]`` and their sizes summed, so
-    ``engine._matches[*].history`` is the total over all matches."""
+def container_sizes(
+    roots: dict[str, object],
+    walk: Callable[[object], bool] | None = None,
+    max_depth: int = 6,
+    max_items: int = 2_000,
+) -> dict[str, int]:
+    """Length of every container reachable from ``roots`` through the objects ``walk`` accepts (by
+    default the project's, aiohttp's and asyncio's), by attribute path; items of a container are
+    walked as ``[*]`` and their sizes summed, so ``engine._matches[*].history`` is the total over all
+    matches."""
+    walkable = walk or _walkable
     sizes: dict[str, int] = {}
     seen: set[int] = set()
     todo: deque[tuple[str, object, int]] = deque((path, obj, 0) for path, obj in roots.items())
@@ -142,11 +149,11 @@ def container_sizes(roots: dict[str, object], max_depth: int = 6, max_items: int
             for n, item in enumerate(items):
                 if n >= max_items:
                     break
-                if _walkable(item) or isinstance(item, _CONTAINERS):
+                if walkable(item) or isinstance(item, _CONTAINERS):
                     todo.append((path + "[*]", item, depth + 1))
             continue
         for name, value in _attributes(obj):
-            if _walkable(value) or isinstance(value, _CONTAINERS):
+            if walkable(value) or isinstance(value, _CONTAINERS):
                 todo.append((f"{path}.{name}", value, depth + 1))
     return sizes
 
