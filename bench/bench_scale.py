@@ -31,7 +31,10 @@ exchange sent (counted by the simulator).
 Cases: ``--matches`` at the prestige tier (200 matches at this rate need ~200 amends/s), plus
 ``--basic-at`` matches at the basic tier (10 amends/s: the limiter paces the writes; no 429 may arrive).
 The goals (``TARGETS``) are checked at ``GOAL_MATCHES`` on prestige; 500 matches is the stretch, reported.
-``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for M minutes and reports RSS and its slope.
+``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for a warm-up (``SOAK_WARMUP_S``) and then M
+minutes, and reports RSS, its slope after the warm-up and where the memory grew: per kind of mapping,
+glibc's and Python's accounts, the journal's files, the engine's collections (bench/memmap.py);
+``--tracemalloc`` adds the Python allocation sites that grew (tracing slows the engine: opt-in).
 Run: ``.venv/bin/python bench/bench_scale.py [--matches 50,200,500 --seconds 8]`` ->
 ``bench/results/scale.json`` (``soak.json`` for a soak).
 """
