@@ -1,5 +1,6 @@
 """bench/memmap.py: the soak's breakdown of resident memory and of the engine's collections."""
 
+import tracemalloc
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,3 +68,21 @@ def test_collection_sizes_are_summed_over_items_and_the_growth_ranked() -> None:
         ("engine.matches[*].history", 0, 6),
         ("engine.matches", 2, 3),
     ]
+
+
+def test_tracemalloc_diff_names_the_line_that_allocated() -> None:
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [bytes(1000) for _ in range(200)]  # ~200 KB alive at the second snapshot
+        top = memmap.tracemalloc_diff(before, tracemalloc.take_snapshot(), top=1)
+    finally:
+        tracemalloc.stop()
+    assert len(kept) == 200
+    [row] = top
+    assert row["site"].endswith("test_memmap.py:" + str(_line_of("kept = [bytes(1000)")))
+    assert row["size_diff_kib"] > 190 and row["count_diff"] >= 200
+
+
+def _line_of(text: str) -> int:
+    return next(n for n, line in enumerate(Path(__file__).read_text().splitlines(), 1) if text in line)
