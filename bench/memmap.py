@@ -20,7 +20,9 @@ import re
 import sys
 import tracemalloc
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -131,31 +133,38 @@ def container_sizes(
     """Length of every container reachable from ``roots`` through the objects ``walk`` accepts (by
     default the project's, aiohttp's and asyncio's), by attribute path; items of a container are
     walked as ``[*]`` and their sizes summed, so ``engine._matches[*].history`` is the total over all
-    matches."""
+    matches. A container's items are queued as one iterator, not one entry each: the walk must not
+    itself allocate megabytes (it runs inside the soak it measures)."""
     walkable = walk or _walkable
     sizes: dict[str, int] = {}
     seen: set[int] = set()
-    todo: deque[tuple[str, object, int]] = deque((path, obj, 0) for path, obj in roots.items())
+    todo: deque[tuple[str, Iterator[object], int]] = deque(
+        (path, iter((obj,)), 0) for path, obj in roots.items()
+    )
     while todo:
-        path, obj, depth = todo.popleft()
-        if id(obj) in seen or depth > max_depth:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, _CONTAINERS):
-            sizes[path] = sizes.get(path, 0) + len(obj)
-            items: Iterable[object] = obj.values() if isinstance(obj, dict) else obj
-            if isinstance(obj, bytearray):
+        path, objects, depth = todo.popleft()
+        for obj in objects:
+            if id(obj) in seen:
                 continue
-            for n, item in enumerate(items):
-                if n >= max_items:
-                    break
-                if walkable(item) or isinstance(item, _CONTAINERS):
-                    todo.append((path + "[*]", item, depth + 1))
-            continue
-        for name, value in _attributes(obj):
-            if walkable(value) or isinstance(value, _CONTAINERS):
-                todo.append((f"{path}.{name}", value, depth + 1))
+            seen.add(id(obj))
+            if isinstance(obj, _CONTAINERS):
+                sizes[path] = sizes.get(path, 0) + len(obj)
+                if depth < max_depth and not isinstance(obj, bytearray):
+                    items: Iterable[object] = obj.values() if isinstance(obj, dict) else obj
+                    todo.append((path + "[*]", _followed(items, walkable, max_items), depth + 1))
+            elif depth < max_depth:
+                children = [(name, value) for name, value in _attributes(obj)
+                            if walkable(value) or isinstance(value, _CONTAINERS)]
+                if not children:  # a leaf (one of thousands of log entries): nothing to remember
+                    seen.discard(id(obj))
+                for name, value in children:
+                    todo.append((f"{path}.{name}", iter((value,)), depth + 1))
     return sizes
+
+
+def _followed(items: Iterable[object], walkable: Callable[[object], bool], limit: int) -> Iterator[object]:
+    """The first ``limit`` items worth walking: containers and accepted objects."""
+    return (item for item in islice(items, limit) if walkable(item) or isinstance(item, _CONTAINERS))
 
 
 def _walkable(obj: object) -> bool:
@@ -168,11 +177,24 @@ def _attributes(obj: object) -> list[tuple[str, object]]:
     attrs = getattr(obj, "__dict__", None)
     if isinstance(attrs, dict):
         out.extend(attrs.items())
-    for cls in type(obj).__mro__:
-        for slot in getattr(cls, "__slots__", ()):
-            if isinstance(slot, str) and slot != "__dict__" and hasattr(obj, slot):
-                out.append((slot, getattr(obj, slot)))
+    for slot in _slots(type(obj)):
+        value = getattr(obj, slot, _MISSING)
+        if value is not _MISSING:
+            out.append((slot, value))
     return out
+
+
+_MISSING = object()
+
+
+@cache
+def _slots(cls: type) -> tuple[str, ...]:
+    """Every slot name of a class and its bases (once per class: the walk meets thousands of each)."""
+    names: list[str] = []
+    for base in cls.__mro__:
+        slots = base.__dict__.get("__slots__", ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return tuple(name for name in names if name != "__dict__")
 
 
 def grown(before: dict[str, int], after: dict[str, int], top: int = 15) -> list[tuple[str, int, int]]:
