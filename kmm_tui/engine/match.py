@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
 MAX_REJECTIONS = 5  # rejected writes within risk.REJECTION_WINDOW_MS halt the match
-# What a match remembers for its screens: bounded, so a long session's memory is too. Full at 200
-# matches: ~10 MB each (the soak's warm-up, docs/benchmarks.md "Soak").
+# What a match remembers for its screens: bounded, so a long session's memory is too. At 200 matches
+# the full decision logs and histories hold ~10 MB each (the soak's warm-up, docs/benchmarks.md "Soak").
 FILLS_KEPT = 200
 DECISIONS_KEPT = 200
 HISTORY_POINTS = 240  # one point per strategy.HISTORY_STEP_MS: four minutes of sparkline

@@ -84,7 +84,6 @@ class JournalBase:
         self._checkpointing = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
         self._tail_due = False  # a worker checkpoint finished: copy its tail at the next commit
-        self.wal_restarts = 0  # tails copied to the last frame: the next write restarted the WAL
         self._closed = False
 
     def _migrate(self) -> None:
@@ -130,9 +129,7 @@ class JournalBase:
             return  # the worker is checkpointing again: its tail is copied after it
         try:
             self._tail_due = False
-            busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if not busy and frames == copied:
-                self.wal_restarts += 1
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as error:
             log.warning("journal checkpoint failed: %s", error)
         finally:
