@@ -29,7 +29,8 @@ bench: $(STAMP)
 	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "missed a target:$$failed"; exit 1; fi
 
-# 200 matches quoting for 30 minutes: RSS and its slope (bench/results/soak.json).
+# 200 matches quoting for 30 minutes after a 5-minute warm-up: RSS, its slope and where it grew
+# (bench/results/soak.json).
 soak: $(STAMP)
 	$(BIN)/python bench/bench_scale.py --soak-minutes 30
 

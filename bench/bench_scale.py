@@ -31,7 +31,10 @@ exchange sent (counted by the simulator).
 Cases: ``--matches`` at the prestige tier (200 matches at this rate need ~200 amends/s), plus
 ``--basic-at`` matches at the basic tier (10 amends/s: the limiter paces the writes; no 429 may arrive).
 The goals (``TARGETS``) are checked at ``GOAL_MATCHES`` on prestige; 500 matches is the stretch, reported.
-``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for M minutes and reports RSS and its slope.
+``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for a warm-up (``SOAK_WARMUP_S``) and then M
+minutes, and reports RSS, its slope after the warm-up and where the memory grew: per kind of mapping,
+glibc's and Python's accounts, the journal's files, the engine's collections (bench/memmap.py);
+``--tracemalloc`` adds the Python allocation sites that grew (tracing slows the engine: opt-in).
 Run: ``.venv/bin/python bench/bench_scale.py [--matches 50,200,500 --seconds 8]`` ->
 ``bench/results/scale.json`` (``soak.json`` for a soak).
 """
@@ -49,6 +52,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +62,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import kmm_tui.engine.strategy as strategy_module
+from bench import memmap
 from bench.common import (
     EDGE_CENTS,
     THEO_A_CENTS,
@@ -76,6 +81,8 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import BookUpdated, Event, OrderAction, OrderChanged
 from kmm_tui.engine.journal import Journal
+from kmm_tui.engine.match import HISTORY_POINTS
+from kmm_tui.engine.strategy import HISTORY_STEP_MS
 from kmm_tui.gc_tuning import freeze_after_startup
 from kmm_tui.kalshi.auth import Signer
 from kmm_tui.kalshi.ratelimit import BucketName
@@ -101,6 +108,10 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
 )
 SOAK_SAMPLE_S = 10.0
 SOAK_MAX_SLOPE_MB_PER_MIN = 0.2  # "flat": under 6 MB over 30 minutes
+# The slope is judged after the engine's longest bounded memory has filled: each match's history of
+# one point per HISTORY_STEP_MS, HISTORY_POINTS long (4 minutes; the decision logs fill sooner). At
+# 200 matches the two hold ~20 MB when full; RSS is sampled from the start and the warm-up reported.
+SOAK_WARMUP_S = HISTORY_POINTS * HISTORY_STEP_MS / 1000 + 60
 KEEP_UP_MS = 100  # feed delay p99 above this means the engine is not keeping up with the books
 ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: we quote one cent above
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
@@ -118,6 +129,7 @@ class Config:
     basic_at: tuple[int, ...] = ()  # also run these match counts on the basic tier (the CLI: 200)
     key_type: str = "ed25519"
     soak_minutes: float = 0.0
+    trace_malloc: bool = False  # the soak also diffs tracemalloc snapshots (slower, and traces cost RSS)
 
 
 DEFAULTS = Config()
@@ -586,7 +598,9 @@ async def measure(
                 quoting = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 recording_s = (recorder.cpu_ns - recorder_ns) / 1e9
                 if soak_s > 0:
-                    soak = await soak_rss(soak_s, probe)
+                    roots = {"engine": engine, "recorder": recorder, "journal": journal}
+                    files = {end or "db": Path(f"{journal.path}{end}") for end in ("", "-wal", "-shm")}
+                    soak = await soak_rss(soak_s, probe, roots, files, config.trace_malloc)
             quoting["resting_orders"] = resting
             quoting["recording_cpu_s"] = round(recording_s, 4)
             quoting["recording_share_of_engine_cpu"] = round(recording_s / quoting["engine_cpu_s"], 4)
@@ -628,35 +642,101 @@ async def measure(
     return case
 
 
-async def soak_rss(seconds: float, probe: Probe) -> dict[str, Any]:
-    """RSS every ``SOAK_SAMPLE_S`` while quoting; the least-squares slope says whether it is flat."""
+async def soak_rss(
+    seconds: float, probe: Probe, roots: dict[str, object], files: dict[str, Path], trace: bool = False
+) -> dict[str, Any]:
+    """RSS every ``SOAK_SAMPLE_S`` while quoting, for ``SOAK_WARMUP_S`` and then ``seconds``; the
+    least-squares slope after the warm-up says whether it is flat (the whole run's is reported too).
+
+    Each sample also splits the resident memory by kind of mapping (bench/memmap.py) and takes glibc's
+    and Python's accounts, so a growth says where it is; the engine's collections (``roots``) are
+    measured at the start, the end of the warm-up and the end, and with ``trace`` the Python allocation
+    sites that grew after the warm-up; the sizes of ``files`` (the journal's database, WAL and WAL
+    index) are sampled with the memory."""
     samples: list[tuple[float, float]] = []
+    kinds: list[dict[str, int]] = []
+    heap: list[dict[str, int]] = []
+    disk: list[dict[str, int]] = []
     began = time.perf_counter()
     cpu0 = time.process_time()
     delay_p99s: list[int] = []
     del probe.feed_delays_ms[:], probe.reactions_ms[:]
-    while (elapsed := time.perf_counter() - began) < seconds:
+    sizes = [memmap.container_sizes(roots)]
+    traced0: tracemalloc.Snapshot | None = None
+    warm_minutes = SOAK_WARMUP_S / 60
+
+    def sample(elapsed: float) -> None:
         samples.append((elapsed / 60, memory_mb()[0]))
+        kinds.append(memmap.summarize(memmap.smaps_groups()))
+        heap.append({**memmap.malloc_kib(), "python_blocks": memmap.python_blocks()})
+        disk.append({name: p.stat().st_size // 1024 if p.exists() else 0 for name, p in files.items()})
+
+    while (elapsed := time.perf_counter() - began) < SOAK_WARMUP_S + seconds:
+        if len(sizes) == 1 and elapsed >= SOAK_WARMUP_S:
+            sizes.append(memmap.container_sizes(roots))
+            if trace:
+                tracemalloc.start()
+                traced0 = tracemalloc.take_snapshot()
+        sample(elapsed)
         await asyncio.sleep(SOAK_SAMPLE_S)
         if probe.feed_delays_ms:
             delay_p99s.append(percentile(probe.feed_delays_ms, 99))
         # the probe's own lists must not be what grows (2,400 delays a second: 35 MB in 30 minutes)
         del probe.lags[:], probe.feed_delays_ms[:], probe.reactions_ms[:]
-    samples.append(((time.perf_counter() - began) / 60, memory_mb()[0]))
-    slope = _slope(samples)
+    sample(time.perf_counter() - began)
+    judged = [(m, mb) for m, mb in samples if m >= warm_minutes]
+    slope = _slope(judged)
     rss = [mb for _, mb in samples]
+    minutes = [m for m, _ in samples]
+    warm = next(i for i, m in enumerate(minutes) if m >= warm_minutes)
+    traced = None
+    if traced0 is not None:
+        traced = memmap.tracemalloc_diff(traced0, tracemalloc.take_snapshot())
+        tracemalloc.stop()
+    sizes.append(memmap.container_sizes(roots))
     return {
-        "minutes": round(samples[-1][0], 1),
+        "warmup_minutes": round(warm_minutes, 1),
+        "minutes_after_warmup": round(samples[-1][0] - judged[0][0], 1),
         "rss_first_mb": round(rss[0], 1),
+        "rss_after_warmup_mb": round(rss[warm], 1),
         "rss_last_mb": round(rss[-1], 1),
         "rss_max_mb": round(max(rss), 1),
         "rss_slope_mb_per_min": round(slope, 3),
-        "rss_slope_after_5_min_mb_per_min": round(_slope([(m, mb) for m, mb in samples if m >= 5]), 3),
+        "rss_slope_whole_run_mb_per_min": round(_slope(samples), 3),
         "flat": abs(slope) <= SOAK_MAX_SLOPE_MB_PER_MIN and max(rss) < 300,
         "engine_cpu_share": round((time.process_time() - cpu0) / (time.perf_counter() - began), 3),
         "feed_delay_p99_ms_worst_10s": max(delay_p99s) if delay_p99s else None,
         "samples": [(round(m, 2), round(mb, 1)) for m, mb in samples],
+        "rss_by_mapping_kib": _growth(kinds, minutes, warm),
+        "malloc_and_python": _growth(heap, minutes, warm),
+        "files_kib": _growth(disk, minutes, warm),
+        "collections_grown_in_warmup": _grown(sizes[0], sizes[1]),
+        "collections_grown_after_warmup": _grown(sizes[1], sizes[2]),
+        "tracemalloc_top_growth_after_warmup": traced,
     }
+
+
+def _grown(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"path": path, "first": first, "last": last} for path, first, last in memmap.grown(before, after)]
+
+
+def _growth(rows: list[dict[str, int]], minutes: list[float], warm: int) -> dict[str, dict[str, Any]]:
+    """Per key of the sampled dicts: first, after the warm-up (sample ``warm``), last, the growth and
+    slope per minute after the warm-up, and every sample."""
+    keys = sorted({key for row in rows for key in row}, key=lambda key: -(rows[-1].get(key, 0)))
+    out: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        values = [row.get(key, 0) for row in rows]
+        after = list(zip(minutes[warm:], values[warm:], strict=True))
+        out[key] = {
+            "first": values[0],
+            "after_warmup": values[warm],
+            "last": values[-1],
+            "growth_after_warmup": values[-1] - values[warm],
+            "slope_per_min_after_warmup": round(_slope(after), 1),
+            "samples": values,
+        }
+    return out
 
 
 def _slope(points: list[tuple[float, float]]) -> float:
@@ -790,16 +870,41 @@ def _print(result: dict[str, Any]) -> None:
         case = result["case"]
         soak = case["soak"]
         _print_case(case, 5.0)
-        print(f"SOAK {soak['minutes']} min at {case['matches']} matches: rss {soak['rss_first_mb']} -> "
-              f"{soak['rss_last_mb']} MiB (max {soak['rss_max_mb']}), "
-              f"slope {soak['rss_slope_mb_per_min']} MB/min "
+        print(f"SOAK {soak['minutes_after_warmup']} min at {case['matches']} matches after a "
+              f"{soak['warmup_minutes']} min warm-up: rss {soak['rss_first_mb']} -> "
+              f"{soak['rss_after_warmup_mb']} (warm) -> {soak['rss_last_mb']} MiB "
+              f"(max {soak['rss_max_mb']}), "
+              f"slope after the warm-up {soak['rss_slope_mb_per_min']} MB/min "
               f"(target |slope| <= {SOAK_MAX_SLOPE_MB_PER_MIN} and < 300 MB): "
-              f"{'pass' if soak['flat'] else 'FAIL'}; cpu {soak['engine_cpu_share'] * 100:.1f}%")
+              f"{'pass' if soak['flat'] else 'FAIL'} (whole run {soak['rss_slope_whole_run_mb_per_min']}); "
+              f"cpu {soak['engine_cpu_share'] * 100:.1f}%")
+        _print_memory(soak)
         return
     for case in result["cases"]:
         _print_case(case, result["target_updates_per_market_s"])
         if case["matches"] == STRETCH_MATCHES:
             print("  (stretch goal: reported, not judged)")
+
+
+def _print_memory(soak: dict[str, Any]) -> None:
+    """Where the resident memory grew: per kind of mapping, glibc and Python, journal files, engine
+    collections; first, after the warm-up, last, and the slope after the warm-up (per minute)."""
+    sections = (("resident KiB by kind of mapping", "rss_by_mapping_kib"),
+                ("glibc malloc (all arenas, KiB) and Python blocks", "malloc_and_python"),
+                ("journal files KiB on disk", "files_kib"))
+    for title, key in sections:
+        print(f"  {title} (first, after warm-up -> last, growth and slope/min after warm-up):")
+        for kind, row in soak[key].items():
+            if row["first"] or row["last"]:
+                print(f"    {kind:40s} {row['first']:8d} {row['after_warmup']:8d} -> {row['last']:8d}  "
+                      f"{row['growth_after_warmup']:+8d}  {row['slope_per_min_after_warmup']:+8.1f}")
+    for when in ("in_warmup", "after_warmup"):
+        grown = soak[f"collections_grown_{when}"]
+        print(f"  engine collections that grew {when.replace('_', ' ')}: {len(grown)}")
+        for row in grown:
+            print(f"    {row['path']:70s} {row['first']:7d} -> {row['last']:7d}")
+    for row in soak["tracemalloc_top_growth_after_warmup"] or ():
+        print(f"    tracemalloc {row['site']:70s} {row['size_diff_kib']:+9.1f} KiB {row['count_diff']:+7d}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -816,7 +921,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--key-type", choices=("ed25519", "rsa"), default=DEFAULTS.key_type)
     parser.add_argument("--soak-minutes", type=float, default=0.0,
-                        help=f"run {GOAL_MATCHES} matches quoting this long and report RSS and its slope")
+                        help=f"run {GOAL_MATCHES} matches quoting this long after a "
+                        f"{SOAK_WARMUP_S / 60:g} min warm-up and report RSS and its slope")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="with --soak-minutes: also report the Python allocation sites that grew")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tier", default=TIER, help=argparse.SUPPRESS)
@@ -834,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--matches/--basic-at must be comma-separated integers, not {args.matches!r}")
     config = Config(matches, args.seconds, DEFAULTS.warmup_s, args.rate, args.requote_share, args.seed,
-                    basic_at, args.key_type, args.soak_minutes)
+                    basic_at, args.key_type, args.soak_minutes, args.tracemalloc)
     result = eventloop.run(run(config))
     _print(result)
     judged = result["cases"] if result["benchmark"] == "scale" else []

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 RUNNING = frozenset({MatchStatus.QUOTING, MatchStatus.DRY_RUN})
 MAX_REJECTIONS = 5  # rejected writes within risk.REJECTION_WINDOW_MS halt the match
+# What a match remembers for its screens: bounded, so a long session's memory is too. At 200 matches
+# the full decision logs and histories hold ~10 MB each (the soak's warm-up, docs/benchmarks.md "Soak").
+FILLS_KEPT = 200
+DECISIONS_KEPT = 200
+HISTORY_POINTS = 240  # one point per strategy.HISTORY_STEP_MS: four minutes of sparkline
 
 
 @dataclass(slots=True)
@@ -46,10 +51,10 @@ class MatchRuntime:
     order_group_id: str | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
-    fills: deque[FillView] = field(default_factory=lambda: deque(maxlen=200))
-    decisions: deque[DecisionLogEntry] = field(default_factory=lambda: deque(maxlen=200))
+    fills: deque[FillView] = field(default_factory=lambda: deque(maxlen=FILLS_KEPT))
+    decisions: deque[DecisionLogEntry] = field(default_factory=lambda: deque(maxlen=DECISIONS_KEPT))
     history: deque[tuple[int, Price | None, Price | None, Price | None, Price | None]] = field(
-        default_factory=lambda: deque(maxlen=240)
+        default_factory=lambda: deque(maxlen=HISTORY_POINTS)
     )
     seen_trades: set[str] = field(default_factory=set)
     drift_since_ms: int | None = None

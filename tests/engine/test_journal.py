@@ -152,3 +152,24 @@ async def test_the_wal_is_checkpointed_off_the_loop(tmp_path: Path) -> None:
     assert path.stat().st_size > before, "the rows were copied from the WAL into the database file"
     assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0, "never inside a commit"
     journal.close()
+
+
+def _wal_restarts(path: Path) -> int:
+    """The WAL header's checkpoint sequence: SQLite adds one each time it writes the WAL from its start."""
+    header = Path(f"{path}-wal").read_bytes()[:16]
+    return int.from_bytes(header[12:16], "big")
+
+
+async def test_the_wal_restarts_while_the_writer_never_pauses(tmp_path: Path) -> None:
+    # Rows arrive without a pause (as decisions do at 200 matches): the next transaction begins right
+    # after each commit, before a worker checkpoint can finish. The WAL must still be written from its
+    # start again after the checkpoints, not grow with every byte ever written (and its mapped index).
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path, commit_window_ms=5)
+    began = asyncio.get_running_loop().time()
+    while journal.checkpoints < 4 and asyncio.get_running_loop().time() - began < 20:
+        journal.record_decision("m1", 1, "a", "best_bid", "x" * 40, Price(5500))
+        await asyncio.sleep(0)
+    assert journal.checkpoints >= 4
+    assert _wal_restarts(path) >= 2, "the WAL was restarted after the checkpoints"
+    journal.close()

@@ -15,6 +15,17 @@ commit crosses the mark, with an fsync: 8 to 24 ms on the engine's loop at 200 m
 checkpoints are off on the writer; every ``CHECKPOINT_EVERY`` commits a passive checkpoint runs on a
 worker thread with its own connection (readers and the writer carry on meanwhile).
 
+Restarting the WAL: SQLite writes the WAL from its start again only when a write transaction begins
+while every frame is already in the database file. Under load the writer never lets that happen: the
+next group of rows begins a transaction within a millisecond of each commit, while the worker's
+checkpoint takes tens of milliseconds, so frames committed meanwhile are always left over. The WAL file
+then grew by every byte ever written (1.3 MB/s at 200 matches: 4.6 GB an hour) and its index, the
+``-shm`` file SQLite maps into memory, by 32 KiB per 16 MB (0.27 MB/min of RSS; docs/benchmarks.md,
+"Soak"). So after each worker checkpoint, the first commit on the loop copies the tail the worker left
+(the frames of those tens of milliseconds) with a passive checkpoint of its own, between the commit and
+the next transaction: the next write then restarts the WAL, which stays about ``CHECKPOINT_EVERY``
+windows long.
+
 Retention: decisions are the bulk of the file (about 50 MB an hour at 50 matches), so rows older than
 ``decision_retention_ms`` and beyond the newest ``decision_max_rows`` are deleted at most once a
 minute; SQLite reuses the freed pages, so the file stays bounded.
@@ -72,6 +83,7 @@ class JournalBase:
         self._commits_since_checkpoint = 0
         self._checkpointing = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
+        self._tail_due = False  # a worker checkpoint finished: copy its tail at the next commit
         self._closed = False
 
     def _migrate(self) -> None:
@@ -104,9 +116,24 @@ class JournalBase:
             self._db.execute("COMMIT")
             self.commits += 1
             self._commits_since_checkpoint += 1
+            if self._tail_due:
+                self._copy_tail()
             if self._commits_since_checkpoint >= CHECKPOINT_EVERY:
                 self._commits_since_checkpoint = 0
                 self._checkpoint_soon()
+
+    def _copy_tail(self) -> None:
+        """Between a commit and the next transaction: copy what the worker's checkpoint left, so that
+        every frame is in the database file and the next write restarts the WAL from its start."""
+        if not self._checkpointing.acquire(blocking=False):
+            return  # the worker is checkpointing again: its tail is copied after it
+        try:
+            self._tail_due = False
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:
+            log.warning("journal checkpoint failed: %s", error)
+        finally:
+            self._checkpointing.release()
 
     def _checkpoint_soon(self) -> None:
         """A passive checkpoint on a worker thread (inline without a loop: CLI, scripts, tests)."""
@@ -128,6 +155,7 @@ class JournalBase:
                 self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self.checkpoints += 1
+            self._tail_due = True
         except sqlite3.Error as error:  # the next one retries; the WAL only grows meanwhile
             log.warning("journal checkpoint failed: %s", error)
         finally:
