@@ -131,9 +131,28 @@ def test_old_decisions_and_those_beyond_the_cap_are_pruned(tmp_path: Path) -> No
     journal = Journal(tmp_path / "j.sqlite", decision_retention_ms=1_000, decision_max_rows=5)
     for ts in (100, 200, 5_000, 5_100, 5_200, 5_300, 5_400, 5_500, 5_600):
         journal.record_decision("m1", ts, "a", "best_bid", str(ts), Price(5500))
-    assert journal.prune_decisions(now_ms=5_800) == 4, "two too old, then two beyond the cap of five"
+    assert journal.prune_history(now_ms=5_800) == 4, "two too old, then two beyond the cap of five"
     kept = [row[2] for row in journal.history("m1") if row[1] == "decision"]
     assert kept == [f"a best_bid: {ts}" for ts in (5_200, 5_300, 5_400, 5_500, 5_600)]
+
+
+def test_old_order_events_are_pruned_but_never_the_orders_and_fills_recovery_reads(tmp_path: Path) -> None:
+    """One order event per write (~195 a second at 200 matches): without retention the journal grew
+    ~50 MB an hour. The order's own row (its last state) and the fills stay."""
+    journal = Journal(tmp_path / "j.sqlite", decision_retention_ms=1_000, order_event_max_rows=3)
+    journal.order_intent(JournalOrder("c1", "m1", "a", "T-A", Price(5000), Count(500), None, "pending"), 100)
+    for ts in (200, 5_000, 5_100, 5_200, 5_300):
+        journal.order_update(
+            "c1", "m1", "amended", price=Price(5000 + ts // 100), count=Count(500), order_id="o1",
+            state="resting", detail=str(ts), ts_ms=ts,
+        )
+    fill = JournalFill("t1", "m1", "o1", "T-A", "a", Price(5000), Count(100), Money(0), False, 150)
+    journal.record_fill(fill)
+    assert journal.prune_history(now_ms=5_800) == 3, "the intent and an amend too old, one beyond the cap"
+    events = [row[2] for row in journal.history("m1") if row[1] == "order"]
+    assert [e.rsplit(" ", 1)[-1] for e in events] == ["5100", "5200", "5300"]
+    assert journal.order_by_client_id("c1") is not None
+    assert [f.trade_id for f in journal.fills("m1")] == ["t1"]
 
 
 async def test_the_wal_is_checkpointed_off_the_loop(tmp_path: Path) -> None:

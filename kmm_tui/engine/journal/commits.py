@@ -26,9 +26,11 @@ then grew by every byte ever written (1.3 MB/s at 200 matches: 4.6 GB an hour) a
 the next transaction: the next write then restarts the WAL, which stays about ``CHECKPOINT_EVERY``
 windows long.
 
-Retention: decisions are the bulk of the file (about 50 MB an hour at 50 matches), so rows older than
-``decision_retention_ms`` and beyond the newest ``decision_max_rows`` are deleted at most once a
-minute; SQLite reuses the freed pages, so the file stays bounded.
+Retention: decisions (about 50 MB an hour at 50 matches) and order events (one row per write: about
+50 MB an hour at 200 matches) are the bulk of the file, so rows of either older than
+``decision_retention_ms`` and beyond the newest ``decision_max_rows`` / ``order_event_max_rows`` are
+deleted at most once a minute; SQLite reuses the freed pages, so the file stays bounded. Orders' last
+states and fills, which recovery reads, are kept.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ log = logging.getLogger(__package__)  # "kmm_tui.engine.journal", as before the 
 COMMIT_WINDOW_MS = 200
 DECISION_RETENTION_MS = 6 * 3_600_000
 DECISION_MAX_ROWS = 500_000
+ORDER_EVENT_MAX_ROWS = 1_000_000  # one per write: ~1.4 h of 200 matches amending 195 times a second
 PRUNE_EVERY_S = 60.0
 CHECKPOINT_EVERY = 50  # commits (about 10 s at one commit per window)
 
@@ -64,11 +67,13 @@ class JournalBase:
         commit_window_ms: int = COMMIT_WINDOW_MS,
         decision_retention_ms: int = DECISION_RETENTION_MS,
         decision_max_rows: int = DECISION_MAX_ROWS,
+        order_event_max_rows: int = ORDER_EVENT_MAX_ROWS,
     ) -> None:
         self.path = path
         self.commit_window_ms = commit_window_ms
         self.decision_retention_ms = decision_retention_ms
         self.decision_max_rows = decision_max_rows
+        self.order_event_max_rows = order_event_max_rows
         self.commits = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -105,13 +110,13 @@ class JournalBase:
     # --- commits ----------------------------------------------------------------------------------
 
     def commit(self) -> None:
-        """Commit whatever is pending now (and prune decisions when a minute has passed)."""
+        """Commit whatever is pending now (and prune the history when a minute has passed)."""
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
         if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
             self._pruned_at = time.monotonic()
-            self.prune_decisions(int(time.time() * 1000))
+            self.prune_history(int(time.time() * 1000))
         if self._db.in_transaction:
             self._db.execute("COMMIT")
             self.commits += 1
@@ -197,17 +202,21 @@ class JournalBase:
         except sqlite3.Error as error:  # a full disk must not stop the engine; the next commit retries
             log.error("journal commit failed: %s", error)
 
-    def prune_decisions(self, now_ms: int) -> int:
-        """Delete decisions older than the retention and beyond the row cap; returns how many."""
-        before = self._db.total_changes
+    def prune_history(self, now_ms: int) -> int:
+        """Delete decisions and order events older than the retention and beyond their row caps;
+        returns how many rows went. Neither is read to recover: the ``orders`` table holds each
+        order's last state and ``fills`` every fill, and neither is pruned."""
         cutoff = now_ms - self.decision_retention_ms
-        self._db.execute(
-            "DELETE FROM decisions WHERE id < IFNULL((SELECT id FROM decisions WHERE ts_ms >= ? "
-            "ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM decisions))",
-            (cutoff,),
+        return self._prune("decisions", cutoff, self.decision_max_rows) + self._prune(
+            "order_events", cutoff, self.order_event_max_rows
         )
+
+    def _prune(self, table: str, cutoff_ms: int, max_rows: int) -> int:
+        before = self._db.total_changes
         self._db.execute(
-            "DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - ?",
-            (self.decision_max_rows,),
+            f"DELETE FROM {table} WHERE id < IFNULL((SELECT id FROM {table} WHERE ts_ms >= ? "
+            f"ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM {table}))",
+            (cutoff_ms,),
         )
+        self._db.execute(f"DELETE FROM {table} WHERE id <= (SELECT MAX(id) FROM {table}) - ?", (max_rows,))
         return self._db.total_changes - before
