@@ -69,6 +69,7 @@ from bench.common import (
     write_result,
     write_scenario,
 )
+from bench.reaction_legs import LEGS, LegTracer, ServerTimer
 from kmm_tui import eventloop
 from kmm_tui.bootstrap import sim_key_from_state
 from kmm_tui.domain.prices import Price, contracts
@@ -145,6 +146,9 @@ class Driver:
         self.markets: list[MarketDrive] = []
         self.updates = 0
         self.requotes = 0  # updates that moved the best competing bid: each needs exactly one amend
+        # ticker -> wall-clock ns just before each move of the best bid (reaction_legs: the precise
+        # first leg, with no millisecond truncation); taken by each ``stats`` call
+        self.moves: dict[str, list[int]] = {}
         for ticker_a, ticker_b in match_tickers(sim):
             ceiling_a = THEO_A_CENTS - EDGE_CENTS
             ceiling_b = 100 - THEO_A_CENTS - EDGE_CENTS
@@ -161,6 +165,7 @@ class Driver:
         rng = self.rng
         if rng.random() < self.requote_share:
             self.requotes += 1
+            self.moves.setdefault(market.ticker, []).append(time.time_ns())
             if market.mover is None:
                 market.mover = self._bid(market.ticker, market.anchor + rng.randint(1, MOVER_MAX_CENTS))
             else:
@@ -189,8 +194,13 @@ async def serve_sim(
 ) -> None:
     """Child process: run the simulator and the driver; obey ``go``/``stats``/``quit`` on stdin."""
     scenario = write_scenario(state_dir, n_matches)
-    async with SimServer(scenario, agents=False, tier=tier, state_dir=state_dir / "sim") as sim:
+    sim = SimServer(scenario, agents=False, tier=tier, state_dir=state_dir / "sim")
+    timer = ServerTimer(sim.app)  # how long an amend takes in here (the exchange's part of reaction)
+    timer.install_arrivals()
+    sim.app = timer
+    async with sim:
         counter = install_counter(sim)  # every 429 the exchange sends is counted here
+        lag_task = asyncio.create_task(timer.sample_lag(), name="sim-lag")
         driver = Driver(sim, rate, requote_share, seed)
         ready: dict[str, Any] = {
             "base_url": sim.base_url, "ws_url": sim.ws_url, "matches": match_tickers(sim)
@@ -211,14 +221,17 @@ async def serve_sim(
                     stats = {"cpu_s": time.process_time(), "wall_s": time.monotonic()}
                     counts = {"updates": driver.updates, "requotes": driver.requotes,
                               "refused_429": counter.refused}
-                    print(json.dumps({**stats, **counts}), flush=True)
+                    since_last = {"moves": driver.moves, "server": timer.take()}
+                    driver.moves = {}
+                    print(json.dumps({**stats, **counts, **since_last}), flush=True)
                 elif line == "quit":
                     break
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for running in (task, lag_task):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
 
 
 # --- the parent: the engine under load --------------------------------------------------------------
@@ -330,6 +343,7 @@ class Probe:
                 moved = self.moved_ms.pop(event.ticker, None)
                 if moved is not None and event.action is OrderAction.AMENDED:
                     self.reactions_ms.append(time.time_ns() // 1_000_000 - moved)
+                TRACER.answered(event.ticker, event.action is OrderAction.AMENDED)
 
     def on_delta(self, event: BookEvent) -> None:
         """A competitor's delta above the anchor moves the best bid: our amend must follow it."""
@@ -337,6 +351,7 @@ class Probe:
         delta = event.delta
         if event.client_order_id is None and delta is not None and anchor is not None and delta[0] > anchor:
             self.moved_ms.setdefault(event.ticker, event.ts_ms)
+            TRACER.moved(event.ticker, event.ts_ms)
 
     async def sample_lag(self) -> None:
         while True:
@@ -346,6 +361,7 @@ class Probe:
 
 
 PROBE = Probe()
+TRACER = LegTracer()  # reaction leg by leg (bench/reaction_legs.py)
 
 
 def _timer_overhead_ns(samples: int = 20_000) -> int:
@@ -432,6 +448,7 @@ async def window(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     updates0, writes0, rejected0, decided0 = probe.book_updates, probe.writes, probe.rejected, decisions[0]
     lag_mark, delay_mark, reaction_mark = len(probe.lags), len(probe.feed_delays_ms), len(probe.reactions_ms)
+    legs_mark = len(TRACER.done)
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     sim_after = await sim.stats()
@@ -471,6 +488,8 @@ async def window(
             "p50": percentile(reactions, 50) if reactions else None,
             "p99": percentile(reactions, 99) if reactions else None,
         },
+        "reaction_legs_ms": TRACER.legs(legs_mark, sim_after["moves"]),
+        "exchange_amend_ms": sim_after["server"],
         "writes_paced_by_limiter": paced,
         # a write is decided, then waits in the limiter: its decision is that old when it is sent
         "mean_decision_age_at_send_ms": round((after["paced_s"] - before["paced_s"]) / writes * 1000, 1)
@@ -544,6 +563,7 @@ async def measure(
         probe.feed_delays_ms.clear()
         probe.reactions_ms.clear()
         probe.moved_ms.clear()
+        TRACER.clear()
         probe.movers_above = {}
         for a, b in sim.ready["matches"]:
             probe.movers_above[a] = (THEO_A_CENTS - EDGE_CENTS - ANCHOR_BELOW_CEILING_CENTS) * 100
@@ -572,7 +592,7 @@ async def measure(
             add_s = time.perf_counter() - added
             lag_task = asyncio.create_task(probe.sample_lag(), name="lag-sampler")
             await sim.send("go")
-            with counting_decisions() as decisions:
+            with TRACER.installed(), counting_decisions() as decisions:
                 await asyncio.sleep(config.warmup_s)
                 idle = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 started = time.perf_counter()
@@ -766,6 +786,7 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
               f"rounds re-decided after waiting for tokens {w['rounds_waited_for_tokens']} "
               f"(mean wait {w['mean_token_wait_ms']} ms), 429s received {w['http_429_received']}")
     print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
+    _print_legs(case["quoting"])
     quoting = case["quoting"]
     print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
           f"{quoting['recording_share_of_engine_cpu'] * 100:.1f}% of the engine's CPU while quoting; "
@@ -782,6 +803,19 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
         print(f"  BASIC tier: a write carries a decision {age['write_gate']} ms old on average "
               f"(baseline without the write gate {age['baseline_no_gate']} ms, ratio "
               f"{case['ratio_decision_age_baseline_over_gate']}x)")
+
+
+def _print_legs(w: dict[str, Any]) -> None:
+    legs, server = w["reaction_legs_ms"], w["exchange_amend_ms"]
+    parts = "  ".join(f"{leg} {legs[leg]['p50']}/{legs[leg]['p99']}" for leg in LEGS)
+    print(f"  reaction legs p50/p99 ms ({legs['n_complete']} of {legs['n_moves_answered']} moves "
+          f"followed): {parts}")
+    print(f"  {'':13s} engine receive->reply {legs['engine_total']['p50']}/{legs['engine_total']['p99']}; "
+          f"precise (driver ns stamp): feed {legs['precise_feed']['p50']}/{legs['precise_feed']['p99']}, "
+          f"reaction {legs['precise_reaction']['p50']}/{legs['precise_reaction']['p99']}")
+    print(f"  {'':13s} in the simulator: amend arrival->reply {server['arrival']['p50']}/"
+          f"{server['arrival']['p99']}, app {server['app']['p50']}/{server['app']['p99']}, "
+          f"sim loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
 
 
 def _print(result: dict[str, Any]) -> None:

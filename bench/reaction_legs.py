@@ -1,0 +1,239 @@
+"""Reaction, leg by leg: where the time goes between a competitor's delta and the reply to our amend.
+
+``bench_scale.py`` measures reaction as the exchange's timestamp (ms) of a delta that moves the best
+competing bid -> our process receiving the engine's ``OrderChanged`` AMENDED for that ticker. This
+module follows each such move through the engine with ``time.perf_counter_ns`` stamps taken by thin
+wrappers around the engine's own methods (bench only; the engine is not changed for it):
+
+* feed: exchange ts -> the delta handed to the engine by the feed (wall clock, ms: the exchange's ts
+  has ms resolution; ``precise_feed_ms`` replaces it by the driver's own ns stamp of the move, taken in
+  the simulator's process just before the exchange applied it: the same clock, no truncation);
+* wake: delta received -> the match's runner starts a pass (the first pass that begins after it);
+* decide: pass start -> ``decide()`` returned (risk check, inputs, decision);
+* hand: decision -> the amend handed to execution's write (reconciler, write gate);
+* queue: handed -> the request starts on the write path (rate limiter, connection slot, signing);
+* request: request start -> reply read (aiohttp, loopback, the simulator; ``server`` below is the part
+  spent inside the simulator's ASGI app);
+* emit: reply read -> ``OrderChanged`` received by the bench's listener.
+
+Only moves whose stamps all arrive in order are counted in the legs (a reply already in flight when
+the move arrived answers the move without being caused by it: counted in reaction, not in the legs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import percentile
+from kmm_tui.engine import strategy as strategy_module
+from kmm_tui.engine.execution import Execution
+from kmm_tui.engine.match import MatchRuntime
+from kmm_tui.engine.reconciler import Action, Amend
+from kmm_tui.kalshi.writepath import WritePath
+
+LEGS = ("feed", "wake", "decide", "hand", "queue", "request", "emit")
+
+
+@dataclass(slots=True)
+class Trace:
+    """One best-bid move on one ticker, followed to the reply of our amend (perf_counter ns stamps)."""
+
+    exchange_ms: int
+    received_wall_ns: int
+    received: int
+    woken: int = 0
+    decided: int = 0
+    handed: int = 0
+    sent: int = 0
+    replied: int = 0
+
+
+class LegTracer:
+    """Open traces by ticker, stamped by wrappers installed around the engine's methods."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, Trace] = {}
+        self.done: list[tuple[str, Trace, int, int]] = []  # (ticker, trace, emitted ns, emitted wall ns)
+        self._deciding: tuple[Trace, ...] = ()
+
+    def moved(self, ticker: str, exchange_ms: int) -> None:
+        if ticker not in self.open:
+            self.open[ticker] = Trace(exchange_ms, time.time_ns(), time.perf_counter_ns())
+
+    def answered(self, ticker: str, amended: bool) -> None:
+        trace = self.open.pop(ticker, None)
+        if trace is not None and amended:
+            self.done.append((ticker, trace, time.perf_counter_ns(), time.time_ns()))
+
+    def clear(self) -> None:
+        self.open.clear()
+        del self.done[:]
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Wrap the runner's pass, ``decide``, execution's apply and the write path's send."""
+        runner_cls = strategy_module.StrategyRunner
+        original_pass = runner_cls._decide_and_act
+        original_decide = strategy_module.decide
+        original_apply = Execution._apply
+        original_send = WritePath.send
+        tracer = self
+
+        async def traced_pass(runner: Any, match: MatchRuntime) -> None:
+            now = time.perf_counter_ns()
+            woken = []
+            for ticker in match.spec.tickers:
+                trace = tracer.open.get(ticker)
+                if trace is not None and not trace.woken:
+                    trace.woken = now
+                    woken.append(trace)
+            tracer._deciding = tuple(woken)
+            await original_pass(runner, match)
+
+        def traced_decide(*args: Any, **kwargs: Any) -> Any:
+            decision = original_decide(*args, **kwargs)
+            now = time.perf_counter_ns()
+            for trace in tracer._deciding:
+                trace.decided = now
+            tracer._deciding = ()
+            return decision
+
+        async def traced_apply(execution: Any, match: MatchRuntime, action: Action) -> None:
+            if isinstance(action, Amend):
+                trace = tracer.open.get(action.order.ticker)
+                if trace is not None and trace.decided and not trace.handed:
+                    trace.handed = time.perf_counter_ns()
+            await original_apply(execution, match, action)
+
+        async def traced_send(path: Any, method: str, url: str, **kwargs: Any) -> tuple[int, bytes]:
+            body = kwargs.get("body")
+            ticker = body.get("ticker") if isinstance(body, dict) and url.endswith("/amend") else None
+            trace = tracer.open.get(ticker) if ticker else None
+            if trace is None or not trace.handed or trace.sent:
+                return await original_send(path, method, url, **kwargs)
+            trace.sent = time.perf_counter_ns()
+            try:
+                return await original_send(path, method, url, **kwargs)
+            finally:
+                trace.replied = time.perf_counter_ns()
+
+        runner_cls._decide_and_act = traced_pass  # type: ignore[method-assign]
+        strategy_module.decide = traced_decide  # type: ignore[assignment]
+        Execution._apply = traced_apply  # type: ignore[method-assign]
+        WritePath.send = traced_send  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            runner_cls._decide_and_act = original_pass  # type: ignore[method-assign]
+            strategy_module.decide = original_decide  # type: ignore[assignment]
+            Execution._apply = original_apply  # type: ignore[method-assign]
+            WritePath.send = original_send  # type: ignore[method-assign]
+
+    def legs(self, since: int, moves: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        """p50/p99 (ms) of each leg over the traces done from index ``since``. ``moves``: ticker -> the
+        driver's wall-clock ns stamps of its moves (for the precise first leg and total)."""
+        rows: dict[str, list[float]] = {leg: [] for leg in LEGS}
+        precise_feed: list[float] = []
+        precise_total: list[float] = []
+        complete = 0
+        traces = self.done[since:]
+        for ticker, t, emitted, emitted_wall in traces:
+            stamps = (t.received, t.woken, t.decided, t.handed, t.sent, t.replied, emitted)
+            if not all(stamps) or any(b < a for a, b in itertools.pairwise(stamps)):
+                continue
+            complete += 1
+            rows["feed"].append(t.received_wall_ns / 1e6 - t.exchange_ms)
+            for leg, (a, b) in zip(LEGS[1:], itertools.pairwise(stamps), strict=True):
+                rows[leg].append((b - a) / 1e6)
+            moved = _nearest(moves.get(ticker, ()) if moves else (), t.exchange_ms)
+            if moved is not None:
+                precise_feed.append((t.received_wall_ns - moved) / 1e6)
+                precise_total.append((emitted_wall - moved) / 1e6)
+        out: dict[str, Any] = {"n_moves_answered": len(traces), "n_complete": complete}
+        for leg, values in rows.items():
+            out[leg] = _p(values)
+        out["engine_total"] = _p(
+            [(e - t.received) / 1e6 for _, t, e, _ in traces if t.replied and e >= t.received]
+        )
+        out["precise_feed"] = _p(precise_feed)
+        out["precise_reaction"] = _p(precise_total)
+        return out
+
+
+def _nearest(stamps: Any, exchange_ms: int, within_ms: int = 50) -> int | None:
+    """The driver's stamp of the move the exchange stamped ``exchange_ms`` (moves on one market are
+    seconds apart; the two clocks agree to a millisecond or two)."""
+    best = None
+    for ns in stamps:
+        gap = abs(ns / 1e6 - exchange_ms)
+        if gap <= within_ms and (best is None or gap < abs(best / 1e6 - exchange_ms)):
+            best = ns
+    return best
+
+
+def _p(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p99": None}
+    return {"p50": round(percentile(values, 50), 2), "p99": round(percentile(values, 99), 2)}
+
+
+class ServerTimer:
+    """In the simulator's process: how long an amend takes there, as ASGI middleware around its app.
+
+    ``arrival``: the request's first bytes read by the HTTP server (uvicorn's ``data_received``, keyed by
+    the connection's peer address) -> the reply handed to the socket; ``app``: the app's own part (the
+    rest is the server waiting for its loop and parsing). Also the simulator loop's lag (a 10 ms
+    sleeper's overshoot). Each ``take`` returns what was measured since the previous one.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.arrived: dict[Any, float] = {}
+        self.arrival_ms: list[float] = []
+        self.app_ms: list[float] = []
+        self.lags_ms: list[float] = []
+
+    def install_arrivals(self) -> None:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        original = H11Protocol.data_received
+        arrived = self.arrived
+
+        def stamped(protocol: Any, data: bytes) -> None:
+            arrived.setdefault(protocol.client, time.perf_counter())
+            original(protocol, data)
+
+        H11Protocol.data_received = stamped  # type: ignore[method-assign]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            end = time.perf_counter()
+            arrived = self.arrived.pop(scope.get("client"), None)
+            if scope["path"].endswith("/amend"):
+                self.app_ms.append((end - start) * 1000)
+                if arrived is not None:
+                    self.arrival_ms.append((end - arrived) * 1000)
+
+    async def sample_lag(self, period_s: float = 0.01) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(period_s)
+            self.lags_ms.append((time.perf_counter() - start - period_s) * 1000)
+
+    def take(self) -> dict[str, Any]:
+        out = {"arrival": _p(self.arrival_ms), "app": _p(self.app_ms), "loop_lag": _p(self.lags_ms),
+               "n": len(self.app_ms)}
+        self.arrival_ms, self.app_ms, self.lags_ms = [], [], []
+        return out
