@@ -49,6 +49,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,8 @@ KEEP_UP_MS = 100  # feed delay p99 above this means the engine is not keeping up
 ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: we quote one cent above
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
 DEEP_MAX_ORDERS = 6
+MOVES_KEPT = 32  # per market, the driver's newest move stamps (a market moves its best bid ~0.5/s)
+STATS_LINE_LIMIT = 1 << 22  # the child's stats line carries those stamps: 400 markets x 32 fit in 4 MiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ class Driver:
         self.requotes = 0  # updates that moved the best competing bid: each needs exactly one amend
         # ticker -> wall-clock ns just before each move of the best bid (reaction_legs: the precise
         # first leg, with no millisecond truncation); taken by each ``stats`` call
-        self.moves: dict[str, list[int]] = {}
+        self.moves: dict[str, deque[int]] = {}
         for ticker_a, ticker_b in match_tickers(sim):
             ceiling_a = THEO_A_CENTS - EDGE_CENTS
             ceiling_b = 100 - THEO_A_CENTS - EDGE_CENTS
@@ -165,7 +168,7 @@ class Driver:
         rng = self.rng
         if rng.random() < self.requote_share:
             self.requotes += 1
-            self.moves.setdefault(market.ticker, []).append(time.time_ns())
+            self.moves.setdefault(market.ticker, deque(maxlen=MOVES_KEPT)).append(time.time_ns())
             if market.mover is None:
                 market.mover = self._bid(market.ticker, market.anchor + rng.randint(1, MOVER_MAX_CENTS))
             else:
@@ -221,7 +224,8 @@ async def serve_sim(
                     stats = {"cpu_s": time.process_time(), "wall_s": time.monotonic()}
                     counts = {"updates": driver.updates, "requotes": driver.requotes,
                               "refused_429": counter.refused}
-                    since_last = {"moves": driver.moves, "server": timer.take()}
+                    since_last = {"moves": {t: list(m) for t, m in driver.moves.items()},
+                                  "server": timer.take()}
                     driver.moves = {}
                     print(json.dumps({**stats, **counts, **since_last}), flush=True)
                 elif line == "quit":
@@ -253,7 +257,7 @@ class SimProcess:
             "--matches", str(n_matches), "--rate", str(config.rate),
             "--requote-share", str(config.requote_share), "--seed", str(config.seed),
             "--state-dir", str(state_dir), "--tier", tier, "--key-type", config.key_type,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=STATS_LINE_LIMIT,
         )
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 60)

@@ -77,7 +77,10 @@ class Execution:
         if self.gate is not None and not await self.gate.admit(match.match_id, ordered):
             match.wake.set()  # the tokens are here now: decide again on the current book (write_gate.py)
             return
-        await asyncio.gather(*(self._apply(match, action) for action in ordered))
+        if len(ordered) == 1:  # the usual round (one amend): no task, so no wait for the loop's next turn
+            await self._apply(match, ordered[0])
+        else:
+            await asyncio.gather(*(self._apply(match, action) for action in ordered))
 
     async def _apply(self, match: MatchRuntime, action: Action) -> None:
         if isinstance(action, Create):
