@@ -70,7 +70,7 @@ from bench.common import (
     write_result,
     write_scenario,
 )
-from bench.reaction_legs import LEGS, LegTracer, ServerTimer
+from bench.reaction_legs import LEGS, REQUEST_PARTS, LegTracer, ServerTimer
 from kmm_tui import eventloop
 from kmm_tui.bootstrap import sim_key_from_state
 from kmm_tui.domain.prices import Price, contracts
@@ -492,7 +492,7 @@ async def window(
             "p50": percentile(reactions, 50) if reactions else None,
             "p99": percentile(reactions, 99) if reactions else None,
         },
-        "reaction_legs_ms": TRACER.legs(legs_mark, sim_after["moves"]),
+        "reaction_legs_ms": TRACER.legs(legs_mark, sim_after["moves"], sim_after["server"].pop("served")),
         "exchange_amend_ms": sim_after["server"],
         "writes_paced_by_limiter": paced,
         # a write is decided, then waits in the limiter: its decision is that old when it is sent
@@ -811,15 +811,16 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
 
 def _print_legs(w: dict[str, Any]) -> None:
     legs, server = w["reaction_legs_ms"], w["exchange_amend_ms"]
-    parts = "  ".join(f"{leg} {legs[leg]['p50']}/{legs[leg]['p99']}" for leg in LEGS)
+    def pair(name: str) -> str:
+        return f"{legs[name]['p50']}/{legs[name]['p99']}"
+
     print(f"  reaction legs p50/p99 ms ({legs['n_complete']} of {legs['n_moves_answered']} moves "
-          f"followed): {parts}")
-    print(f"  {'':13s} engine receive->reply {legs['engine_total']['p50']}/{legs['engine_total']['p99']}; "
-          f"precise (driver ns stamp): feed {legs['precise_feed']['p50']}/{legs['precise_feed']['p99']}, "
-          f"reaction {legs['precise_reaction']['p50']}/{legs['precise_reaction']['p99']}")
-    print(f"  {'':13s} in the simulator: amend arrival->reply {server['arrival']['p50']}/"
-          f"{server['arrival']['p99']}, app {server['app']['p50']}/{server['app']['p99']}, "
-          f"sim loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
+          f"followed): {'  '.join(f'{leg} {pair(leg)}' for leg in LEGS)}")
+    print(f"  {'':13s} request = {'  '.join(f'{part} {pair(part)}' for part in REQUEST_PARTS)}; "
+          f"engine receive->reply {pair('engine_total')}")
+    print(f"  {'':13s} precise (the driver's ns stamp of each move): feed {pair('precise_feed')}, "
+          f"reaction {pair('precise_reaction')}; in the simulator: amend app {server['app']['p50']}/"
+          f"{server['app']['p99']}, loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
 
 
 def _print(result: dict[str, Any]) -> None:

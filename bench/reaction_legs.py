@@ -38,6 +38,9 @@ from kmm_tui.engine.reconciler import Action, Amend
 from kmm_tui.kalshi.writepath import WritePath
 
 LEGS = ("feed", "wake", "decide", "hand", "queue", "request", "emit")
+# the request leg: to the exchange (our write, loopback, the simulator's loop until it reads it), in the
+# exchange (read -> reply written), back (loopback, our loop until it reads the reply, aiohttp)
+REQUEST_PARTS = ("to_exchange", "in_exchange", "from_exchange")
 
 
 @dataclass(slots=True)
@@ -52,6 +55,7 @@ class Trace:
     handed: int = 0
     sent: int = 0
     replied: int = 0
+    order_id: str = ""
 
 
 class LegTracer:
@@ -118,6 +122,7 @@ class LegTracer:
             if trace is None or not trace.handed or trace.sent:
                 return await original_send(path, method, url, **kwargs)
             trace.sent = time.perf_counter_ns()
+            trace.order_id = url.rsplit("/", 2)[-2]
             try:
                 return await original_send(path, method, url, **kwargs)
             finally:
@@ -135,14 +140,21 @@ class LegTracer:
             Execution._apply = original_apply  # type: ignore[method-assign]
             WritePath.send = original_send  # type: ignore[method-assign]
 
-    def legs(self, since: int, moves: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    def legs(
+        self, since: int, moves: dict[str, list[int]] | None = None, served: list[list[Any]] | None = None
+    ) -> dict[str, Any]:
         """p50/p99 (ms) of each leg over the traces done from index ``since``. ``moves``: ticker -> the
-        driver's wall-clock ns stamps of its moves (for the precise first leg and total)."""
-        rows: dict[str, list[float]] = {leg: [] for leg in LEGS}
+        driver's wall-clock ns stamps of its moves (the precise first leg and total); ``served``: the
+        simulator's (order id, arrival ns, reply ns) of each amend, on the same monotonic clock as our
+        stamps (``perf_counter`` is CLOCK_MONOTONIC on Linux): the request leg split in three."""
+        rows: dict[str, list[float]] = {leg: [] for leg in (*LEGS, *REQUEST_PARTS)}
         precise_feed: list[float] = []
         precise_total: list[float] = []
         complete = 0
         traces = self.done[since:]
+        by_order: dict[str, list[tuple[int, int]]] = {}
+        for order_id, arrived, replied in served or ():
+            by_order.setdefault(order_id, []).append((arrived, replied))
         for ticker, t, emitted, emitted_wall in traces:
             stamps = (t.received, t.woken, t.decided, t.handed, t.sent, t.replied, emitted)
             if not all(stamps) or any(b < a for a, b in itertools.pairwise(stamps)):
@@ -151,6 +163,14 @@ class LegTracer:
             rows["feed"].append(t.received_wall_ns / 1e6 - t.exchange_ms)
             for leg, (a, b) in zip(LEGS[1:], itertools.pairwise(stamps), strict=True):
                 rows[leg].append((b - a) / 1e6)
+            server = next(
+                (s for s in by_order.get(t.order_id, ()) if t.sent <= s[0] <= s[1] <= t.replied), None
+            )
+            if server is not None:
+                for part, (a, b) in zip(
+                    REQUEST_PARTS, itertools.pairwise((t.sent, *server, t.replied)), strict=True
+                ):
+                    rows[part].append((b - a) / 1e6)
             moved = _nearest(moves.get(ticker, ()) if moves else (), t.exchange_ms)
             if moved is not None:
                 precise_feed.append((t.received_wall_ns - moved) / 1e6)
@@ -186,16 +206,17 @@ def _p(values: list[float]) -> dict[str, float | None]:
 class ServerTimer:
     """In the simulator's process: how long an amend takes there, as ASGI middleware around its app.
 
-    ``arrival``: the request's first bytes read by the HTTP server (uvicorn's ``data_received``, keyed by
-    the connection's peer address) -> the reply handed to the socket; ``app``: the app's own part (the
-    rest is the server waiting for its loop and parsing). Also the simulator loop's lag (a 10 ms
-    sleeper's overshoot). Each ``take`` returns what was measured since the previous one.
+    ``in_exchange``: the request's first bytes read by the HTTP server (uvicorn's ``data_received``,
+    keyed by the connection's peer address) -> the reply handed to the socket; ``app``: the app's own
+    part (the rest is parsing and waiting for the simulator's loop). Each amend is also kept as (order
+    id, arrival ns, reply ns) for the engine's side to split its request leg. Also the simulator loop's
+    lag (a 10 ms sleeper's overshoot). ``take`` returns what was measured since the previous call.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.arrived: dict[Any, float] = {}
-        self.arrival_ms: list[float] = []
+        self.arrived: dict[Any, int] = {}
+        self.served: list[list[Any]] = []
         self.app_ms: list[float] = []
         self.lags_ms: list[float] = []
 
@@ -206,7 +227,7 @@ class ServerTimer:
         arrived = self.arrived
 
         def stamped(protocol: Any, data: bytes) -> None:
-            arrived.setdefault(protocol.client, time.perf_counter())
+            arrived.setdefault(protocol.client, time.perf_counter_ns())
             original(protocol, data)
 
         H11Protocol.data_received = stamped  # type: ignore[method-assign]
@@ -215,16 +236,17 @@ class ServerTimer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = time.perf_counter_ns()
         try:
             await self.app(scope, receive, send)
         finally:
-            end = time.perf_counter()
+            end = time.perf_counter_ns()
             arrived = self.arrived.pop(scope.get("client"), None)
-            if scope["path"].endswith("/amend"):
-                self.app_ms.append((end - start) * 1000)
+            path = scope["path"]
+            if path.endswith("/amend"):
+                self.app_ms.append((end - start) / 1e6)
                 if arrived is not None:
-                    self.arrival_ms.append((end - arrived) * 1000)
+                    self.served.append([path.rsplit("/", 2)[-2], arrived, end])
 
     async def sample_lag(self, period_s: float = 0.01) -> None:
         while True:
@@ -233,7 +255,12 @@ class ServerTimer:
             self.lags_ms.append((time.perf_counter() - start - period_s) * 1000)
 
     def take(self) -> dict[str, Any]:
-        out = {"arrival": _p(self.arrival_ms), "app": _p(self.app_ms), "loop_lag": _p(self.lags_ms),
-               "n": len(self.app_ms)}
-        self.arrival_ms, self.app_ms, self.lags_ms = [], [], []
+        out = {
+            "in_exchange": _p([(end - arrived) / 1e6 for _, arrived, end in self.served]),
+            "app": _p(self.app_ms),
+            "loop_lag": _p(self.lags_ms),
+            "n": len(self.app_ms),
+            "served": self.served,
+        }
+        self.served, self.app_ms, self.lags_ms = [], [], []
         return out
