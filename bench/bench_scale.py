@@ -70,7 +70,7 @@ from bench.common import (
     write_result,
     write_scenario,
 )
-from bench.reaction_legs import LEGS, REQUEST_PARTS, LegTracer, ServerTimer
+from bench.reaction_legs import FEED_PARTS, LEGS, REQUEST_PARTS, LegTracer, SendStamps, ServerTimer
 from kmm_tui import eventloop
 from kmm_tui.bootstrap import sim_key_from_state
 from kmm_tui.domain.prices import Price, contracts
@@ -152,6 +152,7 @@ class Driver:
         # ticker -> wall-clock ns just before each move of the best bid (reaction_legs: the precise
         # first leg, with no millisecond truncation); taken by each ``stats`` call
         self.moves: dict[str, deque[int]] = {}
+        self.send_stamps = SendStamps()  # when each move's delta left the exchange
         for ticker_a, ticker_b in match_tickers(sim):
             ceiling_a = THEO_A_CENTS - EDGE_CENTS
             ceiling_b = 100 - THEO_A_CENTS - EDGE_CENTS
@@ -168,7 +169,9 @@ class Driver:
         rng = self.rng
         if rng.random() < self.requote_share:
             self.requotes += 1
-            self.moves.setdefault(market.ticker, deque(maxlen=MOVES_KEPT)).append(time.time_ns())
+            moved_ns = time.time_ns()
+            self.moves.setdefault(market.ticker, deque(maxlen=MOVES_KEPT)).append(moved_ns)
+            self.send_stamps.moved(market.ticker, moved_ns)
             if market.mover is None:
                 market.mover = self._bid(market.ticker, market.anchor + rng.randint(1, MOVER_MAX_CENTS))
             else:
@@ -205,6 +208,7 @@ async def serve_sim(
         counter = install_counter(sim)  # every 429 the exchange sends is counted here
         lag_task = asyncio.create_task(timer.sample_lag(), name="sim-lag")
         driver = Driver(sim, rate, requote_share, seed)
+        driver.send_stamps.install()
         ready: dict[str, Any] = {
             "base_url": sim.base_url, "ws_url": sim.ws_url, "matches": match_tickers(sim)
         }
@@ -225,7 +229,7 @@ async def serve_sim(
                     counts = {"updates": driver.updates, "requotes": driver.requotes,
                               "refused_429": counter.refused}
                     since_last = {"moves": {t: list(m) for t, m in driver.moves.items()},
-                                  "server": timer.take()}
+                                  "server": timer.take(), "sent": driver.send_stamps.take()}
                     driver.moves = {}
                     print(json.dumps({**stats, **counts, **since_last}), flush=True)
                 elif line == "quit":
@@ -492,7 +496,9 @@ async def window(
             "p50": percentile(reactions, 50) if reactions else None,
             "p99": percentile(reactions, 99) if reactions else None,
         },
-        "reaction_legs_ms": TRACER.legs(legs_mark, sim_after["moves"], sim_after["server"].pop("served")),
+        "reaction_legs_ms": TRACER.legs(
+            legs_mark, sim_after["moves"], sim_after["server"].pop("served"), sim_after["sent"]
+        ),
         "exchange_amend_ms": sim_after["server"],
         "writes_paced_by_limiter": paced,
         # a write is decided, then waits in the limiter: its decision is that old when it is sent
@@ -818,9 +824,10 @@ def _print_legs(w: dict[str, Any]) -> None:
           f"followed): {'  '.join(f'{leg} {pair(leg)}' for leg in LEGS)}")
     print(f"  {'':13s} request = {'  '.join(f'{part} {pair(part)}' for part in REQUEST_PARTS)}; "
           f"engine receive->reply {pair('engine_total')}")
-    print(f"  {'':13s} precise (the driver's ns stamp of each move): feed {pair('precise_feed')}, "
-          f"reaction {pair('precise_reaction')}; in the simulator: amend app {server['app']['p50']}/"
-          f"{server['app']['p99']}, loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
+    print(f"  {'':13s} precise (the driver's ns stamp of each move): feed {pair('precise_feed')} = "
+          f"{'  '.join(f'{part} {pair(part)}' for part in FEED_PARTS)}; reaction {pair('precise_reaction')}")
+    print(f"  {'':13s} in the simulator: amend app {server['app']['p50']}/{server['app']['p99']}, "
+          f"loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ LEGS = ("feed", "wake", "decide", "hand", "queue", "request", "emit")
 # the request leg: to the exchange (our write, loopback, the simulator's loop until it reads it), in the
 # exchange (read -> reply written), back (loopback, our loop until it reads the reply, aiohttp)
 REQUEST_PARTS = ("to_exchange", "in_exchange", "from_exchange")
+# the first leg (precise): the move -> its delta leaving the exchange (the rest of the driver's burst,
+# the writer's queue) -> our listener (loopback, our loop reading and parsing the frames before it)
+FEED_PARTS = ("in_exchange_feed", "to_listener")
 
 
 @dataclass(slots=True)
@@ -141,13 +145,19 @@ class LegTracer:
             WritePath.send = original_send  # type: ignore[method-assign]
 
     def legs(
-        self, since: int, moves: dict[str, list[int]] | None = None, served: list[list[Any]] | None = None
+        self,
+        since: int,
+        moves: dict[str, list[int]] | None = None,
+        served: list[list[Any]] | None = None,
+        sent: list[list[Any]] | None = None,
     ) -> dict[str, Any]:
         """p50/p99 (ms) of each leg over the traces done from index ``since``. ``moves``: ticker -> the
         driver's wall-clock ns stamps of its moves (the precise first leg and total); ``served``: the
         simulator's (order id, arrival ns, reply ns) of each amend, on the same monotonic clock as our
-        stamps (``perf_counter`` is CLOCK_MONOTONIC on Linux): the request leg split in three."""
-        rows: dict[str, list[float]] = {leg: [] for leg in (*LEGS, *REQUEST_PARTS)}
+        stamps (``perf_counter`` is CLOCK_MONOTONIC on Linux): the request leg split in three; ``sent``:
+        the simulator's (ticker, ts_ms, wall ns) of each move's delta leaving it: the first leg in two."""
+        rows: dict[str, list[float]] = {leg: [] for leg in (*LEGS, *REQUEST_PARTS, *FEED_PARTS)}
+        sent_at = {(ticker, ts): ns for ticker, ts, ns in sent or ()}
         precise_feed: list[float] = []
         precise_total: list[float] = []
         complete = 0
@@ -175,6 +185,10 @@ class LegTracer:
             if moved is not None:
                 precise_feed.append((t.received_wall_ns - moved) / 1e6)
                 precise_total.append((emitted_wall - moved) / 1e6)
+                left = sent_at.get((ticker, t.exchange_ms))
+                if left is not None and moved <= left <= t.received_wall_ns:
+                    rows["in_exchange_feed"].append((left - moved) / 1e6)
+                    rows["to_listener"].append((t.received_wall_ns - left) / 1e6)
         out: dict[str, Any] = {"n_moves_answered": len(traces), "n_complete": complete}
         for leg, values in rows.items():
             out[leg] = _p(values)
@@ -264,3 +278,42 @@ class ServerTimer:
         }
         self.served, self.app_ms, self.lags_ms = [], [], []
         return out
+
+
+_TS_MS = re.compile(r'"ts_ms":(\d+)')
+
+
+class SendStamps:
+    """In the simulator's process: when the delta of each best-bid move left the exchange (its WebSocket
+    writer handed the frame to the socket), on the wall clock in ns. Splits the first leg in two: the
+    exchange's part (the rest of the driver's burst, the writer's queue) and the way to our listener."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, int] = {}  # ticker -> the move's ms: its delta carries that ts or later
+        self.sent: list[list[Any]] = []  # [ticker, the delta's ts_ms, sent wall ns]
+
+    def moved(self, ticker: str, wall_ns: int) -> None:
+        self.waiting.setdefault(ticker, wall_ns // 1_000_000)
+
+    def install(self) -> None:
+        from starlette.websockets import WebSocket
+
+        original = WebSocket.send_text
+        stamps = self
+
+        async def stamped(websocket: Any, data: str) -> None:
+            await original(websocket, data)
+            if stamps.waiting and data.startswith('{"type":"orderbook_delta"'):
+                start = data.find('"market_ticker":"') + 17
+                ticker = data[start : data.find('"', start)]
+                since = stamps.waiting.get(ticker)
+                found = _TS_MS.search(data) if since is not None else None
+                if since is not None and found is not None and int(found.group(1)) >= since:
+                    stamps.sent.append([ticker, int(found.group(1)), time.time_ns()])
+                    del stamps.waiting[ticker]
+
+        WebSocket.send_text = stamped  # type: ignore[method-assign]
+
+    def take(self) -> list[list[Any]]:
+        sent, self.sent = self.sent, []
+        return sent
