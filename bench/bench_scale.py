@@ -111,7 +111,7 @@ ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: 
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
 DEEP_MAX_ORDERS = 6
 MOVES_KEPT = 32  # per market, the driver's newest move stamps (a market moves its best bid ~0.5/s)
-STATS_LINE_LIMIT = 1 << 22  # the child's stats line carries those stamps: 400 markets x 32 fit in 4 MiB
+STATS_LINE_LIMIT = 1 << 24  # the child's stats line carries those and reaction_legs' stamps (< 4 MiB)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import re
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.reconciler import Action, Amend
 from kmm_tui.kalshi.writepath import WritePath
 
+KEPT = 10_000  # the simulator's newest stamps kept between two reads (a soak reads only at its end)
 LEGS = ("feed", "wake", "decide", "hand", "queue", "request", "emit")
 # the request leg: to the exchange (our write, loopback, the simulator's loop until it reads it), in the
 # exchange (read -> reply written), back (loopback, our loop until it reads the reply, aiohttp)
@@ -230,9 +232,9 @@ class ServerTimer:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.arrived: dict[Any, int] = {}
-        self.served: list[list[Any]] = []
-        self.app_ms: list[float] = []
-        self.lags_ms: list[float] = []
+        self.served: deque[list[Any]] = deque(maxlen=KEPT)
+        self.app_ms: deque[float] = deque(maxlen=KEPT)
+        self.lags_ms: deque[float] = deque(maxlen=KEPT)
 
     def install_arrivals(self) -> None:
         from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -271,12 +273,14 @@ class ServerTimer:
     def take(self) -> dict[str, Any]:
         out = {
             "in_exchange": _p([(end - arrived) / 1e6 for _, arrived, end in self.served]),
-            "app": _p(self.app_ms),
-            "loop_lag": _p(self.lags_ms),
+            "app": _p(list(self.app_ms)),
+            "loop_lag": _p(list(self.lags_ms)),
             "n": len(self.app_ms),
-            "served": self.served,
+            "served": list(self.served),
         }
-        self.served, self.app_ms, self.lags_ms = [], [], []
+        self.served.clear()
+        self.app_ms.clear()
+        self.lags_ms.clear()
         return out
 
 
@@ -290,7 +294,7 @@ class SendStamps:
 
     def __init__(self) -> None:
         self.waiting: dict[str, int] = {}  # ticker -> the move's ms: its delta carries that ts or later
-        self.sent: list[list[Any]] = []  # [ticker, the delta's ts_ms, sent wall ns]
+        self.sent: deque[list[Any]] = deque(maxlen=KEPT)  # [ticker, the delta's ts_ms, sent wall ns]
 
     def moved(self, ticker: str, wall_ns: int) -> None:
         self.waiting.setdefault(ticker, wall_ns // 1_000_000)
@@ -315,5 +319,6 @@ class SendStamps:
         WebSocket.send_text = stamped  # type: ignore[method-assign]
 
     def take(self) -> list[list[Any]]:
-        sent, self.sent = self.sent, []
+        sent = list(self.sent)
+        self.sent.clear()
         return sent
