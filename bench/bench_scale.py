@@ -25,8 +25,11 @@ through the redacting handler, the engine runs on ``kmm_tui.eventloop`` (uvloop)
 with the key kind of ``--key-type`` (Ed25519 by default; ``rsa`` for RSA-PSS). The quoting window opens
 only once start-up has settled (every bid resting and the feed delay back under 50 ms). Also measured
 in the quoting window: reaction (the exchange's timestamp of a competitor delta that moves the best bid
-to the reply of our amend that follows it), the client limiter's pacing of writes, and every 429 the
-exchange sent (counted by the simulator).
+to the reply of our amend that follows it), leg by leg (``bench/reaction_legs.py``: feed, wake,
+decide, hand, queue, request, emit, with the exchange's own part of the feed and request legs measured
+in the simulator's process), the client limiter's pacing of writes, and every 429 the exchange sent
+(counted by the simulator). The exchange's timestamp has ms resolution; the driver also stamps each
+move in ns (same clock, other process), and the reaction goal is judged on that precise figure.
 
 Cases: ``--matches`` at the prestige tier (200 matches at this rate need ~200 amends/s), plus
 ``--basic-at`` matches at the basic tier (10 amends/s: the limiter paces the writes; no 429 may arrive).
@@ -53,6 +56,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +78,7 @@ from bench.common import (
     write_result,
     write_scenario,
 )
+from bench.reaction_legs import FEED_PARTS, LEGS, REQUEST_PARTS, LegTracer, SendStamps, ServerTimer
 from kmm_tui import eventloop
 from kmm_tui.bootstrap import sim_key_from_state
 from kmm_tui.domain.prices import Price, contracts
@@ -116,6 +121,8 @@ KEEP_UP_MS = 100  # feed delay p99 above this means the engine is not keeping up
 ANCHOR_BELOW_CEILING_CENTS = 10  # a standing competitor 10c under our ceiling: we quote one cent above
 MOVER_MAX_CENTS = 5  # the mover bids 1..5c above the anchor: always under the ceiling
 DEEP_MAX_ORDERS = 6
+MOVES_KEPT = 32  # per market, the driver's newest move stamps (a market moves its best bid ~0.5/s)
+STATS_LINE_LIMIT = 1 << 24  # the child's stats line carries those and reaction_legs' stamps (< 4 MiB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,10 @@ class Driver:
         self.markets: list[MarketDrive] = []
         self.updates = 0
         self.requotes = 0  # updates that moved the best competing bid: each needs exactly one amend
+        # ticker -> wall-clock ns just before each move of the best bid (reaction_legs: the precise
+        # first leg, with no millisecond truncation); taken by each ``stats`` call
+        self.moves: dict[str, deque[int]] = {}
+        self.send_stamps = SendStamps()  # when each move's delta left the exchange
         for ticker_a, ticker_b in match_tickers(sim):
             ceiling_a = THEO_A_CENTS - EDGE_CENTS
             ceiling_b = 100 - THEO_A_CENTS - EDGE_CENTS
@@ -173,6 +184,9 @@ class Driver:
         rng = self.rng
         if rng.random() < self.requote_share:
             self.requotes += 1
+            moved_ns = time.time_ns()
+            self.moves.setdefault(market.ticker, deque(maxlen=MOVES_KEPT)).append(moved_ns)
+            self.send_stamps.moved(market.ticker, moved_ns)
             if market.mover is None:
                 market.mover = self._bid(market.ticker, market.anchor + rng.randint(1, MOVER_MAX_CENTS))
             else:
@@ -201,9 +215,15 @@ async def serve_sim(
 ) -> None:
     """Child process: run the simulator and the driver; obey ``go``/``stats``/``quit`` on stdin."""
     scenario = write_scenario(state_dir, n_matches)
-    async with SimServer(scenario, agents=False, tier=tier, state_dir=state_dir / "sim") as sim:
+    sim = SimServer(scenario, agents=False, tier=tier, state_dir=state_dir / "sim")
+    timer = ServerTimer(sim.app)  # how long an amend takes in here (the exchange's part of reaction)
+    timer.install_arrivals()
+    sim.app = timer
+    async with sim:
         counter = install_counter(sim)  # every 429 the exchange sends is counted here
+        lag_task = asyncio.create_task(timer.sample_lag(), name="sim-lag")
         driver = Driver(sim, rate, requote_share, seed)
+        driver.send_stamps.install()
         ready: dict[str, Any] = {
             "base_url": sim.base_url, "ws_url": sim.ws_url, "matches": match_tickers(sim)
         }
@@ -223,14 +243,18 @@ async def serve_sim(
                     stats = {"cpu_s": time.process_time(), "wall_s": time.monotonic()}
                     counts = {"updates": driver.updates, "requotes": driver.requotes,
                               "refused_429": counter.refused}
-                    print(json.dumps({**stats, **counts}), flush=True)
+                    since_last = {"moves": {t: list(m) for t, m in driver.moves.items()},
+                                  "server": timer.take(), "sent": driver.send_stamps.take()}
+                    driver.moves = {}
+                    print(json.dumps({**stats, **counts, **since_last}), flush=True)
                 elif line == "quit":
                     break
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for running in (task, lag_task):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
 
 
 # --- the parent: the engine under load --------------------------------------------------------------
@@ -252,7 +276,7 @@ class SimProcess:
             "--matches", str(n_matches), "--rate", str(config.rate),
             "--requote-share", str(config.requote_share), "--seed", str(config.seed),
             "--state-dir", str(state_dir), "--tier", tier, "--key-type", config.key_type,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=STATS_LINE_LIMIT,
         )
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 60)
@@ -342,6 +366,7 @@ class Probe:
                 moved = self.moved_ms.pop(event.ticker, None)
                 if moved is not None and event.action is OrderAction.AMENDED:
                     self.reactions_ms.append(time.time_ns() // 1_000_000 - moved)
+                TRACER.answered(event.ticker, event.action is OrderAction.AMENDED)
 
     def on_delta(self, event: BookEvent) -> None:
         """A competitor's delta above the anchor moves the best bid: our amend must follow it."""
@@ -349,6 +374,7 @@ class Probe:
         delta = event.delta
         if event.client_order_id is None and delta is not None and anchor is not None and delta[0] > anchor:
             self.moved_ms.setdefault(event.ticker, event.ts_ms)
+            TRACER.moved(event.ticker, event.ts_ms)
 
     async def sample_lag(self) -> None:
         while True:
@@ -358,6 +384,7 @@ class Probe:
 
 
 PROBE = Probe()
+TRACER = LegTracer()  # reaction leg by leg (bench/reaction_legs.py)
 
 
 def _timer_overhead_ns(samples: int = 20_000) -> int:
@@ -444,6 +471,7 @@ async def window(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     updates0, writes0, rejected0, decided0 = probe.book_updates, probe.writes, probe.rejected, decisions[0]
     lag_mark, delay_mark, reaction_mark = len(probe.lags), len(probe.feed_delays_ms), len(probe.reactions_ms)
+    legs_mark = len(TRACER.done)
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     sim_after = await sim.stats()
@@ -483,6 +511,10 @@ async def window(
             "p50": percentile(reactions, 50) if reactions else None,
             "p99": percentile(reactions, 99) if reactions else None,
         },
+        "reaction_legs_ms": TRACER.legs(
+            legs_mark, sim_after["moves"], sim_after["server"].pop("served"), sim_after["sent"]
+        ),
+        "exchange_amend_ms": sim_after["server"],
         "writes_paced_by_limiter": paced,
         # a write is decided, then waits in the limiter: its decision is that old when it is sent
         "mean_decision_age_at_send_ms": round((after["paced_s"] - before["paced_s"]) / writes * 1000, 1)
@@ -556,6 +588,7 @@ async def measure(
         probe.feed_delays_ms.clear()
         probe.reactions_ms.clear()
         probe.moved_ms.clear()
+        TRACER.clear()
         probe.movers_above = {}
         for a, b in sim.ready["matches"]:
             probe.movers_above[a] = (THEO_A_CENTS - EDGE_CENTS - ANCHOR_BELOW_CEILING_CENTS) * 100
@@ -584,7 +617,7 @@ async def measure(
             add_s = time.perf_counter() - added
             lag_task = asyncio.create_task(probe.sample_lag(), name="lag-sampler")
             await sim.send("go")
-            with counting_decisions() as decisions:
+            with TRACER.installed(), counting_decisions() as decisions:
                 await asyncio.sleep(config.warmup_s)
                 idle = await window(config.seconds, probe, decisions, sim, 2 * n_matches, prod)
                 started = time.perf_counter()
@@ -750,12 +783,16 @@ def _slope(points: list[tuple[float, float]]) -> float:
 
 
 def goal_figures(case: dict[str, Any]) -> dict[str, float | None]:
+    """The goals' figures. Reaction is judged on its precise measure (from the driver's ns stamp of the
+    move: the exchange's ms timestamp can be up to 1 ms early), else on the ms one."""
     w = case["quoting"]
+    precise = w["reaction_legs_ms"]["precise_reaction"]
+    reaction = precise if precise["p50"] is not None else w["reaction_ms"]
     return {
         "engine_cpu_pct": round(w["engine_cpu_share"] * 100, 1),
         "feed_delay_p99_ms": w["feed_delay_ms"]["p99"],
-        "reaction_p50_ms": w["reaction_ms"]["p50"],
-        "reaction_p99_ms": w["reaction_ms"]["p99"],
+        "reaction_p50_ms": reaction["p50"],
+        "reaction_p99_ms": reaction["p99"],
         "peak_rss_mb": w["peak_rss_mb"],
     }
 
@@ -846,6 +883,7 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
               f"rounds re-decided after waiting for tokens {w['rounds_waited_for_tokens']} "
               f"(mean wait {w['mean_token_wait_ms']} ms), 429s received {w['http_429_received']}")
     print(f"  ratio quoting/idle engine CPU: {case['ratio_cpu_quoting_over_idle']}x")
+    _print_legs(case["quoting"])
     quoting = case["quoting"]
     print(f"  session recording: {quoting['recording_cpu_s']} s CPU = "
           f"{quoting['recording_share_of_engine_cpu'] * 100:.1f}% of the engine's CPU while quoting; "
@@ -862,6 +900,21 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
         print(f"  BASIC tier: a write carries a decision {age['write_gate']} ms old on average "
               f"(baseline without the write gate {age['baseline_no_gate']} ms, ratio "
               f"{case['ratio_decision_age_baseline_over_gate']}x)")
+
+
+def _print_legs(w: dict[str, Any]) -> None:
+    legs, server = w["reaction_legs_ms"], w["exchange_amend_ms"]
+    def pair(name: str) -> str:
+        return f"{legs[name]['p50']}/{legs[name]['p99']}"
+
+    print(f"  reaction legs p50/p99 ms ({legs['n_complete']} of {legs['n_moves_answered']} moves "
+          f"followed): {'  '.join(f'{leg} {pair(leg)}' for leg in LEGS)}")
+    print(f"  {'':13s} request = {'  '.join(f'{part} {pair(part)}' for part in REQUEST_PARTS)}; "
+          f"engine receive->reply {pair('engine_total')}")
+    print(f"  {'':13s} precise (the driver's ns stamp of each move): feed {pair('precise_feed')} = "
+          f"{'  '.join(f'{part} {pair(part)}' for part in FEED_PARTS)}; reaction {pair('precise_reaction')}")
+    print(f"  {'':13s} in the simulator: amend app {server['app']['p50']}/{server['app']['p99']}, "
+          f"loop lag {server['loop_lag']['p50']}/{server['loop_lag']['p99']} ms")
 
 
 def _print(result: dict[str, Any]) -> None:

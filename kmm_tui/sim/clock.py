@@ -26,13 +26,14 @@ class SimClock:
         self._wall = wall
         self._monotonic = monotonic
         self._anchor_mono = monotonic()
-        self._anchor_ms = int(wall() * 1000)
+        self._anchor_ms = wall() * 1000  # float-ok: truncated once, in now_ms, like any clock's ms
         self._offset_ms = 0
 
     def now_ms(self) -> int:
-        """Current market time (never goes backwards)."""
+        """Current market time (never goes backwards). At real time it is the wall clock's ms: the start
+        and the time since are added before the one truncation (truncating each ran up to 2 ms behind)."""
         elapsed = self._monotonic() - self._anchor_mono
-        return self._anchor_ms + int(elapsed * self.time_scale * 1000) + self._offset_ms
+        return int(self._anchor_ms + elapsed * self.time_scale * 1000) + self._offset_ms
 
     def __call__(self) -> int:
         return self.now_ms()

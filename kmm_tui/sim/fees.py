@@ -7,6 +7,7 @@ the only rounding is the exchange's own ceiling.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -22,10 +23,13 @@ QUADRATIC_WITH_COMBO_MAKER = "quadratic_with_combo_maker_fees"
 FEE_TYPES = (QUADRATIC, QUADRATIC_WITH_MAKER, QUADRATIC_WITH_COMBO_MAKER)
 
 
+@functools.lru_cache(maxsize=4096)
 def fill_fee(fee_type: str, multiplier: Decimal, yes_price: int, count: int, *, is_taker: bool) -> Money:
     """Fee in micro-dollars for one fill of ``count`` (1/100 contracts) at ``yes_price``.
 
-    P(1−P) is symmetric, so the YES price serves for either leg.
+    P(1−P) is symmetric, so the YES price serves for either leg. Cached: every order placed or amended
+    reserves its worst-case fee, and the exact ``Fraction`` arithmetic was an eighth of the simulator's
+    time per order at 200 matches; a few prices and sizes recur.
     """
     if is_taker:
         rate = TAKER_RATE

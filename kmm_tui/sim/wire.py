@@ -6,6 +6,7 @@ strings, balances in integer cents, times as ISO-8601 UTC (and ``*_ts_ms`` where
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,8 +39,13 @@ CENT_MONEY = MONEY_SCALE // 100
 def iso_ms(ms: int) -> str:
     """Unix ms → '2026-11-28T16:05:00.412000Z' (microsecond field, like Kalshi)."""
     seconds, millis = divmod(ms, 1000)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{millis:03d}000Z"
+    return f"{_iso_second(seconds)}.{millis:03d}000Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_second(seconds: int) -> str:
+    """The date and time of one second: every book delta is stamped, thousands in the same second."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def iso_s(ms: int) -> str:

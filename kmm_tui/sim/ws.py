@@ -51,6 +51,17 @@ CHANNELS = (
 SEQ_CHANNELS = ("orderbook_delta", "order_group_updates")
 MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "user_orders", "market_positions")
 MAX_QUEUE = 50_000
+EVENT_CHANNELS: dict[type, str] = {  # the one channel that carries each kind of exchange event
+    BookDelta: "orderbook_delta",
+    TickerEvent: "ticker",
+    TradeEvent: "trade",
+    FillEvent: "fill",
+    OrderEvent: "user_orders",
+    PositionEvent: "market_positions",
+    GroupEvent: "order_group_updates",
+    LifecycleEvent: "market_lifecycle_v2",
+    EventChanged: "market_lifecycle_v2",
+}
 
 
 @dataclass(slots=True)
@@ -386,12 +397,18 @@ class Hub:
         }
 
     def on_event(self, event: SimEvent) -> None:
-        """Route one exchange event to every interested subscription (called synchronously)."""
+        """Route one exchange event to every subscription of its channel (called synchronously).
+
+        Only subscriptions of the event's channel are looked at: a book delta used to be offered to every
+        subscription of every session (six per engine), a third of the simulator's time per order.
+        """
         if not self.sessions:
             return
+        channel = EVENT_CHANNELS[type(event)]
         for session in list(self.sessions):
             for sub in list(session.subs.values()):
-                self._deliver(session, sub, event)
+                if sub.channel == channel:
+                    self._deliver(session, sub, event)
 
     def _wants(self, sub: Subscription, ticker: str) -> bool:
         return sub.tickers is None or ticker in sub.tickers

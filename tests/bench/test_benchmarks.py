@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_http, bench_reaction, bench_replay, bench_scale, bench_writes
+from bench import bench_http, bench_reaction, bench_replay, bench_scale, bench_writes, reaction_legs
 from bench.common import AMEND_TOKENS, CANCEL_TOKENS, CREATE_TOKENS, percentile, write_scenario
 from kmm_tui.sim import load_scenario
 
@@ -92,7 +92,38 @@ async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> 
     assert 0 <= idle["loop_lag_ms"]["p50"] <= idle["loop_lag_ms"]["max"]
     assert quoting["peak_rss_mb"] >= quoting["rss_mb"] > 0
     assert idle["keeps_up"], f"20 updates/s must not back the feed up: {idle['feed_delay_ms']}"
+    legs = quoting["reaction_legs_ms"]
+    assert set(reaction_legs.LEGS + reaction_legs.REQUEST_PARTS + reaction_legs.FEED_PARTS) <= set(legs)
+    assert legs["n_complete"] <= legs["n_moves_answered"] == quoting["reaction_ms"]["n"]
+    exchange = quoting["exchange_amend_ms"]
+    assert exchange["loop_lag"]["p50"] is not None, "the simulator's loop lag is sampled in its process"
+    assert "served" not in exchange, "the simulator's per-amend stamps are consumed, not reported"
     assert json.loads((tmp_path / "scale.json").read_text()) == result
+
+
+def test_reaction_legs_split_a_followed_move_and_match_the_drivers_stamp() -> None:
+    tracer = reaction_legs.LegTracer()
+    tracer.moved("T", exchange_ms=1_000)
+    trace = tracer.open["T"]
+    trace.received, trace.received_wall_ns = 10_000_000, 1_002_000_000  # received 2 ms after ts
+    trace.woken, trace.decided, trace.handed = 10_500_000, 10_600_000, 10_700_000
+    trace.sent, trace.replied, trace.order_id = 10_800_000, 13_800_000, "o1"
+    tracer.answered("T", amended=True)
+    tracer.done[-1] = ("T", trace, 13_900_000, 1_005_900_000)
+    moves = {"T": [999_000_000, 1_000_600_000, 1_500_000_000]}  # the move 0.6 ms into the exchange's ms
+    served = [["o1", 11_800_000, 12_800_000]]
+    sent = [["T", 1_000, 1_001_000_000]]  # the move's delta left the exchange 0.4 ms after the move
+    legs = tracer.legs(0, moves, served, sent)
+    assert legs["n_complete"] == 1
+    assert legs["feed"]["p50"] == 2.0 and legs["wake"]["p50"] == 0.5 and legs["request"]["p50"] == 3.0
+    assert (legs["to_exchange"]["p50"], legs["in_exchange"]["p50"], legs["from_exchange"]["p50"]) == (
+        1.0, 1.0, 1.0
+    )
+    assert legs["precise_feed"]["p50"] == 1.4 and legs["precise_reaction"]["p50"] == 5.3
+    assert (legs["in_exchange_feed"]["p50"], legs["to_listener"]["p50"]) == (0.4, 1.0)
+    tracer.moved("T", exchange_ms=2_000)
+    tracer.answered("T", amended=True)  # a reply that was in flight: no stamps of its own
+    assert tracer.legs(0, moves, served, sent)["n_complete"] == 1
 
 
 async def test_replay_bench_records_the_scale_session_and_replays_it_fast(tmp_path: Path) -> None:

@@ -1,17 +1,21 @@
 """A book change wakes a match only when what its decision reads changed: the best bid that is not
-ours, the best ask, staleness. Deeper levels and our own order moving in the feed wake nobody."""
+ours, the best ask, staleness. Deeper levels and our own order moving in the feed wake nobody; nor does
+the feed's echo of a write whose reply was applied already."""
 
 from __future__ import annotations
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.prices import Count, Price, TickGrid
+from kmm_tui.domain.inventory import Side
+from kmm_tui.domain.prices import Count, Price, TickGrid, contracts
 from kmm_tui.engine.bus import Bus
-from kmm_tui.engine.exchange import BookChange
+from kmm_tui.engine.exchange import BookChange, OrderUpdate
+from kmm_tui.engine.execution import Execution
 from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.marketdata import MarketData, visible_top
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.model import MatchStatus
+from kmm_tui.engine.orders import OrderState, OwnOrder
 from kmm_tui.engine.recorder import Recorder
 
 from .conftest import spec as match_spec
@@ -71,3 +75,25 @@ def test_our_own_order_moving_in_the_feed_wakes_nobody_but_a_competitor_at_our_l
     assert not s.change(book({5600: 500, 5500: 500, 5400: 300}), ours=ours, delta=(5600, 500))
     assert not s.change(book({5600: 500, 5400: 300}), ours=ours, delta=(5500, -500)), "our old level goes"
     assert s.change(book({5600: 800, 5400: 300})), "a competitor joins our level"
+
+
+def test_the_feeds_echo_of_an_applied_write_wakes_nobody_but_a_change_to_our_order_does() -> None:
+    bus = Bus(lambda: 1_000, Recorder(None))
+    match = MatchRuntime(_spec(), "EV", "title", Price(6000), Price(4000), MatchStatus.QUOTING)
+    orders = OrderLedger()
+    execution = Execution(bus, None, {"m1": match}, orders, None)  # type: ignore[arg-type]
+    order = OwnOrder("kmm-1", "m1", Side.A, A, Price(5100), contracts(5), order_id="o1",
+                     state=OrderState.RESTING)
+    orders.add(order)
+
+    def update(price: int = 5100, filled: int = 0, state: OrderState = OrderState.RESTING) -> bool:
+        match.wake.clear()
+        execution.on_order_update(
+            OrderUpdate("o1", "kmm-1", A, Price(price), contracts(filled), contracts(5 - filled), state)
+        )
+        return match.wake.is_set()
+
+    assert not update(), "the echo of the amend whose reply we applied"
+    assert update(price=5200), "the exchange shows another price"
+    assert update(price=5200, filled=2), "a fill"
+    assert update(price=5200, filled=2, state=OrderState.CANCELLED), "gone"

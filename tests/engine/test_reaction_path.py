@@ -1,0 +1,57 @@
+"""The path from a decision to its write adds no wait for the event loop's next turn.
+
+Reaction at 200 matches (docs/benchmarks.md) is counted in fractions of a millisecond: every hop
+through the loop's ready queue waits behind whatever else is ready then (other matches' decisions,
+the feed's frames). A round of one write (the usual amend after a competitor's move) is therefore
+sent from the runner's own turn, not from a task that starts on a later one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kmm_tui.engine import commands as cmd
+
+from .conftest import Trading, eventually, spec
+
+
+class TurnMarker:
+    """A session tap that, at each decision, queues a callback on the loop: a write that starts
+    before that callback has run was sent within the decision's own turn."""
+
+    def __init__(self) -> None:
+        self.ran = False
+
+    def decided(self, *args: Any) -> None:
+        self.ran = False
+        asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self.ran = True
+
+    def on_event(self, event: object) -> None:
+        pass
+
+
+async def test_the_amend_after_a_competitors_move_is_sent_in_the_turn_of_its_decision(
+    trading: Trading,
+) -> None:
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))  # ceilings 58/38
+    a, _ = t.tickers("KXCS2GAME")
+    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    marker = TurnMarker()
+    t.engine._strategy.tap = marker
+    port = t.engine._x
+    real_amend = port.amend
+    sent_after_a_turn: list[bool] = []
+
+    def amend(*args: Any, **kwargs: Any) -> Any:
+        sent_after_a_turn.append(marker.ran)
+        return real_amend(*args, **kwargs)
+
+    port.amend = amend  # type: ignore[method-assign]
+    t.compete(a, 50)
+    await eventually(lambda: t.our_price(a) == 5100, what="our bid one tick above 50c")
+    assert sent_after_a_turn == [False], "the amend waited for the loop's next turn"
