@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import pickle
 from collections.abc import AsyncIterator
 from typing import Any
 
 from kmm_tui.engine.engine import Engine
+from kmm_tui.engine_wire import crossable
 
 OPENER = "kmm_tui.app_engine:open_for_app"
 SCAN = "scan"
@@ -23,14 +23,7 @@ SCAN = "scan"
 
 def app_argument(args: argparse.Namespace) -> dict[str, Any]:
     """The arguments that can cross to the engine's process (hooks such as ``read_line`` stay here)."""
-    crossing: dict[str, Any] = {}
-    for name, value in vars(args).items():
-        try:
-            pickle.dumps(value)
-        except Exception:
-            continue
-        crossing[name] = value
-    return crossing
+    return crossable(vars(args))
 
 
 @contextlib.asynccontextmanager

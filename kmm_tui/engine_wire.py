@@ -97,22 +97,27 @@ def register_fast_pickling(modules: Iterable[str] = VIEW_MODULES) -> None:
                 copyreg.pickle(value, _reducer(value))
 
 
-def exception_to_wire(error: BaseException) -> tuple[str, str, tuple[Any, ...], dict[str, Any]]:
-    """(module, class name, args, attributes) of an exception; attributes that cannot be pickled are
-    dropped (the message, in ``args``, always crosses)."""
-    attributes: dict[str, Any] = {}
-    for name, value in vars(error).items():
+def crossable(values: dict[str, Any]) -> dict[str, Any]:
+    """The entries whose values pickle: hooks, handles and lambdas stay on this side."""
+    kept: dict[str, Any] = {}
+    for name, value in values.items():
         try:
             pickle.dumps(value)
         except Exception:
             continue
-        attributes[name] = value
+        kept[name] = value
+    return kept
+
+
+def exception_to_wire(error: BaseException) -> tuple[str, str, tuple[Any, ...], dict[str, Any]]:
+    """(module, class name, args, attributes) of an exception; attributes that cannot be pickled are
+    dropped (the message, in ``args``, always crosses)."""
     args: tuple[Any, ...] = error.args
     try:
         pickle.dumps(args)
     except Exception:
         args = (str(error),)
-    return type(error).__module__, type(error).__qualname__, args, attributes
+    return type(error).__module__, type(error).__qualname__, args, crossable(vars(error))
 
 
 def exception_from_wire(wire: tuple[str, str, tuple[Any, ...], dict[str, Any]]) -> BaseException:

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from kmm_tui.sim import SimServer
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.widgets.table import SyncTable
+from tests.support import until
 
 from .engine_openers import sim_argument, spec
 from .test_integration import cs2_pair, resting_on_exchange, wait_for
@@ -39,15 +39,6 @@ pytestmark = pytest.mark.slow
 
 OPENER = "tests.tui.engine_openers:open_against_sim"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def until(condition: Callable[[], bool], what: str, timeout_s: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def ended(engine: ProcessEngine) -> bool:

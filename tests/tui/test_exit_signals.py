@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from kmm_tui.sim import SimServer
+from tests.support import until
 
 QUIET = Path(__file__).resolve().parents[1] / "engine" / "quiet.toml"
 KMM = Path(sys.executable).with_name("kmm")
@@ -29,15 +30,6 @@ KMM = Path(sys.executable).with_name("kmm")
 
 def resting(sim: SimServer) -> int:
     return len(sim.exchange.resting_orders(sim.demo_account.user_id))
-
-
-async def until(check, within: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not check():
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +78,7 @@ async def test_the_app_pulls_every_order_when_the_session_is_cut(
             for _ in range(40):  # press s (start the selected match) until the app is up and quoting
                 os.write(master, b"s")
                 with contextlib.suppress(AssertionError):
-                    await until(lambda: resting(sim) == 2, 0.5, "quotes")
+                    await until(lambda: resting(sim) == 2, "quotes", 0.5)
                     break
             assert resting(sim) == 2, "the saved match never started quoting"
             if to_group:
@@ -98,8 +90,8 @@ async def test_the_app_pulls_every_order_when_the_session_is_cut(
                 os.close(master)  # the terminal is gone too
                 master = -1
             await asyncio.wait_for(process.wait(), 30)
-            await until(lambda: resting(sim) == 0, 30, "every order pulled")
-            await until(lambda: not _group_alive(process.pid), 30, "every kmm process to end")
+            await until(lambda: resting(sim) == 0, "every order pulled", 30)
+            await until(lambda: not _group_alive(process.pid), "every kmm process to end", 30)
         finally:
             if master >= 0:
                 loop.remove_reader(master)
