@@ -225,7 +225,7 @@ def main() -> int:
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULT}")
-    return 0 if result["meets_target"] else 1
+    return 0 if result["meets_target"] and result["engine_path_meets_target"] else 1
 
 
 if __name__ == "__main__":

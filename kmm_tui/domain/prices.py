@@ -17,7 +17,8 @@ called only at the API boundary (``kmm_tui.kalshi`` and ``kmm_tui.sim``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, NewType
 
@@ -99,8 +100,11 @@ def price_to_cents(price: int) -> Decimal:
     return Decimal(price) / CENT
 
 
+@functools.lru_cache(maxsize=4096)
 def format_cents(price: int) -> str:
-    """Human form used in reasons and the UI: 5500 -> '55c', 5550 -> '55.5c', 5555 -> '55.55c'."""
+    """Human form used in reasons and the UI: 5500 -> '55c', 5550 -> '55.5c', 5555 -> '55.55c'.
+
+    Cached: every decision words its reasons with a few prices, and a market's prices are few."""
     sign = "-" if price < 0 else ""
     whole, frac = divmod(abs(price), CENT)
     if frac == 0:
@@ -209,6 +213,14 @@ class TickGrid:
     """
 
     bands: tuple[PriceBand, ...]
+    # Derived once from the bands: every decision reads them several times per side.
+    min_price: Price = field(init=False, repr=False, compare=False)  # lowest quotable: one step above 0
+    max_price: Price = field(init=False, repr=False, compare=False)  # highest: one step below one dollar
+
+    def __post_init__(self) -> None:
+        first, last = self.bands[0], self.bands[-1]
+        object.__setattr__(self, "min_price", Price(first.start + first.step))
+        object.__setattr__(self, "max_price", Price(last.end - last.step))
 
     @classmethod
     def linear_cent(cls) -> TickGrid:
@@ -240,18 +252,6 @@ class TickGrid:
             key=lambda b: b.start,
         )))
 
-    @property
-    def min_price(self) -> Price:
-        """Lowest quotable price: one step above zero."""
-        first = self.bands[0]
-        return Price(first.start + first.step)
-
-    @property
-    def max_price(self) -> Price:
-        """Highest quotable price: one step below one dollar."""
-        last = self.bands[-1]
-        return Price(last.end - last.step)
-
     def is_valid(self, price: int) -> bool:
         for band in self.bands:
             if band.start <= price <= band.end and (price - band.start) % band.step == 0:
@@ -262,11 +262,13 @@ class TickGrid:
         """The highest legal price <= ``price`` (bids round down, never up)."""
         best = -1
         for band in self.bands:
-            if price < band.start:
+            start = band.start
+            if price < start:
                 break
-            top = min(price, band.end)
-            candidate = band.start + (top - band.start) // band.step * band.step
-            best = max(best, candidate)
+            top = price if price < band.end else band.end
+            candidate = start + (top - start) // band.step * band.step
+            if candidate > best:
+                best = candidate
         if best < 0:
             raise ValueError(f"price {price} is below the grid")
         return Price(best)
@@ -280,7 +282,7 @@ class TickGrid:
                 return band.start
             offset = price - band.start
             candidate = band.start + -(-offset // band.step) * band.step
-            return Price(min(candidate, band.end))
+            return Price(candidate if candidate < band.end else band.end)
         raise ValueError(f"price {price} is above the grid")
 
     def up(self, price: int) -> Price:

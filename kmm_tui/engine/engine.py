@@ -105,9 +105,7 @@ class Engine:
             self._bus, self._data.markets, self._matches, self._data.presence, journal, markout_horizons_ms
         )
         self._bus.listeners.append(self._on_own_event)  # before any front-end: guards see fills first
-        self._risk = Risk(
-            self._portfolio, theo_feed, presence=self._data.presence, flow=self._flow, account=self._account
-        )
+        self._risk = Risk(self._portfolio, theo_feed, flow=self._flow, account=self._account)
         self._execution = Execution(self._bus, exchange, self._matches, self._orders, self._risk)
         self._sweeps = Sweeps(self._bus, exchange, self._matches, self._orders)
         self._strategy = StrategyRunner(self._bus, self._data, self._risk, self._execution, theo_feed)

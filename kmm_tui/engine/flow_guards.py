@@ -8,7 +8,9 @@ component at every decision; the facade feeds it fills as they are booked.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from kmm_tui.domain.markouts import mid
 from kmm_tui.domain.prices import Price, format_cents, no_price
@@ -18,6 +20,7 @@ from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MatchRuntime
 from kmm_tui.engine.presence import FeedPresence, no_key
 
+_NO_PULLS: Mapping[str, GuardTrip] = MappingProxyType({})  # the usual answer, without a new dict
 MID_HISTORY = 120  # mids kept per side: a new sample only when the mid changed (else it is re-dated)
 
 
@@ -50,7 +53,10 @@ class FlowGuards:
         self._flows: dict[str, _Flow] = {}
 
     def _flow(self, match_id: str) -> _Flow:
-        return self._flows.setdefault(match_id, _Flow())
+        flow = self._flows.get(match_id)  # not setdefault: that builds a _Flow on every decision
+        if flow is None:
+            flow = self._flows[match_id] = _Flow()
+        return flow
 
     def forget(self, match_id: str) -> None:
         """A match (re)starts: old bursts and moves do not carry over the trader's decision to start."""
@@ -60,13 +66,13 @@ class FlowGuards:
         times = self._flow(match_id).fills.setdefault(side, deque(maxlen=max(keep, 1)))
         times.append(now_ms)
 
-    def side_pulls(self, match: MatchRuntime, now_ms: int) -> dict[str, GuardTrip]:
+    def side_pulls(self, match: MatchRuntime, now_ms: int) -> Mapping[str, GuardTrip]:
         """The sides a fill burst pulls now, with the reason to show."""
+        flow = self._flows.get(match.match_id)
+        if flow is None or not flow.fills:
+            return _NO_PULLS
         settings = match.spec.settings
         rule = BurstRule(settings.burst_fills, settings.burst_window_ms, settings.burst_cooloff_ms)
-        flow = self._flows.get(match.match_id)
-        if flow is None:
-            return {}
         pulls = {}
         for side, times in flow.fills.items():
             trip = guards.fill_burst(side, tuple(times), rule, now_ms)
@@ -82,9 +88,9 @@ class FlowGuards:
         typed by hand."""
         settings = match.spec.settings
         flow = self._flow(match.match_id)
-        theo = tuple(match.theo(side) for side in match.outcomes)
         moved = None
         if match.spec.theo.from_feed:
+            theo = tuple([match.theo(side) for side in match.outcomes])
             if flow.theo is not None and len(flow.theo) == len(theo):
                 labels = [match.spec.label(side) for side in match.outcomes]
                 for label, old, new in zip(labels, flow.theo, theo, strict=True):
@@ -94,12 +100,13 @@ class FlowGuards:
                         )
                         break
             flow.theo = theo
-        else:
+        elif settings.line_move_mid is not None:
             for label, mid in zip(match.spec.market_labels, mids, strict=True):
-                side = label
                 if mid is None:
                     continue
-                history = flow.mids.setdefault(side, deque(maxlen=MID_HISTORY))
+                history = flow.mids.get(label)
+                if history is None:
+                    history = flow.mids[label] = deque(maxlen=MID_HISTORY)
                 if history and history[-1][1] == mid:
                     history[-1] = (now_ms, mid)  # still in force now; any move to it was seen already
                     continue

@@ -29,8 +29,9 @@ from kmm_tui.engine.ledger import OrderLedger
 from kmm_tui.engine.markets import MarketState, start_from_ticker
 from kmm_tui.engine.match import RUNNING, Matches
 from kmm_tui.engine.model import MatchSpec, Shape
-from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
+from kmm_tui.engine.orders import CLIENT_ID_PREFIX, LIVE_STATES, OrderState, OwnOrder
 from kmm_tui.engine.presence import FeedPresence, no_key
+from kmm_tui.engine.pricing_inputs import OutcomeTheos
 from kmm_tui.engine.state import MarketView
 from kmm_tui.odds.consensus import divergence_warning
 
@@ -229,31 +230,36 @@ class MarketData:
         side: Side,
         *,
         no_side: bool = False,
+        now: int | None = None,
     ) -> SideInput:
         """One outcome's pricing input: the book without what the feed shows of our own orders.
 
-        ``orders`` are every order of the match; those of other sides and markets are skipped. With
-        ``no_side`` (side B of a single market) the input is the NO bidder's view: the book flipped, on
-        the mirrored grid, our NO bids (asks on the YES book) taken out like our YES bids.
+        ``orders`` are the match's live orders (``OrderLedger.live``); those of other sides and markets
+        are skipped. With ``no_side`` (side B of a single market) the input is the NO bidder's view: the
+        book flipped, on the mirrored grid, our NO bids (asks on the YES book) taken out like our YES
+        bids. ``now`` saves a clock read when the caller has one.
         """
         if market is None:
             return SideInput(theo, Book(), None, Count(0), TickGrid.linear_cent(), market_open=False)
         ticker = market.ticker
-        now = self._bus.clock()
-        bids = self.presence.settle(ticker, _resting_levels(orders, ticker, ask=False), now)
-        no_bids = self.presence.settle(no_key(ticker), _resting_levels(orders, ticker, ask=True), now)
+        if now is None:
+            now = self._bus.clock()
+        yes_levels: list[tuple[Price, Count]] = []
+        no_levels: list[tuple[Price, Count]] = []
+        resting = None
+        for order in orders:  # one pass: a match has a live order or two per market
+            if order.ticker != ticker or order.state not in LIVE_STATES:
+                continue
+            if order.remaining > 0:
+                (no_levels if order.ask else yes_levels).append((order.price, order.remaining))
+            if resting is None and order.side is side and order.state is OrderState.RESTING:
+                resting = order
+        bids = self.presence.settle(ticker, yes_levels, now)
+        no_bids = self.presence.settle(no_key(ticker), no_levels, now)
         visible = market.book
         if bids or no_bids:
             own_asks = ((no_price(p), c) for p, c in no_bids.items())
             visible = visible.without(own_bids=bids.items(), own_asks=own_asks)
-        resting = next(
-            (
-                o
-                for o in orders
-                if o.side is side and o.ticker == ticker and o.state is OrderState.RESTING
-            ),
-            None,
-        )
         return SideInput(
             theo,
             visible.flipped() if no_side else visible,
@@ -262,6 +268,21 @@ class MarketData:
             _flipped(market.grid) if no_side else market.grid,
             market_open=market.is_open,
         )
+
+    def side_inputs(
+        self, spec: MatchSpec, theos: OutcomeTheos, orders: list[OwnOrder], now: int | None = None
+    ) -> tuple[SideInput, SideInput, SideInput | None]:
+        """Every outcome's pricing input as (A, B, tie); the tie None unless three-way. ``theos`` are
+        (A, B, tie); ``orders`` the match's live orders."""
+        markets = self.markets
+        if now is None:
+            now = self._bus.clock()
+        single = spec.shape is Shape.YES_NO
+        a = self.side_input(markets.get(spec.ticker_a), theos[0], orders, Side.A, now=now)
+        b = self.side_input(markets.get(spec.ticker_b), theos[1], orders, Side.B, no_side=single, now=now)
+        if spec.ticker_tie is None:
+            return a, b, None
+        return a, b, self.side_input(markets.get(spec.ticker_tie), theos[2], orders, Side.T, now=now)
 
     def divergence(self, sides: tuple[tuple[str, str, Price | None], ...], *, no_side: str = "") -> list[str]:
         """Theo far from Kalshi's mid is the usual sign of swapped teams or a stale line: say so. The

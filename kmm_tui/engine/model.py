@@ -115,22 +115,27 @@ class MatchSpec:
     name: str = ""
     start_ms: int | None = None  # scheduled start if the user knows it better than the exchange
     ticker_tie: str | None = None  # three-way events: the TIE (draw) market
+    # Derived from the tickers once, at construction: every decision asks for them, and rebuilding the
+    # tuples on each ask cost a fifth of the decision path (docs/benchmarks.md "Decisions per second").
+    shape: Shape = field(init=False, repr=False, compare=False)
+    outcomes: tuple[Side, ...] = field(init=False, repr=False, compare=False)
+    tickers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    market_labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def shape(self) -> Shape:
-        if self.ticker_tie is not None:
-            return Shape.THREE_WAY
-        return Shape.YES_NO if self.ticker_a == self.ticker_b else Shape.TEAMS
-
-    @property
-    def outcomes(self) -> tuple[Side, ...]:
-        """The match's outcomes as sides, in display order (home, tie, away for three-way)."""
-        return (Side.A, Side.T, Side.B) if self.ticker_tie is not None else (Side.A, Side.B)
-
-    @property
-    def tickers(self) -> tuple[str, ...]:
-        """The distinct markets the match trades, in outcome order."""
-        return tuple(dict.fromkeys(self.ticker(side) for side in self.outcomes))
+    def __post_init__(self) -> None:
+        single = self.ticker_a == self.ticker_b
+        three_way = self.ticker_tie is not None
+        shape = Shape.THREE_WAY if three_way else Shape.YES_NO if single else Shape.TEAMS
+        # the match's outcomes as sides, in display order (home, tie, away for three-way)
+        outcomes = (Side.A, Side.T, Side.B) if three_way else (Side.A, Side.B)
+        # the distinct markets the match trades, in outcome order
+        tickers = tuple(dict.fromkeys(self.ticker(side) for side in outcomes))
+        # how guard reasons and logs name the match's markets (one per ticker, in outcome order)
+        labels = ("YES/NO",) if single else tuple("tie" if side is Side.T else side.name for side in outcomes)
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "outcomes", outcomes)
+        object.__setattr__(self, "tickers", tickers)
+        object.__setattr__(self, "market_labels", labels)
 
     def ticker(self, side: Side) -> str:
         """The market an outcome is bought in (for YES_NO both sides are the one market)."""
@@ -149,13 +154,6 @@ class MatchSpec:
         if self.ticker_a == self.ticker_b:
             return "YES" if side is Side.A else "NO"
         return "tie" if side is Side.T else side.name
-
-    @property
-    def market_labels(self) -> tuple[str, ...]:
-        """How guard reasons and logs name the match's markets (one per ticker, in outcome order)."""
-        if self.ticker_a == self.ticker_b:
-            return ("YES/NO",)
-        return tuple("tie" if side is Side.T else side.name for side in self.outcomes)
 
     def with_settings(self, **changes: object) -> MatchSpec:
         return replace(self, settings=replace(self.settings, **changes))

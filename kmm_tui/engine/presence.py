@@ -13,11 +13,14 @@ not attribute to us), the ledger's view wins. Pure bookkeeping: no I/O, the cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 from kmm_tui.domain.prices import Count, Price
 
 Levels = dict[Price, Count]
+_EMPTY: Mapping[Price, Count] = MappingProxyType({})
 SETTLE_MS = 3_000  # past this, a disagreement with the ledger is an unattributed change, not feed lag
 
 
@@ -50,11 +53,15 @@ class FeedPresence:
         self._levels.pop(ticker, None)
         self._disagree_since.pop(ticker, None)
 
-    def settle(self, ticker: str, ours: Iterable[tuple[Price, Count]], now_ms: int) -> Mapping[Price, Count]:
+    def settle(self, ticker: str, ours: Sequence[tuple[Price, Count]], now_ms: int) -> Mapping[Price, Count]:
         """Our presence to subtract now. ``ours`` is the ledger's acknowledged resting size per price;
         a disagreement that outlives ``settle_ms`` is resolved in the ledger's favour."""
+        levels = self._levels.get(ticker, _EMPTY)
+        if not ours and not levels:  # nothing of ours either way: every decision, for most keys
+            if self._disagree_since:
+                self._disagree_since.pop(ticker, None)
+            return _EMPTY
         ledger = _sum(ours)
-        levels = self._levels.get(ticker, {})
         if levels == ledger:
             self._disagree_since.pop(ticker, None)
             return levels
@@ -66,6 +73,7 @@ class FeedPresence:
         return levels
 
 
+@functools.lru_cache(maxsize=4096)
 def no_key(ticker: str) -> str:
     """Presence key of our NO bids on a market (asks on its YES book), kept apart from our YES bids and
     counted by NO price, as the feed's NO-side deltas are."""

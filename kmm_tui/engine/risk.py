@@ -8,17 +8,20 @@ and also keeps the one guard that counts over time: too many rejected writes in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.markouts import mid
 from kmm_tui.domain.prices import Count, Money, Price
+from kmm_tui.domain.quoting import SideInput
 from kmm_tui.engine import guards
 from kmm_tui.engine.account_risk import AccountRisk
-from kmm_tui.engine.flow_guards import FlowGuards, fair_mid
+from kmm_tui.engine.flow_guards import FlowGuards
 from kmm_tui.engine.guards import GuardAction, GuardContext, GuardTrip
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import MAX_REJECTIONS, MatchRuntime
 from kmm_tui.engine.model import MatchSpec, Shape
 from kmm_tui.engine.portfolio import Portfolio
-from kmm_tui.engine.presence import FeedPresence
 from kmm_tui.engine.theo_feed import TheoFeed
 
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
@@ -34,82 +37,96 @@ class Risk:
         portfolio: Portfolio,
         feed: TheoFeed | None,
         *,
-        presence: FeedPresence | None = None,
         flow: FlowGuards | None = None,
         account: AccountRisk | None = None,
     ) -> None:
         self._portfolio = portfolio
         self.feed = feed
-        self._presence = presence
         self.flow = flow
         self.account = account
 
-    def check(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardTrip | None:
+    def check(
+        self,
+        match: MatchRuntime,
+        markets: tuple[MarketState, ...],
+        now: int,
+        visible: tuple[SideInput, SideInput, SideInput | None],
+    ) -> GuardTrip | None:
         """The first guard that trips for this match now (HALT guards before PULL guards), or None.
-        ``markets`` are the match's distinct markets in outcome order (``MatchSpec.tickers``)."""
+        ``markets`` are the match's distinct markets in outcome order (``MatchSpec.tickers``);
+        ``visible`` every outcome's pricing input as (A, B, tie): its book is the market's without
+        our own orders, which the line-move guard watches."""
         trip = guards.check(self._context(match, markets, now))
         if trip is not None and trip.action is GuardAction.HALT:
             return trip
         account = self.account.check(now) if self.account is not None else None
-        line_move = self._line_move(match, markets, now)  # always: it keeps the history
+        line_move = self._line_move(match, visible, now)  # always: it keeps the history
         return account or trip or line_move
 
-    def _line_move(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardTrip | None:
+    def _line_move(
+        self, match: MatchRuntime, visible: tuple[SideInput, SideInput, SideInput | None], now: int
+    ) -> GuardTrip | None:
         """The line-move guard (docs/guards.md) on theo, or on Kalshi's mid without our own bids."""
-        if self.flow is None or self._presence is None:
+        if self.flow is None:
             return None
-        mids: tuple[Price | None, ...] = (None,) * len(markets)
-        if not match.spec.theo.from_feed and match.spec.settings.line_move_mid is not None:
-            presence = self._presence
-            mids = tuple(fair_mid(market, presence) for market in markets)
+        spec = match.spec
+        mids: tuple[Price | None, ...] = ()
+        if not spec.theo.from_feed and spec.settings.line_move_mid is not None:
+            mids = market_mids(spec, *visible)
         return self.flow.line_move(match, mids, now)
 
-    def side_pulls(self, match: MatchRuntime, now: int) -> dict[str, GuardTrip]:
+    def side_pulls(self, match: MatchRuntime, now: int) -> Mapping[str, GuardTrip]:
         """Sides a fill burst pulls now ("a" / "b" / "t" -> trip)."""
         return self.flow.side_pulls(match, now) if self.flow is not None else {}
 
     def _context(self, match: MatchRuntime, markets: tuple[MarketState, ...], now: int) -> GuardContext:
+        spec = match.spec
+        settings = spec.settings
+        held = held_positions(spec, match.inventory)
         return GuardContext(
             now_ms=now,
             start_ms=match.start_ms,
             start_source=match.start_source,
-            start_margin_ms=match.spec.settings.start_margin_ms,
-            market_statuses=tuple(m.status for m in markets),
-            feed_stale=any(m.stale or m.scale_suspect for m in markets),
+            start_margin_ms=settings.start_margin_ms,
+            market_statuses=tuple([m.status for m in markets]),
+            feed_stale=any([m.stale or m.scale_suspect for m in markets]),
             feed_silent_ms=0,
             theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
             theo_max_age_ms=self.feed.settings.max_age_ms if self.feed else MANUAL_THEO_MAX_AGE_MS,
             inventory=match.inventory,
-            exchange_positions=self._persistent_drift(match, now),
+            exchange_positions=self._persistent_drift(match, held, now),
             drift_tolerance=Count(0),
             order_group_triggered=match.group_triggered,
             mark_a=match.theo_a,
             mark_b=match.theo_b,
-            max_loss_match=match.spec.settings.max_loss,
+            max_loss_match=settings.max_loss,
             session_pnl=Money(0),
             max_loss_session=None,
             corrected_by_hand=match.corrected_ms is not None,
-            resume_after_pause=match.spec.settings.resume_after_pause,
-            market_labels=match.spec.market_labels,
-            held_positions=held_positions(match.spec, match.inventory),
+            resume_after_pause=settings.resume_after_pause,
+            market_labels=spec.market_labels,
+            held_positions=held,
             mark_t=match.theo_t,
         )
 
-    def _persistent_drift(self, match: MatchRuntime, now: int) -> tuple[Count, ...] | None:
-        """Exchange positions, once they have disagreed with our inventory for longer than the grace
-        period (a position update may arrive just before or after its fill)."""
-        found = tuple(self._portfolio.positions.get(t) for t in match.spec.tickers)
-        if any(pos is None for pos in found):
+    def _persistent_drift(
+        self, match: MatchRuntime, held: tuple[Count, ...], now: int
+    ) -> tuple[Count, ...] | None:
+        """Exchange positions (``held``: what our inventory says they should be), once they have disagreed
+        with our inventory for longer than the grace period (a position update may arrive just before or
+        after its fill)."""
+        positions = self._portfolio.positions
+        found = tuple([positions.get(t) for t in match.spec.tickers])
+        if None in found:
             return None
-        positions = tuple(Count(pos) for pos in found if pos is not None)
-        if positions == held_positions(match.spec, match.inventory):
+        if found == held:
             match.drift_since_ms = match.corrected_ms = None
             return None
         if match.drift_since_ms is None:
             match.drift_since_ms = now
         if now - match.drift_since_ms < DRIFT_GRACE_MS:
             return None
-        return positions
+        return tuple([Count(pos) for pos in found if pos is not None])
 
     @staticmethod
     def rejected(match: MatchRuntime, detail: str, now: int) -> str | None:
@@ -120,9 +137,24 @@ class Risk:
         return None
 
 
+def market_mids(
+    spec: MatchSpec, a: SideInput, b: SideInput, t: SideInput | None
+) -> tuple[Price | None, ...]:
+    """Kalshi's mid (YES terms) on each market of the match, in ``spec.tickers`` order, from the
+    outcomes' visible books (a single market's B side sees the flipped book: its A side is the YES
+    book)."""
+    if spec.shape is Shape.YES_NO:
+        return (mid(a.book),)
+    if t is None:
+        return (mid(a.book), mid(b.book))
+    return (mid(a.book), mid(t.book), mid(b.book))
+
+
 def held_positions(spec: MatchSpec, inventory: Inventory) -> tuple[Count, ...]:
     """What the exchange's position on each of the match's markets should be, by our inventory: YES held
     per market, and for a single market the net YES − NO (Kalshi nets the two: buying NO sells YES)."""
     if spec.shape is Shape.YES_NO:
         return (Count(inventory.count_long_a - inventory.count_long_b),)
-    return tuple(inventory.count_long(side) for side in spec.outcomes)
+    if spec.shape is Shape.TEAMS:
+        return (inventory.count_long_a, inventory.count_long_b)
+    return (inventory.count_long_a, inventory.count_long_t, inventory.count_long_b)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -31,7 +31,6 @@ from kmm_tui.engine.marketdata import MarketData
 from kmm_tui.engine.markets import MarketState
 from kmm_tui.engine.match import RUNNING, MatchRuntime, set_status
 from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
-from kmm_tui.engine.orders import OwnOrder
 from kmm_tui.engine.pricing_inputs import OutcomeTheos
 from kmm_tui.engine.risk import Risk
 from kmm_tui.engine.state import DecisionLogEntry
@@ -101,7 +100,7 @@ def match_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings
     return quote_settings(spec.settings, fee_type, multiplier)
 
 
-def pull_sides(decision: Decision, pulls: dict[str, GuardTrip]) -> Decision:
+def pull_sides(decision: Decision, pulls: Mapping[str, GuardTrip]) -> Decision:
     """A side-level guard (the fill burst) takes that side's quote away and says why."""
     if not pulls:
         return decision
@@ -143,35 +142,18 @@ class StrategyRunner:
 
     def preview(self, spec: MatchSpec, runtime: MatchRuntime | None, theos: OutcomeTheos) -> Decision:
         """What the runner would decide for ``spec`` now, from a fresh memo (pure: no writes)."""
-        orders = self._execution.orders.all(spec.match_id)
-        a, b, t = self.inputs(spec, theos, orders)
+        now = self._bus.clock()
+        a, b, t = self._data.side_inputs(spec, theos, self._execution.orders.live(spec.match_id), now)
         return decide(
             a,
             b,
             match_settings(spec, self._data.markets.get(spec.ticker_a)),
             runtime.inventory if runtime else Inventory(),
             QuoteMemo(),
-            self._bus.clock(),
+            now,
             spec.start_ms or (runtime.start_ms if runtime else None),
             t=t,
         )
-
-    def inputs(
-        self, spec: MatchSpec, theos: OutcomeTheos, orders: list[OwnOrder]
-    ) -> tuple[SideInput, SideInput, SideInput | None]:
-        """Every outcome's pricing input as (A, B, tie); the tie None unless three-way."""
-        by_side = {Side.A: theos[0], Side.B: theos[1], Side.T: theos[2]}
-        found = {
-            side: self._data.side_input(
-                self._data.markets.get(spec.ticker(side)),
-                by_side[side],
-                orders,
-                side,
-                no_side=spec.is_no(side),
-            )
-            for side in spec.outcomes
-        }
-        return found[Side.A], found[Side.B], found.get(Side.T)
 
     async def _run(self, match: MatchRuntime) -> None:
         """One task per running match: decide on every wake-up, never more than one pass in flight."""
@@ -194,8 +176,12 @@ class StrategyRunner:
 
     async def _decide_and_act(self, match: MatchRuntime) -> None:
         now = self._bus.clock()
-        markets = tuple(self._data.markets[t] for t in match.spec.tickers)
-        trip = self._risk.check(match, markets, now)
+        spec = match.spec
+        by_ticker = self._data.markets
+        markets = tuple([by_ticker[t] for t in spec.tickers])
+        orders = self._execution.orders.live(match.match_id)
+        a, b, t = self._data.side_inputs(spec, (match.theo_a, match.theo_b, match.theo_t), orders, now)
+        trip = self._risk.check(match, markets, now, (a, b, t))
         if trip is not None and trip.action is GuardAction.HALT:
             self._trip(match, trip)
             return
@@ -205,9 +191,7 @@ class StrategyRunner:
             pulled = SideQuote(None, Count(0), reason, trip.reason, None)
             decision = Decision.uniform(pulled, match.memo, match.three_way)
         else:
-            orders = self._execution.orders.all(match.match_id)
-            a, b, t = self.inputs(match.spec, (match.theo_a, match.theo_b, match.theo_t), orders)
-            inputs = (a, b, match_settings(match.spec, markets[0]))
+            inputs = (a, b, match_settings(spec, markets[0]))
             decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms, t=t)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from decimal import Decimal
 
 from kmm_tui.domain.theo import DevigMethod
@@ -11,7 +11,8 @@ from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
 
 
 def spec_to_json(spec: MatchSpec) -> str:
-    data = asdict(spec)
+    derived = {f.name for f in fields(spec) if not f.init}  # rebuilt from the tickers on load
+    data = {k: v for k, v in asdict(spec).items() if k not in derived}
     theo = data["theo"]
     for key in ("odds_a", "odds_b", "odds_draw"):
         if theo[key] is not None:
