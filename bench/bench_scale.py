@@ -350,10 +350,12 @@ class Probe:
     writes: int = 0
     rejected: int = 0
     lags: list[float] = field(default_factory=list)
-    feed_delays_ms: list[int] = field(default_factory=list)
+    # receive time (ns clock) minus the exchange's ms timestamp, in ms: a fraction, so two windows'
+    # percentiles differ by what was measured, not by whole-ms steps (the timestamp's resolution)
+    feed_delays_ms: list[float] = field(default_factory=list)  # float-ok: latency statistics
     movers_above: dict[str, int] = field(default_factory=dict)  # ticker -> the anchor's price
     moved_ms: dict[str, int] = field(default_factory=dict)  # ticker -> exchange time of an unanswered move
-    reactions_ms: list[int] = field(default_factory=list)
+    reactions_ms: list[float] = field(default_factory=list)  # float-ok: latency statistics, as above
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, BookUpdated):
@@ -365,7 +367,7 @@ class Probe:
                 self.writes += 1
                 moved = self.moved_ms.pop(event.ticker, None)
                 if moved is not None and event.action is OrderAction.AMENDED:
-                    self.reactions_ms.append(time.time_ns() // 1_000_000 - moved)
+                    self.reactions_ms.append(since_ms(moved))
                 TRACER.answered(event.ticker, event.action is OrderAction.AMENDED)
 
     def on_delta(self, event: BookEvent) -> None:
@@ -381,6 +383,11 @@ class Probe:
             start = time.perf_counter()
             await asyncio.sleep(LAG_PERIOD_S)
             self.lags.append(time.perf_counter() - start - LAG_PERIOD_S)
+
+
+def since_ms(exchange_ms: int) -> float:
+    """Milliseconds from an exchange timestamp (ms) to now, now read to the nanosecond."""
+    return (time.time_ns() - exchange_ms * 1_000_000) / 1e6
 
 
 PROBE = Probe()
@@ -424,7 +431,7 @@ class TimedFeed(KalshiFeed):
 
         def timed(event: FeedEvent) -> None:
             if isinstance(event, BookEvent) and event.seq is not None and not event.stale:
-                PROBE.feed_delays_ms.append(time.time_ns() // 1_000_000 - event.ts_ms)
+                PROBE.feed_delays_ms.append(since_ms(event.ts_ms))
                 PROBE.on_delta(event)
             on_event(event)
 
@@ -479,6 +486,7 @@ async def window(
     lags_ms = [lag * 1000 for lag in probe.lags[lag_mark:]]
     delays = probe.feed_delays_ms[delay_mark:]
     reactions = probe.reactions_ms[reaction_mark:]
+    last_second = delays[-max(1, len(delays) // max(1, int(seconds))):]
     rss, peak = memory_mb()
     sim_wall = sim_after["wall_s"] - sim_before["wall_s"]
     driven = (sim_after["updates"] - sim_before["updates"]) / sim_wall
@@ -500,16 +508,16 @@ async def window(
             "max": round(max(lags_ms), 3),
         },
         "feed_delay_ms": {
-            "p50": percentile(delays, 50),
-            "p99": percentile(delays, 99),
-            "max": max(delays),
-            "last_second_p50": percentile(delays[-max(1, len(delays) // int(max(1, seconds))):], 50),
+            "p50": round(percentile(delays, 50), 2),
+            "p99": round(percentile(delays, 99), 2),
+            "max": round(max(delays), 2),
+            "last_second_p50": round(percentile(last_second, 50), 2),
         },
         "keeps_up": percentile(delays, 99) <= KEEP_UP_MS,
         "reaction_ms": {
             "n": len(reactions),
-            "p50": percentile(reactions, 50) if reactions else None,
-            "p99": percentile(reactions, 99) if reactions else None,
+            "p50": round(percentile(reactions, 50), 2) if reactions else None,
+            "p99": round(percentile(reactions, 99), 2) if reactions else None,
         },
         "reaction_legs_ms": TRACER.legs(
             legs_mark, sim_after["moves"], sim_after["server"].pop("served"), sim_after["sent"]

@@ -239,10 +239,10 @@ UI_SLOWDOWN_LIMIT = 1.2
 class Pooled:
     """Feed delays and reactions of one kind of window (headless or with the app), over all rounds."""
 
-    delays: list[int] = field(default_factory=list)
-    reactions: list[int] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)  # float-ok: latency statistics (ms)
+    reactions: list[float] = field(default_factory=list)
 
-    def add(self, taken: tuple[list[int], list[int]]) -> None:
+    def add(self, taken: tuple[list[float], list[float]]) -> None:
         self.delays += taken[0]
         self.reactions += taken[1]
 
@@ -250,9 +250,9 @@ class Pooled:
         from bench.common import percentile
 
         return {
-            "feed_delay_p99_ms": percentile(self.delays, 99) if self.delays else None,
-            "reaction_p50_ms": percentile(self.reactions, 50) if self.reactions else None,
-            "reaction_p99_ms": percentile(self.reactions, 99) if self.reactions else None,
+            "feed_delay_p99_ms": round(percentile(self.delays, 99), 2) if self.delays else None,
+            "reaction_p50_ms": round(percentile(self.reactions, 50), 2) if self.reactions else None,
+            "reaction_p99_ms": round(percentile(self.reactions, 99), 2) if self.reactions else None,
             "reactions": len(self.reactions),
         }
 
@@ -274,7 +274,7 @@ class ProbeReader:
             return tuple(await self.remote.extra("marks"))  # type: ignore[return-value]
         return self.tui_engine.marks(scale.PROBE)
 
-    async def since(self, mark: tuple[int, int]) -> tuple[list[int], list[int]]:
+    async def since(self, mark: tuple[int, int]) -> tuple[list[float], list[float]]:
         from bench import bench_scale as scale
 
         if self.remote is not None:
@@ -414,3 +414,8 @@ if __name__ == "__main__":
     out = ROOT / "bench" / "results" / "tui.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(outcome, indent=2) + "\n")
+    # judged: what kmm runs (the engine in its own process); the app's-loop run is the baseline
+    judged = outcome["real_engine"]
+    assert isinstance(judged, dict)
+    verdicts = (outcome["overview_verdict"], judged["redraw_verdict"], judged["ui_slowdown_verdict"])
+    raise SystemExit(0 if all(v == "pass" for v in verdicts) else 1)

@@ -30,7 +30,7 @@ def marks(probe: scale.Probe) -> tuple[int, int]:
     return len(probe.feed_delays_ms), len(probe.reactions_ms)
 
 
-def since(probe: scale.Probe, mark: tuple[int, int]) -> tuple[list[int], list[int]]:
+def since(probe: scale.Probe, mark: tuple[int, int]) -> tuple[list[float], list[float]]:
     return probe.feed_delays_ms[mark[0] :], probe.reactions_ms[mark[1] :]
 
 
