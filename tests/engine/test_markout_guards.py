@@ -6,6 +6,7 @@ book is moved down right after); an uninformed one sells at the same price into 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -122,6 +123,24 @@ async def test_a_kalshi_line_move_pulls_the_match_then_requotes(trading: Trading
     assert quote is not None and quote.reason is Reason.LINE_MOVE
     assert "Kalshi mid A moved 60c → 70c" in quote.detail
     await eventually(lambda: t.our_price(a) is not None, within=4.0, what="requoted after the hold")
+
+
+async def test_our_own_bid_moving_is_never_read_as_a_line_move(trading: Trading) -> None:
+    """The guard watches Kalshi's mid without our bids: when the only competing bid leaves, our bid
+    drops to the bottom of an empty side — the mid with it would fall 22c, without it there is none."""
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    competing = t.compete(a, 45)
+    t.compete(a, 75, side="ask")
+    await t.engine.execute(cmd.AddMatch(spec(t, theo_a=70), start=True))
+    assert await quoting(t, a) == Price(4600)  # one tick above 45c, under the 68c ceiling
+    t.sim.cancel_competitor_order(competing)
+    await eventually(lambda: t.our_price(a) == Price(100), what="our bid alone on the bid side")
+    for _ in range(30):  # past the runner's timed re-decision (1 s): the guard would pull at once
+        quote = t.view().quote_a
+        assert quote is not None and quote.reason is not Reason.LINE_MOVE, quote.detail
+        assert t.our_price(a) == Price(100)
+        await asyncio.sleep(0.05)
 
 
 async def test_a_line_move_halts_when_confirmation_is_required(trading: Trading) -> None:
