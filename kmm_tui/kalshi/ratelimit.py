@@ -341,7 +341,10 @@ class RateLimiter:
                         target.try_take(cost)
                         heapq.heappop(target._waiters)
                         return
-                    await self._sleep(delay)
+                    if market is None:
+                        await self._sleep(delay)
+                    else:
+                        await self._sleep_unless_dropped(waiter, delay)
                 else:
                     waiter.turn = asyncio.get_running_loop().create_future()
                     await waiter.turn
@@ -367,6 +370,16 @@ class RateLimiter:
         self.abandoned += dropped
         self._wake_head(target)
         return dropped
+
+    async def _sleep_unless_dropped(self, waiter: _Waiter, delay: float) -> None:
+        """The head's wait for its tokens, cut short when ``abandon`` drops it (the sleep is a task of
+        its own: it may be a test's fake clock)."""
+        waiter.turn = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeper, waiter.turn), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     @staticmethod
     def _has_waiters(bucket: TokenBucket) -> bool:
