@@ -21,7 +21,8 @@ from bench.common import bench_spec, match_tickers, write_scenario
 from kmm_tui.domain.prices import Price, contracts
 from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
-from kmm_tui.engine.events import Event, OrderAction, OrderChanged
+from kmm_tui.engine.events import Event, MatchStatusChanged, OrderAction, OrderChanged
+from kmm_tui.engine.model import MatchStatus
 from kmm_tui.engine.orders import OrderState
 from kmm_tui.kalshi.ratelimit import TIERS, BucketName
 from kmm_tui.sim import SimServer
@@ -134,14 +135,22 @@ async def test_a_create_dropped_unsent_never_exists(trading: Trading) -> None:
     t = trading
     t.engine._execution.gate = None
     bucket = t.engine.rest.limiter.buckets[BucketName.WRITE]
-    bucket.tokens = -bucket.rate * 2.0  # the first creates wait two seconds
+
+
+    def drain_once_quoting(event: Event) -> None:  # the order group is open: the creates will wait
+        if isinstance(event, MatchStatusChanged) and event.status is MatchStatus.QUOTING:
+            bucket.tokens = -bucket.rate * 2.0
+
+    t.engine.listen(drain_once_quoting)
     await t.engine.execute(cmd.AddMatch(spec(t), start=True))
     await eventually(lambda: bucket.queued == 2, what="both creates queued")
+    began = time.perf_counter()
     await t.engine.execute(cmd.StopMatch("m1"))
+    assert time.perf_counter() - began < 0.5, "nothing to wait for: no create was sent"
     not_sent = changes(t.events, OrderAction.NOT_SENT)
     assert len(not_sent) == 2 and all(e.order_id is None for e in not_sent)
     orders = t.engine._execution.orders.all("m1")
     assert [o.state for o in orders] == [OrderState.CANCELLED] * 2
     assert t.sim.exchange.account(t.account).orders == {}, "nothing reached the exchange"
     assert_ledger_is_the_exchange(t.engine, t.sim)
-    assert t.view().status.value == "stopped"
+    assert t.view().status is MatchStatus.STOPPED
