@@ -25,6 +25,7 @@ from kmm_tui.kalshi.rest import KalshiRest
 log = logging.getLogger(__name__)
 
 CANCEL_DEADLINE_S = 15.0
+PER_MARKET_READS_MAX = 3  # a verified cancel on more markets than one match has reads the whole account
 
 
 class OrderWrites:
@@ -217,10 +218,7 @@ class OrderWrites:
                         answered.add(order_id)
                     else:
                         log.warning("cancel of %s failed: %s", order_id, result.error)
-                # One listing of the account's resting orders (a page per 1,000), not one per market:
-                # a read costs 10 tokens either way, and per market a kill at 400 markets spent 20 s of
-                # the Basic read bucket here (docs/benchmarks.md, "Closing at the Basic tier").
-                resting = {o.order_id for o in await self._resting()}
+                resting = {o.order_id for o in await self._resting({o.ticker for o in targets.values()})}
             except kx.KalshiError as error:
                 log.warning("cancel round %d failed: %s", attempt, error)
                 if loop.time() > end:
@@ -233,11 +231,22 @@ class OrderWrites:
                 break
         return set(targets)
 
-    async def _resting(self) -> list[Order]:
-        """The account's resting orders, read ahead of other reads waiting for tokens: a pull is done
-        only when this read confirms it, and at the Basic tier the look-ups of creates still queued for
-        write tokens (``Execution._look_for``) kept the read bucket full."""
-        return await self.rest.list_orders(status="resting", priority=Priority.CANCEL)
+    async def _resting(self, tickers: set[str] | None) -> list[Order]:
+        """Resting orders on these markets (None: all), read ahead of other reads waiting for tokens: a
+        pull is done only when this read confirms it, and at the Basic tier the look-ups of creates still
+        queued for write tokens (``Execution._look_for``) kept the read bucket full.
+
+        One match's few markets are read one by one (a small answer); more are read as the account's
+        whole list, a page per 1,000 orders: a read costs 10 tokens either way, and one per market had a
+        kill at 400 markets spend 20 s of the Basic read bucket (docs/benchmarks.md)."""
+        first = Priority.CANCEL
+        if tickers is None or len(tickers) > PER_MARKET_READS_MAX:
+            return await self.rest.list_orders(status="resting", priority=first)
+        return [
+            o
+            for ticker in sorted(tickers)
+            for o in await self.rest.list_orders(status="resting", ticker=ticker, priority=first)
+        ]
 
     async def cancel_all_ours(self, keep: frozenset[str | None] = frozenset()) -> tuple[int, int]:
         """Cancel every resting order on the account that carries our client id prefix, verified,
@@ -246,7 +255,7 @@ class OrderWrites:
         Returns (how many were resting, how many still rest). Orders of other tools are left alone.
         """
         try:
-            resting = await self._resting()
+            resting = await self._resting(None)
         except kx.KalshiError as error:
             log.error("could not list resting orders: %s", error)
             raise
