@@ -145,6 +145,9 @@ class Execution:
         lookup = asyncio.get_running_loop().call_later(IN_FLIGHT_LOOKUP_S, self._look_for, order)
         try:
             outcome = await self._x.create(intent)
+        except asyncio.CancelledError:  # a runner cancelled after 10 s (join_runner): sent or not, unknown
+            order.busy, order.state = False, OrderState.UNKNOWN  # read back (no endless look-up)
+            raise
         finally:
             lookup.cancel()
         order.busy = False

@@ -11,6 +11,7 @@ tier; the set-up runs unthrottled so that only the kill is paced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -154,3 +155,28 @@ async def test_a_create_dropped_unsent_never_exists(trading: Trading) -> None:
     assert t.sim.exchange.account(t.account).orders == {}, "nothing reached the exchange"
     assert_ledger_is_the_exchange(t.engine, t.sim)
     assert t.view().status is MatchStatus.STOPPED
+
+
+async def test_a_create_whose_runner_is_cancelled_is_left_to_be_read_back(trading: Trading) -> None:
+    """A runner still busy 10 s after it was told to stop is cancelled (``join_runner``): a create it was
+    sending may or may not have left, so the order is UNKNOWN (read back), not pending forever with a
+    look-up by market every second that starved the read bucket."""
+    t = trading
+    t.engine._execution.gate = None
+    bucket = t.engine.rest.limiter.buckets[BucketName.WRITE]
+
+    def drain_once_quoting(event: Event) -> None:
+        if isinstance(event, MatchStatusChanged) and event.status is MatchStatus.QUOTING:
+            bucket.tokens = -bucket.rate * 30.0
+
+    t.engine.listen(drain_once_quoting)
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    await eventually(lambda: bucket.queued == 2, what="both creates queued")
+    match = t.engine._matches["m1"]
+    assert match.task is not None
+    match.task.cancel()  # as join_runner does after its 10 s
+    with contextlib.suppress(asyncio.CancelledError):
+        await match.task
+    match.task = None
+    orders = t.engine._execution.orders.all("m1")
+    assert [(o.state, o.busy) for o in orders] == [(OrderState.UNKNOWN, False)] * 2
