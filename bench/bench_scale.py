@@ -34,6 +34,8 @@ move in ns (same clock, other process), and the reaction goal is judged on that 
 Cases: ``--matches`` at the prestige tier (200 matches at this rate need ~200 amends/s), plus
 ``--basic-at`` matches at the basic tier (10 amends/s: the limiter paces the writes; no 429 may arrive).
 The goals (``TARGETS``) are checked at ``GOAL_MATCHES`` on prestige; 500 matches is the stretch, reported.
+Every case also times its close (``engine.close()`` while quoting and the books still move: kill all,
+every order cancelled and verified gone) against ``CLOSE_WITHIN_S``.
 ``--soak-minutes M`` instead runs ``GOAL_MATCHES`` quoting for a warm-up (``SOAK_WARMUP_S``) and then M
 minutes, and reports RSS, its slope after the warm-up and where the memory grew: per kind of mapping,
 glibc's and Python's accounts, the journal's files, the engine's collections (bench/memmap.py);
@@ -111,6 +113,10 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
     ("reaction_p99_ms", "<=", 25.0),
     ("peak_rss_mb", "<", 300.0),
 )
+# Closing (engine.close: kill all, every order of ours cancelled and verified gone, then the connections)
+# from quoting at the case's tier, judged at every tier. At Basic the cancels alone take ~8 s at 200
+# matches (400 orders at 2 tokens each from an empty 100 tokens/s bucket).
+CLOSE_WITHIN_S = 10.0
 SOAK_SAMPLE_S = 10.0
 SOAK_MAX_SLOPE_MB_PER_MIN = 0.2  # "flat": under 6 MB over 30 minutes
 # The slope is judged after the engine's longest bounded memory has filled: each match's history of
@@ -651,7 +657,9 @@ async def measure(
                 lag_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await lag_task
+            closing = time.perf_counter()  # kill all: every order pulled and verified, then the port closed
             left = await engine.close() if engine is not None else 0
+            close_s = time.perf_counter() - closing
             recorder.close(time.time_ns() // 1_000_000)
             await sim.stop()
             journal.close()
@@ -670,6 +678,7 @@ async def measure(
         "start_matches_s": round(start_s, 2),
         "settle_s": settle_s,
         "http_429_received_whole_run": int(refused_total),
+        "close_s": round(close_s, 2),
         "idle_baseline": idle,
         "quoting": quoting,
         "ratio_cpu_quoting_over_idle": round(quoting["engine_cpu_s"] / idle["engine_cpu_s"], 2)
@@ -830,6 +839,7 @@ async def run(config: Config, results_dir: Path | None = None) -> dict[str, Any]
     for case in cases:
         if case["tier"] == TIER and case["matches"] == GOAL_MATCHES:
             case["goals"] = verdicts(case)
+        case["close_verdict"] = "pass" if case["close_s"] <= CLOSE_WITHIN_S else "FAIL"
         if case["tier"] == "basic":
             w = case["quoting"]
             case["basic_tier_no_429"] = "pass" if case["http_429_received_whole_run"] == 0 else "FAIL"
@@ -899,6 +909,8 @@ def _print_case(case: dict[str, Any], rate: float) -> None:
     for goal in case.get("goals", ()):
         print(f"  GOAL {goal['figure']:18s} {goal['value']!s:>8} "
               f"(target {goal['target']}): {goal['verdict']}")
+    print(f"  CLOSE kill all -> 0 orders resting (verified) -> connections closed: {case['close_s']} s "
+          f"(target <= {CLOSE_WITHIN_S:g} s): {case['close_verdict']}")
     if "basic_tier_no_429" in case:
         print(f"  BASIC tier: {case['basic_tier_writes_paced']} writes paced by the limiter; "
               f"429s received over the whole run {case['http_429_received_whole_run']} "
@@ -971,7 +983,8 @@ def _print_memory(soak: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--matches", default=",".join(map(str, DEFAULTS.matches)),
-                        help="comma-separated match counts on the prestige tier (default 50,200,500)")
+                        help="comma-separated match counts on the prestige tier (default 50,200,500; "
+                        "'' = none)")
     parser.add_argument("--basic-at", default=str(GOAL_MATCHES),
                         help="match counts also run on the basic tier (default 200; '' = none)")
     parser.add_argument("--seconds", type=float, default=DEFAULTS.seconds, help="window length (default 8)")
@@ -998,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
                               args.tier, args.key_type))
         return 0
     try:
-        matches = tuple(int(n) for n in args.matches.split(","))
+        matches = tuple(int(n) for n in args.matches.split(",") if n.strip())
         basic_at = tuple(int(n) for n in args.basic_at.split(",") if n.strip())
     except ValueError:
         parser.error(f"--matches/--basic-at must be comma-separated integers, not {args.matches!r}")
@@ -1008,7 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
     _print(result)
     judged = result["cases"] if result["benchmark"] == "scale" else []
     failed = [g for c in judged for g in c.get("goals", ()) if g["verdict"] != "pass"]
-    failed += [c for c in judged if c.get("basic_tier_no_429") == "FAIL"]
+    failed += [c for c in judged if c.get("basic_tier_no_429") == "FAIL" or c.get("close_verdict") == "FAIL"]
     return 1 if failed or (result["benchmark"] == "soak" and not result["case"]["soak"]["flat"]) else 0
 
 

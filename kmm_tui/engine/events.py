@@ -22,6 +22,7 @@ class OrderAction(StrEnum):
     DECREASED = "decreased"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    NOT_SENT = "not_sent"  # dropped before it was sent (its match stopped): nothing happened
     WOULD_PLACE = "would_place"  # dry run
 
 

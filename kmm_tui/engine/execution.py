@@ -83,6 +83,8 @@ class Execution:
             await asyncio.gather(*(self._apply(match, action) for action in ordered))
 
     async def _apply(self, match: MatchRuntime, action: Action) -> None:
+        if match.status not in RUNNING and not isinstance(action, Cancel):
+            return  # stopping: its orders are about to be cancelled (drop_unsent)
         if isinstance(action, Create):
             await self._create(match, action)
         elif isinstance(action, Amend):
@@ -143,6 +145,9 @@ class Execution:
         lookup = asyncio.get_running_loop().call_later(IN_FLIGHT_LOOKUP_S, self._look_for, order)
         try:
             outcome = await self._x.create(intent)
+        except asyncio.CancelledError:  # a runner cancelled after 10 s (join_runner): sent or not, unknown
+            order.busy, order.state = False, OrderState.UNKNOWN  # read back (no endless look-up)
+            raise
         finally:
             lookup.cancel()
         order.busy = False
@@ -209,7 +214,7 @@ class Execution:
             self._bus.spawn(
                 self._resolve_soon(match, order, at_once=outcome.answered), f"resolve-{order.client_order_id}"
             )
-        action = kind if outcome.ok else OrderAction.REJECTED
+        action = kind if outcome.ok else OrderAction.REJECTED if outcome.sent else OrderAction.NOT_SENT
         self._bus.rec.order(order, action.value, outcome.detail, now)
         self._bus.emit(
             OrderChanged(
@@ -227,7 +232,7 @@ class Execution:
         )
         if outcome.market_paused:  # market data learns it now, not at the next lifecycle message
             self._x.report_status(order.ticker, "inactive", f"{kind.value} refused: {outcome.detail}")
-        if not outcome.ok:
+        if not outcome.ok and outcome.sent:
             self._bus.log(Level.WARNING, f"{kind.value} rejected: {outcome.detail}", match.match_id)
             if outcome.counts_as_rejection and (reason := self._risk.rejected(match, outcome.detail, now)):
                 self.halt_soon(match, reason)
@@ -357,10 +362,31 @@ class Execution:
 
     # --- pulling orders -----------------------------------------------------------------------------
 
+    def drop_unsent(self, matches: list[MatchRuntime]) -> None:
+        """These matches are stopping (their status says so): end every write of theirs that has not
+        been sent. Rounds waiting in the write gate end with no write; creates, amends and decreases
+        waiting in the rate limiter are dropped and answer "not sent" (a create never existed, an amend
+        or decrease left its order as it was); ``_apply`` sends none from now on. Writes already on
+        the wire are left to answer: their fate is the exchange's to tell, and the cancels that follow
+        (served first by the limiter) read it back. Without this a kill at the Basic tier waited for
+        every queued write at 10 a second before its first cancel (docs/guards.md, "Kill all")."""
+        if not matches:
+            return
+        gated = self.gate.drop({m.match_id for m in matches}) if self.gate is not None else 0
+        queued = self._x.abandon_queued({t for m in matches for t in m.spec.tickers})
+        if gated or queued:
+            where = matches[0].match_id if len(matches) == 1 else None
+            self._bus.log(
+                Level.INFO,
+                f"stopping: {gated} round(s) waiting for tokens and {queued} queued write(s) dropped unsent",
+                where,
+            )
+
     def halt_soon(self, match: MatchRuntime, reason: str) -> None:
         """Halt a match from inside its own runner (cannot await the runner from itself)."""
         if match.status in RUNNING:
             match.status = MatchStatus.STOPPING
+            self.drop_unsent([match])
             self._bus.spawn(self._finish_halt(match, reason), f"halt-{match.match_id}")
 
     async def _finish_halt(self, match: MatchRuntime, reason: str) -> None:

@@ -125,6 +125,7 @@ class Lifecycle:
                 set_status(self._bus, match, final, reason)
             return
         set_status(self._bus, match, MatchStatus.STOPPING, reason)
+        self._execution.drop_unsent([match])
         match.wake.set()
         await join_runner(match)
         left = await self._execution.cancel_orders(self._execution.orders.live(match.match_id))
@@ -170,12 +171,16 @@ class Lifecycle:
         self._bus.log(Level.INFO, f"deleted {match.spec.name}", match_id)
 
     async def stop_all(self, reason: str) -> int:
-        """Stop every running match, then pull every order of ours. Returns orders left (0 = clean)."""
+        """Stop every running match, then pull every order of ours. Returns orders left (0 = clean).
+
+        The writes the matches had not sent are dropped first (``Execution.drop_unsent``), so joining
+        the runners waits only for writes already on the wire, and the cancels go out at once."""
         self._bus.log(Level.WARNING, f"kill all: {reason}")
-        for match in self._matches.values():
-            if match.active:
-                set_status(self._bus, match, MatchStatus.STOPPING, reason)
-                match.wake.set()
+        stopping = [match for match in self._matches.values() if match.active]
+        for match in stopping:
+            set_status(self._bus, match, MatchStatus.STOPPING, reason)
+            match.wake.set()
+        self._execution.drop_unsent(stopping)
         await asyncio.gather(*(join_runner(m) for m in self._matches.values()))
         left = await self._execution.cancel_everything()
         for match in self._matches.values():

@@ -12,6 +12,9 @@ serves cancels first. Lower-price or smaller-size rounds (``Priority.SAFER``) qu
 and new orders. Matches wait in that order, first come first served within a priority; only the
 match at the head watches the bucket, the others wait for their turn. When the bucket has tokens and
 nobody waits, writes pass at once, so the prestige tier never sees this gate.
+
+A match that stops (kill all, shutdown, stop, halt) is let go at once (``drop``): its pass ends with
+no write, and the tokens kept for it are freed for the cancels that follow.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from kmm_tui.engine.reconciler import Action, Cancel, Priority
@@ -37,6 +40,7 @@ class _Waiter:
     cost: int = field(compare=False)
     turn: asyncio.Future[None] | None = field(default=None, compare=False)
     gone: bool = field(default=False, compare=False)
+    dropped: bool = field(default=False, compare=False)  # its match stopped: no write, no grant
 
 
 def round_cost(actions: Sequence[Action]) -> int:
@@ -77,10 +81,27 @@ class WriteGate:
         if not self._live_waiters() and self._tokens_ready(cost):
             return True
         priority = min(getattr(action, "priority", Priority.OTHER) for action in actions)
-        await self._wait(_Waiter(int(priority), next(self._seq), match_id, cost))
+        if not await self._wait(_Waiter(int(priority), next(self._seq), match_id, cost)):
+            return False
         self.superseded += 1
         self._granted[match_id] = (self._clock() + GRANT_S, cost)
         return False
+
+    def drop(self, match_ids: Collection[str]) -> int:
+        """These matches are stopping: release their waiting rounds at once (``admit`` answers False,
+        their runners end the pass with no write) and free the tokens kept for them. Returns how many
+        rounds were waiting."""
+        dropped = 0
+        for waiter in self._waiters:
+            if not waiter.gone and waiter.match_id in match_ids:
+                waiter.gone = waiter.dropped = True
+                if waiter.turn is not None and not waiter.turn.done():
+                    waiter.turn.set_result(None)
+                dropped += 1
+        for match_id in match_ids:
+            self._granted.pop(match_id, None)
+        self._wake_head()
+        return dropped
 
     @property
     def busy(self) -> bool:
@@ -99,26 +120,43 @@ class WriteGate:
     def _live_waiters(self) -> bool:
         return any(not waiter.gone for waiter in self._waiters)
 
-    async def _wait(self, waiter: _Waiter) -> None:
+    async def _wait(self, waiter: _Waiter) -> bool:
+        """True once the tokens are there; False when the match was dropped meanwhile."""
         heapq.heappush(self._waiters, waiter)
         since = self._clock()
+        loop = asyncio.get_running_loop()
         try:
-            while True:
-                if self._head() is waiter:
-                    if self._tokens_ready(waiter.cost):
-                        return
-                    await asyncio.sleep(max(self._bucket.wait_time(waiter.cost), 0.005))
-                else:
-                    waiter.turn = asyncio.get_running_loop().create_future()
+            while not waiter.dropped:
+                waiter.turn = loop.create_future()
+                if self._head() is not waiter:
                     await waiter.turn
+                    continue
+                if self._tokens_ready(waiter.cost):
+                    return True
+                # the head watches the bucket on a timer that ``drop`` can cut short
+                delay = max(self._bucket.wait_time(waiter.cost), 0.005)
+                timer = loop.call_later(delay, _set_if_pending, waiter.turn)
+                try:
+                    await waiter.turn
+                finally:
+                    timer.cancel()
+            return False
         finally:
             self.waited_s += self._clock() - since
             waiter.gone = True
-            head = self._head()
-            if head is not None and head.turn is not None and not head.turn.done():
-                head.turn.set_result(None)
+            self._wake_head()
+
+    def _wake_head(self) -> None:
+        head = self._head()
+        if head is not None and head.turn is not None and not head.turn.done():
+            head.turn.set_result(None)
 
     def _head(self) -> _Waiter | None:
         while self._waiters and self._waiters[0].gone:
             heapq.heappop(self._waiters)
         return self._waiters[0] if self._waiters else None
+
+
+def _set_if_pending(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_result(None)

@@ -126,6 +126,16 @@ class BadResponse(KalshiError):
     default_advice = "the exchange answered something kmm does not understand; report it with the log"
 
 
+class NotSent(KalshiError):
+    """The request was dropped while it waited for rate-limit tokens: it never reached the exchange.
+
+    Raised by :meth:`~kmm_tui.kalshi.ratelimit.RateLimiter.abandon` (a match stopping drops the writes
+    it had queued). Unlike every other error, the outcome is certain: nothing happened on the exchange.
+    """
+
+    default_advice = "nothing was sent to the exchange"
+
+
 class DeprecatedEndpoint(KalshiError):
     """410: a legacy (V1) order endpoint was used. Only the V2 ``/portfolio/events/orders`` paths work."""
 
@@ -304,6 +314,7 @@ __all__ = [
     "KalshiError",
     "KeyFileError",
     "NotFoundError",
+    "NotSent",
     "OrderRejected",
     "RateLimited",
     "Unavailable",

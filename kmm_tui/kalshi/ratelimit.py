@@ -8,6 +8,9 @@ to retry, so we keep our own copy of each bucket and *wait* for tokens before se
 
 Waiters are served strictly by priority (cancels first), then first-come-first-served, so a cancel
 never waits behind a queue of creates and a large batch is never starved by small requests.
+A write may name its market; :meth:`RateLimiter.abandon` drops the non-cancel writes still waiting for
+a market whose quoting stops (they raise :class:`~kmm_tui.kalshi.errors.NotSent`: never sent), so a
+kill never waits for queued creates and amends at 10 writes/s before its cancels go out.
 The clock and the sleep are parameters so tests can run on a fake clock.
 """
 
@@ -18,10 +21,12 @@ import heapq
 import itertools
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
+
+from kmm_tui.kalshi.errors import NotSent
 
 
 class BucketName(StrEnum):
@@ -171,6 +176,8 @@ class _Waiter:
     cost: int = field(compare=False)
     turn: asyncio.Future[None] | None = field(default=None, compare=False)
     gone: bool = field(default=False, compare=False)
+    market: str | None = field(default=None, compare=False)
+    dropped: bool = field(default=False, compare=False)  # abandoned: raise NotSent, take no tokens
 
 
 RESERVE_S = 0.1  # of refill our mirror holds back from each bucket (TokenBucket)
@@ -273,6 +280,7 @@ class RateLimiter:
         }
         self.paced: dict[BucketName, int] = dict.fromkeys(BucketName, 0)  # requests that had to wait
         self.paced_s: dict[BucketName, float] = dict.fromkeys(BucketName, 0.0)  # and their total wait
+        self.abandoned = 0  # writes dropped unsent (abandon)
 
     @classmethod
     def for_tier(cls, tier: str, **kwargs: Any) -> RateLimiter:
@@ -295,11 +303,18 @@ class RateLimiter:
     def note_rate_limited(self, bucket: BucketName | str) -> None:
         self.buckets[BucketName(bucket)].drain()
 
-    async def acquire(self, bucket: BucketName | str, cost: int, priority: int = Priority.NORMAL) -> None:
+    async def acquire(
+        self,
+        bucket: BucketName | str,
+        cost: int,
+        priority: int = Priority.NORMAL,
+        market: str | None = None,
+    ) -> None:
         """Wait until ``cost`` tokens can be taken from ``bucket`` by this caller, then take them.
 
         Never raises for lack of tokens (only ValueError for a cost the bucket can never hold, which is
         a programming error: split the batch). Cancellation while waiting leaves the queue intact.
+        ``market`` names the market a write is for, so :meth:`abandon` can drop it (NotSent).
         """
         target = self.buckets[BucketName(bucket)]
         if cost <= 0:
@@ -311,12 +326,14 @@ class RateLimiter:
             )
         if not self._has_waiters(target) and target.try_take(cost):
             return
-        waiter = _Waiter(int(priority), next(self._seq), cost)
+        waiter = _Waiter(int(priority), next(self._seq), cost, market=market)
         heapq.heappush(target._waiters, waiter)
         name, since = BucketName(bucket), self._clock()
         self.paced[name] += 1
         try:
             while True:
+                if waiter.dropped:
+                    raise NotSent(f"write for {market} dropped before it was sent", code="not_sent")
                 head = self._head(target)
                 if head is waiter:
                     delay = target.wait_time(cost)
@@ -324,7 +341,10 @@ class RateLimiter:
                         target.try_take(cost)
                         heapq.heappop(target._waiters)
                         return
-                    await self._sleep(delay)
+                    if market is None:
+                        await self._sleep(delay)
+                    else:
+                        await self._sleep_unless_dropped(waiter, delay)
                 else:
                     waiter.turn = asyncio.get_running_loop().create_future()
                     await waiter.turn
@@ -334,6 +354,32 @@ class RateLimiter:
                 waiter.gone = True
                 self._prune(target)
             self._wake_head(target)
+
+    def abandon(self, markets: Collection[str], keep: int = Priority.CANCEL) -> int:
+        """Drop every write still waiting for tokens for one of ``markets``, except those of priority
+        ``keep`` or more urgent (cancels): each raises NotSent to its caller at once and takes no tokens.
+        A write that has its tokens is on its way and is not touched. Returns how many were dropped."""
+        target = self.buckets[BucketName.WRITE]
+        dropped = 0
+        for waiter in target._waiters:
+            if not waiter.gone and waiter.market in markets and waiter.priority > keep:
+                waiter.gone = waiter.dropped = True
+                if waiter.turn is not None and not waiter.turn.done():
+                    waiter.turn.set_result(None)
+                dropped += 1
+        self.abandoned += dropped
+        self._wake_head(target)
+        return dropped
+
+    async def _sleep_unless_dropped(self, waiter: _Waiter, delay: float) -> None:
+        """The head's wait for its tokens, cut short when ``abandon`` drops it (the sleep is a task of
+        its own: it may be a test's fake clock)."""
+        waiter.turn = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeper, waiter.turn), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     @staticmethod
     def _has_waiters(bucket: TokenBucket) -> bool:

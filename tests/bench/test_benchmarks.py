@@ -81,6 +81,7 @@ async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> 
     assert basic["write_gate"] and not baseline["write_gate"], "the basic tier runs with and without the gate"
     assert set(basic["decision_age_at_send_ms"]) == {"write_gate", "baseline_no_gate"}
     assert basic["basic_tier_no_429"] == "pass" and basic["http_429_received_whole_run"] == 0
+    assert all(c["close_verdict"] == "pass" and 0 < c["close_s"] <= 10 for c in (case, basic, baseline))
     assert result["key_type"] == "ed25519"
     assert case["quoting"]["journal_commits_per_s"] > 0, "the journal is on"
     idle, quoting = case["idle_baseline"], case["quoting"]

@@ -67,6 +67,24 @@ async def test_a_cancel_never_waits_and_a_safer_round_goes_before_raises_waiting
     assert finished == ["m3", "m1", "m2"]
 
 
+async def test_a_stopping_match_is_let_go_at_once_without_a_write_and_the_others_wait_on() -> None:
+    bucket = empty_bucket()
+    bucket.tokens = -100.0  # tokens a second away: every round waits
+    gate = WriteGate(bucket)
+    head = asyncio.create_task(gate.admit("m1", RAISE))  # watching the bucket
+    behind = asyncio.create_task(gate.admit("m2", RAISE))
+    other = asyncio.create_task(gate.admit("m3", RAISE))
+    await asyncio.sleep(0.01)
+    began = time.monotonic()
+    assert gate.drop({"m1", "m2"}) == 2
+    assert not await head and not await behind, "no write: their runners end the pass"
+    assert time.monotonic() - began < 0.05, "let go at once, not when the tokens come"
+    assert gate.superseded == 0
+    assert not other.done(), "a match still quoting waits for its tokens"
+    assert not await other
+    assert gate.superseded == 1
+
+
 async def test_tokens_kept_for_a_released_match_are_not_given_to_the_next() -> None:
     bucket = empty_bucket()
     gate = WriteGate(bucket)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from kmm_tui.kalshi.errors import NotSent
 from kmm_tui.kalshi.ratelimit import (
     TIERS,
     BucketName,
@@ -232,3 +233,37 @@ async def test_a_burst_leaves_the_exchange_a_reserve_for_requests_that_arrive_bu
     assert granted == 90, "0.1 s of refill (10 tokens at 100/s) stays in reserve"
     await fake.advance(0.1)
     assert limiter.buckets[BucketName.WRITE].wait_time(10) == 0
+
+
+async def test_abandon_drops_the_queued_writes_of_stopping_markets_and_keeps_cancels() -> None:
+    limiter, fake = make()
+    await limiter.acquire(BucketName.WRITE, 100)  # empty the bucket: everything below waits
+    served: list[str] = []
+
+    async def call(name: str, priority: int, market: str | None) -> None:
+        await limiter.acquire(BucketName.WRITE, 10 if priority else 2, priority, market)
+        served.append(name)
+
+    tasks = {
+        name: asyncio.create_task(call(name, priority, market))
+        for name, priority, market in (
+            ("create A", Priority.LOW, "A"),  # at the head, sleeping until its tokens come
+            ("amend A", Priority.NORMAL, "A"),
+            ("create B", Priority.LOW, "B"),
+            ("cancel A", Priority.CANCEL, "A"),
+            ("group", Priority.NORMAL, None),  # names no market: never dropped
+        )
+    }
+    await settle()
+    assert limiter.abandon({"A"}) == 2
+    await settle()
+    for name in ("create A", "amend A"):
+        assert isinstance(tasks[name].exception(), NotSent), f"{name} must be dropped at once"
+    assert limiter.buckets[BucketName.WRITE].queued == 3
+    while not all(task.done() for task in tasks.values()):
+        await fake.advance(0.01)
+    assert served == ["cancel A", "group", "create B"], "the rest are served in order, cancels first"
+    assert limiter.abandoned == 2
+    # 10 tokens of debt (100 drawn from a bucket refill fills to 90) and the 22 served: 0.32 s; the
+    # dropped writes' 20 tokens would have made it 0.52 s
+    assert fake.now == pytest.approx(0.32, abs=0.015), "the dropped writes took no tokens"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections.abc import AsyncIterator
@@ -17,12 +18,13 @@ from kmm_tui.kalshi.errors import (
     BadResponse,
     DuplicateClientOrderId,
     NotFoundError,
+    NotSent,
     OrderRejected,
     RateLimited,
     Unavailable,
 )
 from kmm_tui.kalshi.models import CreateOrderSpec
-from kmm_tui.kalshi.ratelimit import RateLimiter, TierLimits
+from kmm_tui.kalshi.ratelimit import BucketName, RateLimiter, TierLimits
 from kmm_tui.kalshi.rest import DEMO_REST, PROD_REST, KalshiRest, RetryPolicy, sim_rest_url
 from tests.kalshi.conftest import KEY_ID
 from tests.kalshi.fake_exchange import MARKETS_CURSOR, FakeKalshi, FlakyTransport, error
@@ -299,6 +301,35 @@ async def test_create_5xx_then_201_retries_identical_body(h: Harness) -> None:
     assert ack.client_order_id == CID
     first, second = h.exchange.calls("POST", "/portfolio/events/orders")
     assert first.body == second.body and first.body["client_order_id"] == CID
+
+
+async def test_a_create_dropped_before_it_was_sent_raises_not_sent_and_sends_nothing(h: Harness) -> None:
+    bucket = h.api.limiter.buckets[BucketName.WRITE]
+    bucket.tokens = -bucket.rate  # the create waits a second for its tokens
+    create = asyncio.create_task(h.api.create_order(VIT, "bid", Price(5500), contracts(10), CID))
+    await asyncio.sleep(0.01)
+    assert h.api.limiter.abandon({FAZ}) == 0, "another market's drop leaves it waiting"
+    assert h.api.limiter.abandon({VIT}) == 1
+    with pytest.raises(NotSent):
+        await create
+    assert h.exchange.calls("POST", "/portfolio/events/orders") == []
+
+
+async def test_a_create_dropped_before_its_retry_raises_what_the_first_attempt_left_unknown(
+    h: Harness,
+) -> None:
+    h.exchange.fail_next("POST", "/portfolio/events/orders", (503, b""))
+    bucket = h.api.limiter.buckets[BucketName.WRITE]
+    loop = asyncio.get_running_loop()
+
+    async def back_off(seconds: float) -> None:  # the retry will wait for tokens, and be dropped then
+        bucket.tokens = -bucket.rate
+        loop.call_later(0.01, h.api.limiter.abandon, {VIT})
+
+    h.api._sleep = back_off
+    with pytest.raises(Unavailable):  # the 503'd attempt may have landed: its fate is to be read back
+        await h.api.create_order(VIT, "bid", Price(5500), contracts(10), CID)
+    assert len(h.exchange.calls("POST", "/portfolio/events/orders")) == 1
 
 
 async def test_retried_create_409_means_first_attempt_landed(h: Harness) -> None:

@@ -6,6 +6,8 @@ not have landed, so the order is looked up after a pause); *rejected* (the excha
 toward the rejection guard, and some codes halt the match at once). A rejection does not settle the
 order's fate either — a rejected amend leaves the order resting at its old price, a rejected cancel
 leaves it resting — so both leave the order UNKNOWN, to be read back before its side quotes again.
+A fourth, *not sent*, is certain: the write was dropped while it waited for rate-limit tokens because
+its match stopped, so nothing happened on the exchange.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ def after_ack(ack: OrderAck) -> WriteOutcome:
     if remaining is not None and remaining <= 0:
         return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.EXECUTED)
     return WriteOutcome(ok=True, order_id=ack.order_id, filled=ack.fill_count, state=OrderState.RESTING)
+
+
+def not_sent(state: OrderState | None = None) -> WriteOutcome:
+    """A write dropped before it was sent (``NotSent``): the order is as it was — ``state`` None — or,
+    for a create, never existed (CANCELLED). Not a rejection: nothing was asked of the exchange."""
+    return WriteOutcome(ok=False, state=state, detail="not sent: its match is stopping", sent=False)
 
 
 def failed(error: kx.KalshiError) -> WriteOutcome:

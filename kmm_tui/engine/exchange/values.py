@@ -128,6 +128,7 @@ class WriteOutcome:
     halt_reason: str | None = None
     answered: bool = True  # False: no reply at all (the write may still land: look it up after a pause)
     market_paused: bool = False  # refused because the market is paused: the news reaches market data
+    sent: bool = True  # False: dropped before it was sent (its match stopped): certainly never happened
 
 
 def side_price(book_side: str, yes_price: Price) -> Price:

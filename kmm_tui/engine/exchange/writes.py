@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 
 from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import Count, Price, no_price
-from kmm_tui.engine.exchange.outcomes import after_ack, failed
+from kmm_tui.engine.exchange.outcomes import after_ack, failed, not_sent
 from kmm_tui.engine.exchange.values import OrderIntent, WriteOutcome, order_state, side_price
 from kmm_tui.engine.orders import CLIENT_ID_PREFIX, OrderState, OwnOrder
 from kmm_tui.kalshi import errors as kx
@@ -24,6 +25,7 @@ from kmm_tui.kalshi.rest import KalshiRest
 log = logging.getLogger(__name__)
 
 CANCEL_DEADLINE_S = 15.0
+PER_MARKET_READS_MAX = 3  # a verified cancel on more markets than one match has reads the whole account
 
 
 class OrderWrites:
@@ -48,6 +50,8 @@ class OrderWrites:
                 expiration_ts=intent.expiration_s,
                 priority=Priority.LOW,  # new quotes wait behind cancels and moves toward safety
             )
+        except kx.NotSent:  # dropped before its first attempt: the order never existed
+            return not_sent(OrderState.CANCELLED)
         except kx.DuplicateClientOrderId:  # a retry found the first attempt landed: it exists, read it back
             return WriteOutcome(
                 ok=True, state=OrderState.UNKNOWN, detail="created on an earlier attempt", answered=False
@@ -80,6 +84,8 @@ class OrderWrites:
                 Count(order.filled + remaining),
                 priority=Priority.NORMAL if safer else Priority.LOW,
             )
+        except kx.NotSent:  # the order rests on unchanged
+            return not_sent()
         except kx.NotFoundError:
             return await self._gone(order)
         except kx.KalshiError as error:
@@ -96,11 +102,18 @@ class OrderWrites:
             ack = await self.rest.decrease_order(
                 order.order_id, market_ticker=order.ticker, reduce_by=reduce_by, priority=Priority.NORMAL
             )
+        except kx.NotSent:
+            return not_sent()
         except kx.NotFoundError:
             return await self._gone(order)
         except kx.KalshiError as error:
             return failed(error)
         return after_ack(ack)
+
+    def abandon_queued(self, tickers: Collection[str]) -> int:
+        """Drop the creates, amends and decreases for these markets still waiting for write tokens (their
+        match is stopping; its cancels follow and go first). Each answers ``not_sent``. Returns how many."""
+        return self.rest.limiter.abandon(tickers)
 
     async def cancel(self, order: OwnOrder) -> WriteOutcome:
         if order.order_id is None:
@@ -205,12 +218,7 @@ class OrderWrites:
                         answered.add(order_id)
                     else:
                         log.warning("cancel of %s failed: %s", order_id, result.error)
-                tickers = sorted({o.ticker for o in targets.values()})
-                resting = {
-                    o.order_id
-                    for t in tickers
-                    for o in await self.rest.list_orders(status="resting", ticker=t)
-                }
+                resting = {o.order_id for o in await self._resting({o.ticker for o in targets.values()})}
             except kx.KalshiError as error:
                 log.warning("cancel round %d failed: %s", attempt, error)
                 if loop.time() > end:
@@ -223,6 +231,23 @@ class OrderWrites:
                 break
         return set(targets)
 
+    async def _resting(self, tickers: set[str] | None) -> list[Order]:
+        """Resting orders on these markets (None: all), read ahead of other reads waiting for tokens: a
+        pull is done only when this read confirms it, and at the Basic tier the look-ups of creates still
+        queued for write tokens (``Execution._look_for``) kept the read bucket full.
+
+        One match's few markets are read one by one (a small answer); more are read as the account's
+        whole list, a page per 1,000 orders: a read costs 10 tokens either way, and one per market had a
+        kill at 400 markets spend 20 s of the Basic read bucket (docs/benchmarks.md)."""
+        first = Priority.CANCEL
+        if tickers is None or len(tickers) > PER_MARKET_READS_MAX:
+            return await self.rest.list_orders(status="resting", priority=first)
+        return [
+            o
+            for ticker in sorted(tickers)
+            for o in await self.rest.list_orders(status="resting", ticker=ticker, priority=first)
+        ]
+
     async def cancel_all_ours(self, keep: frozenset[str | None] = frozenset()) -> tuple[int, int]:
         """Cancel every resting order on the account that carries our client id prefix, verified,
         except the order ids in ``keep``.
@@ -230,7 +255,7 @@ class OrderWrites:
         Returns (how many were resting, how many still rest). Orders of other tools are left alone.
         """
         try:
-            resting = await self.rest.list_orders(status="resting")
+            resting = await self._resting(None)
         except kx.KalshiError as error:
             log.error("could not list resting orders: %s", error)
             raise

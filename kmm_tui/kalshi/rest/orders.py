@@ -2,7 +2,8 @@
 
 Creates always carry a ``client_order_id``, so they are retried (see ``transport``); amend and decrease
 are not (their outcome after a timeout must be read back). Batches are chunked to fit both Kalshi's
-maximum and the write bucket.
+maximum and the write bucket. Create, amend and decrease name their market to the rate limiter, which
+may drop them unsent while they wait for tokens (``RateLimiter.abandon``: they raise ``NotSent``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class OrderWrites(RestTransport):
             private=True,
             is_create=True,
             priority=priority,
+            market=spec.ticker,
         )
         return OrderAck.from_wire(data)
 
@@ -108,6 +110,7 @@ class OrderWrites(RestTransport):
             private=True,
             retry=NO_RETRY,
             priority=priority,
+            market=ticker,
         )
         return OrderAck.from_wire(data)
 
@@ -129,6 +132,7 @@ class OrderWrites(RestTransport):
             private=True,
             retry=NO_RETRY,
             priority=priority,
+            market=market_ticker,
         )
         return OrderAck.from_wire(data)
 

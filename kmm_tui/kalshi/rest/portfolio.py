@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from kmm_tui.kalshi.models import AccountLimits, Balance, Fill, Order, Position
-from kmm_tui.kalshi.ratelimit import TierLimits
+from kmm_tui.kalshi.ratelimit import Priority, TierLimits
 from kmm_tui.kalshi.rest.transport import RestTransport, _list_param, _secs, _seg
 
 
@@ -96,8 +96,10 @@ class Portfolio(RestTransport):
         max_ts_ms: int | None = None,
         exchange_index: int | None = None,
         limit: int = 1000,
+        priority: int = Priority.NORMAL,
     ) -> AsyncIterator[Order]:
-        """Our orders (status resting/canceled/executed), all pages. Reads lag writes by up to ~1 s."""
+        """Our orders (status resting/canceled/executed), all pages. Reads lag writes by up to ~1 s.
+        ``priority`` orders the reads among others waiting for read tokens (a cancel's check first)."""
         events = (
             event_ticker
             if isinstance(event_ticker, str) or event_ticker is None
@@ -112,7 +114,8 @@ class Portfolio(RestTransport):
             ("exchange_index", exchange_index),
             ("limit", limit),
         ]
-        async for _, items in self._pages("/portfolio/orders", "orders", params, private=True):
+        pages = self._pages("/portfolio/orders", "orders", params, private=True, priority=priority)
+        async for _, items in pages:
             for item in items:
                 yield Order.from_wire(item)
 

@@ -33,6 +33,8 @@ from kmm_tui.kalshi.errors import (
     AuthError,
     BadResponse,
     DuplicateClientOrderId,
+    KalshiError,
+    NotSent,
     RateLimited,
     Unavailable,
     error_from_response,
@@ -179,8 +181,13 @@ class RestTransport:
         priority: int = Priority.NORMAL,
         items: int = 1,
         is_create: bool = False,
+        market: str | None = None,
     ) -> Any:
-        """One logical request (maybe several attempts). Returns the parsed JSON body (None for 204)."""
+        """One logical request (maybe several attempts). Returns the parsed JSON body (None for 204).
+
+        ``market`` tags a write for the limiter's ``abandon``: dropped before its first attempt it raises
+        NotSent (nothing happened); dropped before a retry it raises the failure of the attempt before,
+        whose outcome is what is unknown (it may have landed)."""
         if private and self.signer is None:
             raise AuthError(
                 f"{method} {path} needs an API key",
@@ -194,9 +201,15 @@ class RestTransport:
         full_path = self._prefix + path
         what = f"{method} {path}"
         attempt = 0
+        previous: KalshiError | None = None
         while True:
             attempt += 1
-            await self.limiter.acquire(bucket, cost, priority)
+            try:
+                await self.limiter.acquire(bucket, cost, priority, market)
+            except NotSent:
+                if previous is not None:
+                    raise previous from None
+                raise
             try:
                 async with self._connections:  # signed once a connection is ours: the timestamp is fresh
                     headers = {}
@@ -220,6 +233,7 @@ class RestTransport:
                 raise error
             if not error.retryable or attempt >= policy.attempts:
                 raise error
+            previous = error
             delay = policy.delay(attempt - 1, self._rng)
             log.info(
                 "%s failed (%s); retry %d/%d in %.3fs",
@@ -301,13 +315,14 @@ class RestTransport:
         *,
         private: bool = False,
         max_pages: int = 10_000,
+        priority: int = Priority.NORMAL,
     ) -> AsyncIterator[tuple[dict[str, Any], list[Any]]]:
         """Follow ``cursor`` until the last page (``""``/missing). Yields (page body, its items)."""
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(max_pages):
             page_params = list(params) + ([("cursor", cursor)] if cursor else [])
-            data = await self._call("GET", path, params=page_params, private=private)
+            data = await self._call("GET", path, params=page_params, private=private, priority=priority)
             if not isinstance(data, dict):
                 raise BadResponse(
                     f"GET {path} returned {type(data).__name__}, expected an object", code="bad_response"
