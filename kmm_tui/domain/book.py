@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kmm_tui.domain.prices import Count, Price, no_price
+from kmm_tui.domain.values import quick_init
 
 Level = tuple[Price, Count]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Book:
     """Visible YES-terms book: ``bids`` best (highest) first, ``asks`` best (lowest) first."""

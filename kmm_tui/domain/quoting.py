@@ -40,6 +40,7 @@ from kmm_tui.domain.prices import (
     format_cents,
     format_contracts,
 )
+from kmm_tui.domain.values import quick_init
 
 MIN_EDGE = Price(10)  # one tick of Kalshi's finest grid (0.1c)
 
@@ -117,6 +118,7 @@ class QuoteSettings:
             object.__setattr__(self, "fee_rate", (rate.numerator, rate.denominator))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SideInput:
     """What decide() needs about one outcome: its book in that outcome's terms (bids = bids for it)."""
@@ -129,6 +131,7 @@ class SideInput:
     market_open: bool = True
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SideQuote:
     """The desired bid for one side (price None = no order) and the reason in words."""
@@ -140,6 +143,7 @@ class SideQuote:
     ceiling: Price | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SideMemo:
     """Sticky-ceiling state of one side: the price we hold and when we reached it or last retested."""
@@ -151,6 +155,7 @@ class SideMemo:
 _NO_MEMO = SideMemo()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QuoteMemo:
     """What decide() remembers between calls; ``QuoteMemo()`` is the initial value."""
@@ -166,6 +171,7 @@ class QuoteMemo:
 _EMPTY_MEMO = QuoteMemo()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Every outcome's desired quote (``t`` only for a three-way match) and the memo for next time."""
