@@ -55,3 +55,28 @@ async def test_the_amend_after_a_competitors_move_is_sent_in_the_turn_of_its_dec
     t.compete(a, 50)
     await eventually(lambda: t.our_price(a) == 5100, what="our bid one tick above 50c")
     assert sent_after_a_turn == [False], "the amend waited for the loop's next turn"
+
+
+async def test_a_burst_of_frames_gives_the_loop_a_turn_after_each_one(trading: Trading) -> None:
+    """The exchange sends book changes in bursts; the feed must not parse a whole burst before the
+    runner a change woke (or a write's reply) gets the loop: each frame handled yields once."""
+    t = trading
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    a, _ = t.tickers("KXCS2GAME")
+    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    data = t.engine._data
+    real_on_book = data.on_book
+    turn_between: list[bool] = []
+    marker = TurnMarker()
+    marker.ran = True
+
+    def on_book(event: Any) -> None:
+        turn_between.append(marker.ran)
+        marker.decided()
+        real_on_book(event)
+
+    data.on_book = on_book  # type: ignore[method-assign]
+    for cents in range(30, 40):  # ten competitor bids at once: ten deltas sent back to back
+        t.compete(a, cents)
+    await eventually(lambda: len(turn_between) >= 10, what="the burst's ten deltas")
+    assert all(turn_between), f"frames handled without a turn between them: {turn_between}"
