@@ -215,10 +215,14 @@ class MarketData:
                 await self._x.recheck_status(ticker)
 
     def wake_ticker(self, ticker: str) -> None:
+        woke = False
         for match_id in self.by_ticker.get(ticker, ()):
             match = self._matches.get(match_id)
             if match is not None and match.status in RUNNING:
                 match.wake.set()
+                woke = True
+        if woke:  # the runner runs before the rest of the feed's burst is handled
+            self._x.give_turn()
 
     # --- reads ------------------------------------------------------------------------------------
 

@@ -107,6 +107,11 @@ class ExchangePort(OrderWrites):
             return
         self._bridge.emit(MarketStatus(ticker, market.status, "read over REST"))
 
+    def give_turn(self) -> None:
+        """A feed event woke a match: let its runner run before the feed handles the next frame."""
+        if self.feed is not None:
+            self.feed.give_turn()
+
     def report_status(self, ticker: str, status: str, detail: str) -> None:
         """A write's answer told us a market's status (e.g. refused as paused): pass it on as an event."""
         self._bridge.emit(MarketStatus(ticker, status, detail))

@@ -101,6 +101,7 @@ class KalshiFeed(FeedMessages):
         self._ws: ClientConnection | None = None
         self._connected = False
         self._connections = 0
+        self._turn_wanted = False
         self._reconnects = 0
         self._last_message_ms: int | None = None
         self._down_since_ms: int | None = None
@@ -136,6 +137,14 @@ class KalshiFeed(FeedMessages):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def give_turn(self) -> None:
+        """The event being delivered woke work that should not wait for the rest of a burst (a match's
+        runner): the loop gets a turn after this frame. Frames arrive in bursts that websockets queues
+        parsed, and ``recv()`` returns the next without yielding, so the runner waited behind the
+        whole burst. A turn after every frame cost a loop pass each, and at 500 matches that pushed
+        the engine over a core (docs/benchmarks.md, "A turn when a frame wakes a match")."""
+        self._turn_wanted = True
 
     def set_listener(self, on_event: Callable[[FeedEvent], None] | None) -> None:
         """Deliver events to ``on_event`` (called on the feed's loop) instead of ``events``; None = queue."""
@@ -273,12 +282,9 @@ class KalshiFeed(FeedMessages):
                         if (deadline.when() or 0.0) - last < self.watchdog_s / 2:
                             deadline.reschedule(last + self.watchdog_s)
                         await self._handle(raw)
-                        # A turn for the loop after each frame: a burst sits parsed in the socket's
-                        # queue, and recv() returns the next without yielding, so the runner this frame
-                        # woke (and any write's reply) waited for the whole burst. Measured at 200
-                        # matches: reaction p50 5.0 -> 4.1 ms, p99 14 -> 11.5 ms, engine CPU unchanged;
-                        # feed delay p99 7 -> 9 ms (docs/benchmarks.md, "A turn per frame").
-                        await asyncio.sleep(0)
+                        if self._turn_wanted:  # see give_turn
+                            self._turn_wanted = False
+                            await asyncio.sleep(0)
             except TimeoutError:
                 if loop.time() - last < self.watchdog_s:
                     when = last + self.watchdog_s  # the deadline ran ahead of the last frame
