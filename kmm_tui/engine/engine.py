@@ -98,6 +98,7 @@ class Engine:
         self._matches: dict[str, MatchRuntime] = {}
         self._orders = OrderLedger()
         self._data = MarketData(self._bus, exchange, self._matches, self._orders)
+        self._data.on_wake = exchange.give_turn  # a woken runner runs before the rest of a feed burst
         self._portfolio = Portfolio(self._bus, exchange, self._matches, self._orders, journal)
         self._flow = FlowGuards()
         self._account = AccountRisk(self._matches, self._orders, journal, account_limits or AccountLimits())

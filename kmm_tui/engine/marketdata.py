@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kmm_tui.domain.book import Book
@@ -75,6 +75,9 @@ class MarketData:
         self._tops: dict[str, VisibleTop] = {}  # what the last book of each market woke its matches with
         self.feed_connected = False
         self.feed_detail = "not connected"
+        # called when a feed event woke a runner (the engine: ``ExchangePort.give_turn``, so the runner
+        # runs before the rest of the feed's burst); nothing by default
+        self.on_wake: Callable[[], None] = _nothing
 
     # --- metadata ---------------------------------------------------------------------------------
 
@@ -221,8 +224,8 @@ class MarketData:
             if match is not None and match.status in RUNNING:
                 match.wake.set()
                 woke = True
-        if woke:  # the runner runs before the rest of the feed's burst is handled
-            self._x.give_turn()
+        if woke:
+            self.on_wake()
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -327,6 +330,10 @@ class MarketData:
         if market is None:
             return None
         return MarketView(market.ticker, market.title, market.book, market.status, market.stale)
+
+
+def _nothing() -> None:
+    pass
 
 
 @functools.lru_cache(maxsize=64)
