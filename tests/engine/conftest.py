@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kmm_tui.domain.prices import Count, Price, contracts
+from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.engine import Engine
 from kmm_tui.engine.events import Event
 from kmm_tui.engine.exchange import ExchangePort
@@ -72,6 +73,15 @@ async def eventually(check: Callable[[], object], within: float = 5.0, what: str
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def quoting_a(t: Trading) -> str:
+    """Add the default match (ceilings 58c / 38c), started, and wait for its first bid on A: the
+    starting point of the scenarios that then move the book. Returns A's ticker."""
+    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
+    a, _ = t.tickers("KXCS2GAME")
+    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    return a
 
 
 def spec(

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kmm_tui.engine import commands as cmd
-
-from .conftest import Trading, eventually, spec
+from .conftest import Trading, eventually, quoting_a
 
 
 class TurnMarker:
@@ -38,9 +36,7 @@ async def test_the_amend_after_a_competitors_move_is_sent_in_the_turn_of_its_dec
     trading: Trading,
 ) -> None:
     t = trading
-    await t.engine.execute(cmd.AddMatch(spec(t), start=True))  # ceilings 58/38
-    a, _ = t.tickers("KXCS2GAME")
-    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    a = await quoting_a(t)
     marker = TurnMarker()
     t.engine._strategy.tap = marker
     port = t.engine._x
@@ -61,9 +57,7 @@ async def test_a_frame_that_wakes_a_match_gives_its_runner_the_loop_before_the_n
     """The exchange sends book changes in bursts; the feed must not parse a whole burst before the
     runner a change woke gets the loop. Each of these deltas moves the best competing bid (a wake)."""
     t = trading
-    await t.engine.execute(cmd.AddMatch(spec(t), start=True))
-    a, _ = t.tickers("KXCS2GAME")
-    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    a = await quoting_a(t)
     data = t.engine._data
     real_on_book = data.on_book
     turn_between: list[bool] = []

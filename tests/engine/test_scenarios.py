@@ -17,7 +17,7 @@ from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.engine.model import MatchStatus, TheoInput
 
-from .conftest import Trading, eventually, spec
+from .conftest import Trading, eventually, quoting_a, spec
 
 
 @pytest.fixture
@@ -27,9 +27,7 @@ def trading(adversarial_trading: Trading) -> Trading:
 
 async def test_follows_a_competitor_one_tick_at_a_time_and_stops_at_the_ceiling(trading: Trading) -> None:
     t = trading
-    await t.engine.execute(cmd.AddMatch(spec(t), start=True))  # theo 60/40, edge 2 -> ceilings 58/38
-    a, _ = t.tickers("KXCS2GAME")
-    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    a = await quoting_a(t)  # theo 60/40, edge 2 -> ceilings 58/38
     for competitor in (50, 53, 56):
         t.compete(a, competitor)
         await eventually(lambda c=competitor: t.our_price(a) == (c + 1) * 100, what=f"outbid {competitor}c")

@@ -12,14 +12,13 @@ import time
 
 from kmm_tui.domain.inventory import Side
 from kmm_tui.domain.prices import Price, contracts
-from kmm_tui.engine import commands as cmd
 from kmm_tui.engine.events import OrderAction, OrderChanged
 from kmm_tui.engine.orders import OwnOrder
 from kmm_tui.engine.reconciler import Cancel, Create, Priority
 from kmm_tui.engine.write_gate import WriteGate
 from kmm_tui.kalshi.ratelimit import BucketName, TokenBucket
 
-from .conftest import Trading, eventually, spec
+from .conftest import Trading, eventually, quoting_a
 
 RAISE = (Create(Side.A, Price(5000), contracts(5)),)
 LOWER = (Create(Side.A, Price(4000), contracts(5), Priority.SAFER),)
@@ -102,9 +101,7 @@ async def test_moves_while_a_write_waits_for_tokens_give_one_amend_to_the_newest
     trading: Trading,
 ) -> None:
     t = trading
-    await t.engine.execute(cmd.AddMatch(spec(t), start=True))  # ceilings 58/38
-    a, _ = t.tickers("KXCS2GAME")
-    await eventually(lambda: t.our_price(a) is not None, what="a first bid on A")
+    a = await quoting_a(t)
     bucket = t.engine._execution.gate._bucket  # type: ignore[union-attr]
     assert bucket is t.engine.rest.limiter.buckets[BucketName.WRITE]
     bucket.tokens = -bucket.rate * 1.5  # a debt: the next write waits 1.5 s (as behind 15 others)
