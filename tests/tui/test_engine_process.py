@@ -28,12 +28,11 @@ from kmm_tui.engine.model import MatchStatus, Shape
 from kmm_tui.engine_process import EngineGone, ProcessEngine, engine_in_process
 from kmm_tui.sim import SimServer
 from kmm_tui.tui.app import KmmApp
-from kmm_tui.tui.screens.confirm import ConfirmScreen
 from kmm_tui.tui.widgets.table import SyncTable
 from tests.support import until
 
 from .engine_openers import sim_argument, spec
-from .test_integration import cs2_pair, resting_on_exchange, wait_for
+from .test_integration import cs2_pair, quit_confirmed, resting_on_exchange, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -63,10 +62,7 @@ async def test_the_app_drives_an_engine_in_its_own_process_and_quits_with_zero_o
                 await wait_for(
                     pilot, lambda: "46/39" in str(table.get_row_at(0)), "our bids 46c/39c in the Matches row"
                 )
-                await pilot.press("q")
-                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit question")
-                await pilot.press("y")
-                await wait_for(pilot, lambda: not app.is_running, "the app to exit", timeout_s=20)
+                await quit_confirmed(pilot, app)
             assert app.return_code == 0
             assert resting_on_exchange(sim) == 0
         assert engine.process.returncode == 0

@@ -4,6 +4,8 @@ an answer that lands on a closed form must be dropped, never crash the app."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from kmm_tui.engine.errors import EngineError
 from kmm_tui.tui.app import KmmApp
 from kmm_tui.tui.screens.match_form import MatchFormScreen
@@ -11,13 +13,18 @@ from kmm_tui.tui.screens.matches import MatchesScreen
 from tests.tui.views import TZ, StaticEngine, fixed_clock
 
 
+async def open_add_form(pilot: Pilot[object], app: KmmApp) -> MatchFormScreen:
+    await pilot.press("a")
+    await pilot.pause(0.1)
+    form = app.screen
+    assert isinstance(form, MatchFormScreen)
+    return form
+
+
 async def test_an_engine_error_that_arrives_after_the_form_closed_is_dropped() -> None:
     app = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("a")
-        await pilot.pause(0.1)
-        form = app.screen
-        assert isinstance(form, MatchFormScreen)
+        form = await open_add_form(pilot, app)
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert isinstance(app.screen, MatchesScreen)
@@ -31,10 +38,7 @@ async def test_an_engine_error_that_arrives_while_the_form_is_closing_is_dropped
     """Seen in CI: the form still attached, its widgets already being removed (dismissed by save)."""
     app = KmmApp(StaticEngine(), clock=fixed_clock, tz=TZ, live=False)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("a")
-        await pilot.pause(0.1)
-        form = app.screen
-        assert isinstance(form, MatchFormScreen)
+        form = await open_add_form(pilot, app)
         await form.query_one("#e-name").remove()  # what the dismissal does first to its children
         assert form.is_attached
         form.show_engine_error(EngineError("odds 1.2 / 2.1: margin 31 % above the 15 % cap", field="odds_a"))

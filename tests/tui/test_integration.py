@@ -86,6 +86,14 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
+async def quit_confirmed(pilot: Pilot[object], app: KmmApp) -> None:
+    """Quit the way a trader does with orders resting: q, the confirmation, y; wait for the exit."""
+    await pilot.press("q")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit question")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: not app.is_running, "the app to exit", timeout_s=20)
+
+
 async def type_text(pilot: Pilot[object], text: str) -> None:
     await pilot.press(*text)
 
@@ -183,10 +191,7 @@ async def test_add_start_fill_edit_kill_and_quit_with_keys_only(tmp_path: Path) 
             await pilot.press("s")
             await wait_for(pilot, lambda: resting_on_exchange(sim) == 2, "quotes again after start")
             await wait_for(pilot, lambda: engine.snapshot().resting_orders == 2, "the engine to see them")
-            await pilot.press("q")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit question")
-            await pilot.press("y")
-            await wait_for(pilot, lambda: not app.is_running, "the app to exit", timeout_s=20)
+            await quit_confirmed(pilot, app)
         assert app.return_code == 0
         assert resting_on_exchange(sim) == 0
 
