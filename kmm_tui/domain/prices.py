@@ -216,11 +216,15 @@ class TickGrid:
     # Derived once from the bands: every decision reads them several times per side.
     min_price: Price = field(init=False, repr=False, compare=False)  # lowest quotable: one step above 0
     max_price: Price = field(init=False, repr=False, compare=False)  # highest: one step below one dollar
+    # (start, end, step) of a one-band grid, most markets' (1c throughout): rounding skips the band loop.
+    _single: tuple[int, int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         first, last = self.bands[0], self.bands[-1]
         object.__setattr__(self, "min_price", Price(first.start + first.step))
         object.__setattr__(self, "max_price", Price(last.end - last.step))
+        single = (first.start, first.end, first.step) if len(self.bands) == 1 else None
+        object.__setattr__(self, "_single", single)
 
     @classmethod
     def linear_cent(cls) -> TickGrid:
@@ -260,6 +264,10 @@ class TickGrid:
 
     def floor(self, price: int) -> Price:
         """The highest legal price <= ``price`` (bids round down, never up)."""
+        single = self._single
+        if single is not None and price >= single[0]:
+            start, end, step = single
+            return Price(start + ((price if price < end else end) - start) // step * step)
         best = -1
         for band in self.bands:
             start = band.start
@@ -275,6 +283,13 @@ class TickGrid:
 
     def ceil(self, price: int) -> Price:
         """The lowest legal price >= ``price``."""
+        single = self._single
+        if single is not None and price <= single[1]:
+            start, end, step = single
+            if price <= start:
+                return Price(start)
+            candidate = start + -(-(price - start) // step) * step
+            return Price(candidate if candidate < end else end)
         for band in self.bands:
             if price > band.end:
                 continue

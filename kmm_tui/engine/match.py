@@ -12,13 +12,15 @@ import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from kmm_tui.domain.fees import FeeType
 from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import Price
-from kmm_tui.domain.quoting import Decision, QuoteMemo
+from kmm_tui.domain.quoting import Decision, QuoteMemo, QuoteSettings
 from kmm_tui.engine.bus import Bus
 from kmm_tui.engine.events import Level, MatchStatusChanged
-from kmm_tui.engine.model import MatchSpec, MatchStatus
+from kmm_tui.engine.model import MatchSettings, MatchSpec, MatchStatus
 from kmm_tui.engine.state import DecisionLogEntry, FillView
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ class MatchRuntime:
     group_triggered: bool = False
     rejections: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_REJECTIONS))
     theo_t: Price | None = None  # three-way only: the tie's theo
+    # The pricing core's settings as last built, with the (match settings, fee type, fee multiplier) they
+    # were built from: checked by identity on every decision, rebuilt when any of the three is replaced.
+    quote_settings: tuple[MatchSettings, FeeType, Decimal, QuoteSettings] | None = None
 
     @property
     def match_id(self) -> str:

@@ -8,6 +8,7 @@ and also keeps the one guard that counts over time: too many rejected writes in 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 
 from kmm_tui.domain.inventory import Inventory
@@ -27,6 +28,7 @@ from kmm_tui.engine.theo_feed import TheoFeed
 DRIFT_GRACE_MS = 3_000  # positions may lag fills briefly; only a persistent difference is drift
 REJECTION_WINDOW_MS = 60_000
 MANUAL_THEO_MAX_AGE_MS = 120_000  # without an odds feed no theo ages; the limit is then never reached
+_status = operator.attrgetter("status")
 
 
 class Risk:
@@ -83,30 +85,37 @@ class Risk:
         spec = match.spec
         settings = spec.settings
         held = held_positions(spec, match.inventory)
+        priced = match.theo_priced_ms
+        stale = False
+        for market in markets:
+            if market.stale or market.scale_suspect:
+                stale = True
+                break
+        # Positional, in GuardContext's field order: keywords cost a third more on every decision.
         return GuardContext(
-            now_ms=now,
-            start_ms=match.start_ms,
-            start_source=match.start_source,
-            start_margin_ms=settings.start_margin_ms,
-            market_statuses=tuple([m.status for m in markets]),
-            feed_stale=any([m.stale or m.scale_suspect for m in markets]),
-            feed_silent_ms=0,
-            theo_age_ms=(now - match.theo_priced_ms) if match.theo_priced_ms is not None else None,
-            theo_max_age_ms=self.feed.settings.max_age_ms if self.feed else MANUAL_THEO_MAX_AGE_MS,
-            inventory=match.inventory,
-            exchange_positions=self._persistent_drift(match, held, now),
-            drift_tolerance=Count(0),
-            order_group_triggered=match.group_triggered,
-            mark_a=match.theo_a,
-            mark_b=match.theo_b,
-            max_loss_match=settings.max_loss,
-            session_pnl=Money(0),
-            max_loss_session=None,
-            corrected_by_hand=match.corrected_ms is not None,
-            resume_after_pause=settings.resume_after_pause,
-            market_labels=spec.market_labels,
-            held_positions=held,
-            mark_t=match.theo_t,
+            now,  # now_ms
+            match.start_ms,
+            match.start_source,
+            settings.start_margin_ms,
+            tuple(map(_status, markets)),  # market_statuses
+            stale,  # feed_stale
+            0,  # feed_silent_ms
+            (now - priced) if priced is not None else None,  # theo_age_ms
+            self.feed.settings.max_age_ms if self.feed else MANUAL_THEO_MAX_AGE_MS,  # theo_max_age_ms
+            match.inventory,
+            self._persistent_drift(match, held, now),  # exchange_positions
+            Count(0),  # drift_tolerance
+            match.group_triggered,  # order_group_triggered
+            match.theo_a,  # mark_a
+            match.theo_b,  # mark_b
+            settings.max_loss,  # max_loss_match
+            Money(0),  # session_pnl
+            None,  # max_loss_session
+            match.corrected_ms is not None,  # corrected_by_hand
+            settings.resume_after_pause,
+            spec.market_labels,
+            held,  # held_positions
+            match.theo_t,  # mark_t
         )
 
     def _persistent_drift(
@@ -116,7 +125,7 @@ class Risk:
         with our inventory for longer than the grace period (a position update may arrive just before or
         after its fill)."""
         positions = self._portfolio.positions
-        found = tuple([positions.get(t) for t in match.spec.tickers])
+        found = tuple(map(positions.get, match.spec.tickers))
         if None in found:
             return None
         if found == held:

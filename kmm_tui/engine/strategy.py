@@ -100,6 +100,19 @@ def match_settings(spec: MatchSpec, market: MarketState | None) -> QuoteSettings
     return quote_settings(spec.settings, fee_type, multiplier)
 
 
+def runtime_settings(match: MatchRuntime, market: MarketState) -> QuoteSettings:
+    """``match_settings`` for a running match, kept on the match while its settings and its first
+    market's fee schedule stay the same objects (hashing the match settings for the cache costs more
+    than the rest of a decision's bookkeeping)."""
+    cached = match.quote_settings
+    settings, fee_type, multiplier = match.spec.settings, market.fee_type, market.fee_multiplier
+    if cached is not None and cached[0] is settings and cached[1] is fee_type and cached[2] is multiplier:
+        return cached[3]
+    built = quote_settings(settings, fee_type, multiplier)
+    match.quote_settings = (settings, fee_type, multiplier, built)
+    return built
+
+
 def pull_sides(decision: Decision, pulls: Mapping[str, GuardTrip]) -> Decision:
     """A side-level guard (the fill burst) takes that side's quote away and says why."""
     if not pulls:
@@ -177,8 +190,7 @@ class StrategyRunner:
     async def _decide_and_act(self, match: MatchRuntime) -> None:
         now = self._bus.clock()
         spec = match.spec
-        by_ticker = self._data.markets
-        markets = tuple([by_ticker[t] for t in spec.tickers])
+        markets = tuple(map(self._data.markets.__getitem__, spec.tickers))
         orders = self._execution.orders.live(match.match_id)
         a, b, t = self._data.side_inputs(spec, (match.theo_a, match.theo_b, match.theo_t), orders, now)
         trip = self._risk.check(match, markets, now, (a, b, t))
@@ -191,7 +203,7 @@ class StrategyRunner:
             pulled = SideQuote(None, Count(0), reason, trip.reason, None)
             decision = Decision.uniform(pulled, match.memo, match.three_way)
         else:
-            inputs = (a, b, match_settings(spec, markets[0]))
+            inputs = (a, b, runtime_settings(match, markets[0]))
             decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms, t=t)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)
@@ -225,10 +237,11 @@ class StrategyRunner:
             bid_a, bid_b = self._best_bid(match, Side.A), self._best_bid(match, Side.B)
             match.history.append((now, match.theo_a, bid_a, match.theo_b, bid_b))
         changed = False
-        before = dict(previous.quotes) if previous is not None else {}
         for side, quote in decision.quotes:
-            old = before.get(side)
-            if old is None or (quote.reason, quote.price, quote.size) != (old.reason, old.price, old.size):
+            old = None if previous is None else previous.t if side is Side.T else (
+                previous.a if side is Side.A else previous.b)
+            if old is not quote and (old is None or quote.reason is not old.reason
+                                     or quote.price != old.price or quote.size != old.size):
                 match.decisions.appendleft(
                     DecisionLogEntry(now, side.value, quote.reason.value, quote.detail, quote.price)
                 )

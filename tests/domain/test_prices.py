@@ -84,7 +84,19 @@ def test_price_ranges_must_be_present_and_sane() -> None:
 
 
 GRIDS = [TickGrid.linear_cent(), tapered(), TickGrid.from_price_ranges(
-    [{"start": "0.0000", "end": "1.0000", "step": "0.0010"}])]
+    [{"start": "0.0000", "end": "1.0000", "step": "0.0010"}]), TickGrid.from_price_ranges(
+    [{"start": "0.0000", "end": "1.0000", "step": "0.0500"}])]
+SPLIT_CENT = TickGrid.from_price_ranges([{"start": "0.0000", "end": "0.4700", "step": "0.0100"},
+                                         {"start": "0.4700", "end": "1.0000", "step": "0.0100"}])
+
+
+@given(price=st.integers(0, PRICE_SCALE))
+def test_a_one_band_grid_rounds_like_the_same_prices_split_in_two_bands(price: int) -> None:
+    """One-band grids take a shortcut past the band loop; the prices it gives are the loop's."""
+    one = TickGrid.linear_cent()
+    assert (one.floor(price), one.ceil(price)) == (SPLIT_CENT.floor(price), SPLIT_CENT.ceil(price))
+    if 0 < price < PRICE_SCALE:
+        assert (one.up(price), one.down(price)) == (SPLIT_CENT.up(price), SPLIT_CENT.down(price))
 
 
 @given(grid=st.sampled_from(GRIDS), price=st.integers(0, PRICE_SCALE))

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from kmm_tui.domain.book import Book
-from kmm_tui.domain.inventory import Inventory
+from kmm_tui.domain.inventory import Inventory, Side
 from kmm_tui.domain.prices import Count, Money, Price, TickGrid, contracts
 from kmm_tui.engine import guards
 from kmm_tui.engine.guards import GuardAction, GuardContext
@@ -129,3 +129,41 @@ def test_the_scale_check_skips_a_rest_read_too_old_to_compare() -> None:
     market = _market(rest_ask_cents=72, feed_ask_cents=29)
     market.book_ts_ms = market.rest_read_ms + 60_000  # the market may simply have moved since
     assert market.check_scale() is None and not market.scale_suspect
+
+
+def test_risk_fills_every_guard_context_field_from_the_match() -> None:
+    """``Risk`` builds the context positionally (keywords cost a third more per decision): each field
+    must still carry its own input. Every input here is distinct, so a swapped pair shows."""
+    from types import SimpleNamespace
+
+    from kmm_tui.engine.match import MatchRuntime
+    from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+    from kmm_tui.engine.risk import Risk
+
+    settings = MatchSettings(start_margin_ms=240_000, max_loss=Money(7_000_000), resume_after_pause=False)
+    spec = MatchSpec("m", "EV-H", "EV-W", TheoInput(theo_a=Price(4500), theo_b=Price(3000)),
+                     settings, ticker_tie="EV-TIE")
+    inventory = Inventory().apply_fill(Side.A, Price(4000), contracts(3), Money(0))
+    match = MatchRuntime(spec, "EV", "Home v Away", Price(4500), Price(3000), inventory=inventory,
+                         start_ms=START, start_source="milestone", theo_priced_ms=START - 9_000_000,
+                         group_triggered=True, corrected_ms=5, theo_t=Price(2500),
+                         drift_since_ms=START - 9_000_000)
+    grid = TickGrid.linear_cent()
+    markets = (MarketState("EV-H", "EV", "H", grid, "active", stale=False),
+               MarketState("EV-TIE", "EV", "T", grid, "inactive", stale=False),
+               MarketState("EV-W", "EV", "W", grid, "active", stale=True))
+    positions = {"EV-H": contracts(2), "EV-TIE": contracts(1), "EV-W": Count(0)}  # drifted, long since
+    risk = Risk(SimpleNamespace(positions=positions), None)  # type: ignore[arg-type]
+    now = START - 8_000_000
+    got = risk._context(match, markets, now)
+    assert got == GuardContext(
+        now_ms=now, start_ms=START, start_source="milestone", start_margin_ms=240_000,
+        market_statuses=("active", "inactive", "active"), feed_stale=True, feed_silent_ms=0,
+        theo_age_ms=1_000_000, theo_max_age_ms=120_000, inventory=inventory,
+        exchange_positions=(contracts(2), contracts(1), Count(0)),
+        drift_tolerance=Count(0), order_group_triggered=True, mark_a=Price(4500), mark_b=Price(3000),
+        max_loss_match=Money(7_000_000), session_pnl=Money(0), max_loss_session=None,
+        corrected_by_hand=True, resume_after_pause=False, market_labels=("A", "tie", "B"),
+        held_positions=(inventory.count_long_a, inventory.count_long_t, inventory.count_long_b),
+        mark_t=Price(2500),
+    )

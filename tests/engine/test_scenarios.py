@@ -94,6 +94,21 @@ async def test_theo_update_moves_the_quotes(trading: Trading) -> None:
     assert len(t.resting(a)) == 1
 
 
+async def test_an_edge_changed_while_quoting_moves_the_ceiling_both_ways(trading: Trading) -> None:
+    """The runner keeps the match's pricing settings between decisions: a settings update must reach
+    the very next decision, and going back must not serve the earlier settings from a stale copy."""
+    t = trading
+    a, _ = t.tickers("KXCS2GAME")
+    t.compete(a, 62)
+    s = spec(t)
+    await t.engine.execute(cmd.AddMatch(s, start=True))
+    await eventually(lambda: t.our_price(a) == 5800, what="58c ceiling (edge 2c)")
+    await t.engine.execute(cmd.UpdateMatch("m1", settings=replace(s.settings, edge=Price(500))))
+    await eventually(lambda: t.our_price(a) == 5500, what="55c ceiling (edge 5c)")
+    await t.engine.execute(cmd.UpdateMatch("m1", settings=s.settings))
+    await eventually(lambda: t.our_price(a) == 5800, what="58c ceiling again (edge 2c)")
+
+
 async def test_stop_pulls_every_order_of_the_match(trading: Trading) -> None:
     t = trading
     await t.engine.execute(cmd.AddMatch(spec(t), start=True))
