@@ -302,10 +302,19 @@ class TickGrid:
 
     def up(self, price: int) -> Price:
         """The next legal price strictly above ``price`` (one tick up)."""
+        single = self._single
+        if single is not None and single[0] <= price < single[1]:  # one band: a step up from the floor
+            start, end, step = single
+            above = start + ((price - start) // step + 1) * step
+            return Price(above if above < end else end)
         return self.ceil(price + 1)
 
     def down(self, price: int) -> Price:
         """The next legal price strictly below ``price`` (one tick down)."""
+        single = self._single
+        if single is not None and single[0] < price <= single[1]:  # one band: a step down from the ceiling
+            start, _, step = single
+            return Price(start + (price - start - 1) // step * step)
         return self.floor(price - 1)
 
     def clamp_quote(self, price: int) -> Price | None:

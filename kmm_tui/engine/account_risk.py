@@ -56,9 +56,11 @@ class AccountRisk:
         """HALT while latched; a breach now latches (journaled) and halts. The totals span every match,
         so they are summed at most every ``CHECK_EVERY_MS`` and never without a limit set."""
         if self.latched is None:
-            if self.limits == NO_LIMITS or now_ms - self._checked_ms < CHECK_EVERY_MS:
+            if now_ms - self._checked_ms < CHECK_EVERY_MS:  # first: comparing the limits costs more
                 return None
             self._checked_ms = now_ms
+            if self.limits == NO_LIMITS:
+                return None
             trip = guards.account_limits(account_totals(self._matches, self._orders), self.limits)
             if trip is None:
                 return None

@@ -101,13 +101,14 @@ class FlowGuards:
                         break
             flow.theo = theo
         elif settings.line_move_mid is not None:
+            histories = flow.mids
             for label, mid in zip(match.spec.market_labels, mids, strict=True):
                 if mid is None:
                     continue
-                history = flow.mids.get(label)
+                history = histories.get(label)
                 if history is None:
-                    history = flow.mids[label] = deque(maxlen=MID_HISTORY)
-                if history and history[-1][1] == mid:
+                    history = histories[label] = deque(maxlen=MID_HISTORY)
+                elif history and history[-1][1] == mid:
                     history[-1] = (now_ms, mid)  # still in force now; any move to it was seen already
                     continue
                 history.append((now_ms, mid))
@@ -131,9 +132,11 @@ class FlowGuards:
                 "line_move", GuardAction.PULL, f"line move: {moved}; quotes pulled, requoting after a pause"
             )
             flow.moved_until_ms = now_ms + settings.line_move_hold_ms
-        if flow.moved is not None and now_ms < flow.moved_until_ms:
-            return flow.moved
-        flow.moved = None
+        held = flow.moved
+        if held is not None:
+            if now_ms < flow.moved_until_ms:
+                return held
+            flow.moved = None
         return None
 
 

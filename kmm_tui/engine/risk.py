@@ -74,7 +74,7 @@ class Risk:
         spec = match.spec
         mids: tuple[Price | None, ...] = ()
         if not spec.theo.from_feed and spec.settings.line_move_mid is not None:
-            mids = market_mids(spec, *visible)
+            mids = market_mids(spec, visible[0], visible[1], visible[2])
         return self.flow.line_move(match, mids, now)
 
     def side_pulls(self, match: MatchRuntime, now: int) -> Mapping[str, GuardTrip]:

@@ -203,8 +203,9 @@ class StrategyRunner:
             pulled = SideQuote(None, Count(0), reason, trip.reason, None)
             decision = Decision.uniform(pulled, match.memo, match.three_way)
         else:
-            inputs = (a, b, runtime_settings(match, markets[0]))
-            decision = decide(*inputs, match.inventory, match.memo, now, match.start_ms, t=t)
+            settings = runtime_settings(match, markets[0])
+            inputs = (a, b, settings)
+            decision = decide(a, b, settings, match.inventory, match.memo, now, match.start_ms, False, t)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)
         if inputs is not None:  # after the tap: a replay re-runs decide(), which knows no fill bursts
