@@ -11,10 +11,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
-from kmm_tui.kalshi.ws import connection
-
 from .conftest import Trading, eventually, quoting_a
 
 
@@ -76,36 +72,6 @@ async def test_a_frame_that_wakes_a_match_gives_its_runner_the_loop_before_the_n
 
     data.on_book = on_book  # type: ignore[method-assign]
     for cents in range(30, 40):  # ten competitor bids at once: ten deltas sent back to back
-        t.compete(a, cents)
-    await eventually(lambda: len(turn_between) >= 10, what="the burst's ten deltas")
-    assert all(turn_between[:10]), f"deltas handled without a turn between them: {turn_between}"
-
-
-async def test_a_long_burst_that_wakes_nobody_still_gives_the_loop_a_turn_each_slice(
-    trading: Trading, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Replies to our writes wait in the loop while the feed parses a burst; past ``TURN_SLICE_S`` of
-    parsing the feed yields even when no frame woke a match. With the slice at zero, every frame of a
-    burst of deep bids (none moves the best bid: no wake) is followed by a turn."""
-    t = trading
-    a = await quoting_a(t)
-    t.compete(a, 50)
-    await eventually(lambda: t.our_price(a) == 5100, what="our bid one tick above 50c")
-    monkeypatch.setattr(connection, "TURN_SLICE_S", 0.0)
-    data = t.engine._data
-    real_on_book = data.on_book
-    turn_between: list[bool] = []
-    marker = TurnMarker()
-    marker.ran = True
-
-    def on_book(event: Any) -> None:
-        if event.client_order_id is None:
-            turn_between.append(marker.ran)
-        marker.decided()
-        real_on_book(event)
-
-    data.on_book = on_book  # type: ignore[method-assign]
-    for cents in range(20, 30):  # ten deep bids at once, all under the 50c best: nobody is woken
         t.compete(a, cents)
     await eventually(lambda: len(turn_between) >= 10, what="the burst's ten deltas")
     assert all(turn_between[:10]), f"deltas handled without a turn between them: {turn_between}"

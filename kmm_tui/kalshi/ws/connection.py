@@ -31,8 +31,6 @@ from kmm_tui.kalshi.ws.messages import FeedMessages, _Reconnect
 log = logging.getLogger(__package__)  # "kmm_tui.kalshi.ws", as before the split
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-# The longest the feed parses a burst before other work (a reply to one of our writes) gets a turn.
-TURN_SLICE_S = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +143,7 @@ class KalshiFeed(FeedMessages):
         runner): the loop gets a turn after this frame. Frames arrive in bursts that websockets queues
         parsed, and ``recv()`` returns the next without yielding, so the runner waited behind the
         whole burst. A turn after every frame cost a loop pass each, and at 500 matches that pushed
-        the engine over a core (docs/benchmarks.md, "A turn when a frame wakes a match"). Work nobody
-        asks a turn for (a reply to one of our writes) gets one at least every ``TURN_SLICE_S``."""
+        the engine over a core (docs/benchmarks.md, "A turn when a frame wakes a match")."""
         self._turn_wanted = True
 
     def set_listener(self, on_event: Callable[[FeedEvent], None] | None) -> None:
@@ -270,7 +267,7 @@ class KalshiFeed(FeedMessages):
         """
         loop = asyncio.get_running_loop()
         got_messages = False
-        last = turned = loop.time()
+        last = loop.time()
         when = last + self.watchdog_s
         while True:
             try:
@@ -285,10 +282,9 @@ class KalshiFeed(FeedMessages):
                         if (deadline.when() or 0.0) - last < self.watchdog_s / 2:
                             deadline.reschedule(last + self.watchdog_s)
                         await self._handle(raw)
-                        if self._turn_wanted or last - turned >= TURN_SLICE_S:  # see give_turn
+                        if self._turn_wanted:  # see give_turn
                             self._turn_wanted = False
                             await asyncio.sleep(0)
-                            turned = loop.time()
             except TimeoutError:
                 if loop.time() - last < self.watchdog_s:
                     when = last + self.watchdog_s  # the deadline ran ahead of the last frame
