@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from kmm_tui.domain.book import Book
 from kmm_tui.domain.inventory import Inventory, Side
@@ -9,6 +10,9 @@ from kmm_tui.domain.prices import Count, Money, Price, TickGrid, contracts
 from kmm_tui.engine import guards
 from kmm_tui.engine.guards import GuardAction, GuardContext
 from kmm_tui.engine.markets import MarketState, start_from_ticker
+from kmm_tui.engine.match import MatchRuntime
+from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
+from kmm_tui.engine.risk import Risk
 
 START = 1_795_890_600_000  # 2026-11-28T18:30:00Z
 
@@ -132,14 +136,8 @@ def test_the_scale_check_skips_a_rest_read_too_old_to_compare() -> None:
 
 
 def test_risk_fills_every_guard_context_field_from_the_match() -> None:
-    """``Risk`` builds the context positionally (keywords cost a third more per decision): each field
-    must still carry its own input. Every input here is distinct, so a swapped pair shows."""
-    from types import SimpleNamespace
-
-    from kmm_tui.engine.match import MatchRuntime
-    from kmm_tui.engine.model import MatchSettings, MatchSpec, TheoInput
-    from kmm_tui.engine.risk import Risk
-
+    """``Risk`` builds the context positionally (keywords cost four times as much): each field must
+    still carry its own input. Every input here is distinct, so a swapped pair shows."""
     settings = MatchSettings(start_margin_ms=240_000, max_loss=Money(7_000_000), resume_after_pause=False)
     spec = MatchSpec("m", "EV-H", "EV-W", TheoInput(theo_a=Price(4500), theo_b=Price(3000)),
                      settings, ticker_tie="EV-TIE")
