@@ -102,6 +102,27 @@ async def test_scale_bench_measures_idle_and_quoting_windows(tmp_path: Path) -> 
     assert json.loads((tmp_path / "scale.json").read_text()) == result
 
 
+async def test_the_soak_runs_to_its_verdict_and_keeps_none_of_the_benchs_own_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``make soak`` in miniature: its memory must be the engine's (the probe's lists and the leg
+    tracer's finished traces are dropped at every sample), and it prints its verdict."""
+    monkeypatch.setattr(bench_scale, "GOAL_MATCHES", 2)
+    monkeypatch.setattr(bench_scale, "SOAK_WARMUP_S", 1.0)
+    monkeypatch.setattr(bench_scale, "SOAK_SAMPLE_S", 0.5)
+    config = bench_scale.Config(seconds=1.0, warmup_s=0.5, soak_minutes=2 / 60)
+    result = await bench_scale.run(config, results_dir=tmp_path)
+    case = result["case"]
+    assert case["close_verdict"] == "pass" and case["quoting"]["reaction_ms"]["n"] > 0
+    # dropped at every sample: at most the moves answered since the last one (4 markets, ~1/s each)
+    assert len(bench_scale.TRACER.done) <= 4, "the tracer's finished traces are the soak's to drop"
+    bench_scale._print(result)
+    printed = capsys.readouterr().out
+    assert "CLOSE kill all" in printed and "slope after the warm-up" in printed
+    written = json.loads((tmp_path / "soak.json").read_text())
+    assert written["case"]["close_verdict"] == "pass" and "rss_slope_mb_per_min" in written["case"]["soak"]
+
+
 def test_reaction_legs_split_a_followed_move_and_match_the_drivers_stamp() -> None:
     tracer = reaction_legs.LegTracer()
     tracer.moved("T", exchange_ms=1_000)
