@@ -205,6 +205,7 @@ class StrategyRunner:
         else:
             settings = runtime_settings(match, markets[0])
             inputs = (a, b, settings)
+            # positional (the hot path); theo_stale False: the stale-theo guard has already pulled quotes
             decision = decide(a, b, settings, match.inventory, match.memo, now, match.start_ms, False, t)
         if self.tap is not None:
             self.tap.decided(match, now, inputs, decision)
